@@ -1,0 +1,81 @@
+import http from 'node:http';
+import express from 'express';
+import cors from 'cors';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import type { AppServices } from './app-services';
+import type { Database } from './db/database';
+import type { RequestContext } from './context/request-context';
+import { createContextFactory } from './context/create-context';
+import { createFormatError } from './errors/format-error';
+import { limitsPlugin } from './plugins/limits.plugin';
+import type { Logger } from './common/logger';
+
+export interface App {
+  httpServer: http.Server;
+  apollo: ApolloServer<RequestContext>;
+}
+
+/** The HTTP side: /health, and /graphql behind CORS, a small body limit and Apollo. */
+export async function createApp(
+  services: AppServices,
+  database: Database,
+  schema: GraphQLSchema,
+  log: Logger,
+): Promise<App> {
+  const { config } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: config.introspection,
+    // Field suggestions ("did you mean") would leak the schema where introspection is off.
+    hideSchemaDetailsFromClientErrors: !config.introspection,
+    includeStacktraceInErrorResponses: config.env === 'development',
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    formatError: createFormatError({
+      includeStack: config.env === 'development',
+      log: (error, formatted) => log.error({ err: error, path: formatted.path }, 'unexpected error in a request'),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      limitsPlugin(config.limits),
+      ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/health', async (_req, res) => {
+    const ok = await database.ping();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', database: ok ? 'up' : 'down' });
+  });
+
+  app.use(
+    '/graphql',
+    cors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false }),
+    express.json({ limit: '100kb' }),
+    expressMiddleware(apollo, { context: createContextFactory(services, database) }),
+  );
+
+  // A malformed JSON body or an oversized one: a typed error, not an HTML page.
+  app.use((error: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (!error.status) return next(error);
+    const tooLarge = error.type === 'entity.too.large';
+    res.status(error.status).json({
+      errors: [
+        {
+          message: tooLarge ? 'Request body too large (limit 100 kB)' : 'Request body is not valid JSON',
+          extensions: { code: 'VALIDATION' },
+        },
+      ],
+    });
+  });
+
+  return { httpServer, apollo };
+}

@@ -1,0 +1,45 @@
+import crypto from 'node:crypto';
+import type { AppConfig } from '../config/app-config';
+
+/**
+ * Encrypts secrets at rest (router passwords) with AES-256-GCM: a random 96-bit IV per value and the
+ * key id stored with it, so old values stay readable after the active key rotates.
+ * Stored form: `<key id>:<iv b64>:<tag b64>:<ciphertext b64>`.
+ */
+export class SecretBox {
+  constructor(private readonly keys: AppConfig['encryption']) {}
+
+  encrypt(plain: string): string {
+    const key = this.keys.keys.get(this.keys.activeKeyId)!;
+    const iv = crypto.randomBytes(12);
+    const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return [this.keys.activeKeyId, iv.toString('base64'), tag.toString('base64'), body.toString('base64')].join(':');
+  }
+
+  decrypt(stored: string): string {
+    const [keyId, iv, tag, body] = stored.split(':');
+    const key = this.keys.keys.get(keyId);
+    if (!key || !iv || !tag || body === undefined) {
+      throw new Error(`cannot decrypt: key "${keyId}" is not configured`);
+    }
+    const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+  }
+
+  /** The key id a stored value was encrypted with (for rotation). */
+  keyIdOf(stored: string): string {
+    return stored.split(':')[0];
+  }
+
+  get activeKeyId(): string {
+    return this.keys.activeKeyId;
+  }
+}
+
+/** A new key line for a key file: `<key id>:<base64 of 32 random bytes>`. */
+export function generateKeyLine(keyId = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`): string {
+  return `${keyId}:${crypto.randomBytes(32).toString('base64')}`;
+}

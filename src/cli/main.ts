@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { ConfigError, loadDatabaseConfig } from '../config/app-config';
+import { dataSourceOptions } from '../config/data-source-options';
+import { ApiKeyService } from '../services/api-key.service';
+import { generateKeyLine } from '../auth/secret-box';
+import { AppError } from '../errors/app-errors';
+
+const USAGE = `Usage: whmcs-mikrotik-vpn <command>
+
+  migrate [--revert]                       apply pending migrations (or revert the last one)
+  apikey create --name NAME --scope admin|read   create an API key and print it once
+  apikey list                              list keys (never the keys themselves)
+  apikey revoke --name NAME                revoke a key at once
+  keygen [--id KEYID]                      print a new encryption key line for ENCRYPTION_KEY_FILE
+
+The database comes from DATABASE_URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME).`;
+
+async function withDatabase<T>(work: (db: DataSource) => Promise<T>): Promise<T> {
+  const db = new DataSource(dataSourceOptions(loadDatabaseConfig()));
+  await db.initialize();
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      scope: { type: 'string' },
+      revert: { type: 'boolean' },
+      id: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'migrate':
+      return withDatabase(async (db) => {
+        if (values.revert) {
+          await db.undoLastMigration({ transaction: 'each' });
+          console.log('reverted the last migration');
+        } else {
+          const applied = await db.runMigrations({ transaction: 'each' });
+          console.log(applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'no pending migrations');
+        }
+        return 0;
+      });
+    case 'apikey':
+      return withDatabase(async (db) => {
+        const keys = new ApiKeyService(db);
+        if (sub === 'create') {
+          const { key, record } = await keys.create(values.name ?? '', values.scope ?? 'admin');
+          console.error(`Created ${record.scope} key "${record.name}". It is shown once; store it now:`);
+          console.log(key);
+          return 0;
+        }
+        if (sub === 'list') {
+          for (const k of await keys.list()) {
+            const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
+            const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
+            console.log(`${k.name}\t${k.scope}\t${k.keyPrefix}…\t${state}\tlast used ${used}`);
+          }
+          return 0;
+        }
+        if (sub === 'revoke') {
+          await keys.revoke(values.name ?? '');
+          console.log(`revoked "${values.name}"`);
+          return 0;
+        }
+        console.error(USAGE);
+        return 2;
+      });
+    case 'keygen':
+      console.log(generateKeyLine(values.id));
+      return 0;
+    default:
+      console.error(`Unknown command "${command}".\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+run(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((error) => {
+    if (error instanceof ConfigError || error instanceof AppError) console.error(error.message);
+    else console.error(`Failed: ${(error as Error).message}`);
+    process.exit(1);
+  });

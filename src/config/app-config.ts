@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+
+/**
+ * The server's whole configuration, read once from the environment at start and frozen.
+ * This is the only module that reads `process.env`; everything else receives an AppConfig.
+ * A missing or malformed setting raises a ConfigError naming it (main prints one line and exits).
+ */
+export interface AppConfig {
+  readonly env: 'production' | 'development' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly database: DatabaseConfig;
+  /** Keys for encrypting router credentials at rest; the active one encrypts, all of them decrypt. */
+  readonly encryption: { readonly activeKeyId: string; readonly keys: ReadonlyMap<string, Buffer> };
+  /** IANA time zone in which days are counted (WHMCS's own), e.g. "Europe/Berlin". */
+  readonly timeZone: string;
+  readonly corsOrigins: readonly string[];
+  readonly runMigrationsOnStart: boolean;
+  readonly introspection: boolean;
+  readonly limits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxComplexity: number };
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export interface DatabaseConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`Configuration error: ${setting} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'], 'development');
+  const isProduction = nodeEnv === 'production';
+  return Object.freeze({
+    env: nodeEnv,
+    host: env.HOST?.trim() || '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    database: loadDatabaseConfig(env),
+    encryption: loadEncryptionKeys(env),
+    timeZone: timeZone(env, 'WHMCS_TIME_ZONE', 'UTC'),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    runMigrationsOnStart: boolean(env, 'MIGRATIONS_RUN', true),
+    introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !isProduction),
+    limits: Object.freeze({
+      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 8, 2, 50),
+      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 500),
+      maxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 10, 1_000_000),
+    }),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+  });
+}
+
+/** Database settings: DATABASE_URL (mysql://user:pass@host:port/db) or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME. */
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
+  const url = env.DATABASE_URL?.trim();
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a URL (expected mysql://user:password@host:3306/database)');
+    }
+    if (!['mysql:', 'mariadb:'].includes(parsed.protocol)) {
+      throw new ConfigError('DATABASE_URL', 'must start with mysql:// or mariadb://');
+    }
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+    if (!database) throw new ConfigError('DATABASE_URL', 'names no database (add /<database> after the host)');
+    const port = parsed.port ? Number(parsed.port) : 3306;
+    return Object.freeze({
+      host: parsed.hostname,
+      port,
+      user: decodeURIComponent(parsed.username) || 'root',
+      password: decodeURIComponent(parsed.password),
+      database,
+    });
+  }
+  const database = env.DB_NAME?.trim();
+  if (!database) throw new ConfigError('DATABASE_URL', 'is not set (nor DB_NAME): name the WHMCS database');
+  return Object.freeze({
+    host: env.DB_HOST?.trim() || '127.0.0.1',
+    port: integer(env, 'DB_PORT', 3306, 1, 65535),
+    user: env.DB_USER?.trim() || 'root',
+    password: env.DB_PASSWORD ?? '',
+    database,
+  });
+}
+
+/**
+ * ENCRYPTION_KEY_FILE (preferred) or ENCRYPTION_KEY: one key per line, `<key id>:<base64 of 32 bytes>`.
+ * The last line is the active key; earlier lines stay readable so keys can rotate.
+ */
+export function loadEncryptionKeys(env: Env = process.env): AppConfig['encryption'] {
+  let text: string;
+  let setting = 'ENCRYPTION_KEY_FILE';
+  if (env.ENCRYPTION_KEY_FILE?.trim()) {
+    try {
+      text = fs.readFileSync(env.ENCRYPTION_KEY_FILE.trim(), 'utf8');
+    } catch {
+      throw new ConfigError('ENCRYPTION_KEY_FILE', `cannot be read (${env.ENCRYPTION_KEY_FILE.trim()})`);
+    }
+  } else if (env.ENCRYPTION_KEY?.trim()) {
+    text = env.ENCRYPTION_KEY;
+    setting = 'ENCRYPTION_KEY';
+  } else {
+    throw new ConfigError(
+      'ENCRYPTION_KEY_FILE',
+      'is not set (nor ENCRYPTION_KEY): create one with `npx whmcs-mikrotik-vpn keygen > /etc/whmcs-mikrotik-vpn.key`',
+    );
+  }
+  const keys = new Map<string, Buffer>();
+  let activeKeyId = '';
+  for (const line of text.split(/\r?\n/).map((l) => l.trim())) {
+    if (!line || line.startsWith('#')) continue;
+    const match = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/=]+)$/.exec(line);
+    const key = match ? Buffer.from(match[2], 'base64') : undefined;
+    if (!match || !key || key.length !== 32) {
+      throw new ConfigError(setting, 'must hold lines of the form <key id>:<base64 of 32 random bytes>');
+    }
+    keys.set(match[1], key);
+    activeKeyId = match[1];
+  }
+  if (!activeKeyId) throw new ConfigError(setting, 'holds no key');
+  return Object.freeze({ activeKeyId, keys });
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${raw}")`);
+  }
+  return raw as T;
+}
+
+function timeZone(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+  } catch {
+    throw new ConfigError(name, `is not an IANA time zone (got "${raw}", e.g. Europe/Berlin)`);
+  }
+  return raw;
+}

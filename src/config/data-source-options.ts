@@ -1,0 +1,31 @@
+import path from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from './app-config';
+import { ALL_ENTITIES } from '../entities';
+
+/** TypeORM options for the WHMCS database. `synchronize` is off: our tables come from migrations only. */
+export function dataSourceOptions(db: DatabaseConfig, extra: Partial<DataSourceOptions> = {}): DataSourceOptions {
+  return {
+    type: 'mysql',
+    connectorPackage: 'mysql2',
+    host: db.host,
+    port: db.port,
+    username: db.user,
+    password: db.password,
+    database: db.database,
+    charset: 'utf8mb4',
+    // Dates are stored and read in UTC; day boundaries for customers use the configured WHMCS time zone.
+    timezone: 'Z',
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTableName: 'mod_mikrotikvpn_migrations',
+    migrations: [path.join(__dirname, '..', '..', 'migrations', '*.js')],
+    entities: ALL_ENTITIES,
+    // BIGINT columns arrive as strings (exact); conversion to bigint happens in src/common/bytes.ts.
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    connectTimeout: 5000,
+    extra: { connectionLimit: 10, enableKeepAlive: true },
+    ...extra,
+  } as DataSourceOptions;
+}

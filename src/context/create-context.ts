@@ -1,0 +1,34 @@
+import crypto from 'node:crypto';
+import type { Request } from 'express';
+import { AppError, UnauthenticatedError } from '../errors/app-errors';
+import { ErrorCode } from '../errors/error-code';
+import type { AppServices } from '../app-services';
+import type { Database } from '../db/database';
+import { createLoaders } from '../loaders/create-loaders';
+import type { RequestContext } from './request-context';
+
+/** Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders. */
+export function createContextFactory(services: AppServices, database: Database) {
+  return async ({ req }: { req: Request }): Promise<RequestContext> => {
+    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || crypto.randomUUID();
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw withStatus(new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"'), 401);
+    if (!database.isInitialized) {
+      throw withStatus(new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly'), 503);
+    }
+    const key = await services.apiKeys.authenticate(match[1]);
+    if (!key) throw withStatus(new UnauthenticatedError('The API key is unknown or revoked'), 401);
+    return {
+      requestId,
+      actor: { kind: 'apiKey', name: key.name, scope: key.scope },
+      services,
+      loaders: createLoaders(services),
+    };
+  };
+}
+
+function withStatus(error: AppError, status: number): AppError {
+  (error.extensions as Record<string, unknown>).http = { status };
+  return error;
+}

@@ -1,0 +1,19 @@
+import type { AppServices } from '../app-services';
+import type { Loaders } from '../loaders/create-loaders';
+
+/** Who is calling. API keys are for the bridge, admin tools and dashboards; `system` is the server itself. */
+export type Actor =
+  | { kind: 'apiKey'; name: string; scope: 'admin' | 'read' }
+  | { kind: 'system'; name: string };
+
+/** The first argument of every service method (Vendure style): who, which request, and its loaders. */
+export interface RequestContext {
+  requestId: string;
+  actor: Actor;
+  services: AppServices;
+  loaders: Loaders;
+}
+
+export function actorName(actor: Actor): string {
+  return actor.kind === 'apiKey' ? `apikey:${actor.name}` : `system:${actor.name}`;
+}

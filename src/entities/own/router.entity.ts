@@ -1,0 +1,69 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+
+/** A MikroTik router, one per WHMCS server record of our module. Its password is encrypted at rest. */
+@ObjectType('Router', { description: 'A MikroTik router (one WHMCS server record of this module).' })
+@Entity({ name: 'mod_mikrotikvpn_routers' })
+export class RouterEntity {
+  @Field(() => ID)
+  @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
+  id!: number;
+
+  @Field(() => Int, { description: 'The WHMCS server id (tblservers.id).' })
+  @Column({ name: 'server_id', type: 'int' })
+  serverId!: number;
+
+  @Field()
+  @Column({ type: 'varchar', length: 255 })
+  name!: string;
+
+  @Field()
+  @Column({ type: 'varchar', length: 255 })
+  host!: string;
+
+  @Field(() => Int)
+  @Column({ type: 'int', unsigned: true })
+  port!: number;
+
+  @Field({ description: 'api-ssl (true) or plain API (false).' })
+  @Column({ type: 'tinyint', width: 1, transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v } })
+  tls!: boolean;
+
+  @Field()
+  @Column({ type: 'varchar', length: 255 })
+  username!: string;
+
+  /** `keyid:iv:tag:ciphertext` (see src/auth/secret-box.ts). Never exposed. */
+  @Column({ name: 'password_encrypted', type: 'text' })
+  passwordEncrypted!: string;
+
+  @Column({ name: 'ca_pem', type: 'text', nullable: true })
+  caPem!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Pinned SHA-256 fingerprint of the router's certificate." })
+  @Column({ name: 'fingerprint_sha256', type: 'varchar', length: 95, nullable: true })
+  fingerprintSha256!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'System identity, as last read from the router.' })
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  identity!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'RouterOS version, as last read from the router.' })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  version!: string | null;
+
+  @Column({ name: 'last_uptime_seconds', type: 'bigint', unsigned: true, nullable: true })
+  lastUptimeSeconds!: string | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ name: 'last_seen_at', type: 'datetime', precision: 3, nullable: true })
+  lastSeenAt!: Date | null;
+
+  @Field(() => Date)
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Field(() => Date)
+  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,91 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum VpnAccountStatus {
+  PENDING = 'PENDING',
+  ACTIVE = 'ACTIVE',
+  SUSPENDED = 'SUSPENDED',
+  LIMITED = 'LIMITED',
+  TERMINATED = 'TERMINATED',
+}
+registerEnumType(VpnAccountStatus, {
+  name: 'VpnAccountStatus',
+  description:
+    'LIMITED = disabled because its traffic balance is used up; SUSPENDED = suspended by WHMCS or an admin; PENDING = a router step is still to be done (see statusReason).',
+});
+
+/** A VPN account: one per WHMCS service (tblhosting.id) while it lives; terminated rows stay for history. */
+@ObjectType('VpnAccount')
+@Entity({ name: 'mod_mikrotikvpn_accounts' })
+export class VpnAccountEntity {
+  @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
+  id!: number;
+
+  @Field(() => Int, { description: 'The WHMCS service id (tblhosting.id): the key of an account.' })
+  @Column({ name: 'service_id', type: 'int' })
+  serviceId!: number;
+
+  @Field(() => Int, { description: 'The WHMCS client id (tblclients.id).' })
+  @Column({ name: 'client_id', type: 'int' })
+  clientId!: number;
+
+  @Column({ name: 'product_id', type: 'int' })
+  productId!: number;
+
+  @Column({ name: 'router_id', type: 'int', unsigned: true })
+  routerId!: number;
+
+  @Field()
+  @Column({ type: 'varchar', length: 64 })
+  username!: string;
+
+  @Field({ description: 'The dedicated address given to the account (remote-address of its PPP secret).' })
+  @Column({ type: 'varchar', length: 45 })
+  address!: string;
+
+  @Field(() => VpnAccountStatus)
+  @Column({ type: 'enum', enum: VpnAccountStatus, default: VpnAccountStatus.PENDING })
+  status!: VpnAccountStatus;
+
+  @Field(() => String, { nullable: true, description: 'Why the account is PENDING, SUSPENDED or LIMITED.' })
+  @Column({ name: 'status_reason', type: 'varchar', length: 255, nullable: true })
+  statusReason!: string | null;
+
+  /** Suspended by WHMCS or an admin, independent of the traffic balance. */
+  @Column({ type: 'tinyint', width: 1, transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v } })
+  suspended!: boolean;
+
+  @Field({ description: 'The WHMCS billing cycle (Monthly, Quarterly, ...).' })
+  @Column({ name: 'billing_cycle', type: 'varchar', length: 32 })
+  billingCycle!: string;
+
+  @Column({ name: 'balance_bytes', type: 'bigint' })
+  balanceBytes!: string;
+
+  @Column({ name: 'cycle_allowance_bytes', type: 'bigint', unsigned: true })
+  cycleAllowanceBytes!: string;
+
+  @Column({ type: 'tinyint', width: 1, transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v } })
+  unlimited!: boolean;
+
+  @Column({ name: 'last_download_counter', type: 'bigint', unsigned: true })
+  lastDownloadCounter!: string;
+
+  @Column({ name: 'last_upload_counter', type: 'bigint', unsigned: true })
+  lastUploadCounter!: string;
+
+  @Column({ name: 'last_counters_at', type: 'datetime', precision: 3, nullable: true })
+  lastCountersAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ name: 'terminated_at', type: 'datetime', precision: 3, nullable: true })
+  terminatedAt!: Date | null;
+
+  @Field(() => Date)
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Field(() => Date)
+  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,48 @@
+import { Authorized, Field, Int, ObjectType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
+import { Bytes } from '../scalars';
+
+@ObjectType({ description: "Speed limits in the customer's perspective, in bits per second (0 = no limit)." })
+export class Bandwidth {
+  @Field(() => GraphQLSafeInt) downloadBitsPerSecond!: number;
+  @Field(() => GraphQLSafeInt) uploadBitsPerSecond!: number;
+}
+
+@ObjectType({ description: 'Traffic credited to the balance each billing cycle.' })
+export class CycleAllowance {
+  @Field({ description: 'WHMCS billing cycle: One Time, Monthly, Quarterly, Semi-Annually, Annually, Biennially, Triennially.' })
+  cycle!: string;
+  @Field(() => Bytes, { description: '0 when unlimited.' }) bytes!: bigint;
+  @Field() unlimited!: boolean;
+}
+
+@ObjectType()
+export class EmailTemplates {
+  @Field({ description: 'Sent once per cycle when the balance falls below the threshold.' }) lowTraffic!: string;
+  @Field({ description: 'Sent when the balance is used up and the account is limited.' }) limited!: string;
+}
+
+/** A WHMCS product (tblproducts) read through the product-settings manifest. */
+@ObjectType('Product')
+export class ProductType {
+  @Field(() => Int) id!: number;
+  @Field() name!: string;
+  @Field({ description: 'True when the product uses this module (tblproducts.servertype = mikrotikvpn).' })
+  usesModule!: boolean;
+  @Field() commentPrefix!: string;
+  @Field({ description: 'PPP profile of the secrets.' }) profile!: string;
+  @Field({ description: 'PPP service of the secrets (any, l2tp, pptp, sstp, ovpn, pppoe).' }) service!: string;
+  @Field(() => Bandwidth) bandwidth!: Bandwidth;
+  @Field(() => [CycleAllowance]) trafficPerCycle!: CycleAllowance[];
+  @Field(() => Int, { description: 'Days detailed samples are kept (0 = all).' }) historyDays!: number;
+  @Field(() => Bytes) lowTrafficThresholdBytes!: bigint;
+  @Field(() => EmailTemplates) templates!: EmailTemplates;
+  @Field() instructionsUrl!: string;
+  @Field(() => [String]) protocols!: string[];
+  @Authorized('admin')
+  @Field({ description: 'L2TP IPsec pre-shared key (admin keys only).' })
+  l2tpPsk!: string;
+  @Field({ description: 'cron (every collection run) or daily.' }) collectionFrequency!: string;
+  @Field(() => [String], { description: 'Settings whose stored value is malformed (their default is used).' })
+  invalidSettings!: string[];
+}

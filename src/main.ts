@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { createLogger } from './common/logger';
+import { Database } from './db/database';
+import { createServices } from './app-services';
+import { createSchema } from './schema';
+import { createApp } from './app';
+
+/** Starts the GraphQL server: config → database (background, migrations) → schema → HTTP. */
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const database = new Database(config, log);
+  const services = createServices(config, database.dataSource);
+  void database.start();
+
+  const schema = await createSchema();
+  const { httpServer, apollo } = await createApp(services, database, schema, log);
+  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  log.info({ host: config.host, port, env: config.env }, 'listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await apollo.stop(); // stops accepting, lets running requests finish
+    await database.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(`Server failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

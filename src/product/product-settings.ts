@@ -1,0 +1,127 @@
+import manifest from '../../php-bridge/modules/servers/mikrotikvpn/product-settings.json';
+import { gbToBytes, mbitToBits } from '../common/units';
+
+/** One module setting of a product, as declared in the shared manifest (also read by the PHP bridge). */
+export interface ProductSettingSpec {
+  key: string;
+  label: string;
+  type: 'text' | 'password' | 'dropdown' | 'yesno' | 'textarea';
+  default: string;
+  help: string;
+  unit?: string;
+  cycle?: string;
+  options?: string[];
+  loader?: string;
+}
+
+export const PRODUCT_SETTINGS: readonly ProductSettingSpec[] = manifest.settings as ProductSettingSpec[];
+
+/** WHMCS allows at most 24 module settings per product. */
+export const MAX_WHMCS_SETTINGS = 24;
+
+export type BillingCycle =
+  | 'Free Account'
+  | 'One Time'
+  | 'Monthly'
+  | 'Quarterly'
+  | 'Semi-Annually'
+  | 'Annually'
+  | 'Biennially'
+  | 'Triennially';
+
+export const BILLING_CYCLES: readonly BillingCycle[] = [
+  'Free Account',
+  'One Time',
+  'Monthly',
+  'Quarterly',
+  'Semi-Annually',
+  'Annually',
+  'Biennially',
+  'Triennially',
+];
+
+/** The setting index (1-based, as in `configoptionN`) of a manifest key. */
+export function settingIndex(key: string): number {
+  const index = PRODUCT_SETTINGS.findIndex((s) => s.key === key);
+  if (index < 0) throw new Error(`unknown product setting ${key}`);
+  return index + 1;
+}
+
+/** A product's settings, typed and converted to exact units. */
+export interface ProductSettings {
+  commentPrefix: string;
+  profile: string;
+  service: string;
+  downloadBitsPerSecond: number;
+  uploadBitsPerSecond: number;
+  /** Bytes credited per billing cycle; 0n = unlimited. */
+  trafficPerCycle: ReadonlyMap<BillingCycle, bigint>;
+  historyDays: number;
+  lowTrafficTemplate: string;
+  lowTrafficThresholdBytes: bigint;
+  limitedTemplate: string;
+  instructionsUrl: string;
+  protocols: string[];
+  l2tpPsk: string;
+  collectionFrequency: 'cron' | 'daily';
+  /** Settings whose stored value could not be read (the default was used instead). */
+  invalid: string[];
+}
+
+/** Reads `configoption1..N` values (index 0 = configoption1) through the manifest. */
+export function readProductSettings(values: readonly (string | null | undefined)[]): ProductSettings {
+  const invalid: string[] = [];
+  const raw = (key: string): string => {
+    const spec = PRODUCT_SETTINGS[settingIndex(key) - 1];
+    const value = values[settingIndex(key) - 1];
+    return value === null || value === undefined || value.trim() === '' ? spec.default : value.trim();
+  };
+  const convert = <T>(key: string, parse: (v: string) => T): T => {
+    try {
+      return parse(raw(key));
+    } catch {
+      invalid.push(key);
+      return parse(PRODUCT_SETTINGS[settingIndex(key) - 1].default);
+    }
+  };
+  const choice = (key: string): string => {
+    const spec = PRODUCT_SETTINGS[settingIndex(key) - 1];
+    const value = raw(key);
+    if (spec.options && !spec.options.includes(value)) {
+      invalid.push(key);
+      return spec.default;
+    }
+    return value;
+  };
+  const perCycle = new Map<BillingCycle, bigint>();
+  for (const spec of PRODUCT_SETTINGS.filter((s) => s.cycle)) {
+    perCycle.set(spec.cycle as BillingCycle, convert(spec.key, gbToBytes));
+  }
+  // One Time and free accounts use the monthly figure, as the reference module does.
+  perCycle.set('One Time', perCycle.get('Monthly') ?? 0n);
+  perCycle.set('Free Account', perCycle.get('Monthly') ?? 0n);
+  const wholeNumber = (v: string): number => {
+    if (!/^\d{1,6}$/.test(v)) throw new RangeError(v);
+    return Number(v);
+  };
+  return {
+    commentPrefix: raw('commentPrefix'),
+    profile: raw('profile'),
+    service: choice('service'),
+    downloadBitsPerSecond: convert('downloadMbps', mbitToBits),
+    uploadBitsPerSecond: convert('uploadMbps', mbitToBits),
+    trafficPerCycle: perCycle,
+    historyDays: convert('historyDays', wholeNumber),
+    lowTrafficTemplate: raw('lowTrafficTemplate'),
+    lowTrafficThresholdBytes: convert('lowTrafficThresholdGb', gbToBytes),
+    limitedTemplate: raw('limitedTemplate'),
+    instructionsUrl: raw('instructionsUrl'),
+    protocols: raw('protocols')
+      .split(',')
+      .map((p) => p.trim().toLowerCase())
+      .filter(Boolean),
+    l2tpPsk: raw('l2tpPsk'),
+    collectionFrequency: choice('collectionFrequency') as 'cron' | 'daily',
+    invalid,
+  };
+}

@@ -1,0 +1,5 @@
+import { ProductResolver } from './product.resolver';
+import { RouterResolver } from './router.resolver';
+import { VpnAccountResolver } from './vpn-account.resolver';
+
+export const resolvers = [VpnAccountResolver, RouterResolver, ProductResolver] as const;

@@ -1,0 +1,49 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { RouterEntity } from '../entities/own/router.entity';
+import { RouterInput } from '../graphql/inputs/router.input';
+import { AddressPool } from '../graphql/types/router-fields.type';
+import { VpnAccountConnection } from '../graphql/types/vpn-account-fields.type';
+import { pageSizeComplexity } from '../graphql/connection';
+import type { RequestContext } from '../context/request-context';
+import { requireIdString } from '../common/validate';
+
+@Resolver(() => RouterEntity)
+export class RouterResolver {
+  @Authorized()
+  @Query(() => RouterEntity, { nullable: true })
+  router(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.routerById.load(requireIdString('id', id));
+  }
+
+  @Authorized()
+  @Query(() => [RouterEntity])
+  routers(@Ctx() ctx: RequestContext) {
+    return ctx.services.routers.list();
+  }
+
+  @Authorized('admin')
+  @Mutation(() => RouterEntity, { description: 'Create or update the router of a WHMCS server record.' })
+  upsertRouter(@Arg('input', () => RouterInput) input: RouterInput, @Ctx() ctx: RequestContext) {
+    return ctx.services.routers.upsert(ctx, input);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True when a CA certificate is pinned for api-ssl.' })
+  caPinned(@Root() router: RouterEntity): boolean {
+    return !!router.caPem;
+  }
+
+  @FieldResolver(() => AddressPool)
+  addressPool(@Root() router: RouterEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.addressPoolByRouter.load(router);
+  }
+
+  @FieldResolver(() => VpnAccountConnection, { complexity: pageSizeComplexity })
+  accounts(
+    @Root() router: RouterEntity,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return ctx.services.accounts.page(first, after, { routerId: String(router.id) });
+  }
+}

@@ -1,0 +1,54 @@
+import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { VpnAccountEntity } from '../entities/own/vpn-account.entity';
+import { RouterEntity } from '../entities/own/router.entity';
+import { ProductType, Bandwidth } from '../graphql/types/product.type';
+import { AccountTraffic, VpnAccountConnection } from '../graphql/types/vpn-account-fields.type';
+import { VpnAccountFilter } from '../graphql/inputs/vpn-account-filter.input';
+import { pageSizeComplexity } from '../graphql/connection';
+import type { RequestContext } from '../context/request-context';
+import { requireId } from '../common/validate';
+import { toBytes } from '../common/units';
+
+@Resolver(() => VpnAccountEntity)
+export class VpnAccountResolver {
+  @Authorized()
+  @Query(() => VpnAccountEntity, { nullable: true, description: 'The account of a WHMCS service (tblhosting.id).' })
+  vpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: RequestContext) {
+    return ctx.services.accounts.findByServiceId(requireId('serviceId', serviceId));
+  }
+
+  @Authorized()
+  @Query(() => VpnAccountConnection, { complexity: pageSizeComplexity })
+  vpnAccounts(
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('filter', () => VpnAccountFilter, { nullable: true }) filter?: VpnAccountFilter,
+  ) {
+    return ctx.services.accounts.page(first, after, filter);
+  }
+
+  @FieldResolver(() => RouterEntity)
+  async router(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.routerById.load(account.routerId);
+  }
+
+  @FieldResolver(() => ProductType, { nullable: true, description: 'Null when the WHMCS product was deleted.' })
+  product(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.productById.load(account.productId);
+  }
+
+  @FieldResolver(() => Bandwidth, { nullable: true, description: "The product's speed limits." })
+  async bandwidth(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
+    return (await ctx.loaders.productById.load(account.productId))?.bandwidth ?? null;
+  }
+
+  @FieldResolver(() => AccountTraffic)
+  traffic(@Root() account: VpnAccountEntity): AccountTraffic {
+    return {
+      balanceBytes: toBytes(account.balanceBytes),
+      cycleAllowanceBytes: toBytes(account.cycleAllowanceBytes),
+      unlimited: account.unlimited,
+    };
+  }
+}

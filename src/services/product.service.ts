@@ -1,0 +1,47 @@
+import { In, type DataSource } from 'typeorm';
+import { WhmcsProduct } from '../entities/whmcs/whmcs-product.entity';
+import { BILLING_CYCLES, readProductSettings } from '../product/product-settings';
+import type { ProductType } from '../graphql/types/product.type';
+
+/** The module name WHMCS stores in tblproducts.servertype and tblservers.type. */
+export const MODULE_NAME = 'mikrotikvpn';
+
+/** Reads WHMCS products (read-only) and presents their module settings. */
+export class ProductService {
+  constructor(private readonly db: DataSource) {}
+
+  async findByIds(ids: readonly number[]): Promise<Map<number, ProductType>> {
+    const rows = ids.length ? await this.db.getRepository(WhmcsProduct).findBy({ id: In([...ids]) }) : [];
+    return new Map(rows.map((row) => [row.id, toProduct(row)]));
+  }
+
+  async list(): Promise<ProductType[]> {
+    const rows = await this.db.getRepository(WhmcsProduct).find({ where: { servertype: MODULE_NAME }, order: { id: 'ASC' } });
+    return rows.map(toProduct);
+  }
+}
+
+export function toProduct(row: WhmcsProduct): ProductType {
+  const s = readProductSettings(row.configOptions());
+  return {
+    id: row.id,
+    name: row.name,
+    usesModule: row.servertype === MODULE_NAME,
+    commentPrefix: s.commentPrefix,
+    profile: s.profile,
+    service: s.service,
+    bandwidth: { downloadBitsPerSecond: s.downloadBitsPerSecond, uploadBitsPerSecond: s.uploadBitsPerSecond },
+    trafficPerCycle: BILLING_CYCLES.filter((c) => c !== 'Free Account').map((cycle) => {
+      const bytes = s.trafficPerCycle.get(cycle) ?? 0n;
+      return { cycle, bytes, unlimited: bytes === 0n };
+    }),
+    historyDays: s.historyDays,
+    lowTrafficThresholdBytes: s.lowTrafficThresholdBytes,
+    templates: { lowTraffic: s.lowTrafficTemplate, limited: s.limitedTemplate },
+    instructionsUrl: s.instructionsUrl,
+    protocols: s.protocols,
+    l2tpPsk: s.l2tpPsk,
+    collectionFrequency: s.collectionFrequency,
+    invalidSettings: s.invalid,
+  };
+}

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKeyLine } from '../../src/auth/secret-box';
+
+const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
+
+export interface TestServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** Every line the server wrote (stdout and stderr), for assertions on logs. */
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** A key file for router-credential encryption, made fresh for a test run. */
+export function makeKeyFile(lines: string[] = [generateKeyLine('test1')]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvpn-key-'));
+  const file = path.join(dir, 'keys');
+  fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+  return file;
+}
+
+/** Starts the real server process (node dist/src/main.js) on a free port and waits until it listens. */
+export async function startServer(env: Record<string, string>, timeoutMs = 20_000): Promise<TestServer> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('\n')}`)), timeoutMs);
+    const onLine = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        output.push(line);
+        try {
+          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          if (entry.msg === 'listening' && entry.port) {
+            clearTimeout(timer);
+            resolve(entry.port);
+          }
+        } catch {
+          // not a JSON log line
+        }
+      }
+    };
+    child.stdout.on('data', onLine);
+    child.stderr.on('data', onLine);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output.join('\n')}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    process: child,
+    output,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      });
+    },
+  };
+}
+
+export interface GqlResult<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: unknown[] }[];
+}
+
+/** Sends one GraphQL operation over HTTP, as any client would. */
+export async function gql<T = Record<string, any>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  key?: string,
+): Promise<GqlResult<T>> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as GqlResult<T>;
+  return { status: response.status, data: body.data, errors: body.errors };
+}
+
+/** The first error's code, or undefined. */
+export function codeOf(result: GqlResult): string | undefined {
+  return result.errors?.[0]?.extensions?.code;
+}
