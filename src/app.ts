@@ -41,7 +41,8 @@ export async function createApp(
     allowBatchedHttpRequests: false,
     formatError: createFormatError({
       includeStack: config.env === 'development',
-      log: (error, formatted) => log.error({ err: error, path: formatted.path }, 'unexpected error in a request'),
+      log: (error, formatted) =>
+        log.error({ err: error, path: formatted.path }, 'unexpected error in a request'),
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -64,18 +65,25 @@ export async function createApp(
   );
 
   // A malformed JSON body or an oversized one: a typed error, not an HTML page.
-  app.use((error: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (!error.status) return next(error);
-    const tooLarge = error.type === 'entity.too.large';
-    res.status(error.status).json({
-      errors: [
-        {
-          message: tooLarge ? 'Request body too large (limit 100 kB)' : 'Request body is not valid JSON',
-          extensions: { code: 'VALIDATION' },
-        },
-      ],
-    });
-  });
+  app.use(
+    (
+      error: Error & { status?: number; type?: string },
+      _req: express.Request,
+      res: express.Response,
+      next: express.NextFunction,
+    ) => {
+      if (!error.status) return next(error);
+      const tooLarge = error.type === 'entity.too.large';
+      res.status(error.status).json({
+        errors: [
+          {
+            message: tooLarge ? 'Request body too large (limit 100 kB)' : 'Request body is not valid JSON',
+            extensions: { code: 'VALIDATION' },
+          },
+        ],
+      });
+    },
+  );
 
   return { httpServer, apollo };
 }

@@ -18,6 +18,7 @@ export function createSchema(): Promise<GraphQLSchema> {
 
 /** The schema as committed in schema/schema.graphql. */
 export async function printSortedSchema(): Promise<string> {
-  const header = '# Generated from the code by `npm run schema:emit`. Do not edit: change the code and re-emit.\n\n';
+  const header =
+    '# Generated from the code by `npm run schema:emit`. Do not edit: change the code and re-emit.\n\n';
   return header + printSchema(lexicographicSortSchema(await createSchema())) + '\n';
 }

@@ -15,7 +15,12 @@ export class SecretBox {
     const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
     const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [this.keys.activeKeyId, iv.toString('base64'), tag.toString('base64'), body.toString('base64')].join(':');
+    return [
+      this.keys.activeKeyId,
+      iv.toString('base64'),
+      tag.toString('base64'),
+      body.toString('base64'),
+    ].join(':');
   }
 
   decrypt(stored: string): string {
@@ -40,6 +45,8 @@ export class SecretBox {
 }
 
 /** A new key line for a key file: `<key id>:<base64 of 32 random bytes>`. */
-export function generateKeyLine(keyId = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`): string {
+export function generateKeyLine(
+  keyId = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`,
+): string {
   return `${keyId}:${crypto.randomBytes(32).toString('base64')}`;
 }

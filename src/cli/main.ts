@@ -53,7 +53,9 @@ async function run(argv: string[]): Promise<number> {
           console.log('reverted the last migration');
         } else {
           const applied = await db.runMigrations({ transaction: 'each' });
-          console.log(applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'no pending migrations');
+          console.log(
+            applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'no pending migrations',
+          );
         }
         return 0;
       });

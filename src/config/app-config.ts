@@ -74,13 +74,17 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
     try {
       parsed = new URL(url);
     } catch {
-      throw new ConfigError('DATABASE_URL', 'is not a URL (expected mysql://user:password@host:3306/database)');
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is not a URL (expected mysql://user:password@host:3306/database)',
+      );
     }
     if (!['mysql:', 'mariadb:'].includes(parsed.protocol)) {
       throw new ConfigError('DATABASE_URL', 'must start with mysql:// or mariadb://');
     }
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-    if (!database) throw new ConfigError('DATABASE_URL', 'names no database (add /<database> after the host)');
+    if (!database)
+      throw new ConfigError('DATABASE_URL', 'names no database (add /<database> after the host)');
     const port = parsed.port ? Number(parsed.port) : 3306;
     return Object.freeze({
       host: parsed.hostname,

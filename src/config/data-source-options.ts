@@ -4,7 +4,10 @@ import type { DatabaseConfig } from './app-config';
 import { ALL_ENTITIES } from '../entities';
 
 /** TypeORM options for the WHMCS database. `synchronize` is off: our tables come from migrations only. */
-export function dataSourceOptions(db: DatabaseConfig, extra: Partial<DataSourceOptions> = {}): DataSourceOptions {
+export function dataSourceOptions(
+  db: DatabaseConfig,
+  extra: Partial<DataSourceOptions> = {},
+): DataSourceOptions {
   return {
     type: 'mysql',
     connectorPackage: 'mysql2',

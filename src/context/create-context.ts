@@ -10,12 +10,17 @@ import type { RequestContext } from './request-context';
 /** Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders. */
 export function createContextFactory(services: AppServices, database: Database) {
   return async ({ req }: { req: Request }): Promise<RequestContext> => {
-    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || crypto.randomUUID();
+    const requestId =
+      (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || crypto.randomUUID();
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw withStatus(new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"'), 401);
+    if (!match)
+      throw withStatus(new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"'), 401);
     if (!database.isInitialized) {
-      throw withStatus(new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly'), 503);
+      throw withStatus(
+        new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly'),
+        503,
+      );
     }
     const key = await services.apiKeys.authenticate(match[1]);
     if (!key) throw withStatus(new UnauthenticatedError('The API key is unknown or revoked'), 401);

@@ -3,8 +3,7 @@ import type { Loaders } from '../loaders/create-loaders';
 
 /** Who is calling. API keys are for the bridge, admin tools and dashboards; `system` is the server itself. */
 export type Actor =
-  | { kind: 'apiKey'; name: string; scope: 'admin' | 'read' }
-  | { kind: 'system'; name: string };
+  { kind: 'apiKey'; name: string; scope: 'admin' | 'read' } | { kind: 'system'; name: string };
 
 /** The first argument of every service method (Vendure style): who, which request, and its loaders. */
 export interface RequestContext {

@@ -35,7 +35,10 @@ export class Database {
           const applied = await this.dataSource.runMigrations({ transaction: 'each' });
           for (const m of applied) this.log.info({ migration: m.name }, 'migration applied');
         }
-        this.log.info({ host: this.config.database.host, database: this.config.database.database }, 'database ready');
+        this.log.info(
+          { host: this.config.database.host, database: this.config.database.database },
+          'database ready',
+        );
         return;
       } catch (error) {
         if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);

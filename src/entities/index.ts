@@ -25,6 +25,13 @@ export const OWN_ENTITIES = [
 ];
 
 /** WHMCS's tables: read-only, never synchronised or migrated. */
-export const WHMCS_ENTITIES = [WhmcsProduct, WhmcsServer, WhmcsService, WhmcsClient, WhmcsAddon, WhmcsServiceAddon];
+export const WHMCS_ENTITIES = [
+  WhmcsProduct,
+  WhmcsServer,
+  WhmcsService,
+  WhmcsClient,
+  WhmcsAddon,
+  WhmcsServiceAddon,
+];
 
 export const ALL_ENTITIES = [...OWN_ENTITIES, ...WHMCS_ENTITIES];

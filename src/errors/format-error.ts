@@ -15,7 +15,8 @@ const INVALID_REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-const DATABASE_DOWN = /ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ETIMEDOUT|ECONNRESET|ER_CON_COUNT_ERROR|Connection lost|connect ETIMEDOUT|Pool is closed|ER_SERVER_SHUTDOWN/;
+const DATABASE_DOWN =
+  /ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ETIMEDOUT|ECONNRESET|ER_CON_COUNT_ERROR|Connection lost|connect ETIMEDOUT|Pool is closed|ER_SERVER_SHUTDOWN/;
 
 export type ErrorLogger = (error: unknown, formatted: GraphQLFormattedError) => void;
 
@@ -27,28 +28,43 @@ export type ErrorLogger = (error: unknown, formatted: GraphQLFormattedError) => 
 export function createFormatError(options: { includeStack: boolean; log: ErrorLogger }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    const keep = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLFormattedError => ({
+    const keep = (
+      code: ErrorCode,
+      message: string,
+      extra: Record<string, unknown> = {},
+    ): GraphQLFormattedError => ({
       message,
       locations: formatted.locations,
       path: formatted.path,
       extensions: {
         ...extra,
         code,
-        ...(options.includeStack && formatted.extensions?.stacktrace ? { stacktrace: formatted.extensions.stacktrace } : {}),
+        ...(options.includeStack && formatted.extensions?.stacktrace
+          ? { stacktrace: formatted.extensions.stacktrace }
+          : {}),
       },
     });
 
     if (original instanceof AppError) {
-      const { code: _code, http: _http, stacktrace: _stack, ...details } = original.extensions as Record<string, unknown>;
+      const {
+        code: _code,
+        http: _http,
+        stacktrace: _stack,
+        ...details
+      } = original.extensions as Record<string, unknown>;
       return keep(original.code, original.message, details);
     }
     if (original instanceof ArgumentValidationError) {
       const problems = original.extensions.validationErrors.flatMap((v) =>
         Object.values(v.constraints ?? {}).map((text) => text),
       );
-      return keep(ErrorCode.VALIDATION, problems.length ? `Invalid input: ${problems.join('; ')}` : 'Invalid input', {
-        fields: original.extensions.validationErrors.map((v) => v.property),
-      });
+      return keep(
+        ErrorCode.VALIDATION,
+        problems.length ? `Invalid input: ${problems.join('; ')}` : 'Invalid input',
+        {
+          fields: original.extensions.validationErrors.map((v) => v.property),
+        },
+      );
     }
     if (original instanceof AuthorizationError) {
       return keep(ErrorCode.FORBIDDEN, 'This key may not do that (an admin key is required)');
@@ -58,7 +74,8 @@ export function createFormatError(options: { includeStack: boolean; log: ErrorLo
     if (Object.values(ErrorCode).includes(code as ErrorCode) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return keep(code as ErrorCode, formatted.message);
     }
-    const text = original instanceof Error ? `${original.message} ${(original as { code?: string }).code ?? ''}` : '';
+    const text =
+      original instanceof Error ? `${original.message} ${(original as { code?: string }).code ?? ''}` : '';
     if (DATABASE_DOWN.test(text)) {
       options.log(original, formatted);
       return keep(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly');

@@ -36,7 +36,12 @@ export function decodeCursor(cursor: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export function pageSizeComplexity({ args, childComplexity }: { args: { first?: number }; childComplexity: number }) {
+export function pageSizeComplexity({
+  args,
+  childComplexity,
+}: {
+  args: { first?: number };
+  childComplexity: number;
+}) {
   return 1 + childComplexity * Math.min(Math.max(args.first ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
 }
-

@@ -27,16 +27,26 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
         async didResolveOperation({ document, operationName, request, schema }) {
           const fragments = fragmentsOf(document);
           const operation = document.definitions.find(
-            (d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+            (d) =>
+              d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
           );
           if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return;
           const depth = depthOf(operation.selectionSet, fragments, 0, new Set());
-          if (depth > limits.maxDepth) refuse(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`);
+          if (depth > limits.maxDepth)
+            refuse(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`);
           const aliases = aliasesOf(operation.selectionSet, fragments, new Set());
-          if (aliases > limits.maxAliases) refuse(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`);
-          const complexity = complexityOf(schema, document, operationName ?? undefined, request.variables ?? {});
+          if (aliases > limits.maxAliases)
+            refuse(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`);
+          const complexity = complexityOf(
+            schema,
+            document,
+            operationName ?? undefined,
+            request.variables ?? {},
+          );
           if (complexity > limits.maxComplexity) {
-            refuse(`Query costs ${complexity}; the limit is ${limits.maxComplexity}. Ask for smaller pages or fewer fields`);
+            refuse(
+              `Query costs ${complexity}; the limit is ${limits.maxComplexity}. Ask for smaller pages or fewer fields`,
+            );
           }
         },
       };
@@ -45,7 +55,9 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
 }
 
 function refuse(message: string): never {
-  throw new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: 400 } } });
+  throw new GraphQLError(message, {
+    extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: 400 } },
+  });
 }
 
 function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
@@ -65,7 +77,10 @@ function depthOf(
     if (s.kind === Kind.FIELD) {
       // Introspection has its own fixed shape; its cost is bounded by the schema.
       if (s.name.value.startsWith('__')) continue;
-      max = Math.max(max, s.selectionSet ? depthOf(s.selectionSet, fragments, level + 1, visiting) : level + 1);
+      max = Math.max(
+        max,
+        s.selectionSet ? depthOf(s.selectionSet, fragments, level + 1, visiting) : level + 1,
+      );
     } else if (s.kind === Kind.INLINE_FRAGMENT) {
       max = Math.max(max, depthOf(s.selectionSet, fragments, level, visiting));
     } else {
@@ -80,7 +95,11 @@ function depthOf(
   return max;
 }
 
-function aliasesOf(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, visiting: Set<string>): number {
+function aliasesOf(
+  set: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  visiting: Set<string>,
+): number {
   let count = 0;
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) {

@@ -12,7 +12,10 @@ import { toBytes } from '../common/units';
 @Resolver(() => VpnAccountEntity)
 export class VpnAccountResolver {
   @Authorized()
-  @Query(() => VpnAccountEntity, { nullable: true, description: 'The account of a WHMCS service (tblhosting.id).' })
+  @Query(() => VpnAccountEntity, {
+    nullable: true,
+    description: 'The account of a WHMCS service (tblhosting.id).',
+  })
   vpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: RequestContext) {
     return ctx.services.accounts.findByServiceId(requireId('serviceId', serviceId));
   }
@@ -33,7 +36,10 @@ export class VpnAccountResolver {
     return ctx.loaders.routerById.load(account.routerId);
   }
 
-  @FieldResolver(() => ProductType, { nullable: true, description: 'Null when the WHMCS product was deleted.' })
+  @FieldResolver(() => ProductType, {
+    nullable: true,
+    description: 'Null when the WHMCS product was deleted.',
+  })
   product(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
     return ctx.loaders.productById.load(account.productId);
   }

@@ -56,7 +56,10 @@ export class ApiKeyService {
     if (!looksLikeApiKey(key)) return null;
     const repo = this.db.getRepository(ApiKeyEntity);
     const record = await repo.findOneBy({ keyHash: hashApiKey(key), revokedAt: IsNull() });
-    if (record && (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS)) {
+    if (
+      record &&
+      (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS)
+    ) {
       record.lastUsedAt = new Date();
       // Best effort and rare (once a minute per key): a failed bookkeeping write must not fail the request.
       await repo.update({ id: record.id }, { lastUsedAt: record.lastUsedAt }).catch(() => undefined);

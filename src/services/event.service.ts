@@ -15,7 +15,11 @@ export interface EventInput {
 export class EventService {
   constructor(private readonly db: DataSource) {}
 
-  async record(ctx: RequestContext, event: EventInput, manager: EntityManager = this.db.manager): Promise<void> {
+  async record(
+    ctx: RequestContext,
+    event: EventInput,
+    manager: EntityManager = this.db.manager,
+  ): Promise<void> {
     await manager.insert(EventEntity, {
       at: new Date(),
       actor: actorName(ctx.actor).slice(0, 128),

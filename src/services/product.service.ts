@@ -16,7 +16,9 @@ export class ProductService {
   }
 
   async list(): Promise<ProductType[]> {
-    const rows = await this.db.getRepository(WhmcsProduct).find({ where: { servertype: MODULE_NAME }, order: { id: 'ASC' } });
+    const rows = await this.db
+      .getRepository(WhmcsProduct)
+      .find({ where: { servertype: MODULE_NAME }, order: { id: 'ASC' } });
     return rows.map(toProduct);
   }
 }

@@ -46,7 +46,10 @@ export class RouterService {
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(RouterEntity);
       // Lock the row (or the gap) so that two concurrent upserts of one server cannot both insert.
-      const existing = await repo.findOne({ where: { serverId: input.serverId }, lock: { mode: 'pessimistic_write' } });
+      const existing = await repo.findOne({
+        where: { serverId: input.serverId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!existing && !input.password) throw new ValidationError('password is required for a new router');
       const router = existing ?? repo.create({ serverId: input.serverId });
       router.name = input.name?.trim() || server.name || `server ${server.id}`;
@@ -85,7 +88,9 @@ export class RouterService {
       routers.map((router) => {
         const list = byServer.get(router.serverId) ?? { addresses: [], malformed: [] };
         const inList = new Set(list.addresses);
-        const usedCount = used.filter((u) => Number(u.routerId) === router.id && inList.has(u.address)).length;
+        const usedCount = used.filter(
+          (u) => Number(u.routerId) === router.id && inList.has(u.address),
+        ).length;
         return [
           router.id,
           {

@@ -53,7 +53,8 @@ export class VpnAccountService {
       if (!/^\d{1,10}$/.test(filter.routerId)) throw new ValidationError('routerId is not a router id');
       qb.andWhere('a.router_id = :routerId', { routerId: Number(filter.routerId) });
     }
-    if (filter.productId !== undefined) qb.andWhere('a.product_id = :productId', { productId: filter.productId });
+    if (filter.productId !== undefined)
+      qb.andWhere('a.product_id = :productId', { productId: filter.productId });
     if (filter.clientId !== undefined) qb.andWhere('a.client_id = :clientId', { clientId: filter.clientId });
     const rows = await qb.getMany();
     return toPage(rows, size);
@@ -73,6 +74,9 @@ function toPage(rows: VpnAccountEntity[], size: number): Page<VpnAccountEntity> 
   return {
     nodes,
     edges,
-    pageInfo: { hasNextPage: rows.length > size, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+    pageInfo: {
+      hasNextPage: rows.length > size,
+      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+    },
   };
 }

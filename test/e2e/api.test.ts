@@ -31,11 +31,20 @@ describe('GraphQL API over HTTP (server process + MariaDB)', function () {
     admin = await createApiKey(tdb.url, 'bridge', 'admin');
     reader = await createApiKey(tdb.url, 'dashboard', 'read');
     whmcs = new WhmcsFixtures(db);
-    serverId = await whmcs.server({ name: 'Frankfurt', assignedips: ['10.8.0.2', '10.8.0.3', 'not-an-ip', '10.8.0.4'] });
+    serverId = await whmcs.server({
+      name: 'Frankfurt',
+      assignedips: ['10.8.0.2', '10.8.0.3', 'not-an-ip', '10.8.0.4'],
+    });
     otherModuleServerId = await whmcs.server({ name: 'cPanel box', type: 'cpanel' });
     productId = await whmcs.product({
       name: 'VPN 10 GB',
-      settings: { profile: 'vpn', trafficMonthlyGb: '10', downloadMbps: '20', uploadMbps: '5', l2tpPsk: 'psk-secret' },
+      settings: {
+        profile: 'vpn',
+        trafficMonthlyGb: '10',
+        downloadMbps: '20',
+        uploadMbps: '5',
+        l2tpPsk: 'psk-secret',
+      },
     });
     await whmcs.product({ name: 'Shared hosting', servertype: 'cpanel' });
   });
@@ -76,7 +85,12 @@ describe('GraphQL API over HTTP (server process + MariaDB)', function () {
 
     it('lets a read key query but not mutate (FORBIDDEN), changing nothing', async () => {
       expect(codeOf(await gql(server.url, '{ routers { id } }', {}, reader))).to.equal(undefined);
-      const r = await gql(server.url, UPSERT, { input: { serverId, host: '127.0.0.1', username: 'api', password: 'pw' } }, reader);
+      const r = await gql(
+        server.url,
+        UPSERT,
+        { input: { serverId, host: '127.0.0.1', username: 'api', password: 'pw' } },
+        reader,
+      );
       expect(codeOf(r)).to.equal('FORBIDDEN');
       expect(await db.query('SELECT id FROM mod_mikrotikvpn_routers')).to.have.length(0);
     });
@@ -84,56 +98,132 @@ describe('GraphQL API over HTTP (server process + MariaDB)', function () {
 
   describe('upsertRouter', () => {
     it('creates the router of a WHMCS server with api-ssl defaults', async () => {
-      const r = await gql(server.url, UPSERT, { input: { serverId, host: '192.0.2.10', username: 'api', password: 'Secr3t!' } }, admin);
+      const r = await gql(
+        server.url,
+        UPSERT,
+        { input: { serverId, host: '192.0.2.10', username: 'api', password: 'Secr3t!' } },
+        admin,
+      );
       expect(r.errors).to.equal(undefined);
-      expect(r.data!.upsertRouter).to.include({ serverId, name: 'Frankfurt', host: '192.0.2.10', port: 8729, tls: true, caPinned: false });
+      expect(r.data!.upsertRouter).to.include({
+        serverId,
+        name: 'Frankfurt',
+        host: '192.0.2.10',
+        port: 8729,
+        tls: true,
+        caPinned: false,
+      });
     });
 
     it('keeps the password encrypted at rest and never readable through the API', async () => {
-      const [row] = await db.query('SELECT password_encrypted FROM mod_mikrotikvpn_routers WHERE server_id = ?', [serverId]);
-      expect(row.password_encrypted).to.match(/^test1:/).and.not.include('Secr3t!');
+      const [row] = await db.query(
+        'SELECT password_encrypted FROM mod_mikrotikvpn_routers WHERE server_id = ?',
+        [serverId],
+      );
+      expect(row.password_encrypted)
+        .to.match(/^test1:/)
+        .and.not.include('Secr3t!');
       const r = await gql(server.url, '{ routers { password } }', {}, admin);
       expect(codeOf(r)).to.equal('VALIDATION');
       expect(JSON.stringify(r)).to.not.include('Secr3t!');
     });
 
     it('updates in place on a second call, keeping the stored password when none is sent', async () => {
-      const [before] = await db.query('SELECT id, password_encrypted FROM mod_mikrotikvpn_routers WHERE server_id = ?', [serverId]);
-      const r = await gql(server.url, UPSERT, { input: { serverId, host: '192.0.2.11', username: 'api2', tls: false } }, admin);
+      const [before] = await db.query(
+        'SELECT id, password_encrypted FROM mod_mikrotikvpn_routers WHERE server_id = ?',
+        [serverId],
+      );
+      const r = await gql(
+        server.url,
+        UPSERT,
+        { input: { serverId, host: '192.0.2.11', username: 'api2', tls: false } },
+        admin,
+      );
       expect(r.errors).to.equal(undefined);
-      expect(r.data!.upsertRouter).to.include({ id: String(before.id), host: '192.0.2.11', port: 8728, tls: false, username: 'api2' });
-      const rows = await db.query('SELECT id, password_encrypted FROM mod_mikrotikvpn_routers WHERE server_id = ?', [serverId]);
+      expect(r.data!.upsertRouter).to.include({
+        id: String(before.id),
+        host: '192.0.2.11',
+        port: 8728,
+        tls: false,
+        username: 'api2',
+      });
+      const rows = await db.query(
+        'SELECT id, password_encrypted FROM mod_mikrotikvpn_routers WHERE server_id = ?',
+        [serverId],
+      );
       expect(rows).to.have.length(1);
       expect(rows[0].password_encrypted).to.equal(before.password_encrypted);
     });
 
     it('records who changed the router', async () => {
-      const events = await db.query("SELECT action, actor, result FROM mod_mikrotikvpn_events WHERE action LIKE 'router.%' ORDER BY id");
-      expect(events.map((e: { action: string }) => e.action)).to.deep.equal(['router.create', 'router.update']);
+      const events = await db.query(
+        "SELECT action, actor, result FROM mod_mikrotikvpn_events WHERE action LIKE 'router.%' ORDER BY id",
+      );
+      expect(events.map((e: { action: string }) => e.action)).to.deep.equal([
+        'router.create',
+        'router.update',
+      ]);
       expect(events[0]).to.include({ actor: 'apikey:bridge', result: 'OK' });
     });
 
     // `spare` is a WHMCS server of ours without a router yet, so only the input itself is wrong.
     const bad: [string, (spare: number) => Record<string, unknown>, string][] = [
-      ['an unknown WHMCS server', () => ({ serverId: 99999, host: 'h', username: 'u', password: 'p' }), 'NOT_FOUND'],
-      ['a server of another module', () => ({ serverId: otherModuleServerId, host: 'h', username: 'u', password: 'p' }), 'VALIDATION'],
+      [
+        'an unknown WHMCS server',
+        () => ({ serverId: 99999, host: 'h', username: 'u', password: 'p' }),
+        'NOT_FOUND',
+      ],
+      [
+        'a server of another module',
+        () => ({ serverId: otherModuleServerId, host: 'h', username: 'u', password: 'p' }),
+        'VALIDATION',
+      ],
       ['a negative id', () => ({ serverId: -5, host: 'h', username: 'u', password: 'p' }), 'VALIDATION'],
       ['a wrong type', () => ({ serverId: 'abc', host: 'h', username: 'u', password: 'p' }), 'VALIDATION'],
-      ['an oversized host', (spare) => ({ serverId: spare, host: 'a'.repeat(300), username: 'u', password: 'p' }), 'VALIDATION'],
-      ['a host with spaces', (spare) => ({ serverId: spare, host: 'a b', username: 'u', password: 'p' }), 'VALIDATION'],
-      ['a port out of range', (spare) => ({ serverId: spare, host: 'h', port: 70000, username: 'u', password: 'p' }), 'VALIDATION'],
-      ['a CA that is not a certificate', (spare) => ({ serverId: spare, host: 'h', username: 'u', password: 'p', caPem: 'hello' }), 'VALIDATION'],
-      ['a malformed fingerprint', (spare) => ({ serverId: spare, host: 'h', username: 'u', password: 'p', fingerprintSha256: 'AB:CD' }), 'VALIDATION'],
-      ['a new router without password', (spare) => ({ serverId: spare, host: 'h', username: 'u' }), 'VALIDATION'],
+      [
+        'an oversized host',
+        (spare) => ({ serverId: spare, host: 'a'.repeat(300), username: 'u', password: 'p' }),
+        'VALIDATION',
+      ],
+      [
+        'a host with spaces',
+        (spare) => ({ serverId: spare, host: 'a b', username: 'u', password: 'p' }),
+        'VALIDATION',
+      ],
+      [
+        'a port out of range',
+        (spare) => ({ serverId: spare, host: 'h', port: 70000, username: 'u', password: 'p' }),
+        'VALIDATION',
+      ],
+      [
+        'a CA that is not a certificate',
+        (spare) => ({ serverId: spare, host: 'h', username: 'u', password: 'p', caPem: 'hello' }),
+        'VALIDATION',
+      ],
+      [
+        'a malformed fingerprint',
+        (spare) => ({ serverId: spare, host: 'h', username: 'u', password: 'p', fingerprintSha256: 'AB:CD' }),
+        'VALIDATION',
+      ],
+      [
+        'a new router without password',
+        (spare) => ({ serverId: spare, host: 'h', username: 'u' }),
+        'VALIDATION',
+      ],
     ];
     for (const [what, input, code] of bad) {
       it(`refuses ${what} with ${code} and changes nothing`, async () => {
         const spare = await whmcs.server({ name: `spare for ${what}` });
-        const snapshot = () => db.query('SELECT id, host, port, username, password_encrypted FROM mod_mikrotikvpn_routers ORDER BY id');
+        const snapshot = () =>
+          db.query(
+            'SELECT id, host, port, username, password_encrypted FROM mod_mikrotikvpn_routers ORDER BY id',
+          );
         const before = await snapshot();
         const r = await gql(server.url, UPSERT, { input: input(spare) }, admin);
         expect(codeOf(r), JSON.stringify(r.errors)).to.equal(code);
-        expect(r.errors![0].message).to.be.a('string').and.not.match(/\bat .*\.js:\d+/);
+        expect(r.errors![0].message)
+          .to.be.a('string')
+          .and.not.match(/\bat .*\.js:\d+/);
         expect(await snapshot()).to.deep.equal(before);
       });
     }
@@ -142,47 +232,103 @@ describe('GraphQL API over HTTP (server process + MariaDB)', function () {
   describe('queries', () => {
     let routerId: string;
     before(async () => {
-      [{ id: routerId }] = (await db.query('SELECT CAST(id AS CHAR) AS id FROM mod_mikrotikvpn_routers WHERE server_id = ?', [serverId])) as { id: string }[];
+      [{ id: routerId }] = (await db.query(
+        'SELECT CAST(id AS CHAR) AS id FROM mod_mikrotikvpn_routers WHERE server_id = ?',
+        [serverId],
+      )) as { id: string }[];
       const client = await whmcs.client();
       for (let i = 0; i < 3; i++) {
-        const serviceId = await whmcs.service({ userid: client, packageid: productId, server: serverId, username: `user${i}` });
+        const serviceId = await whmcs.service({
+          userid: client,
+          packageid: productId,
+          server: serverId,
+          username: `user${i}`,
+        });
         await db.query(
           `INSERT INTO mod_mikrotikvpn_accounts (service_id, client_id, product_id, router_id, username, address, status, billing_cycle, balance_bytes, cycle_allowance_bytes)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'Monthly', ?, 10000000000)`,
-          [serviceId, client, productId, routerId, `user${i}`, `10.8.0.${i + 2}`, i === 2 ? 'SUSPENDED' : 'ACTIVE', String(9_000_000_000 - i)],
+          [
+            serviceId,
+            client,
+            productId,
+            routerId,
+            `user${i}`,
+            `10.8.0.${i + 2}`,
+            i === 2 ? 'SUSPENDED' : 'ACTIVE',
+            String(9_000_000_000 - i),
+          ],
         );
       }
     });
 
     it('reads products through the settings manifest; other modules are not listed', async () => {
-      const r = await gql(server.url, `{ products { id name usesModule profile bandwidth { downloadBitsPerSecond uploadBitsPerSecond } trafficPerCycle { cycle bytes unlimited } historyDays } }`, {}, reader);
+      const r = await gql(
+        server.url,
+        `{ products { id name usesModule profile bandwidth { downloadBitsPerSecond uploadBitsPerSecond } trafficPerCycle { cycle bytes unlimited } historyDays } }`,
+        {},
+        reader,
+      );
       expect(r.errors).to.equal(undefined);
       expect(r.data!.products).to.have.length(1);
       const p = r.data!.products[0];
-      expect(p).to.include({ id: productId, name: 'VPN 10 GB', usesModule: true, profile: 'vpn', historyDays: 364 });
-      expect(p.bandwidth).to.deep.equal({ downloadBitsPerSecond: 20_000_000, uploadBitsPerSecond: 5_000_000 });
-      expect(p.trafficPerCycle.find((c: { cycle: string }) => c.cycle === 'Monthly')).to.deep.equal({ cycle: 'Monthly', bytes: 10_000_000_000, unlimited: false });
-      expect(p.trafficPerCycle.find((c: { cycle: string }) => c.cycle === 'Annually')).to.deep.include({ unlimited: true });
+      expect(p).to.include({
+        id: productId,
+        name: 'VPN 10 GB',
+        usesModule: true,
+        profile: 'vpn',
+        historyDays: 364,
+      });
+      expect(p.bandwidth).to.deep.equal({
+        downloadBitsPerSecond: 20_000_000,
+        uploadBitsPerSecond: 5_000_000,
+      });
+      expect(p.trafficPerCycle.find((c: { cycle: string }) => c.cycle === 'Monthly')).to.deep.equal({
+        cycle: 'Monthly',
+        bytes: 10_000_000_000,
+        unlimited: false,
+      });
+      expect(p.trafficPerCycle.find((c: { cycle: string }) => c.cycle === 'Annually')).to.deep.include({
+        unlimited: true,
+      });
     });
 
     it('shows the L2TP pre-shared key to admin keys only', async () => {
       const query = `query($id: Int!) { product(id: $id) { l2tpPsk } }`;
-      expect((await gql(server.url, query, { id: productId }, admin)).data!.product.l2tpPsk).to.equal('psk-secret');
+      expect((await gql(server.url, query, { id: productId }, admin)).data!.product.l2tpPsk).to.equal(
+        'psk-secret',
+      );
       const r = await gql(server.url, query, { id: productId }, reader);
       expect(codeOf(r)).to.equal('FORBIDDEN');
       expect(JSON.stringify(r)).to.not.include('psk-secret');
     });
 
     it('answers router and routers with the address pool', async () => {
-      const r = await gql(server.url, `query($id: ID!) { router(id: $id) { id name addressPool { total used free malformedLines } } routers { id } }`, { id: routerId }, reader);
+      const r = await gql(
+        server.url,
+        `query($id: ID!) { router(id: $id) { id name addressPool { total used free malformedLines } } routers { id } }`,
+        { id: routerId },
+        reader,
+      );
       expect(r.errors).to.equal(undefined);
-      expect(r.data!.router.addressPool).to.deep.equal({ total: 3, used: 3, free: 0, malformedLines: ['line 3: not-an-ip'] });
+      expect(r.data!.router.addressPool).to.deep.equal({
+        total: 3,
+        used: 3,
+        free: 0,
+        malformedLines: ['line 3: not-an-ip'],
+      });
       expect(r.data!.routers.map((x: { id: string }) => x.id)).to.include(routerId);
     });
 
     it('answers vpnAccount by WHMCS service id with its router, product and balance', async () => {
-      const [{ service_id }] = await db.query("SELECT service_id FROM mod_mikrotikvpn_accounts WHERE username = 'user0'");
-      const r = await gql(server.url, `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId username status address router { name } product { name } bandwidth { downloadBitsPerSecond } traffic { balanceBytes cycleAllowanceBytes unlimited } } }`, { s: service_id }, reader);
+      const [{ service_id }] = await db.query(
+        "SELECT service_id FROM mod_mikrotikvpn_accounts WHERE username = 'user0'",
+      );
+      const r = await gql(
+        server.url,
+        `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId username status address router { name } product { name } bandwidth { downloadBitsPerSecond } traffic { balanceBytes cycleAllowanceBytes unlimited } } }`,
+        { s: service_id },
+        reader,
+      );
       expect(r.errors).to.equal(undefined);
       expect(r.data!.vpnAccount).to.deep.equal({
         serviceId: service_id,
@@ -197,20 +343,42 @@ describe('GraphQL API over HTTP (server process + MariaDB)', function () {
     });
 
     it('answers null for an unknown service and VALIDATION for a negative one', async () => {
-      expect((await gql(server.url, '{ vpnAccount(serviceId: 424242) { username } }', {}, reader)).data!.vpnAccount).to.equal(null);
-      expect(codeOf(await gql(server.url, '{ vpnAccount(serviceId: -3) { username } }', {}, reader))).to.equal('VALIDATION');
-      expect(codeOf(await gql(server.url, '{ vpnAccount(serviceId: "x") { username } }', {}, reader))).to.equal('VALIDATION');
+      expect(
+        (await gql(server.url, '{ vpnAccount(serviceId: 424242) { username } }', {}, reader)).data!
+          .vpnAccount,
+      ).to.equal(null);
+      expect(
+        codeOf(await gql(server.url, '{ vpnAccount(serviceId: -3) { username } }', {}, reader)),
+      ).to.equal('VALIDATION');
+      expect(
+        codeOf(await gql(server.url, '{ vpnAccount(serviceId: "x") { username } }', {}, reader)),
+      ).to.equal('VALIDATION');
     });
 
     it('pages vpnAccounts with cursors and filters by status, router, product and client', async () => {
       const q = `query($first: Int, $after: String, $filter: VpnAccountFilter) { vpnAccounts(first: $first, after: $after, filter: $filter) { nodes { username status } pageInfo { hasNextPage endCursor } } }`;
       const page1 = await gql(server.url, q, { first: 2 }, reader);
-      expect(page1.data!.vpnAccounts.nodes.map((n: { username: string }) => n.username)).to.deep.equal(['user0', 'user1']);
+      expect(page1.data!.vpnAccounts.nodes.map((n: { username: string }) => n.username)).to.deep.equal([
+        'user0',
+        'user1',
+      ]);
       expect(page1.data!.vpnAccounts.pageInfo.hasNextPage).to.equal(true);
-      const page2 = await gql(server.url, q, { first: 2, after: page1.data!.vpnAccounts.pageInfo.endCursor }, reader);
-      expect(page2.data!.vpnAccounts.nodes.map((n: { username: string }) => n.username)).to.deep.equal(['user2']);
+      const page2 = await gql(
+        server.url,
+        q,
+        { first: 2, after: page1.data!.vpnAccounts.pageInfo.endCursor },
+        reader,
+      );
+      expect(page2.data!.vpnAccounts.nodes.map((n: { username: string }) => n.username)).to.deep.equal([
+        'user2',
+      ]);
       expect(page2.data!.vpnAccounts.pageInfo.hasNextPage).to.equal(false);
-      const suspended = await gql(server.url, q, { filter: { status: ['SUSPENDED'], routerId, productId } }, reader);
+      const suspended = await gql(
+        server.url,
+        q,
+        { filter: { status: ['SUSPENDED'], routerId, productId } },
+        reader,
+      );
       expect(suspended.data!.vpnAccounts.nodes).to.deep.equal([{ username: 'user2', status: 'SUSPENDED' }]);
       const otherClient = await gql(server.url, q, { filter: { clientId: 987654 } }, reader);
       expect(otherClient.data!.vpnAccounts.nodes).to.deep.equal([]);

@@ -22,8 +22,14 @@ export function runCli(
 }
 
 /** Creates an API key through the CLI and returns it. */
-export async function createApiKey(databaseUrl: string, name: string, scope: 'admin' | 'read'): Promise<string> {
-  const result = await runCli(['apikey', 'create', '--name', name, '--scope', scope], { DATABASE_URL: databaseUrl });
+export async function createApiKey(
+  databaseUrl: string,
+  name: string,
+  scope: 'admin' | 'read',
+): Promise<string> {
+  const result = await runCli(['apikey', 'create', '--name', name, '--scope', scope], {
+    DATABASE_URL: databaseUrl,
+  });
   if (result.code !== 0) throw new Error(`apikey create failed: ${result.stderr}`);
   return result.stdout.trim();
 }

@@ -44,7 +44,9 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   const dataSource = new DataSource(dataSourceOptions(config));
   await dataSource.initialize();
   if (options.migrate !== false) await dataSource.runMigrations({ transaction: 'each' });
-  const auth = server.password ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}` : server.user;
+  const auth = server.password
+    ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
+    : server.user;
   return {
     config,
     url: `mysql://${auth}@${server.host}:${server.port}/${name}`,

@@ -14,7 +14,9 @@ export class WhmcsFixtures {
     return Number((result as { insertId: number }).insertId);
   }
 
-  client(fields: { id?: number; firstname?: string; lastname?: string; email?: string; language?: string } = {}) {
+  client(
+    fields: { id?: number; firstname?: string; lastname?: string; email?: string; language?: string } = {},
+  ) {
     return this.insert('tblclients', {
       ...(fields.id ? { id: fields.id } : {}),
       firstname: fields.firstname ?? 'Ada',
@@ -65,7 +67,9 @@ export class WhmcsFixtures {
   }
 
   /** A product; `settings` are by manifest key (e.g. { profile: 'vpn', trafficMonthlyGb: '10' }). */
-  product(fields: { id?: number; name?: string; servertype?: string; settings?: Record<string, string> } = {}) {
+  product(
+    fields: { id?: number; name?: string; servertype?: string; settings?: Record<string, string> } = {},
+  ) {
     const options: Record<string, string> = {};
     for (let i = 1; i <= 24; i++) options[`configoption${i}`] = '';
     PRODUCT_SETTINGS.forEach((spec, index) => {
@@ -112,7 +116,9 @@ export class WhmcsFixtures {
     });
   }
 
-  server(fields: { id?: number; name?: string; ipaddress?: string; assignedips?: string[]; type?: string } = {}) {
+  server(
+    fields: { id?: number; name?: string; ipaddress?: string; assignedips?: string[]; type?: string } = {},
+  ) {
     const ns: Record<string, string> = {};
     for (let i = 1; i <= 5; i++) Object.assign(ns, { [`nameserver${i}`]: '', [`nameserver${i}ip`]: '' });
     return this.insert('tblservers', {

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { MAX_WHMCS_SETTINGS, PRODUCT_SETTINGS, readProductSettings, settingIndex } from '../../src/product/product-settings';
+import {
+  MAX_WHMCS_SETTINGS,
+  PRODUCT_SETTINGS,
+  readProductSettings,
+  settingIndex,
+} from '../../src/product/product-settings';
 
 describe('product-settings manifest', () => {
   it('fits in the 24 settings WHMCS allows, with room to grow', () => {

@@ -18,7 +18,10 @@ describe('secret box (router credentials at rest)', () => {
   it('still reads values encrypted under an older key', () => {
     const oldOnly = new SecretBox(loadEncryptionKeys({ ENCRYPTION_KEY: generateKeyLine('solo') }));
     const stored = oldOnly.encrypt('pw');
-    const both = new SecretBox({ activeKeyId: 'new', keys: new Map([...keys.keys, ...oldOnly['keys'].keys]) });
+    const both = new SecretBox({
+      activeKeyId: 'new',
+      keys: new Map([...keys.keys, ...oldOnly['keys'].keys]),
+    });
     expect(both.decrypt(stored)).to.equal('pw');
   });
 

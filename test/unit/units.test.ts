@@ -9,7 +9,8 @@ describe('units: one policy for bytes, GB and Mbit/s', () => {
   });
 
   it('refuses what is not a number of GB', () => {
-    for (const bad of ['-1', 'ten', '1e3', '', '1.0000000001']) expect(() => gbToBytes(bad)).to.throw(RangeError);
+    for (const bad of ['-1', 'ten', '1e3', '', '1.0000000001'])
+      expect(() => gbToBytes(bad)).to.throw(RangeError);
   });
 
   it('shows bytes as GB with fixed decimals, rounding half away from zero', () => {

@@ -18,5 +18,6 @@ export class NotificationEntity {
   @Column({ name: 'created_at', type: 'datetime', precision: 3 }) createdAt!: Date;
   @Column({ type: 'int', unsigned: true }) attempts!: number;
   @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true }) lastError!: string | null;
-  @Column({ name: 'acknowledged_at', type: 'datetime', precision: 3, nullable: true }) acknowledgedAt!: Date | null;
+  @Column({ name: 'acknowledged_at', type: 'datetime', precision: 3, nullable: true })
+  acknowledgedAt!: Date | null;
 }

@@ -26,7 +26,11 @@ export class RouterEntity {
   port!: number;
 
   @Field({ description: 'api-ssl (true) or plain API (false).' })
-  @Column({ type: 'tinyint', width: 1, transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v } })
+  @Column({
+    type: 'tinyint',
+    width: 1,
+    transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v },
+  })
   tls!: boolean;
 
   @Field()
@@ -40,7 +44,10 @@ export class RouterEntity {
   @Column({ name: 'ca_pem', type: 'text', nullable: true })
   caPem!: string | null;
 
-  @Field(() => String, { nullable: true, description: "Pinned SHA-256 fingerprint of the router's certificate." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Pinned SHA-256 fingerprint of the router's certificate.",
+  })
   @Column({ name: 'fingerprint_sha256', type: 'varchar', length: 95, nullable: true })
   fingerprintSha256!: string | null;
 

@@ -52,7 +52,11 @@ export class VpnAccountEntity {
   statusReason!: string | null;
 
   /** Suspended by WHMCS or an admin, independent of the traffic balance. */
-  @Column({ type: 'tinyint', width: 1, transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v } })
+  @Column({
+    type: 'tinyint',
+    width: 1,
+    transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v },
+  })
   suspended!: boolean;
 
   @Field({ description: 'The WHMCS billing cycle (Monthly, Quarterly, ...).' })
@@ -65,7 +69,11 @@ export class VpnAccountEntity {
   @Column({ name: 'cycle_allowance_bytes', type: 'bigint', unsigned: true })
   cycleAllowanceBytes!: string;
 
-  @Column({ type: 'tinyint', width: 1, transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v } })
+  @Column({
+    type: 'tinyint',
+    width: 1,
+    transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => !!v },
+  })
   unlimited!: boolean;
 
   @Column({ name: 'last_download_counter', type: 'bigint', unsigned: true })

@@ -42,7 +42,8 @@ export class WhmcsProduct {
   /** configoption1..24 in order (index 0 = configoption1). */
   configOptions(): string[] {
     const values: string[] = [];
-    for (let i = 1; i <= 24; i++) values.push((this as unknown as Record<string, string>)[`configoption${i}`]);
+    for (let i = 1; i <= 24; i++)
+      values.push((this as unknown as Record<string, string>)[`configoption${i}`]);
     return values;
   }
 }

@@ -27,7 +27,11 @@ export class RouterInput {
   @Max(65535)
   port?: number;
 
-  @Field({ nullable: true, defaultValue: true, description: 'Use api-ssl (default). Plain API only when false.' })
+  @Field({
+    nullable: true,
+    defaultValue: true,
+    description: 'Use api-ssl (default). Plain API only when false.',
+  })
   tls!: boolean;
 
   @Field()

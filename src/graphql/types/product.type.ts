@@ -10,7 +10,10 @@ export class Bandwidth {
 
 @ObjectType({ description: 'Traffic credited to the balance each billing cycle.' })
 export class CycleAllowance {
-  @Field({ description: 'WHMCS billing cycle: One Time, Monthly, Quarterly, Semi-Annually, Annually, Biennially, Triennially.' })
+  @Field({
+    description:
+      'WHMCS billing cycle: One Time, Monthly, Quarterly, Semi-Annually, Annually, Biennially, Triennially.',
+  })
   cycle!: string;
   @Field(() => Bytes, { description: '0 when unlimited.' }) bytes!: bigint;
   @Field() unlimited!: boolean;
@@ -18,7 +21,8 @@ export class CycleAllowance {
 
 @ObjectType()
 export class EmailTemplates {
-  @Field({ description: 'Sent once per cycle when the balance falls below the threshold.' }) lowTraffic!: string;
+  @Field({ description: 'Sent once per cycle when the balance falls below the threshold.' })
+  lowTraffic!: string;
   @Field({ description: 'Sent when the balance is used up and the account is limited.' }) limited!: string;
 }
 
@@ -31,7 +35,8 @@ export class ProductType {
   usesModule!: boolean;
   @Field() commentPrefix!: string;
   @Field({ description: 'PPP profile of the secrets.' }) profile!: string;
-  @Field({ description: 'PPP service of the secrets (any, l2tp, pptp, sstp, ovpn, pppoe).' }) service!: string;
+  @Field({ description: 'PPP service of the secrets (any, l2tp, pptp, sstp, ovpn, pppoe).' })
+  service!: string;
   @Field(() => Bandwidth) bandwidth!: Bandwidth;
   @Field(() => [CycleAllowance]) trafficPerCycle!: CycleAllowance[];
   @Field(() => Int, { description: 'Days detailed samples are kept (0 = all).' }) historyDays!: number;

@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import { codeOf, gql, makeKeyFile, startServer } from '../helpers/test-server';
+import { generateKeyLine } from '../../src/auth/secret-box';
+
+const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
+
+/** A TCP port on which nothing listens. */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+function startWith(env: Record<string, string>) {
+  return spawnSync(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+describe('server process: health, configuration, shutdown', function () {
+  it('answers /health 503 and DATABASE_UNAVAILABLE while the database is unreachable', async () => {
+    const port = await closedPort();
+    const server = await startServer({
+      DATABASE_URL: `mysql://root@127.0.0.1:${port}/whmcs`,
+      ENCRYPTION_KEY: generateKeyLine('k'),
+    });
+    try {
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).to.equal(503);
+      expect(await health.json()).to.deep.include({ database: 'down' });
+      const r = await gql(server.url, '{ routers { id } }', {}, 'mvpn_' + 'a'.repeat(43));
+      expect(r.status).to.equal(503);
+      expect(codeOf(r)).to.equal('DATABASE_UNAVAILABLE');
+    } finally {
+      expect(await server.stop()).to.equal(0);
+    }
+  });
+
+  it('answers /health 200 when the database is up, and stops cleanly on SIGTERM', async () => {
+    const tdb: TestDatabase = await createTestDatabase();
+    const server = await startServer({ DATABASE_URL: tdb.url, ENCRYPTION_KEY_FILE: makeKeyFile() });
+    try {
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await fetch(`${server.url}/health`)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).to.equal(200);
+    } finally {
+      expect(await server.stop('SIGTERM')).to.equal(0);
+      expect(server.output.join('\n')).to.include('"msg":"stopped"');
+      await tdb.drop();
+    }
+  });
+
+  const broken: [string, Record<string, string>, RegExp][] = [
+    ['no database', { ENCRYPTION_KEY: generateKeyLine('k') }, /DATABASE_URL/],
+    [
+      'a malformed DATABASE_URL',
+      { DATABASE_URL: 'postgres://x/y', ENCRYPTION_KEY: generateKeyLine('k') },
+      /DATABASE_URL/,
+    ],
+    ['no encryption key', { DATABASE_URL: 'mysql://root@127.0.0.1/x' }, /ENCRYPTION_KEY_FILE/],
+    [
+      'a missing key file',
+      { DATABASE_URL: 'mysql://root@127.0.0.1/x', ENCRYPTION_KEY_FILE: '/nonexistent/key' },
+      /ENCRYPTION_KEY_FILE/,
+    ],
+    [
+      'a bad port',
+      { DATABASE_URL: 'mysql://root@127.0.0.1/x', ENCRYPTION_KEY: generateKeyLine('k'), PORT: 'eighty' },
+      /PORT/,
+    ],
+    [
+      'a bad time zone',
+      {
+        DATABASE_URL: 'mysql://root@127.0.0.1/x',
+        ENCRYPTION_KEY: generateKeyLine('k'),
+        WHMCS_TIME_ZONE: 'Mars/Olympus',
+      },
+      /WHMCS_TIME_ZONE/,
+    ],
+  ];
+  for (const [what, env, setting] of broken) {
+    it(`refuses to start with ${what}: one line naming the setting, no stack trace`, () => {
+      const result = startWith(env);
+      expect(result.status).to.equal(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, result.stderr).to.have.length(1);
+      expect(lines[0])
+        .to.match(/^Configuration error: /)
+        .and.match(setting);
+      expect(result.stderr).to.not.match(/\n\s+at /);
+    });
+  }
+});
