@@ -1,0 +1,370 @@
+import { customerToQueuePair, queuePairToCustomer } from './direction';
+import { isNoSuchItem } from './router-errors';
+import { parseRouterDuration } from './router-duration';
+import type { RosRow } from './router-session';
+import type { RouterSessionPool } from './router-session-pool';
+import type { RouterTarget } from './router-target';
+
+/** PPP services a secret may be limited to. */
+export type PppService = 'any' | 'async' | 'l2tp' | 'ovpn' | 'pppoe' | 'pptp' | 'sstp';
+
+/** What the product writes into a PPP secret. */
+export interface PppSecretSpec {
+  name: string;
+  password: string;
+  service?: PppService;
+  profile?: string;
+  /** The account's fixed address; null clears it. */
+  remoteAddress?: string | null;
+  comment?: string;
+  disabled?: boolean;
+}
+
+/** A PPP secret as read back (never with its password). */
+export interface PppSecret {
+  id: string;
+  name: string;
+  service: string;
+  profile: string;
+  remoteAddress: string | null;
+  comment: string | null;
+  disabled: boolean;
+}
+
+export interface PppProfile {
+  id: string;
+  name: string;
+  localAddress: string | null;
+  remoteAddress: string | null;
+  rateLimit: string | null;
+  /** Built-in profile (`default`, `default-encryption`). */
+  isDefault: boolean;
+}
+
+/** Speed limit in bits per second, customer's perspective. */
+export interface SpeedLimit {
+  downloadBps: bigint | number;
+  uploadBps: bigint | number;
+}
+
+/** What the product writes into a simple queue. */
+export interface SimpleQueueSpec {
+  name: string;
+  /** The account's IPv4 address; the queue targets `<address>/32`. */
+  address: string;
+  maxLimit: SpeedLimit;
+  comment?: string;
+  disabled?: boolean;
+}
+
+/**
+ * Byte counters of one simple queue, customer's perspective. Counters are `bigint`: RouterOS
+ * counters are 64-bit and may pass 2^53; convert with `.toString()` for the database.
+ */
+export interface QueueCounters {
+  id: string;
+  name: string;
+  /** The queue's target as printed (e.g. `10.64.0.1/32`, comma-separated when several). */
+  target: string;
+  downloadBytes: bigint;
+  uploadBytes: bigint;
+}
+
+export interface SimpleQueue extends QueueCounters {
+  maxLimit: { downloadBps: bigint; uploadBps: bigint };
+  comment: string | null;
+  disabled: boolean;
+  /** Created by RouterOS (e.g. a profile rate-limit), not by us. */
+  dynamic: boolean;
+  parent: string;
+}
+
+export interface ActiveSession {
+  id: string;
+  name: string;
+  service: string;
+  callerId: string;
+  address: string;
+  uptimeSeconds: number;
+}
+
+export interface SystemResource {
+  /** e.g. `7.16.2 (stable)`. */
+  version: string;
+  /** Seconds since boot; a smaller value than last time means the router rebooted. */
+  uptimeSeconds: number;
+  boardName: string | null;
+}
+
+const ACTIVE_PROPS = '.id,name,service,caller-id,address,uptime';
+const QUEUE_COUNTER_PROPS = '.id,name,target,bytes';
+const QUEUE_PROPS = '.id,name,target,parent,max-limit,bytes,comment,disabled,dynamic';
+const SECRET_PROPS = '.id,name,service,profile,remote-address,comment,disabled';
+
+const orNull = (value: string | undefined) => (value === undefined || value === '' ? null : value);
+const yes = (flag: boolean) => (flag ? 'yes' : 'no');
+
+/** Parses one `/ppp/active` row. */
+export function toActiveSession(row: RosRow): ActiveSession {
+  return {
+    id: row['.id'],
+    name: row.name,
+    service: row.service ?? '',
+    callerId: row['caller-id'] ?? '',
+    address: row.address ?? '',
+    uptimeSeconds: row.uptime ? parseRouterDuration(row.uptime) : 0,
+  };
+}
+
+/** Parses one `/ppp/secret` row (printed without its password). */
+export function toPppSecret(row: RosRow): PppSecret {
+  return {
+    id: row['.id'],
+    name: row.name,
+    service: row.service ?? 'any',
+    profile: row.profile ?? 'default',
+    remoteAddress: orNull(row['remote-address']),
+    comment: orNull(row.comment),
+    disabled: row.disabled === 'true',
+  };
+}
+
+/** Parses one `/queue/simple` row's counters. */
+export function toQueueCounters(row: RosRow): QueueCounters {
+  const bytes = queuePairToCustomer(row.bytes ?? '0/0');
+  return {
+    id: row['.id'],
+    name: row.name,
+    target: row.target ?? '',
+    downloadBytes: bytes.download,
+    uploadBytes: bytes.upload,
+  };
+}
+
+/**
+ * The RouterOS operations the product needs, each one small and typed. Every call goes through the
+ * session pool, so it shares the router's session and inherits its timeouts and typed errors.
+ * Items are addressed by name: we look up the `.id` first, as RouterOS billing code does, because a
+ * name in `numbers` would be split at commas.
+ */
+export class RouterGateway {
+  constructor(private readonly pool: RouterSessionPool) {}
+
+  /** Runs a raw command (words as on the wire). Prefer the typed methods. */
+  run(target: RouterTarget, words: string[]): Promise<RosRow[]> {
+    return this.pool.run(target, words);
+  }
+
+  /** `/system/identity` name. */
+  async identity(target: RouterTarget): Promise<string> {
+    const [row] = await this.pool.run(target, ['/system/identity/print']);
+    return row?.name ?? '';
+  }
+
+  /** Version and uptime (boot detection). */
+  async systemResource(target: RouterTarget): Promise<SystemResource> {
+    const [row] = await this.pool.run(target, [
+      '/system/resource/print',
+      '=.proplist=version,uptime,board-name',
+    ]);
+    return {
+      version: row?.version ?? '',
+      uptimeSeconds: row?.uptime ? parseRouterDuration(row.uptime) : 0,
+      boardName: orNull(row?.['board-name']),
+    };
+  }
+
+  /** PPP profiles, for the product settings dropdown. */
+  async listPppProfiles(target: RouterTarget): Promise<PppProfile[]> {
+    const rows = await this.pool.run(target, [
+      '/ppp/profile/print',
+      '=.proplist=.id,name,local-address,remote-address,rate-limit,default',
+    ]);
+    return rows.map((row) => ({
+      id: row['.id'],
+      name: row.name,
+      localAddress: orNull(row['local-address']),
+      remoteAddress: orNull(row['remote-address']),
+      rateLimit: orNull(row['rate-limit']),
+      isDefault: row.default === 'true',
+    }));
+  }
+
+  /** PPP secrets (without passwords), optionally only those whose comment starts with `commentPrefix`. */
+  async listPppSecrets(target: RouterTarget, options: { commentPrefix?: string } = {}): Promise<PppSecret[]> {
+    const rows = await this.pool.run(target, ['/ppp/secret/print', `=.proplist=${SECRET_PROPS}`]);
+    const secrets = rows.map(toPppSecret);
+    const prefix = options.commentPrefix;
+    return prefix === undefined ? secrets : secrets.filter((secret) => secret.comment?.startsWith(prefix));
+  }
+
+  /** One PPP secret by name (without its password), or null: one filtered print. */
+  async findPppSecret(target: RouterTarget, name: string): Promise<PppSecret | null> {
+    const rows = await this.pool.run(target, [
+      '/ppp/secret/print',
+      `?name=${name}`,
+      `=.proplist=${SECRET_PROPS}`,
+    ]);
+    return rows.length > 0 ? toPppSecret(rows[0]) : null;
+  }
+
+  /** Adds a PPP secret; resolves with its `.id`. A taken name is a RouterTrapError. */
+  async addPppSecret(target: RouterTarget, spec: PppSecretSpec): Promise<string> {
+    const rows = await this.pool.run(target, [
+      '/ppp/secret/add',
+      `=name=${spec.name}`,
+      `=password=${spec.password}`,
+      `=service=${spec.service ?? 'any'}`,
+      ...secretFields(spec),
+    ]);
+    return rows[0]?.ret ?? '';
+  }
+
+  /** Changes a secret found by name; false when there is none. */
+  async setPppSecret(target: RouterTarget, name: string, patch: Partial<PppSecretSpec>): Promise<boolean> {
+    const words = secretFields(patch);
+    if (patch.name !== undefined) words.push(`=name=${patch.name}`);
+    if (patch.password !== undefined) words.push(`=password=${patch.password}`);
+    if (patch.service !== undefined) words.push(`=service=${patch.service}`);
+    return this.onItemsNamed(target, '/ppp/secret', name, 'set', words);
+  }
+
+  /** Enables a secret; false when there is none. */
+  enablePppSecret(target: RouterTarget, name: string): Promise<boolean> {
+    return this.onItemsNamed(target, '/ppp/secret', name, 'enable');
+  }
+
+  /**
+   * Disables a secret; false when there is none. Disabling does not end a live session: call
+   * {@link kick} as well.
+   */
+  disablePppSecret(target: RouterTarget, name: string): Promise<boolean> {
+    return this.onItemsNamed(target, '/ppp/secret', name, 'disable');
+  }
+
+  /** Removes a secret; false when there was none. */
+  removePppSecret(target: RouterTarget, name: string): Promise<boolean> {
+    return this.onItemsNamed(target, '/ppp/secret', name, 'remove');
+  }
+
+  /** Adds a simple queue on `<address>/32`; resolves with its `.id`. */
+  async addSimpleQueue(target: RouterTarget, spec: SimpleQueueSpec): Promise<string> {
+    const rows = await this.pool.run(target, [
+      '/queue/simple/add',
+      `=name=${spec.name}`,
+      ...queueFields(spec),
+    ]);
+    return rows[0]?.ret ?? '';
+  }
+
+  /** Changes a queue found by name; false when there is none. */
+  async setSimpleQueue(
+    target: RouterTarget,
+    name: string,
+    patch: Partial<SimpleQueueSpec>,
+  ): Promise<boolean> {
+    const words = queueFields(patch);
+    if (patch.name !== undefined) words.push(`=name=${patch.name}`);
+    return this.onItemsNamed(target, '/queue/simple', name, 'set', words);
+  }
+
+  /** Removes a queue; false when there was none. */
+  removeSimpleQueue(target: RouterTarget, name: string): Promise<boolean> {
+    return this.onItemsNamed(target, '/queue/simple', name, 'remove');
+  }
+
+  /** All simple queues in router order (order matters: the first matching queue takes the packet). */
+  async listSimpleQueues(target: RouterTarget): Promise<SimpleQueue[]> {
+    const rows = await this.pool.run(target, ['/queue/simple/print', `=.proplist=${QUEUE_PROPS}`]);
+    return rows.map((row) => {
+      const limit = queuePairToCustomer(row['max-limit'] ?? '0/0');
+      return {
+        ...toQueueCounters(row),
+        maxLimit: { downloadBps: limit.download, uploadBps: limit.upload },
+        comment: orNull(row.comment),
+        disabled: row.disabled === 'true',
+        dynamic: row.dynamic === 'true',
+        parent: row.parent ?? 'none',
+      };
+    });
+  }
+
+  /** Byte counters of every simple queue: one print. */
+  async readQueueCounters(target: RouterTarget): Promise<QueueCounters[]> {
+    const rows = await this.pool.run(target, ['/queue/simple/print', `=.proplist=${QUEUE_COUNTER_PROPS}`]);
+    return rows.map(toQueueCounters);
+  }
+
+  /** Every active PPP session: one print. */
+  async listActiveSessions(target: RouterTarget): Promise<ActiveSession[]> {
+    const rows = await this.pool.run(target, ['/ppp/active/print', `=.proplist=${ACTIVE_PROPS}`]);
+    return rows.map(toActiveSession);
+  }
+
+  /** The active session of one user, or null. For many users use the loaders instead. */
+  async findActiveSession(target: RouterTarget, name: string): Promise<ActiveSession | null> {
+    const rows = await this.pool.run(target, [
+      '/ppp/active/print',
+      `?name=${name}`,
+      `=.proplist=${ACTIVE_PROPS}`,
+    ]);
+    return rows.length > 0 ? toActiveSession(rows[0]) : null;
+  }
+
+  /** Ends every active session of `name`; resolves with how many there were. */
+  async kick(target: RouterTarget, name: string): Promise<number> {
+    const rows = await this.pool.run(target, ['/ppp/active/print', `?name=${name}`, '=.proplist=.id']);
+    const ids = rows.map((row) => row['.id']).filter(Boolean);
+    if (ids.length === 0) return 0;
+    try {
+      await this.pool.run(target, ['/ppp/active/remove', `=numbers=${ids.join(',')}`]);
+    } catch (error) {
+      // The session ended between the print and the remove: nothing left to kick.
+      if (isNoSuchItem(error)) return 0;
+      throw error;
+    }
+    return ids.length;
+  }
+
+  /** Looks up the ids of items named `name` and runs `verb` on them; false when none exist. */
+  private async onItemsNamed(
+    target: RouterTarget,
+    menu: string,
+    name: string,
+    verb: string,
+    words: string[] = [],
+  ): Promise<boolean> {
+    const rows = await this.pool.run(target, [`${menu}/print`, `?name=${name}`, '=.proplist=.id']);
+    const ids = rows.map((row) => row['.id']).filter(Boolean);
+    if (ids.length === 0) return false;
+    try {
+      await this.pool.run(target, [`${menu}/${verb}`, `=numbers=${ids.join(',')}`, ...words]);
+    } catch (error) {
+      if (isNoSuchItem(error)) return false;
+      throw error;
+    }
+    return true;
+  }
+}
+
+function secretFields(spec: Partial<PppSecretSpec>): string[] {
+  const words: string[] = [];
+  if (spec.profile !== undefined) words.push(`=profile=${spec.profile}`);
+  if (spec.remoteAddress !== undefined) words.push(`=remote-address=${spec.remoteAddress ?? ''}`);
+  if (spec.comment !== undefined) words.push(`=comment=${spec.comment}`);
+  if (spec.disabled !== undefined) words.push(`=disabled=${yes(spec.disabled)}`);
+  return words;
+}
+
+function queueFields(spec: Partial<SimpleQueueSpec>): string[] {
+  const words: string[] = [];
+  if (spec.address !== undefined) words.push(`=target=${spec.address}/32`);
+  if (spec.maxLimit !== undefined) {
+    words.push(
+      `=max-limit=${customerToQueuePair({ download: spec.maxLimit.downloadBps, upload: spec.maxLimit.uploadBps })}`,
+    );
+  }
+  if (spec.comment !== undefined) words.push(`=comment=${spec.comment}`);
+  if (spec.disabled !== undefined) words.push(`=disabled=${yes(spec.disabled)}`);
+  return words;
+}
