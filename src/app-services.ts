@@ -6,20 +6,38 @@ import { EventService } from './services/event.service';
 import { ProductService } from './services/product.service';
 import { RouterService } from './services/router.service';
 import { VpnAccountService } from './services/vpn-account.service';
+import { RouterGateway, RouterSessionPool } from './router';
+import { TrafficLedger } from './services/traffic-ledger.service';
+import { VpnLifecycleService } from './services/lifecycle/vpn-lifecycle.service';
+import { ReconcileService } from './services/lifecycle/reconcile.service';
+import { RouterCheckService } from './services/router-check.service';
 
 /** The server's long-lived services, built once at start and shared by requests, jobs and the CLI. */
 export function createServices(config: AppConfig, db: DataSource) {
   const secretBox = new SecretBox(config.encryption);
   const events = new EventService(db);
+  const routerPool = new RouterSessionPool({
+    defaultTimeoutMs: config.router.timeoutMs,
+    idleTimeoutMs: config.router.idleMs,
+  });
+  const gateway = new RouterGateway(routerPool);
+  const routers = new RouterService(db, secretBox, events);
+  const ledger = new TrafficLedger();
   return {
+    routerPool,
+    gateway,
     config,
     db,
     secretBox,
     events,
     apiKeys: new ApiKeyService(db),
     products: new ProductService(db),
-    routers: new RouterService(db, secretBox, events),
+    routers,
     accounts: new VpnAccountService(db),
+    ledger,
+    lifecycle: new VpnLifecycleService(db, routers, gateway, events, ledger),
+    reconcile: new ReconcileService(db, routers, gateway, events),
+    routerCheck: new RouterCheckService(db, routers, gateway, routerPool, events),
   };
 }
 

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     await apollo.stop(); // stops accepting, lets running requests finish
+    await services.routerPool.closeAll();
     await database.stop();
     log.info('stopped');
     process.exit(0);

@@ -18,6 +18,8 @@ export interface AppConfig {
   readonly runMigrationsOnStart: boolean;
   readonly introspection: boolean;
   readonly limits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxComplexity: number };
+  /** Connect and per-command timeout for routers, and how many routers are read at once. */
+  readonly router: { readonly timeoutMs: number; readonly maxConcurrent: number; readonly idleMs: number };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -61,6 +63,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 8, 2, 50),
       maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 500),
       maxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 10, 1_000_000),
+    }),
+    router: Object.freeze({
+      timeoutMs: integer(env, 'ROUTER_TIMEOUT_MS', 10_000, 100, 600_000),
+      maxConcurrent: integer(env, 'ROUTER_MAX_CONCURRENT', 8, 1, 256),
+      idleMs: integer(env, 'ROUTER_IDLE_MS', 60_000, 1_000, 3_600_000),
     }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
   });

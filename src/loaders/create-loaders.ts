@@ -2,11 +2,13 @@ import DataLoader from 'dataloader';
 import type { AppServices } from '../app-services';
 import type { RouterEntity } from '../entities/own/router.entity';
 import type { ProductType } from '../graphql/types/product.type';
-import type { AddressPool } from '../graphql/types/router-fields.type';
+import type { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
+import { createRouterLoaders, type RouterTarget } from '../router';
+import { AppError } from '../errors/app-errors';
 
 /**
  * Per-request batching (never shared between requests: each caller sees only its own cache).
- * Every relation of a list is one query for the whole page, not one per row.
+ * Every relation of a list is one query for the whole page, and every router is read once.
  */
 export function createLoaders(services: AppServices) {
   const byKey = <K, V>(load: (keys: readonly K[]) => Promise<Map<K, V>>) =>
@@ -14,6 +16,7 @@ export function createLoaders(services: AppServices) {
       const found = await load(keys);
       return keys.map((k) => found.get(k) ?? null);
     });
+  const targets = new Map<number, RouterTarget>();
   return {
     routerById: byKey<number, RouterEntity>((ids) => services.routers.findByIds(ids)),
     productById: byKey<number, ProductType>((ids) => services.products.findByIds(ids)),
@@ -24,7 +27,49 @@ export function createLoaders(services: AppServices) {
       },
       { cacheKeyFn: (r) => r.id },
     ),
+    routerStatus: new DataLoader<RouterEntity, RouterStatus, number>(
+      (routers) => Promise.all(routers.map((r) => readStatus(services, targetOf(r)))),
+      { cacheKeyFn: (r) => r.id },
+    ),
+    router: createRouterLoaders(services.gateway, {
+      maxConcurrentRouters: services.config.router.maxConcurrent,
+    }),
+    /** The adapter's view of a router, decrypted once per request. */
+    targetOf,
   };
+
+  function targetOf(router: RouterEntity): RouterTarget {
+    let target = targets.get(router.id);
+    if (!target) targets.set(router.id, (target = services.routers.target(router)));
+    return target;
+  }
+}
+
+async function readStatus(services: AppServices, target: RouterTarget): Promise<RouterStatus> {
+  try {
+    const [identity, resource] = await Promise.all([
+      services.gateway.identity(target),
+      services.gateway.systemResource(target),
+    ]);
+    return {
+      reachable: true,
+      identity,
+      version: resource.version,
+      uptimeSeconds: resource.uptimeSeconds,
+      errorCode: null,
+      error: null,
+    };
+  } catch (error) {
+    const known = error instanceof AppError;
+    return {
+      reachable: false,
+      identity: null,
+      version: null,
+      uptimeSeconds: null,
+      errorCode: known ? error.code : 'ROUTER_ERROR',
+      error: known ? error.message : 'The router could not be read',
+    };
+  }
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

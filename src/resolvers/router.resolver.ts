@@ -1,11 +1,12 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RouterEntity } from '../entities/own/router.entity';
 import { RouterInput } from '../graphql/inputs/router.input';
-import { AddressPool } from '../graphql/types/router-fields.type';
+import { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
 import { VpnAccountConnection } from '../graphql/types/vpn-account-fields.type';
 import { pageSizeComplexity } from '../graphql/connection';
 import type { RequestContext } from '../context/request-context';
 import { requireIdString } from '../common/validate';
+import { NotFoundError } from '../errors/app-errors';
 
 @Resolver(() => RouterEntity)
 export class RouterResolver {
@@ -30,6 +31,22 @@ export class RouterResolver {
   @FieldResolver(() => Boolean, { description: 'True when a CA certificate is pinned for api-ssl.' })
   caPinned(@Root() router: RouterEntity): boolean {
     return !!router.caPem;
+  }
+
+  @FieldResolver(() => RouterStatus, {
+    description: 'Read live from the router; never fails the whole query.',
+  })
+  status(@Root() router: RouterEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.routerStatus.load(router);
+  }
+
+  @Authorized()
+  @Query(() => [String], { description: 'PPP profiles on a router (for the product settings dropdown).' })
+  async routerProfiles(@Arg('routerId', () => ID) routerId: string, @Ctx() ctx: RequestContext) {
+    const router = await ctx.loaders.routerById.load(requireIdString('routerId', routerId));
+    if (!router) throw new NotFoundError('Router', routerId);
+    const profiles = await ctx.services.gateway.listPppProfiles(ctx.loaders.targetOf(router));
+    return profiles.map((p) => p.name);
   }
 
   @FieldResolver(() => AddressPool)

@@ -1,8 +1,12 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { VpnAccountEntity } from '../entities/own/vpn-account.entity';
+import { VpnAccountEntity, VpnAccountStatus } from '../entities/own/vpn-account.entity';
 import { RouterEntity } from '../entities/own/router.entity';
 import { ProductType, Bandwidth } from '../graphql/types/product.type';
-import { AccountTraffic, VpnAccountConnection } from '../graphql/types/vpn-account-fields.type';
+import {
+  AccountTraffic,
+  VpnAccountConnection,
+  VpnConnection,
+} from '../graphql/types/vpn-account-fields.type';
 import { VpnAccountFilter } from '../graphql/inputs/vpn-account-filter.input';
 import { pageSizeComplexity } from '../graphql/connection';
 import type { RequestContext } from '../context/request-context';
@@ -47,6 +51,31 @@ export class VpnAccountResolver {
   @FieldResolver(() => Bandwidth, { nullable: true, description: "The product's speed limits." })
   async bandwidth(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
     return (await ctx.loaders.productById.load(account.productId))?.bandwidth ?? null;
+  }
+
+  @FieldResolver(() => VpnConnection, {
+    nullable: true,
+    description: 'Live session, read from the router: one /ppp/active/print per router per request.',
+  })
+  async connection(
+    @Root() account: VpnAccountEntity,
+    @Ctx() ctx: RequestContext,
+  ): Promise<VpnConnection | null> {
+    if (account.status === VpnAccountStatus.TERMINATED) return null;
+    const router = await ctx.loaders.routerById.load(account.routerId);
+    if (!router) return null;
+    const session = await ctx.loaders.router.activeSessions.load({
+      router: ctx.loaders.targetOf(router),
+      username: account.username,
+    });
+    if (!session) return { online: false, service: null, callerId: null, address: null, uptimeSeconds: null };
+    return {
+      online: true,
+      service: session.service || null,
+      callerId: session.callerId || null,
+      address: session.address || null,
+      uptimeSeconds: session.uptimeSeconds,
+    };
   }
 
   @FieldResolver(() => AccountTraffic)

@@ -11,6 +11,7 @@ import type { EventService } from './event.service';
 import { parseAddressList } from './address-pool';
 import { MODULE_NAME } from './product.service';
 import type { AddressPool } from '../graphql/types/router-fields.type';
+import type { RouterTarget } from '../router';
 
 export const DEFAULT_API_SSL_PORT = 8729;
 export const DEFAULT_API_PORT = 8728;
@@ -104,9 +105,18 @@ export class RouterService {
     );
   }
 
-  /** The decrypted password of a router: only for the router adapter, never for the API. */
-  password(router: RouterEntity): string {
-    return this.secrets.decrypt(router.passwordEncrypted);
+  /** How the adapter reaches a router, with its password decrypted (never leaves the adapter). */
+  target(router: RouterEntity): RouterTarget {
+    return {
+      id: String(router.id),
+      host: router.host,
+      port: router.port,
+      tls: router.tls,
+      username: router.username,
+      password: this.secrets.decrypt(router.passwordEncrypted),
+      caPem: router.caPem,
+      fingerprintSha256: router.fingerprintSha256,
+    };
   }
 }
 

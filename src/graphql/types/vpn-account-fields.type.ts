@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
 import { Bytes } from '../scalars';
 import { Connection } from '../connection';
 import { VpnAccountEntity } from '../../entities/own/vpn-account.entity';
@@ -14,3 +14,15 @@ export class AccountTraffic {
 
 @ObjectType()
 export class VpnAccountConnection extends Connection(VpnAccountEntity, 'VpnAccount') {}
+
+@ObjectType({ description: 'The live PPP session of an account (read from the router, batched per router).' })
+export class VpnConnection {
+  @Field() online!: boolean;
+  @Field(() => String, { nullable: true, description: 'l2tp, pptp, sstp, ovpn, pppoe.' }) service!:
+    string | null;
+  @Field(() => String, { nullable: true, description: "The client's address as the router sees it." })
+  callerId!: string | null;
+  @Field(() => String, { nullable: true, description: 'The address given to the client.' }) address!:
+    string | null;
+  @Field(() => Int, { nullable: true }) uptimeSeconds!: number | null;
+}

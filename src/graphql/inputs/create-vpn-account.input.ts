@@ -1,0 +1,18 @@
+import { Field, InputType, Int } from 'type-graphql';
+
+/** What WHMCS knows when it creates a service's account (CreateAccount). */
+@InputType()
+export class CreateVpnAccountInput {
+  @Field(() => Int, { description: 'tblhosting.id' }) serviceId!: number;
+  @Field(() => Int, { description: 'tblservers.id' }) serverId!: number;
+  @Field(() => Int, { description: 'tblproducts.id' }) productId!: number;
+  @Field({ description: 'PPP user name: 1-64 letters, digits, dot, dash, underscore or @.' })
+  username!: string;
+  @Field({ description: 'PPP password: 1-128 printable ASCII characters. Never stored by the server.' })
+  password!: string;
+  @Field({
+    description:
+      'WHMCS billing cycle: Monthly, Quarterly, Semi-Annually, Annually, Biennially, Triennially, One Time, Free Account.',
+  })
+  billingCycle!: string;
+}

@@ -1,0 +1,66 @@
+import crypto from 'node:crypto';
+import { VpnAccountStatus, type VpnAccountEntity } from '../../entities/own/vpn-account.entity';
+import { toBytes } from '../../common/units';
+import type { ProductSettings } from '../../product/product-settings';
+import type { PppSecretSpec, PppService, SimpleQueueSpec } from '../../router';
+
+/**
+ * What an account should look like on its router, derived from the database alone. Every lifecycle
+ * mutation and reconcile apply this same picture, so they can never disagree.
+ */
+
+/** The status the account should have: suspension wins over limiting; unlimited accounts are never limited. */
+export function desiredStatus(account: VpnAccountEntity): VpnAccountStatus {
+  if (account.status === VpnAccountStatus.TERMINATED) return VpnAccountStatus.TERMINATED;
+  if (account.suspended) return VpnAccountStatus.SUSPENDED;
+  if (!account.unlimited && toBytes(account.balanceBytes) <= 0n) return VpnAccountStatus.LIMITED;
+  return VpnAccountStatus.ACTIVE;
+}
+
+/** A secret is disabled while its account is suspended or limited. */
+export function shouldBeDisabled(account: VpnAccountEntity): boolean {
+  const status = desiredStatus(account);
+  return status === VpnAccountStatus.SUSPENDED || status === VpnAccountStatus.LIMITED;
+}
+
+/** The comment that traces a secret and a queue back to the WHMCS service. */
+export function ownerComment(settings: ProductSettings, serviceId: number): string {
+  return `${settings.commentPrefix}${serviceId}`;
+}
+
+/** The queue's name is fixed by the service id, so it survives package and username changes. */
+export function queueName(serviceId: number): string {
+  return `vpn-${serviceId}`;
+}
+
+export function secretSpec(
+  account: VpnAccountEntity,
+  settings: ProductSettings,
+): Omit<PppSecretSpec, 'password'> {
+  return {
+    name: account.username,
+    service: settings.service as PppService,
+    profile: settings.profile,
+    remoteAddress: account.address,
+    comment: ownerComment(settings, account.serviceId),
+    disabled: shouldBeDisabled(account),
+  };
+}
+
+export function queueSpec(account: VpnAccountEntity, settings: ProductSettings): SimpleQueueSpec {
+  return {
+    name: queueName(account.serviceId),
+    address: account.address,
+    maxLimit: { downloadBps: settings.downloadBitsPerSecond, uploadBps: settings.uploadBitsPerSecond },
+    comment: ownerComment(settings, account.serviceId),
+  };
+}
+
+/** A password for a secret that had to be re-created without one: the admin must set the real one again. */
+export function placeholderPassword(): string {
+  return crypto.randomBytes(18).toString('base64url');
+}
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
+/** Printable ASCII: the RouterOS API client sends win1252, so anything else would arrive altered. */
+export const PASSWORD_PATTERN = /^[\x20-\x7E]{1,128}$/;
