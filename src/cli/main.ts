@@ -2,7 +2,11 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadDatabaseConfig } from '../config/app-config';
+import { ConfigError, loadConfig, loadDatabaseConfig } from '../config/app-config';
+import { createServices, type AppServices } from '../app-services';
+import { systemContext } from '../context/request-context';
+import { createLoaders } from '../loaders/create-loaders';
+import { requireIdString } from '../common/validate';
 import { dataSourceOptions } from '../config/data-source-options';
 import { ApiKeyService } from '../services/api-key.service';
 import { generateKeyLine } from '../auth/secret-box';
@@ -15,6 +19,7 @@ const USAGE = `Usage: whmcs-mikrotik-vpn <command>
   apikey list                              list keys (never the keys themselves)
   apikey revoke --name NAME                revoke a key at once
   keygen [--id KEYID]                      print a new encryption key line for ENCRYPTION_KEY_FILE
+  reconcile [--router ID]                  make the routers match the database; report what differed
 
 The database comes from DATABASE_URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME).`;
 
@@ -28,6 +33,20 @@ async function withDatabase<T>(work: (db: DataSource) => Promise<T>): Promise<T>
   }
 }
 
+/** The server's services, for commands that talk to routers (needs the encryption key too). */
+async function withServices<T>(work: (services: AppServices) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = new DataSource(dataSourceOptions(config.database));
+  await db.initialize();
+  const services = createServices(config, db);
+  try {
+    return await work(services);
+  } finally {
+    await services.routerPool.closeAll();
+    await db.destroy();
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -37,6 +56,7 @@ async function run(argv: string[]): Promise<number> {
       scope: { type: 'string' },
       revert: { type: 'boolean' },
       id: { type: 'string' },
+      router: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -83,6 +103,19 @@ async function run(argv: string[]): Promise<number> {
         }
         console.error(USAGE);
         return 2;
+      });
+    case 'reconcile':
+      return withServices(async (services) => {
+        const ctx = systemContext(services, 'cli', createLoaders(services));
+        const routerId = values.router === undefined ? undefined : requireIdString('router', values.router);
+        const report = await services.reconcile.reconcile(ctx, routerId);
+        for (const a of report.actions) {
+          console.log(`router ${a.routerId}\t${a.serviceId ?? '-'}\t${a.kind}\t${a.detail}`);
+        }
+        console.log(
+          `checked ${report.accountsChecked} accounts on ${report.routersChecked} routers; repaired ${report.repaired}`,
+        );
+        return report.actions.some((a) => a.kind === 'ROUTER_FAILED') ? 1 : 0;
       });
     case 'keygen':
       console.log(generateKeyLine(values.id));

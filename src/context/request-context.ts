@@ -16,3 +16,13 @@ export interface RequestContext {
 export function actorName(actor: Actor): string {
   return actor.kind === 'apiKey' ? `apikey:${actor.name}` : `system:${actor.name}`;
 }
+
+/** The context of work the server does by itself (schedules, CLI): acts as `system:<name>`. */
+export function systemContext(services: AppServices, name: string, loaders: Loaders): RequestContext {
+  return {
+    requestId: `${name}-${Date.now().toString(36)}`,
+    actor: { kind: 'system', name },
+    services,
+    loaders,
+  };
+}

@@ -96,7 +96,7 @@ export class LifecycleResolver {
   ) {
     return ctx.services.reconcile.reconcile(
       ctx,
-      routerId === null ? undefined : requireIdString('routerId', routerId),
+      routerId == null ? undefined : requireIdString('routerId', routerId),
     );
   }
 }

@@ -17,6 +17,8 @@ export interface Stack {
   admin: string;
   whmcs: WhmcsFixtures;
   routers: SimulatedRouter[];
+  /** The environment the server runs with (database, encryption key), for the CLI. */
+  env: Record<string, string>;
   /** Adds a simulated api-ssl router with a WHMCS server record and our router (pinned CA). */
   addRouter(
     options?: SimulatedRouterOptions & { assignedips?: string[] },
@@ -26,12 +28,13 @@ export interface Stack {
 
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const tdb = await createTestDatabase();
-  const server = await startServer({
+  const serverEnv = {
     DATABASE_URL: tdb.url,
     ENCRYPTION_KEY_FILE: makeKeyFile(),
     ROUTER_TIMEOUT_MS: '3000',
     ...env,
-  });
+  };
+  const server = await startServer(serverEnv);
   const admin = await createApiKey(tdb.url, 'bridge', 'admin');
   const whmcs = new WhmcsFixtures(tdb.dataSource);
   const routers: SimulatedRouter[] = [];
@@ -42,6 +45,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     admin,
     whmcs,
     routers,
+    env: serverEnv,
     async addRouter(options = {}) {
       const sim = await startSimulatedRouter({ tls: true, users: { api: 'router-pass' }, ...options });
       routers.push(sim);

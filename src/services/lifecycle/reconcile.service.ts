@@ -3,15 +3,26 @@ import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-accou
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
 import type { RequestContext } from '../../context/request-context';
-import type { RouterGateway, PppSecret, SimpleQueue, ActiveSession } from '../../router';
+import type { RouterGateway, PppSecret, SimpleQueue, ActiveSession, RouterTarget } from '../../router';
 import type { ReconcileAction, ReconcileReport } from '../../graphql/types/lifecycle.type';
-import { AppError } from '../../errors/app-errors';
+import { AppError, RouterError } from '../../errors/app-errors';
+import { ErrorCode } from '../../errors/error-code';
 import { readProductSettings, type ProductSettings } from '../../product/product-settings';
 import type { RouterService } from '../router.service';
 import type { EventService } from '../event.service';
 import { MODULE_NAME } from '../product.service';
 import { desiredStatus, placeholderPassword, queueName, queueSpec, secretSpec } from './desired-state';
 import { addressInTarget } from './queue-order';
+
+/** What one router holds, read once per reconcile pass. */
+interface RouterSnapshot {
+  target: RouterTarget;
+  secretByName: Map<string, PppSecret>;
+  queueByName: Map<string, SimpleQueue>;
+  /** In router order: the first matching queue takes a packet. */
+  queues: SimpleQueue[];
+  online: Set<string>;
+}
 
 /**
  * Level-triggered repair: compares every live account with its router and makes the router match
@@ -36,12 +47,10 @@ export class ReconcileService {
     const report: ReconcileReport = { routersChecked: 0, accountsChecked: 0, repaired: 0, actions: [] };
 
     for (const router of routers) {
-      const accounts = await this.db
-        .getRepository(VpnAccountEntity)
-        .find({
-          where: { routerId: router.id, status: Not(VpnAccountStatus.TERMINATED) },
-          order: { id: 'ASC' },
-        });
+      const accounts = await this.db.getRepository(VpnAccountEntity).find({
+        where: { routerId: router.id, status: Not(VpnAccountStatus.TERMINATED) },
+        order: { id: 'ASC' },
+      });
       report.routersChecked++;
       try {
         await this.reconcileRouter(router, accounts, settingsById, prefixes, report);
@@ -80,6 +89,7 @@ export class ReconcileService {
     const secretByName = new Map<string, PppSecret>(secrets.map((s) => [s.name, s]));
     const queueByName = new Map<string, SimpleQueue>(queues.map((q) => [q.name, q]));
     const online = new Set(sessions.map((s: ActiveSession) => s.name));
+    const snapshot: RouterSnapshot = { target, secretByName, queueByName, queues, online };
     const act = (serviceId: number | null, kind: string, detail: string, repaired = true) => {
       const action: ReconcileAction = { serviceId, routerId: String(router.id), kind, detail };
       report.actions.push(action);
@@ -90,81 +100,15 @@ export class ReconcileService {
     for (const account of accounts) {
       report.accountsChecked++;
       ours.add(account.username);
-      const settings = settingsById.get(account.productId);
-      if (!settings) {
-        act(
-          account.serviceId,
-          'PRODUCT_MISSING',
-          `product ${account.productId} is gone or no longer uses the module`,
-          false,
-        );
-        continue;
-      }
-      const want = secretSpec(account, settings);
-      const have = secretByName.get(account.username);
-      if (!have) {
-        await this.gateway.addPppSecret(target, { ...want, password: placeholderPassword() });
-        act(
-          account.serviceId,
-          'SECRET_CREATED',
-          `secret ${account.username} was missing; re-created (password must be set again)`,
-        );
-        await this.setStatus(
-          account,
-          desiredStatus(account),
-          'secret was re-created: set the password again (WHMCS: Change Password)',
-        );
-      } else {
-        const differences = secretDifferences(have, want);
-        if (differences.length) {
-          await this.gateway.setPppSecret(target, account.username, want);
-          act(
-            account.serviceId,
-            want.disabled && !have.disabled ? 'SECRET_DISABLED' : 'SECRET_UPDATED',
-            differences.join(', '),
-          );
-        }
-      }
-      if (want.disabled && online.has(account.username)) {
-        await this.gateway.kick(target, account.username);
-        act(
-          account.serviceId,
-          'SESSION_ENDED',
-          `${account.username} was online while ${desiredStatus(account).toLowerCase()}`,
-        );
-      }
-      const queue = queueSpec(account, settings);
-      const current = queueByName.get(queueName(account.serviceId));
-      if (!current) {
-        await this.gateway.addSimpleQueue(target, queue);
-        act(account.serviceId, 'QUEUE_CREATED', `queue ${queue.name} was missing`);
-      } else if (
-        !addressInTarget(account.address, current.target) ||
-        BigInt(current.maxLimit.downloadBps) !== BigInt(queue.maxLimit.downloadBps) ||
-        BigInt(current.maxLimit.uploadBps) !== BigInt(queue.maxLimit.uploadBps) ||
-        current.comment !== queue.comment
-      ) {
-        await this.gateway.setSimpleQueue(target, queue.name, queue);
-        act(account.serviceId, 'QUEUE_UPDATED', `queue ${queue.name} had other limits or target`);
-      }
-      // A queue above ours that also matches the address would take the traffic: we would bill nothing.
-      const ourIndex = queues.findIndex((q) => q.name === queue.name);
-      const shadow = queues
-        .slice(0, ourIndex < 0 ? queues.length : ourIndex)
-        .find((q) => !q.disabled && (q.dynamic || addressInTarget(account.address, q.target)));
-      if (shadow) {
-        act(
-          account.serviceId,
-          'QUEUE_SHADOWED',
-          `queue "${shadow.name}" sits above ${queue.name} and takes its traffic: move it below, or remove the profile's rate-limit`,
-          false,
-        );
-      }
-      if (account.status === VpnAccountStatus.PENDING) {
-        await this.setStatus(account, desiredStatus(account), null);
-        act(account.serviceId, 'PENDING_FINISHED', `status now ${account.status}`);
+      try {
+        await this.reconcileAccount(account, settingsById.get(account.productId), snapshot, act);
+      } catch (error) {
+        // A router that is gone fails the whole router; a refused command fails only this account.
+        if (!(error instanceof RouterError) || error.code !== ErrorCode.ROUTER_ERROR) throw error;
+        act(account.serviceId, 'ACCOUNT_FAILED', error.message, false);
       }
     }
+
     for (const secret of secrets) {
       if (ours.has(secret.name) || !secret.comment) continue;
       if (prefixes.some((p) => secret.comment!.startsWith(p))) {
@@ -175,6 +119,87 @@ export class ReconcileService {
           false,
         );
       }
+    }
+  }
+
+  private async reconcileAccount(
+    account: VpnAccountEntity,
+    settings: ProductSettings | undefined,
+    { target, secretByName, queueByName, queues, online }: RouterSnapshot,
+    act: (serviceId: number | null, kind: string, detail: string, repaired?: boolean) => void,
+  ) {
+    if (!settings) {
+      act(
+        account.serviceId,
+        'PRODUCT_MISSING',
+        `product ${account.productId} is gone or no longer uses the module`,
+        false,
+      );
+      return;
+    }
+    const want = secretSpec(account, settings);
+    const have = secretByName.get(account.username);
+    if (!have) {
+      await this.gateway.addPppSecret(target, { ...want, password: placeholderPassword() });
+      act(
+        account.serviceId,
+        'SECRET_CREATED',
+        `secret ${account.username} was missing; re-created (password must be set again)`,
+      );
+      await this.setStatus(
+        account,
+        desiredStatus(account),
+        'secret was re-created: set the password again (WHMCS: Change Password)',
+      );
+    } else {
+      const differences = secretDifferences(have, want);
+      if (differences.length) {
+        await this.gateway.setPppSecret(target, account.username, want);
+        act(
+          account.serviceId,
+          want.disabled && !have.disabled ? 'SECRET_DISABLED' : 'SECRET_UPDATED',
+          differences.join(', '),
+        );
+      }
+    }
+    if (want.disabled && online.has(account.username)) {
+      await this.gateway.kick(target, account.username);
+      act(
+        account.serviceId,
+        'SESSION_ENDED',
+        `${account.username} was online while ${desiredStatus(account).toLowerCase()}`,
+      );
+    }
+    const queue = queueSpec(account, settings);
+    const current = queueByName.get(queueName(account.serviceId));
+    if (!current) {
+      await this.gateway.addSimpleQueue(target, queue);
+      act(account.serviceId, 'QUEUE_CREATED', `queue ${queue.name} was missing`);
+    } else if (
+      !addressInTarget(account.address, current.target) ||
+      BigInt(current.maxLimit.downloadBps) !== BigInt(queue.maxLimit.downloadBps) ||
+      BigInt(current.maxLimit.uploadBps) !== BigInt(queue.maxLimit.uploadBps) ||
+      current.comment !== queue.comment
+    ) {
+      await this.gateway.setSimpleQueue(target, queue.name, queue);
+      act(account.serviceId, 'QUEUE_UPDATED', `queue ${queue.name} had other limits or target`);
+    }
+    // A queue above ours that also matches the address would take the traffic: we would bill nothing.
+    const ourIndex = queues.findIndex((q) => q.name === queue.name);
+    const shadow = queues
+      .slice(0, ourIndex < 0 ? queues.length : ourIndex)
+      .find((q) => !q.disabled && (q.dynamic || addressInTarget(account.address, q.target)));
+    if (shadow) {
+      act(
+        account.serviceId,
+        'QUEUE_SHADOWED',
+        `queue "${shadow.name}" sits above ${queue.name} and takes its traffic: move it below, or remove the profile's rate-limit`,
+        false,
+      );
+    }
+    if (account.status === VpnAccountStatus.PENDING) {
+      await this.setStatus(account, desiredStatus(account), null);
+      act(account.serviceId, 'PENDING_FINISHED', `status now ${account.status}`);
     }
   }
 
