@@ -11,6 +11,9 @@ import { TrafficLedger } from './services/traffic-ledger.service';
 import { VpnLifecycleService } from './services/lifecycle/vpn-lifecycle.service';
 import { ReconcileService } from './services/lifecycle/reconcile.service';
 import { RouterCheckService } from './services/router-check.service';
+import { NotificationService } from './services/traffic/notification.service';
+import { TrafficCollector } from './services/traffic/collector.service';
+import { TrafficService } from './services/traffic/traffic.service';
 
 /** The server's long-lived services, built once at start and shared by requests, jobs and the CLI. */
 export function createServices(config: AppConfig, db: DataSource) {
@@ -23,6 +26,8 @@ export function createServices(config: AppConfig, db: DataSource) {
   const gateway = new RouterGateway(routerPool);
   const routers = new RouterService(db, secretBox, events);
   const ledger = new TrafficLedger();
+  const lifecycle = new VpnLifecycleService(db, routers, gateway, events, ledger);
+  const notifications = new NotificationService(db);
   return {
     routerPool,
     gateway,
@@ -35,7 +40,13 @@ export function createServices(config: AppConfig, db: DataSource) {
     routers,
     accounts: new VpnAccountService(db),
     ledger,
-    lifecycle: new VpnLifecycleService(db, routers, gateway, events, ledger),
+    lifecycle,
+    notifications,
+    traffic: new TrafficService(db, ledger, lifecycle, events, config.timeZone),
+    collector: new TrafficCollector(db, routers, gateway, notifications, lifecycle, {
+      timeZone: config.timeZone,
+      maxConcurrent: config.router.maxConcurrent,
+    }),
     reconcile: new ReconcileService(db, routers, gateway, events),
     routerCheck: new RouterCheckService(db, routers, gateway, routerPool, events),
   };

@@ -6,6 +6,7 @@ import { Database } from './db/database';
 import { createServices } from './app-services';
 import { createSchema } from './schema';
 import { createApp } from './app';
+import { startCollectionSchedule } from './jobs/collection-schedule';
 
 /** Starts the GraphQL server: config → database (background, migrations) → schema → HTTP. */
 async function main(): Promise<void> {
@@ -29,12 +30,17 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const { port } = httpServer.address() as AddressInfo;
   log.info({ host: config.host, port, env: config.env }, 'listening');
+  const schedule = startCollectionSchedule(services, log, {
+    intervalSeconds: config.collectIntervalSeconds,
+    isReady: () => database.isInitialized,
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    await schedule.stop(); // lets a running collection commit
     await apollo.stop(); // stops accepting, lets running requests finish
     await services.routerPool.closeAll();
     await database.stop();

@@ -7,6 +7,7 @@ import { createServices, type AppServices } from '../app-services';
 import { systemContext } from '../context/request-context';
 import { createLoaders } from '../loaders/create-loaders';
 import { requireIdString } from '../common/validate';
+import { CollectionFrequency } from '../graphql/types/traffic.type';
 import { dataSourceOptions } from '../config/data-source-options';
 import { ApiKeyService } from '../services/api-key.service';
 import { generateKeyLine } from '../auth/secret-box';
@@ -20,6 +21,7 @@ const USAGE = `Usage: whmcs-mikrotik-vpn <command>
   apikey revoke --name NAME                revoke a key at once
   keygen [--id KEYID]                      print a new encryption key line for ENCRYPTION_KEY_FILE
   reconcile [--router ID]                  make the routers match the database; report what differed
+  collect [--router ID] [--daily]          collect traffic now and print a line per router
 
 The database comes from DATABASE_URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME).`;
 
@@ -57,6 +59,7 @@ async function run(argv: string[]): Promise<number> {
       revert: { type: 'boolean' },
       id: { type: 'string' },
       router: { type: 'string' },
+      daily: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -116,6 +119,29 @@ async function run(argv: string[]): Promise<number> {
           `checked ${report.accountsChecked} accounts on ${report.routersChecked} routers; repaired ${report.repaired}`,
         );
         return report.actions.some((a) => a.kind === 'ROUTER_FAILED') ? 1 : 0;
+      });
+    case 'collect':
+      return withServices(async (services) => {
+        const ctx = systemContext(services, 'cli', createLoaders(services));
+        const routerId = values.router === undefined ? undefined : requireIdString('router', values.router);
+        const report = await services.collector.collect(ctx, {
+          routerId,
+          frequency: values.daily ? CollectionFrequency.DAILY : undefined,
+        });
+        for (const r of report.routers) {
+          const state = r.skipped
+            ? 'skipped (another process)'
+            : r.ok
+              ? 'ok'
+              : `FAILED ${r.errorCode}: ${r.error}`;
+          console.log(
+            `router ${r.routerId}\t${state}\taccounts ${r.accounts}\tsamples ${r.samples}\t${r.durationMs} ms`,
+          );
+        }
+        console.log(
+          `collected ${report.accountsCollected} accounts, ${report.samplesWritten} samples, limited ${report.limited.length}, in ${report.durationMs} ms`,
+        );
+        return report.routers.some((r) => !r.ok) ? 1 : 0;
       });
     case 'keygen':
       console.log(generateKeyLine(values.id));

@@ -16,6 +16,8 @@ export interface AppConfig {
   readonly timeZone: string;
   readonly corsOrigins: readonly string[];
   readonly runMigrationsOnStart: boolean;
+  /** Seconds between built-in collection runs; 0 turns the schedule off (WHMCS's cron hook still collects). */
+  readonly collectIntervalSeconds: number;
   readonly introspection: boolean;
   readonly limits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxComplexity: number };
   /** Connect and per-command timeout for routers, and how many routers are read at once. */
@@ -58,6 +60,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       .map((o) => o.trim())
       .filter(Boolean),
     runMigrationsOnStart: boolean(env, 'MIGRATIONS_RUN', true),
+    collectIntervalSeconds: integer(env, 'COLLECT_INTERVAL_SECONDS', 300, 0, 86_400),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !isProduction),
     limits: Object.freeze({
       maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 8, 2, 50),

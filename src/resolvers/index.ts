@@ -1,6 +1,14 @@
 import { LifecycleResolver } from './lifecycle.resolver';
+import { AccountTrafficResolver, TrafficResolver } from './traffic.resolver';
 import { ProductResolver } from './product.resolver';
 import { RouterResolver } from './router.resolver';
 import { VpnAccountResolver } from './vpn-account.resolver';
 
-export const resolvers = [VpnAccountResolver, RouterResolver, ProductResolver, LifecycleResolver] as const;
+export const resolvers = [
+  VpnAccountResolver,
+  RouterResolver,
+  ProductResolver,
+  LifecycleResolver,
+  TrafficResolver,
+  AccountTrafficResolver,
+] as const;

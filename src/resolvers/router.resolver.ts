@@ -5,7 +5,7 @@ import { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
 import { VpnAccountConnection } from '../graphql/types/vpn-account-fields.type';
 import { pageSizeComplexity } from '../graphql/connection';
 import type { RequestContext } from '../context/request-context';
-import { requireIdString } from '../common/validate';
+import { requireId, requireIdString } from '../common/validate';
 import { NotFoundError } from '../errors/app-errors';
 
 @Resolver(() => RouterEntity)
@@ -14,6 +14,15 @@ export class RouterResolver {
   @Query(() => RouterEntity, { nullable: true })
   router(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     return ctx.loaders.routerById.load(requireIdString('id', id));
+  }
+
+  @Authorized()
+  @Query(() => RouterEntity, {
+    nullable: true,
+    description: 'The router of a WHMCS server record (tblservers.id).',
+  })
+  routerForServer(@Arg('serverId', () => Int) serverId: number, @Ctx() ctx: RequestContext) {
+    return ctx.services.routers.findByServerId(requireId('serverId', serverId));
   }
 
   @Authorized()

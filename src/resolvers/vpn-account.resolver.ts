@@ -84,6 +84,7 @@ export class VpnAccountResolver {
       balanceBytes: toBytes(account.balanceBytes),
       cycleAllowanceBytes: toBytes(account.cycleAllowanceBytes),
       unlimited: account.unlimited,
+      account,
     };
   }
 }

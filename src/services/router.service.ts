@@ -28,6 +28,10 @@ export class RouterService {
     return this.db.getRepository(RouterEntity).find({ order: { id: 'ASC' } });
   }
 
+  findByServerId(serverId: number): Promise<RouterEntity | null> {
+    return this.db.getRepository(RouterEntity).findOneBy({ serverId });
+  }
+
   async findByIds(ids: readonly number[]): Promise<Map<number, RouterEntity>> {
     const rows = ids.length ? await this.db.getRepository(RouterEntity).findBy({ id: In([...ids]) }) : [];
     return new Map(rows.map((r) => [r.id, r]));

@@ -82,6 +82,10 @@ export class VpnAccountEntity {
   @Column({ name: 'last_upload_counter', type: 'bigint', unsigned: true })
   lastUploadCounter!: string;
 
+  /** The `.id` of the queue the last counters came from: a new id means the counters restarted. */
+  @Column({ name: 'counter_queue_id', type: 'varchar', length: 20, nullable: true })
+  counterQueueId!: string | null;
+
   @Column({ name: 'last_counters_at', type: 'datetime', precision: 3, nullable: true })
   lastCountersAt!: Date | null;
 

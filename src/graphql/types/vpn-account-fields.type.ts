@@ -10,6 +10,8 @@ export class AccountTraffic {
   @Field(() => Bytes, { description: 'Credited every billing cycle (0 when unlimited).' })
   cycleAllowanceBytes!: bigint;
   @Field({ description: 'Unlimited accounts are metered but never limited.' }) unlimited!: boolean;
+  /** The account itself, for lazily resolved fields (not exposed). */
+  account!: VpnAccountEntity;
 }
 
 @ObjectType()

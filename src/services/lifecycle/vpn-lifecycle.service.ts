@@ -169,6 +169,7 @@ export class VpnLifecycleService {
           unlimited: allowance === 0n,
           lastDownloadCounter: '0',
           lastUploadCounter: '0',
+          counterQueueId: null,
           lastCountersAt: null,
           terminatedAt: null,
         });
@@ -346,6 +347,23 @@ export class VpnLifecycleService {
       },
       { kickOnProfileChange: true },
     );
+  }
+
+  /**
+   * Brings an account's router side in line with its balance and suspension after a debit or a
+   * credit: limits it when the balance is used up, restores it when traffic was added. No-op when
+   * nothing changes.
+   */
+  async settle(ctx: RequestContext, serviceId: number): Promise<VpnAccountEntity | null> {
+    return this.lockService(serviceId, async () => {
+      const account = await this.findLive(serviceId);
+      if (!account) return null;
+      if (account.status !== VpnAccountStatus.PENDING && desiredStatus(account) === account.status)
+        return account;
+      const action = desiredStatus(account) === VpnAccountStatus.LIMITED ? 'limit' : 'restore';
+      await this.applyOrPend(ctx, account, action);
+      return account;
+    });
   }
 
   // ---- terminate ----------------------------------------------------------------------------------

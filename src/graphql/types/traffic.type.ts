@@ -1,0 +1,94 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Bytes } from '../scalars';
+import { Connection } from '../connection';
+import { NotificationKind } from '../../entities/own/notification.entity';
+import { TopUpKind } from '../../entities/own/traffic-topup.entity';
+
+export enum UsageGranularity {
+  DAY = 'DAY',
+  SAMPLE = 'SAMPLE',
+}
+registerEnumType(UsageGranularity, { name: 'UsageGranularity' });
+
+export enum CollectionFrequency {
+  CRON = 'CRON',
+  DAILY = 'DAILY',
+}
+registerEnumType(CollectionFrequency, {
+  name: 'CollectionFrequency',
+  description: 'CRON collects the products set to "cron"; DAILY collects every product.',
+});
+registerEnumType(TopUpKind, { name: 'TopUpKind' });
+registerEnumType(NotificationKind, { name: 'NotificationKind' });
+
+@ObjectType('TrafficSample', { description: "Traffic of one period, in the customer's perspective." })
+export class TrafficSampleType {
+  @Field(() => Date, { description: 'When the sample was taken (SAMPLE), or the start of the day (DAY).' })
+  at!: Date;
+  @Field({ description: 'The day in the WHMCS time zone, YYYY-MM-DD.' }) day!: string;
+  @Field(() => Bytes) downloadBytes!: bigint;
+  @Field(() => Bytes) uploadBytes!: bigint;
+  @Field(() => Bytes) totalBytes!: bigint;
+  @Field(() => Bytes, { description: 'The balance after this period.' }) balanceAfterBytes!: bigint;
+}
+
+@ObjectType('TrafficTopUp', { description: 'One line of the traffic-added history.' })
+export class TrafficTopUpType {
+  @Field(() => ID) id!: string;
+  @Field(() => Date) at!: Date;
+  @Field(() => TopUpKind) kind!: TopUpKind;
+  @Field(() => Bytes) bytes!: bigint;
+  @Field(() => Bytes) balanceBeforeBytes!: bigint;
+  @Field(() => Bytes) balanceAfterBytes!: bigint;
+  @Field(() => Int, { nullable: true }) invoiceId!: number | null;
+  @Field() description!: string;
+}
+
+@ObjectType()
+export class TrafficTopUpConnection extends Connection(TrafficTopUpType, 'TrafficTopUp') {}
+
+@ObjectType({ description: 'How one router fared in a collection run.' })
+export class RouterCollection {
+  @Field() routerId!: string;
+  @Field() ok!: boolean;
+  @Field({ description: 'True when another server process was collecting this router.' }) skipped!: boolean;
+  @Field(() => String, { nullable: true }) errorCode!: string | null;
+  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => Int, { description: 'Accounts whose counters were read.' }) accounts!: number;
+  @Field(() => Int, { description: 'Samples written (accounts with new traffic).' }) samples!: number;
+  @Field({ description: 'The router rebooted since the last run: counters started from zero.' })
+  rebooted!: boolean;
+  @Field(() => [Int], {
+    description: 'Services whose queue is missing on the router (reconcile re-creates it).',
+  })
+  missingQueues!: number[];
+  @Field(() => Bytes) downloadBytes!: bigint;
+  @Field(() => Bytes) uploadBytes!: bigint;
+  @Field(() => Int) durationMs!: number;
+}
+
+@ObjectType()
+export class CollectionReport {
+  @Field(() => Date) startedAt!: Date;
+  @Field(() => Int) durationMs!: number;
+  @Field(() => Int) accountsCollected!: number;
+  @Field(() => Int) samplesWritten!: number;
+  @Field(() => Bytes) downloadBytes!: bigint;
+  @Field(() => Bytes) uploadBytes!: bigint;
+  @Field(() => [Int], { description: 'Services limited in this run (balance used up).' }) limited!: number[];
+  @Field(() => [RouterCollection]) routers!: RouterCollection[];
+}
+
+@ObjectType('Notification', { description: 'An email to send through WHMCS; pending until acknowledged.' })
+export class NotificationType {
+  @Field(() => ID) id!: string;
+  @Field(() => NotificationKind) kind!: NotificationKind;
+  @Field(() => Int) serviceId!: number;
+  @Field({ description: 'WHMCS email template name (tblemailtemplates.name).' }) template!: string;
+  @Field(() => GraphQLJSONObject, { description: 'Custom merge fields for the template.' })
+  mergeFields!: Record<string, string>;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => Int) attempts!: number;
+  @Field(() => String, { nullable: true }) lastError!: string | null;
+}

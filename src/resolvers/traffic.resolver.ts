@@ -1,0 +1,121 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { VpnAccountEntity } from '../entities/own/vpn-account.entity';
+import {
+  CollectionFrequency,
+  CollectionReport,
+  NotificationType,
+  TrafficSampleType,
+  TrafficTopUpConnection,
+  TrafficTopUpType,
+  UsageGranularity,
+} from '../graphql/types/traffic.type';
+import { AccountTraffic } from '../graphql/types/vpn-account-fields.type';
+import { TopUpTrafficInput } from '../graphql/inputs/top-up.input';
+import { Bytes } from '../graphql/scalars';
+import { pageSizeComplexity } from '../graphql/connection';
+import type { RequestContext } from '../context/request-context';
+import { requireIdString } from '../common/validate';
+import { ValidationError } from '../errors/app-errors';
+
+/** Credits, collection, notifications and statistics. */
+@Resolver(() => VpnAccountEntity)
+export class TrafficResolver {
+  @Authorized('admin')
+  @Mutation(() => TrafficTopUpType, {
+    nullable: true,
+    description: "Credits the billing cycle's allowance once per cycleKey (null for unlimited products).",
+  })
+  renewVpnAccount(
+    @Arg('serviceId', () => Int) serviceId: number,
+    @Arg('cycleKey', () => String) cycleKey: string,
+    @Arg('invoiceId', () => Int, { nullable: true }) invoiceId: number | null | undefined,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.services.traffic.renew(ctx, serviceId, cycleKey, invoiceId ?? null);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => TrafficTopUpType, {
+    description: 'Credits bought traffic (or an admin adjustment) once per key.',
+  })
+  topUpTraffic(@Arg('input', () => TopUpTrafficInput) input: TopUpTrafficInput, @Ctx() ctx: RequestContext) {
+    return ctx.services.traffic.topUp(ctx, input);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => CollectionReport, {
+    description: 'Collects traffic now: all routers, one router, or one frequency.',
+  })
+  collectTraffic(
+    @Ctx() ctx: RequestContext,
+    @Arg('routerId', () => ID, { nullable: true }) routerId?: string | null,
+    @Arg('frequency', () => CollectionFrequency, { nullable: true }) frequency?: CollectionFrequency | null,
+  ) {
+    return ctx.services.collector.collect(ctx, {
+      routerId: routerId == null ? undefined : requireIdString('routerId', routerId),
+      frequency: frequency ?? undefined,
+    });
+  }
+
+  @Authorized('admin')
+  @Query(() => [NotificationType], { description: 'Emails waiting to be sent through WHMCS, oldest first.' })
+  pendingNotifications(
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+  ) {
+    return ctx.services.notifications.pending(first ?? 50);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => Int, { description: 'Marks notifications delivered; returns how many were still pending.' })
+  acknowledgeNotifications(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: RequestContext) {
+    if (ids.length > 500) throw new ValidationError('At most 500 ids at once');
+    return ctx.services.notifications.acknowledge(ids.map((id) => requireIdString('ids', id)));
+  }
+
+  @Authorized('admin')
+  @Mutation(() => Boolean, { description: 'Records a failed delivery; the notification stays pending.' })
+  reportNotificationFailure(
+    @Arg('id', () => ID) id: string,
+    @Arg('error', () => String) error: string,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.services.notifications.reportFailure(requireIdString('id', id), error);
+  }
+
+  @FieldResolver(() => [TrafficSampleType], {
+    complexity: 20,
+    description: 'Traffic between two instants: per day (WHMCS time zone) or per collection sample.',
+  })
+  usage(
+    @Root() account: VpnAccountEntity,
+    @Ctx() ctx: RequestContext,
+    @Arg('from', () => Date) from: Date,
+    @Arg('to', () => Date) to: Date,
+    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.DAY })
+    granularity: UsageGranularity,
+  ) {
+    return ctx.services.traffic.usage(account, from, to, granularity);
+  }
+
+  @FieldResolver(() => TrafficTopUpConnection, {
+    complexity: pageSizeComplexity,
+    description: 'Newest first.',
+  })
+  topUps(
+    @Root() account: VpnAccountEntity,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return ctx.services.traffic.topUps(account, first, after);
+  }
+}
+
+@Resolver(() => AccountTraffic)
+export class AccountTrafficResolver {
+  @FieldResolver(() => Bytes, { description: 'Traffic since the last cycle credit (whole days).' })
+  usedThisCycleBytes(@Root() traffic: AccountTraffic, @Ctx() ctx: RequestContext) {
+    return ctx.services.traffic.usedThisCycle(traffic.account);
+  }
+}

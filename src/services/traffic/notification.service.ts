@@ -1,0 +1,126 @@
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { NotificationEntity, NotificationKind } from '../../entities/own/notification.entity';
+import type { VpnAccountEntity } from '../../entities/own/vpn-account.entity';
+import type { ProductSettings } from '../../product/product-settings';
+import type { RequestContext } from '../../context/request-context';
+import { bytesToGb, toBytes } from '../../common/units';
+import type { NotificationType } from '../../graphql/types/traffic.type';
+
+interface MergeSource {
+  id: number;
+  firstname: string | null;
+  lastname: string | null;
+  product: string | null;
+  nextduedate: string | Date | null;
+  last_cycle: number | null;
+  last_credit: number | null;
+}
+
+/**
+ * The outbox of customer emails. A notice is written in the same transaction as the debit that
+ * caused it, deduplicated by key (one low-traffic notice per billing cycle, one limited notice per
+ * exhaustion), and stays pending until the WHMCS module reports that WHMCS accepted it.
+ */
+export class NotificationService {
+  constructor(private readonly db: DataSource) {}
+
+  async enqueueFor(
+    manager: EntityManager,
+    _ctx: RequestContext,
+    low: VpnAccountEntity[],
+    limited: VpnAccountEntity[],
+    settings: Map<number, ProductSettings>,
+  ): Promise<void> {
+    const accounts = [...new Map([...low, ...limited].map((a) => [a.id, a])).values()];
+    if (!accounts.length) return;
+    const sources: MergeSource[] = await manager.query(
+      `SELECT a.id, c.firstname, c.lastname, p.name AS product, h.nextduedate,
+              (SELECT MAX(t.id) FROM mod_mikrotikvpn_traffic_topups t WHERE t.account_id = a.id AND t.kind = 'CYCLE') AS last_cycle,
+              (SELECT MAX(t.id) FROM mod_mikrotikvpn_traffic_topups t WHERE t.account_id = a.id AND t.bytes > 0) AS last_credit
+         FROM mod_mikrotikvpn_accounts a
+         LEFT JOIN tblhosting h ON h.id = a.service_id
+         LEFT JOIN tblclients c ON c.id = a.client_id
+         LEFT JOIN tblproducts p ON p.id = a.product_id
+        WHERE a.id IN (${accounts.map(() => '?').join(',')})`,
+      accounts.map((a) => a.id),
+    );
+    const byId = new Map(sources.map((s) => [Number(s.id), s]));
+    const rows: Partial<NotificationEntity>[] = [];
+    const add = (account: VpnAccountEntity, kind: NotificationKind) => {
+      const s = settings.get(account.productId);
+      const src = byId.get(account.id);
+      if (!s || !src) return;
+      const template = kind === NotificationKind.LOW_TRAFFIC ? s.lowTrafficTemplate : s.limitedTemplate;
+      if (!template) return;
+      const episode = kind === NotificationKind.LOW_TRAFFIC ? src.last_cycle : src.last_credit;
+      rows.push({
+        accountId: account.id,
+        serviceId: account.serviceId,
+        kind,
+        dedupeKey: `${kind === NotificationKind.LOW_TRAFFIC ? 'low' : 'limited'}:${account.id}:${episode ?? 0}`,
+        template,
+        mergeFields: JSON.stringify({
+          client_name: [src.firstname, src.lastname].filter(Boolean).join(' '),
+          service_product_name: src.product ?? '',
+          service_next_due_date: formatDate(src.nextduedate),
+          vpn_username: account.username,
+          vpn_balance_gb: bytesToGb(toBytes(account.balanceBytes), 2),
+          vpn_cycle_allowance_gb: bytesToGb(toBytes(account.cycleAllowanceBytes), 2),
+          vpn_threshold_gb: bytesToGb(s.lowTrafficThresholdBytes, 2),
+        }),
+        createdAt: new Date(),
+        attempts: 0,
+        lastError: null,
+        acknowledgedAt: null,
+      });
+    };
+    for (const a of low) add(a, NotificationKind.LOW_TRAFFIC);
+    for (const a of limited) add(a, NotificationKind.LIMITED);
+    if (rows.length)
+      await manager.createQueryBuilder().insert().into(NotificationEntity).values(rows).orIgnore().execute();
+  }
+
+  async pending(first = 50): Promise<NotificationType[]> {
+    const rows = await this.db.getRepository(NotificationEntity).find({
+      where: { acknowledgedAt: IsNull() },
+      order: { id: 'ASC' },
+      take: Math.min(Math.max(first, 1), 500),
+    });
+    return rows.map((r) => ({
+      id: String(r.id),
+      kind: r.kind,
+      serviceId: r.serviceId,
+      template: r.template,
+      mergeFields: JSON.parse(r.mergeFields) as Record<string, string>,
+      createdAt: r.createdAt,
+      attempts: r.attempts,
+      lastError: r.lastError,
+    }));
+  }
+
+  /** Marks notices delivered; returns how many were pending. Repeating it changes nothing. */
+  async acknowledge(ids: number[]): Promise<number> {
+    if (!ids.length) return 0;
+    const result = await this.db
+      .getRepository(NotificationEntity)
+      .update({ id: In(ids), acknowledgedAt: IsNull() }, { acknowledgedAt: new Date() });
+    return result.affected ?? 0;
+  }
+
+  /** Records a failed delivery; the notice stays pending. */
+  async reportFailure(id: number, error: string): Promise<boolean> {
+    const result = await this.db
+      .getRepository(NotificationEntity)
+      .createQueryBuilder()
+      .update()
+      .set({ attempts: () => 'attempts + 1', lastError: error.slice(0, 500) })
+      .where('id = :id AND acknowledged_at IS NULL', { id })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+}
+
+function formatDate(value: string | Date | null): string {
+  if (!value) return '';
+  return typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10);
+}
