@@ -35,8 +35,12 @@ describe('migrations on MariaDB', function () {
     const again = await runCli(['migrate'], { DATABASE_URL: tdb.url });
     expect(again.stdout).to.include('no pending migrations');
 
-    const down = await runCli(['migrate', '--revert'], { DATABASE_URL: tdb.url });
-    expect(down.code, down.stderr).to.equal(0);
+    const applied = up.stdout.split('\n').filter((l) => l.startsWith('applied ')).length;
+    expect(applied).to.be.at.least(2);
+    for (let i = 0; i < applied; i++) {
+      const down = await runCli(['migrate', '--revert'], { DATABASE_URL: tdb.url });
+      expect(down.code, down.stderr).to.equal(0);
+    }
     expect((await tables()).filter((t) => t !== 'mod_mikrotikvpn_migrations')).to.deep.equal(whmcsTables);
 
     expect((await runCli(['migrate'], { DATABASE_URL: tdb.url })).code).to.equal(0);
