@@ -39,7 +39,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const admin = await createApiKey(tdb.url, 'bridge', 'admin');
   const whmcs = new WhmcsFixtures(tdb.dataSource);
   const routers: SimulatedRouter[] = [];
-  return {
+  const stack: Stack = {
     tdb,
     db: tdb.dataSource,
     server,
@@ -55,7 +55,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
         assignedips: options.assignedips,
       });
       const r = await gql(
-        server.url,
+        stack.server.url,
         `mutation($input: RouterInput!) { upsertRouter(input: $input) { id } }`,
         {
           input: {
@@ -74,9 +74,11 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       return { sim, serverId, routerId: r.data!.upsertRouter.id as string };
     },
     async stop() {
-      await server.stop();
+      // Tests may replace the server process (restarts): stop the current one.
+      await stack.server.stop();
       await Promise.all(routers.map((r) => r.close()));
       await tdb.drop();
     },
   };
+  return stack;
 }
