@@ -7,6 +7,7 @@ import { ProductService } from './services/product.service';
 import { RouterService } from './services/router.service';
 import { VpnAccountService } from './services/vpn-account.service';
 import { RouterGateway, RouterSessionPool } from './router';
+import { NamedLocks } from './db/named-lock';
 import { TrafficLedger } from './services/traffic-ledger.service';
 import { VpnLifecycleService } from './services/lifecycle/vpn-lifecycle.service';
 import { ReconcileService } from './services/lifecycle/reconcile.service';
@@ -26,7 +27,8 @@ export function createServices(config: AppConfig, db: DataSource) {
   const gateway = new RouterGateway(routerPool);
   const routers = new RouterService(db, secretBox, events);
   const ledger = new TrafficLedger();
-  const lifecycle = new VpnLifecycleService(db, routers, gateway, events, ledger);
+  const locks = new NamedLocks(config.database);
+  const lifecycle = new VpnLifecycleService(db, routers, gateway, events, ledger, locks);
   const notifications = new NotificationService(db);
   return {
     routerPool,
@@ -43,7 +45,8 @@ export function createServices(config: AppConfig, db: DataSource) {
     lifecycle,
     notifications,
     traffic: new TrafficService(db, ledger, lifecycle, events, config.timeZone),
-    collector: new TrafficCollector(db, routers, gateway, notifications, lifecycle, {
+    locks,
+    collector: new TrafficCollector(db, routers, gateway, notifications, lifecycle, locks, {
       timeZone: config.timeZone,
       maxConcurrent: config.router.maxConcurrent,
     }),

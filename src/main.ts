@@ -40,9 +40,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // Never hang on the way out (a router or the database not answering): give up after 15 s.
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 15_000).unref();
     await schedule.stop(); // lets a running collection commit
     await apollo.stop(); // stops accepting, lets running requests finish
     await services.routerPool.closeAll();
+    await services.locks.close();
     await database.stop();
     log.info('stopped');
     process.exit(0);

@@ -45,6 +45,7 @@ async function withServices<T>(work: (services: AppServices) => Promise<T>): Pro
     return await work(services);
   } finally {
     await services.routerPool.closeAll();
+    await services.locks.close();
     await db.destroy();
   }
 }

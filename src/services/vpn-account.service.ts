@@ -35,12 +35,12 @@ export class VpnAccountService {
     return byService;
   }
 
-  async page(first: number | undefined, after: string | undefined, filter: VpnAccountFilter = {}) {
+  async page(first: number | undefined, after: string | null | undefined, filter: VpnAccountFilter = {}) {
     const size = first ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
       throw new ValidationError(`first must be from 1 to ${MAX_PAGE_SIZE}`);
     }
-    const afterId = after === undefined ? 0 : decodeCursor(after);
+    const afterId = after == null ? 0 : decodeCursor(after);
     if (afterId === null) throw new ValidationError('after is not a cursor from this API');
     const qb = this.db
       .getRepository(VpnAccountEntity)

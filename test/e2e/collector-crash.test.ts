@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { startStack, type Stack } from '../helpers/stack';
-import { gql, startServer, type TestServer } from '../helpers/test-server';
+import { gql, startServer, waitForHealthy, type TestServer } from '../helpers/test-server';
 import { testServerConfig } from '../helpers/test-db';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 
@@ -46,6 +46,7 @@ describe('collector: crashes and several server processes never lose or double-c
   };
   const restart = async () => {
     stack.server = await startServer(stack.env);
+    await waitForHealthy(stack.server);
   };
 
   before(async () => {
@@ -93,8 +94,8 @@ describe('collector: crashes and several server processes never lose or double-c
     expect(Number(n)).to.equal(0);
 
     await restart();
-    await call(stack.server, COLLECT);
-    expect(await balance(a.serviceId)).to.equal(97 * GB);
+    const after = await call(stack.server, COLLECT);
+    expect(await balance(a.serviceId), JSON.stringify(after)).to.equal(97 * GB);
   });
 
   it('a kill right after the commit counts nothing twice', async () => {
@@ -112,6 +113,7 @@ describe('collector: crashes and several server processes never lose or double-c
 
   it('two server processes collecting the same router at once debit exactly the traffic pushed', async () => {
     const second = await startServer(stack.env);
+    await waitForHealthy(second);
     try {
       const accounts = await Promise.all([newAccount('p1'), newAccount('p2'), newAccount('p3')]);
       await call(stack.server, COLLECT);

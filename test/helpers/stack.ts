@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './test-db';
-import { gql, makeKeyFile, startServer, type TestServer } from './test-server';
+import { gql, makeKeyFile, startServer, waitForHealthy, type TestServer } from './test-server';
 import { createApiKey } from './cli';
 import { WhmcsFixtures } from './whmcs-fixtures';
 import {
@@ -36,6 +36,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     ...env,
   };
   const server = await startServer(serverEnv);
+  await waitForHealthy(server);
   const admin = await createApiKey(tdb.url, 'bridge', 'admin');
   const whmcs = new WhmcsFixtures(tdb.dataSource);
   const routers: SimulatedRouter[] = [];

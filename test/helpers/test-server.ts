@@ -97,3 +97,17 @@ export async function gql<T = Record<string, any>>(
 export function codeOf(result: GqlResult): string | undefined {
   return result.errors?.[0]?.extensions?.code;
 }
+
+/** Waits until /health answers 200 (the server reached its database and applied migrations). */
+export async function waitForHealthy(server: TestServer, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const status = await fetch(`${server.url}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not healthy after ${timeoutMs} ms:\n${server.output.slice(-5).join('\n')}`);
+}

@@ -16,7 +16,7 @@ import {
 import { actorName, type RequestContext } from '../../context/request-context';
 import type { CreateVpnAccountInput } from '../../graphql/inputs/create-vpn-account.input';
 import type { RouterGateway, RouterTarget } from '../../router';
-import { withNamedLock } from '../../db/named-lock';
+import type { NamedLocks } from '../../db/named-lock';
 import { parseAddressList } from '../address-pool';
 import { MODULE_NAME } from '../product.service';
 import type { RouterService } from '../router.service';
@@ -54,6 +54,7 @@ export class VpnLifecycleService {
     private readonly gateway: RouterGateway,
     private readonly events: EventService,
     private readonly ledger: TrafficLedger,
+    private readonly locks: NamedLocks,
   ) {}
 
   // ---- create -------------------------------------------------------------------------------------
@@ -603,7 +604,7 @@ export class VpnLifecycleService {
   }
 
   private lockService<T>(serviceId: number, work: () => Promise<T>): Promise<T> {
-    return withNamedLock(this.db, `mvpn:service:${serviceId}`, LOCK_WAIT_SECONDS, work);
+    return this.locks.with(`service:${serviceId}`, LOCK_WAIT_SECONDS, work);
   }
 
   private event(action: string, account: VpnAccountEntity, result: 'OK' | 'FAILED', message: string | null) {

@@ -6,9 +6,10 @@ import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
 import { readProductSettings, type ProductSettings } from '../../product/product-settings';
 import type { RequestContext } from '../../context/request-context';
 import type { RouterGateway, QueueCounters } from '../../router';
-import { AppError, ConflictError } from '../../errors/app-errors';
-import { withNamedLock } from '../../db/named-lock';
+import { AppError } from '../../errors/app-errors';
+import { LockBusyError, type NamedLocks } from '../../db/named-lock';
 import { dayIn } from '../../common/time-zone';
+import { retryTransaction } from '../../db/retry';
 import { toBytes } from '../../common/units';
 import { MODULE_NAME } from '../product.service';
 import type { RouterService } from '../router.service';
@@ -51,6 +52,7 @@ export class TrafficCollector {
     private readonly gateway: RouterGateway,
     private readonly notifications: NotificationService,
     private readonly lifecycle: VpnLifecycleService,
+    private readonly locks: NamedLocks,
     private readonly options: { timeZone: string; maxConcurrent: number },
   ) {}
 
@@ -120,7 +122,7 @@ export class TrafficCollector {
       durationMs: 0,
     };
     try {
-      await withNamedLock(this.db, `mvpn:collect:${router.id}`, 0, async () => {
+      await this.locks.with(`collect:${router.id}`, 0, async () => {
         const accounts = (
           await this.db.getRepository(VpnAccountEntity).findBy({
             routerId: router.id,
@@ -161,11 +163,14 @@ export class TrafficCollector {
           if (changed) deltas.push({ account, counters: current, download: d.download, upload: d.upload });
         }
         const at = new Date();
-        await this.db.transaction(async (manager) => {
-          await this.writeBatch(manager, router, deltas, at, resource.uptimeSeconds);
-          const exhausted = await this.afterDebit(manager, ctx, deltas, settings);
-          limitedOut.push(...exhausted);
-        });
+        // READ COMMITTED: no gap locks, so the batches of routers collected in parallel never deadlock.
+        const exhausted = await retryTransaction(() =>
+          this.db.transaction('READ COMMITTED', async (manager) => {
+            await this.writeBatch(manager, router, deltas, at, resource.uptimeSeconds);
+            return this.afterDebit(manager, ctx, deltas, settings);
+          }),
+        );
+        limitedOut.push(...exhausted);
         result.samples = deltas.length;
         for (const d of deltas) {
           result.downloadBytes += d.download;
@@ -174,7 +179,7 @@ export class TrafficCollector {
         result.ok = true;
       });
     } catch (error) {
-      if (error instanceof ConflictError) {
+      if (error instanceof LockBusyError) {
         result.skipped = true;
         result.ok = true;
         result.error = 'another server process is collecting this router';

@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../../errors/app-errors';
 import { requireId } from '../../common/validate';
 import { toBytes } from '../../common/units';
 import { dayIn } from '../../common/time-zone';
+import { retryTransaction } from '../../db/retry';
 import type { BillingCycle } from '../../product/product-settings';
 import type { TrafficLedger } from '../traffic-ledger.service';
 import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
@@ -97,28 +98,30 @@ export class TrafficService {
       description: string;
     },
   ): Promise<TrafficTopUpType> {
-    const { topUp, created } = await this.db.transaction(async (manager) => {
-      const r = await this.ledger.credit(manager, {
-        accountId: account.id,
-        actor: actorName(ctx.actor),
-        ...credit,
-      });
-      if (r.created) {
-        await this.events.record(
-          ctx,
-          {
-            action: `traffic.${credit.kind.toLowerCase()}`,
-            result: 'OK',
-            accountId: account.id,
-            serviceId: account.serviceId,
-            routerId: account.routerId,
-            message: `${credit.bytes} bytes (${credit.idempotencyKey})`,
-          },
-          manager,
-        );
-      }
-      return r;
-    });
+    const { topUp, created } = await retryTransaction(() =>
+      this.db.transaction(async (manager) => {
+        const r = await this.ledger.credit(manager, {
+          accountId: account.id,
+          actor: actorName(ctx.actor),
+          ...credit,
+        });
+        if (r.created) {
+          await this.events.record(
+            ctx,
+            {
+              action: `traffic.${credit.kind.toLowerCase()}`,
+              result: 'OK',
+              accountId: account.id,
+              serviceId: account.serviceId,
+              routerId: account.routerId,
+              message: `${credit.bytes} bytes (${credit.idempotencyKey})`,
+            },
+            manager,
+          );
+        }
+        return r;
+      }),
+    );
     // A credit that brings the balance back above zero restores the account at once.
     if (created) await this.lifecycle.settle(ctx, account.serviceId).catch(() => undefined);
     return toTopUp(topUp);
@@ -152,14 +155,13 @@ export class TrafficService {
     return rows.map((r) => sample(new Date(`${r.day}T00:00:00Z`), r.day, r));
   }
 
-  async topUps(account: VpnAccountEntity, first: number | undefined, after: string | undefined) {
+  async topUps(account: VpnAccountEntity, first: number | undefined, after: string | null | undefined) {
     const size = first ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
       throw new ValidationError(`first must be from 1 to ${MAX_PAGE_SIZE}`);
     }
-    const beforeId = after === undefined ? null : decodeCursor(after);
-    if (after !== undefined && beforeId === null)
-      throw new ValidationError('after is not a cursor from this API');
+    const beforeId = after == null ? null : decodeCursor(after);
+    if (after != null && beforeId === null) throw new ValidationError('after is not a cursor from this API');
     const rows = await this.db.getRepository(TrafficTopUpEntity).find({
       where: { accountId: account.id, ...(beforeId === null ? {} : { id: LessThan(beforeId) }) },
       order: { id: 'DESC' },
