@@ -8,6 +8,7 @@ import { RouterService } from './services/router.service';
 import { VpnAccountService } from './services/vpn-account.service';
 import { RouterGateway, RouterSessionPool } from './router';
 import { NamedLocks } from './db/named-lock';
+import { ClientTokens } from './auth/client-tokens';
 import { TrafficLedger } from './services/traffic-ledger.service';
 import { VpnLifecycleService } from './services/lifecycle/vpn-lifecycle.service';
 import { ReconcileService } from './services/lifecycle/reconcile.service';
@@ -36,6 +37,12 @@ export function createServices(config: AppConfig, db: DataSource) {
     config,
     db,
     secretBox,
+    clientTokens: new ClientTokens([
+      config.encryption.keys.get(config.encryption.activeKeyId)!,
+      ...[...config.encryption.keys]
+        .filter(([id]) => id !== config.encryption.activeKeyId)
+        .map(([, key]) => key),
+    ]),
     events,
     apiKeys: new ApiKeyService(db),
     products: new ProductService(db),

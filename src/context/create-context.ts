@@ -5,6 +5,7 @@ import { ErrorCode } from '../errors/error-code';
 import type { AppServices } from '../app-services';
 import type { Database } from '../db/database';
 import { createLoaders } from '../loaders/create-loaders';
+import { CLIENT_TOKEN_PREFIX } from '../auth/client-tokens';
 import type { RequestContext } from './request-context';
 
 /** Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders. */
@@ -21,6 +22,26 @@ export function createContextFactory(services: AppServices, database: Database) 
         new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly'),
         503,
       );
+    }
+    if (match[1].startsWith(CLIENT_TOKEN_PREFIX)) {
+      const check = services.clientTokens.verify(match[1]);
+      if (!check.ok) {
+        const error = new UnauthenticatedError(
+          check.reason === 'expired'
+            ? 'The client token has expired; reload the page'
+            : 'The client token is not valid',
+        );
+        (error.extensions as Record<string, unknown>).reason =
+          check.reason === 'expired' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
+        throw withStatus(error, 401);
+      }
+      const { clientId, serviceIds } = check.claims;
+      return {
+        requestId,
+        actor: { kind: 'client', clientId, serviceIds },
+        services,
+        loaders: createLoaders(services),
+      };
     }
     const key = await services.apiKeys.authenticate(match[1]);
     if (!key) throw withStatus(new UnauthenticatedError('The API key is unknown or revoked'), 401);

@@ -1,9 +1,14 @@
 import type { AppServices } from '../app-services';
 import type { Loaders } from '../loaders/create-loaders';
 
-/** Who is calling. API keys are for the bridge, admin tools and dashboards; `system` is the server itself. */
+/**
+ * Who is calling. API keys are for the bridge, admin tools and dashboards; client tokens for the
+ * client-area page (one client's services only); `system` is the server itself.
+ */
 export type Actor =
-  { kind: 'apiKey'; name: string; scope: 'admin' | 'read' } | { kind: 'system'; name: string };
+  | { kind: 'apiKey'; name: string; scope: 'admin' | 'read' }
+  | { kind: 'client'; clientId: number; serviceIds: number[] }
+  | { kind: 'system'; name: string };
 
 /** The first argument of every service method (Vendure style): who, which request, and its loaders. */
 export interface RequestContext {
@@ -14,7 +19,9 @@ export interface RequestContext {
 }
 
 export function actorName(actor: Actor): string {
-  return actor.kind === 'apiKey' ? `apikey:${actor.name}` : `system:${actor.name}`;
+  if (actor.kind === 'apiKey') return `apikey:${actor.name}`;
+  if (actor.kind === 'client') return `client:${actor.clientId}`;
+  return `system:${actor.name}`;
 }
 
 /** The context of work the server does by itself (schedules, CLI): acts as `system:<name>`. */

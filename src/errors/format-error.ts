@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ArgumentValidationError, AuthorizationError } from 'type-graphql';
+import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
 import { AppError } from './app-errors';
 import { ErrorCode } from './error-code';
 
@@ -66,8 +66,9 @@ export function createFormatError(options: { includeStack: boolean; log: ErrorLo
         },
       );
     }
-    if (original instanceof AuthorizationError) {
-      return keep(ErrorCode.FORBIDDEN, 'This key may not do that (an admin key is required)');
+    // Callers are authenticated before any resolver runs, so type-graphql's refusals mean "not allowed".
+    if (original instanceof AuthorizationError || original instanceof AuthenticationError) {
+      return keep(ErrorCode.FORBIDDEN, 'This key or token may not do that');
     }
     const code = String(formatted.extensions?.code ?? '');
     if (INVALID_REQUEST_CODES.has(code)) return keep(ErrorCode.VALIDATION, formatted.message);

@@ -1,4 +1,5 @@
 import { LifecycleResolver } from './lifecycle.resolver';
+import { ClientTokenResolver } from './client-token.resolver';
 import { AccountTrafficResolver, TrafficResolver } from './traffic.resolver';
 import { ProductResolver } from './product.resolver';
 import { RouterResolver } from './router.resolver';
@@ -11,4 +12,5 @@ export const resolvers = [
   LifecycleResolver,
   TrafficResolver,
   AccountTrafficResolver,
+  ClientTokenResolver,
 ] as const;

@@ -12,16 +12,22 @@ import { pageSizeComplexity } from '../graphql/connection';
 import type { RequestContext } from '../context/request-context';
 import { requireId } from '../common/validate';
 import { toBytes } from '../common/units';
+import { ForbiddenError } from '../errors/app-errors';
 
 @Resolver(() => VpnAccountEntity)
 export class VpnAccountResolver {
-  @Authorized()
+  @Authorized('client')
   @Query(() => VpnAccountEntity, {
     nullable: true,
-    description: 'The account of a WHMCS service (tblhosting.id).',
+    description:
+      'The account of a WHMCS service (tblhosting.id). A client token reads only its own services.',
   })
   vpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: RequestContext) {
-    return ctx.services.accounts.findByServiceId(requireId('serviceId', serviceId));
+    requireId('serviceId', serviceId);
+    if (ctx.actor.kind === 'client' && !ctx.actor.serviceIds.includes(serviceId)) {
+      throw new ForbiddenError('This token may not read that service');
+    }
+    return ctx.services.accounts.findByServiceId(serviceId);
   }
 
   @Authorized()
@@ -35,7 +41,8 @@ export class VpnAccountResolver {
     return ctx.services.accounts.page(first, after, filter);
   }
 
-  @FieldResolver(() => RouterEntity)
+  @Authorized()
+  @FieldResolver(() => RouterEntity, { description: 'Not for client tokens.' })
   async router(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
     return ctx.loaders.routerById.load(account.routerId);
   }

@@ -1,0 +1,25 @@
+<?php
+
+namespace WHMCS\Module\Server\MikrotikVpn;
+
+/**
+ * A failed call to the GraphQL server. `code` is the server's `extensions.code`, or one of the
+ * bridge's own transport codes (CONFIG, NETWORK, TIMEOUT, HTTP, BAD_RESPONSE). The message is one
+ * sentence a WHMCS admin (or customer) can read; it never holds a password or the API key.
+ */
+class BridgeException extends \RuntimeException
+{
+    /** @var string */
+    private $errorCode;
+
+    public function __construct(string $errorCode, string $message, ?\Throwable $previous = null)
+    {
+        parent::__construct($message, 0, $previous);
+        $this->errorCode = $errorCode;
+    }
+
+    public function getErrorCode(): string
+    {
+        return $this->errorCode;
+    }
+}

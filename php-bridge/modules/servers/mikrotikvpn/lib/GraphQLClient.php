@@ -1,0 +1,165 @@
+<?php
+
+namespace WHMCS\Module\Server\MikrotikVpn;
+
+/**
+ * The one way the module talks to the GraphQL server: HTTP POST with curl and json only. Every call
+ * is written to WHMCS's module log with the API key, passwords and tokens masked. Nothing is retried:
+ * a timeout is reported, never repeated, so a credit can not be applied twice by the bridge.
+ */
+class GraphQLClient
+{
+    const MODULE = 'mikrotikvpn';
+
+    /** @var array<string,mixed> */
+    private $config;
+
+    /** @var Lang */
+    private $lang;
+
+    /** @param array<string,mixed>|null $config */
+    public function __construct(?array $config = null, ?Lang $lang = null)
+    {
+        $this->config = $config !== null ? $config : Config::get();
+        $this->lang = $lang !== null ? $lang : new Lang('english');
+    }
+
+    /**
+     * Runs one operation and returns its `data`.
+     *
+     * @param array<string,mixed> $variables
+     * @param string[] $secrets more values to mask in the log (the client's password, ...)
+     * @return array<string,mixed>
+     */
+    public function call(string $action, string $query, array $variables = [], array $secrets = []): array
+    {
+        $url = (string) $this->config['graphql_url'];
+        $key = (string) $this->config['api_key'];
+        if ($url === '' || $key === '') {
+            throw new BridgeException('CONFIG', $this->lang->t('err_config'));
+        }
+        $mask = array_merge([$key], $secrets, self::secretsIn($variables));
+        $body = json_encode(['query' => $query, 'variables' => (object) $variables]);
+        $request = ['url' => $url, 'query' => self::compact($query), 'variables' => $variables];
+
+        $ch = curl_init($url);
+        curl_setopt_array($ch, [
+            CURLOPT_POST => true,
+            CURLOPT_POSTFIELDS => $body,
+            CURLOPT_RETURNTRANSFER => true,
+            CURLOPT_HTTPHEADER => [
+                'Content-Type: application/json',
+                'Accept: application/json',
+                'Authorization: Bearer ' . $key,
+            ],
+            CURLOPT_CONNECTTIMEOUT => (int) $this->config['connect_timeout'],
+            CURLOPT_TIMEOUT => (int) $this->config['timeout'],
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_NOSIGNAL => true,
+            CURLOPT_NOPROXY => (string) $this->config['no_proxy'],
+        ]);
+        $raw = curl_exec($ch);
+        $errno = curl_errno($ch);
+        $curlError = curl_error($ch);
+        $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
+        curl_close($ch);
+
+        if ($raw === false || $errno !== 0) {
+            $timeout = $errno === CURLE_OPERATION_TIMEDOUT;
+            $error = $timeout
+                ? new BridgeException('TIMEOUT', $this->lang->t('err_timeout', ['seconds' => (int) $this->config['timeout']]))
+                : new BridgeException('NETWORK', $this->lang->t('err_network', ['url' => self::safeUrl($url), 'detail' => $curlError]));
+            $this->log($action, $request, 'curl error ' . $errno . ': ' . $curlError, $error->getMessage(), $mask);
+            throw $error;
+        }
+        $decoded = json_decode((string) $raw, true);
+        if (is_array($decoded) && isset($decoded['data']['mintClientToken']['token'])) {
+            $mask[] = (string) $decoded['data']['mintClientToken']['token'];
+        }
+        if (!is_array($decoded) || (!array_key_exists('data', $decoded) && !isset($decoded['errors']))) {
+            $error = $status >= 300
+                ? new BridgeException('HTTP', $this->lang->t('err_http', ['status' => $status]))
+                : new BridgeException('BAD_RESPONSE', $this->lang->t('err_http', ['status' => $status]));
+            $this->log($action, $request, (string) $raw, $error->getMessage(), $mask);
+            throw $error;
+        }
+        if (!empty($decoded['errors'])) {
+            $first = $decoded['errors'][0];
+            $code = isset($first['extensions']['code']) ? (string) $first['extensions']['code'] : 'INTERNAL_SERVER_ERROR';
+            $error = new BridgeException($code, $this->humanMessage($code, isset($first['message']) ? (string) $first['message'] : ''));
+            $this->log($action, $request, (string) $raw, $decoded, $mask);
+            throw $error;
+        }
+        $this->log($action, $request, (string) $raw, $decoded, $mask);
+        return is_array($decoded['data']) ? $decoded['data'] : [];
+    }
+
+    /** One sentence for a GraphQL error code and the server's own message. */
+    private function humanMessage(string $code, string $message): string
+    {
+        switch ($code) {
+            case 'UNAUTHENTICATED':
+            case 'FORBIDDEN':
+                return $this->lang->t('err_auth');
+            case 'DATABASE_UNAVAILABLE':
+                return $this->lang->t('err_database');
+            case 'INTERNAL_SERVER_ERROR':
+                return $this->lang->t('err_internal');
+        }
+        $message = trim(preg_replace('/\s+/', ' ', $message));
+        if ($message === '') {
+            return $this->lang->t('err_internal');
+        }
+        $message = ucfirst($message);
+        return preg_match('/[.!?]$/', $message) ? $message : $message . '.';
+    }
+
+    /**
+     * @param mixed $request
+     * @param mixed $processed
+     * @param string[] $mask
+     */
+    private function log(string $action, $request, string $response, $processed, array $mask): void
+    {
+        if (!function_exists('logModuleCall')) {
+            return;
+        }
+        $mask = array_values(array_unique(array_filter(array_map('strval', $mask), function ($v) {
+            return strlen($v) >= 3;
+        })));
+        logModuleCall(self::MODULE, $action, $request, $response, $processed, $mask);
+    }
+
+    /**
+     * Values of variables whose name says they are secret (password, token, key), at any depth.
+     *
+     * @param array<string,mixed> $variables
+     * @return string[]
+     */
+    private static function secretsIn(array $variables): array
+    {
+        $found = [];
+        array_walk_recursive($variables, function ($value, $name) use (&$found) {
+            if (is_string($value) && is_string($name) && preg_match('/password|secret|token|apikey|psk/i', $name)) {
+                $found[] = $value;
+            }
+        });
+        return $found;
+    }
+
+    private static function compact(string $query): string
+    {
+        return trim(preg_replace('/\s+/', ' ', $query));
+    }
+
+    /** The URL without credentials or query string, for messages. */
+    private static function safeUrl(string $url): string
+    {
+        $p = parse_url($url);
+        if (!is_array($p) || !isset($p['host'])) {
+            return '(invalid URL)';
+        }
+        return (isset($p['scheme']) ? $p['scheme'] : 'http') . '://' . $p['host']
+            . (isset($p['port']) ? ':' . $p['port'] : '') . (isset($p['path']) ? $p['path'] : '');
+    }
+}

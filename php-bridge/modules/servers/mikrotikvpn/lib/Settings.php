@@ -1,0 +1,49 @@
+<?php
+
+namespace WHMCS\Module\Server\MikrotikVpn;
+
+/**
+ * The product settings manifest (product-settings.json), shared with the GraphQL server. Its order is
+ * WHMCS's configoption1..N; the bridge only reads it.
+ */
+class Settings
+{
+    /** @var array<int,array<string,mixed>>|null */
+    private static $settings = null;
+
+    /** @return array<int,array<string,mixed>> the settings, in configoption order (index 0 = configoption1) */
+    public static function all(): array
+    {
+        if (self::$settings === null) {
+            $json = json_decode((string) file_get_contents(dirname(__DIR__) . '/product-settings.json'), true);
+            if (!is_array($json) || !isset($json['settings']) || !is_array($json['settings'])) {
+                throw new \RuntimeException('product-settings.json is missing or malformed');
+            }
+            self::$settings = array_values($json['settings']);
+        }
+        return self::$settings;
+    }
+
+    /** configoptionN index (1-based) of a manifest key. */
+    public static function index(string $key): int
+    {
+        foreach (self::all() as $i => $spec) {
+            if ($spec['key'] === $key) {
+                return $i + 1;
+            }
+        }
+        throw new \RuntimeException('unknown product setting ' . $key);
+    }
+
+    /** A product setting from $params (configoptionN), or its default when empty. */
+    public static function value(array $params, string $key): string
+    {
+        $index = self::index($key);
+        $value = isset($params['configoption' . $index]) ? trim((string) $params['configoption' . $index]) : '';
+        if ($value === '') {
+            $spec = self::all()[$index - 1];
+            $value = isset($spec['default']) ? (string) $spec['default'] : '';
+        }
+        return $value;
+    }
+}

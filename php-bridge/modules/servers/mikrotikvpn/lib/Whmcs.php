@@ -1,0 +1,230 @@
+<?php
+
+namespace WHMCS\Module\Server\MikrotikVpn;
+
+use WHMCS\Database\Capsule;
+
+/**
+ * The few WHMCS rows the bridge reads or writes itself, through WHMCS's Capsule query builder.
+ * Writes are limited to what WHMCS expects a server module to write: the service's username,
+ * password and dedicated IP, its bandwidth usage columns, and the module's own email templates.
+ */
+class Whmcs
+{
+    const MODULE = 'mikrotikvpn';
+
+    /** @return object|null */
+    public static function service(int $serviceId)
+    {
+        return Capsule::table('tblhosting')->where('id', $serviceId)->first();
+    }
+
+    /** @param array<string,mixed> $values */
+    public static function updateService(int $serviceId, array $values): void
+    {
+        Capsule::table('tblhosting')->where('id', $serviceId)->update($values);
+    }
+
+    /** @return object|null */
+    public static function client(int $clientId)
+    {
+        return Capsule::table('tblclients')->where('id', $clientId)->first();
+    }
+
+    public static function clientLanguage(int $clientId): string
+    {
+        $client = self::client($clientId);
+        return $client && isset($client->language) ? (string) $client->language : '';
+    }
+
+    public static function systemLanguage(): string
+    {
+        try {
+            $value = Capsule::table('tblconfiguration')->where('setting', 'Language')->value('value');
+        } catch (\Throwable $e) {
+            $value = null;
+        }
+        return $value ? (string) $value : 'english';
+    }
+
+    public static function usernameTaken(string $username): bool
+    {
+        return Capsule::table('tblhosting')->where('username', $username)->first() !== null;
+    }
+
+    /** The server to ask for a product's settings dropdowns: its server group's first, else any of ours. */
+    public static function serverForProduct(int $productId): int
+    {
+        $product = $productId > 0 ? Capsule::table('tblproducts')->where('id', $productId)->first() : null;
+        if ($product && (int) $product->servergroup > 0) {
+            $id = Capsule::table('tblservergroupsrel')
+                ->join('tblservers', 'tblservers.id', '=', 'tblservergroupsrel.serverid')
+                ->where('tblservergroupsrel.groupid', (int) $product->servergroup)
+                ->where('tblservers.type', self::MODULE)
+                ->where('tblservers.disabled', 0)
+                ->orderBy('tblservers.id')
+                ->value('tblservers.id');
+            if ($id) {
+                return (int) $id;
+            }
+        }
+        $id = Capsule::table('tblservers')->where('type', self::MODULE)->where('disabled', 0)->orderBy('id')->value('id');
+        return $id ? (int) $id : 0;
+    }
+
+    /** @return object|null tblhostingaddons row */
+    public static function hostingAddon(int $id)
+    {
+        return Capsule::table('tblhostingaddons')->where('id', $id)->first();
+    }
+
+    /** @return object|null tbladdons row */
+    public static function addonDefinition(int $addonId)
+    {
+        return Capsule::table('tbladdons')->where('id', $addonId)->first();
+    }
+
+    /** An addon's module setting (tblmodule_configuration), e.g. configoption1. */
+    public static function addonSetting(int $addonId, string $name): string
+    {
+        $value = Capsule::table('tblmodule_configuration')
+            ->where('entity_type', 'addon')
+            ->where('entity_id', $addonId)
+            ->where('setting_name', $name)
+            ->value('value');
+        return $value === null ? '' : (string) $value;
+    }
+
+    /**
+     * The newest paid invoice that bills `relid` with an item of `type` ('Hosting' or 'Addon').
+     *
+     * @return array{id:int,number:string}|null
+     */
+    public static function latestPaidInvoice(string $type, int $relid)
+    {
+        $row = Capsule::table('tblinvoiceitems')
+            ->join('tblinvoices', 'tblinvoices.id', '=', 'tblinvoiceitems.invoiceid')
+            ->where('tblinvoiceitems.type', $type)
+            ->where('tblinvoiceitems.relid', $relid)
+            ->where('tblinvoices.status', 'Paid')
+            ->orderBy('tblinvoices.datepaid', 'desc')
+            ->orderBy('tblinvoices.id', 'desc')
+            ->select('tblinvoices.id', 'tblinvoices.invoicenum')
+            ->first();
+        if (!$row) {
+            return null;
+        }
+        $number = trim((string) $row->invoicenum);
+        return ['id' => (int) $row->id, 'number' => $number !== '' ? $number : (string) $row->id];
+    }
+
+    /** @return string[] names of the product email templates (for the settings dropdowns) */
+    public static function productEmailTemplates(): array
+    {
+        $names = [];
+        foreach (Capsule::table('tblemailtemplates')->where('type', 'product')->where('language', '')
+            ->orderBy('name')->get() as $row) {
+            $names[] = (string) $row->name;
+        }
+        return $names;
+    }
+
+    /** Creates an email template when none has that name; returns true when it created one. */
+    public static function ensureEmailTemplate(string $name, string $subject, string $message): bool
+    {
+        if (Capsule::table('tblemailtemplates')->where('type', 'product')->where('name', $name)->first()) {
+            return false;
+        }
+        $now = date('Y-m-d H:i:s');
+        Capsule::table('tblemailtemplates')->insert([
+            'type' => 'product',
+            'name' => $name,
+            'subject' => $subject,
+            'message' => $message,
+            'attachments' => '',
+            'fromname' => '',
+            'fromemail' => '',
+            'disabled' => 0,
+            'custom' => 1,
+            'language' => '',
+            'copyto' => '',
+            'blind_copy_to' => '',
+            'plaintext' => 0,
+            'created_at' => $now,
+            'updated_at' => $now,
+        ]);
+        return true;
+    }
+
+    /**
+     * Addons of this module offered for a product, with their price in a currency.
+     *
+     * @return array<int,array{id:int,name:string,billingcycle:string,price:?string,cycle:string}>
+     */
+    public static function trafficAddons(int $productId, int $currencyId): array
+    {
+        $currency = self::currency($currencyId);
+        $result = [];
+        foreach (Capsule::table('tbladdons')->where('module', self::MODULE)->where('hidden', 0)
+            ->where('retired', 0)->orderBy('weight')->orderBy('name')->get() as $addon) {
+            $packages = array_filter(array_map('intval', explode(',', (string) $addon->packages)));
+            if (!in_array($productId, $packages, true)) {
+                continue;
+            }
+            $pricing = $currency
+                ? Capsule::table('tblpricing')->where('type', 'addon')->where('relid', $addon->id)
+                    ->where('currency', $currency->id)->first()
+                : null;
+            list($amount, $cycle) = self::addonPrice($addon, $pricing);
+            $result[] = [
+                'id' => (int) $addon->id,
+                'name' => (string) $addon->name,
+                'billingcycle' => (string) $addon->billingcycle,
+                'price' => $amount === null ? null : self::money($amount, $currency),
+                'cycle' => $cycle,
+            ];
+        }
+        return $result;
+    }
+
+    /** @return array{0:?string,1:string} amount and cycle key (free, onetime, monthly, ...) */
+    private static function addonPrice($addon, $pricing): array
+    {
+        $billing = strtolower(str_replace([' ', '-'], '', (string) $addon->billingcycle));
+        if ($billing === 'free' || $billing === 'freeaccount') {
+            return [null, 'free'];
+        }
+        if (!$pricing) {
+            return [null, $billing === 'onetime' ? 'onetime' : 'monthly'];
+        }
+        if ($billing === 'onetime') {
+            return [(string) $pricing->monthly, 'onetime'];
+        }
+        foreach (['monthly', 'quarterly', 'semiannually', 'annually', 'biennially', 'triennially'] as $cycle) {
+            if (isset($pricing->$cycle) && (float) $pricing->$cycle >= 0) {
+                return [(string) $pricing->$cycle, $cycle];
+            }
+        }
+        return [null, 'monthly'];
+    }
+
+    /** @return object|null tblcurrencies row (the default one when the id is unknown) */
+    public static function currency(int $currencyId)
+    {
+        try {
+            $row = $currencyId > 0 ? Capsule::table('tblcurrencies')->where('id', $currencyId)->first() : null;
+            return $row ?: Capsule::table('tblcurrencies')->where('default', 1)->first();
+        } catch (\Throwable $e) {
+            return null;
+        }
+    }
+
+    private static function money(string $amount, $currency): string
+    {
+        $value = number_format((float) $amount, 2, '.', '');
+        if (!$currency) {
+            return $value;
+        }
+        return trim((string) $currency->prefix . $value . (string) $currency->suffix);
+    }
+}

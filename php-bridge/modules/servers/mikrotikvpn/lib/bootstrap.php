@@ -1,0 +1,11 @@
+<?php
+// Loads the module's classes (no Composer at run time). Safe to include more than once.
+require_once __DIR__ . '/BridgeException.php';
+require_once __DIR__ . '/Config.php';
+require_once __DIR__ . '/Lang.php';
+require_once __DIR__ . '/Format.php';
+require_once __DIR__ . '/Settings.php';
+require_once __DIR__ . '/Whmcs.php';
+require_once __DIR__ . '/GraphQLClient.php';
+require_once __DIR__ . '/Module.php';
+require_once __DIR__ . '/Hooks.php';

@@ -1,0 +1,119 @@
+{* MikroTik VPN: client-area overview block. Bootstrap 3 and 4 classes side by side so that WHMCS's
+   Six and Twenty-One themes both render it. All text comes from the module's lang files. *}
+<div class="mvpn" id="mvpn-service-{$mvpnServiceId|escape}" dir="{$mvpnDir|escape}" lang="{$mvpnLanguage|escape}">
+
+  {if $mvpn.instructionsUrl}
+    <p class="mvpn-instructions text-center">
+      <a class="btn btn-info btn-sm" href="{$mvpn.instructionsUrl|escape}" target="_blank" rel="noopener noreferrer">{$mvpnLang.instructions|escape}</a>
+    </p>
+  {/if}
+
+  {if $mvpn.error}
+    <div class="alert alert-warning mvpn-unavailable" role="alert">{$mvpn.error|escape}</div>
+  {/if}
+  {if $mvpn.limited}
+    <div class="alert alert-danger mvpn-limited" role="alert">{$mvpnLang.limited_banner|escape}</div>
+  {elseif $mvpn.suspended}
+    <div class="alert alert-warning mvpn-suspended" role="alert">{$mvpnLang.suspended_banner|escape}</div>
+  {/if}
+
+  <div class="row">
+    <div class="col-sm-6 col-md-6">
+      <div class="panel panel-default card mb-3">
+        <div class="panel-heading card-header"><strong>{$mvpnLang.access_title|escape}</strong></div>
+        <div class="panel-body card-body">
+          <table class="table table-condensed table-sm mvpn-access">
+            <tr><th>{$mvpnLang.server_address|escape}</th><td><code class="mvpn-server">{$mvpn.serverAddress|escape}</code></td></tr>
+            <tr><th>{$mvpnLang.protocols|escape}</th><td class="mvpn-protocols">{foreach $mvpn.protocols as $protocol}<span class="label label-info badge badge-info">{$protocol|escape}</span> {/foreach}</td></tr>
+            {if $mvpn.psk}
+              <tr><th>{$mvpnLang.l2tp_psk|escape}</th><td><code class="mvpn-psk">{$mvpn.psk|escape}</code></td></tr>
+            {/if}
+            <tr><th>{$mvpnLang.username|escape}</th><td><code class="mvpn-username">{$mvpn.username|escape}</code></td></tr>
+            {if $mvpn.password}
+              <tr><th>{$mvpnLang.password|escape}</th><td><code class="mvpn-password">{$mvpn.password|escape}</code></td></tr>
+            {/if}
+          </table>
+          <p class="small text-muted">{$mvpnLang.login_hint|escape}</p>
+        </div>
+      </div>
+    </div>
+
+    <div class="col-sm-6 col-md-6">
+      <div class="panel panel-default card mb-3">
+        <div class="panel-heading card-header">
+          <strong>{$mvpnLang.connection|escape}</strong>
+          {if $mvpn.hasAccount}
+            {if $mvpn.online}
+              <span class="label label-success badge badge-success mvpn-state mvpn-online">{$mvpnLang.online|escape}</span>
+            {else}
+              <span class="label label-default badge badge-secondary mvpn-state mvpn-offline">{$mvpnLang.offline|escape}</span>
+            {/if}
+          {/if}
+        </div>
+        <div class="panel-body card-body">
+          <table class="table table-condensed table-sm mvpn-connection">
+            <tr><th>{$mvpnLang.conn_service|escape}</th><td>{if $mvpn.online}{$mvpn.connService|escape}{else}&ndash;{/if}</td></tr>
+            <tr><th>{$mvpnLang.username|escape}</th><td>{if $mvpn.online}{$mvpn.username|escape}{else}&ndash;{/if}</td></tr>
+            <tr><th>{$mvpnLang.address|escape}</th><td>{if $mvpn.online}{$mvpn.connAddress|escape}{else}&ndash;{/if}</td></tr>
+            <tr><th>{$mvpnLang.conn_uptime|escape}</th><td class="mvpn-uptime">{if $mvpn.online}{$mvpn.connUptime|escape}{else}&ndash;{/if}</td></tr>
+          </table>
+        </div>
+      </div>
+    </div>
+  </div>
+
+  {if $mvpn.hasAccount}
+    <div class="panel panel-default card mb-3">
+      <div class="panel-body card-body">
+        <div class="row text-center mvpn-traffic">
+          <div class="col-xs-6 col-6 col-sm-3">
+            <div class="small text-muted">{$mvpnLang.traffic_balance|escape}</div>
+            <div class="h4 mvpn-balance{if $mvpn.balanceNegative} text-danger{/if}">{$mvpn.balance|escape}</div>
+          </div>
+          <div class="col-xs-6 col-6 col-sm-3">
+            <div class="small text-muted">{$mvpnLang.bandwidth_download|escape}</div>
+            <div class="h4 mvpn-download">{$mvpn.download|escape}</div>
+          </div>
+          <div class="col-xs-6 col-6 col-sm-3">
+            <div class="small text-muted">{$mvpnLang.bandwidth_upload|escape}</div>
+            <div class="h4 mvpn-upload">{$mvpn.upload|escape}</div>
+          </div>
+          <div class="col-xs-6 col-6 col-sm-3">
+            <div class="small text-muted">{$mvpnLang.cycle_allowance|escape}</div>
+            <div class="h4 mvpn-allowance">{$mvpn.allowance|escape}</div>
+          </div>
+        </div>
+        <p class="small text-muted text-center mb-0">{$mvpnLang.unit_note|escape}</p>
+      </div>
+    </div>
+  {/if}
+
+  {if $mvpn.addons}
+    <div class="panel panel-default card mb-3 mvpn-buy">
+      <div class="panel-heading card-header"><strong>{$mvpnLang.buy_traffic|escape}</strong></div>
+      <div class="panel-body card-body">
+        <form method="post" action="{$mvpn.cartUrl|escape}" class="form-inline">
+          <input type="hidden" name="token" value="{$token|default:''|escape}">
+          <input type="hidden" name="productid" value="{$mvpn.serviceId|escape}">
+          <select name="aid" class="form-control custom-select mvpn-addons" aria-label="{$mvpnLang.buy_traffic|escape}">
+            {foreach $mvpn.addons as $addon}
+              <option value="{$addon.id|escape}">{$addon.label|escape}</option>
+            {/foreach}
+          </select>
+          <button type="submit" class="btn btn-primary">{$mvpnLang.order_now|escape}</button>
+        </form>
+      </div>
+    </div>
+  {/if}
+
+  {* ===== MOUNT POINT: client-area usage page (issue 7). The bundle reads these data attributes:
+     the service id, the GraphQL URL the browser uses, a short-lived client token for this service,
+     its expiry, the language, the direction and the strings (JSON). ===== *}
+  {if $mvpn.usage}
+    <div id="mvpn-usage" class="mvpn-usage" data-service-id="{$mvpn.serviceId|escape}"
+         data-graphql-url="{$mvpn.usage.graphqlUrl|escape}" data-token="{$mvpn.usage.token|escape}"
+         data-token-expires="{$mvpn.usage.expiresAt|escape}" data-language="{$mvpnLanguage|escape}"
+         data-dir="{$mvpnDir|escape}" data-strings="{$mvpn.usage.strings|escape}"></div>
+    {if $mvpn.usage.script}<script src="{$mvpn.usage.script|escape}" defer></script>{/if}
+  {/if}
+</div>

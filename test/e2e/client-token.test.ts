@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { startStack, type Stack } from '../helpers/stack';
+import { codeOf, gql } from '../helpers/test-server';
+import { ClientTokens } from '../../src/auth/client-tokens';
+
+const MINT = `mutation($c: Int!, $s: [Int!]!, $t: Int) { mintClientToken(clientId: $c, serviceIds: $s, ttlSeconds: $t) { token expiresAt } }`;
+const ACCOUNT = `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId username traffic { balanceBytes } } }`;
+
+describe('client tokens: a customer reads only their own services', function () {
+  let stack: Stack;
+  let serverId: number;
+  let alice: number;
+  let bob: number;
+  let aliceService: number;
+  let bobService: number;
+  let token: string;
+
+  const call = (query: string, variables: Record<string, unknown>, key = stack.admin) =>
+    gql(stack.server.url, query, variables, key);
+
+  before(async () => {
+    stack = await startStack();
+    ({ serverId } = await stack.addRouter());
+    const productId = await stack.whmcs.product({ settings: { trafficMonthlyGb: '10' } });
+    alice = await stack.whmcs.client({ firstname: 'Alice' });
+    bob = await stack.whmcs.client({ firstname: 'Bob' });
+    aliceService = await stack.whmcs.service({ userid: alice, packageid: productId, server: serverId });
+    bobService = await stack.whmcs.service({ userid: bob, packageid: productId, server: serverId });
+    for (const [serviceId, username] of [
+      [aliceService, 'alice'],
+      [bobService, 'bob'],
+    ] as [number, string][]) {
+      const r = await call(
+        `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { status } }`,
+        {
+          i: { serviceId, serverId, productId, username, password: 'Passw0rd!', billingCycle: 'Monthly' },
+        },
+      );
+      expect(r.errors).to.equal(undefined);
+    }
+    const minted = await call(MINT, { c: alice, s: [aliceService] });
+    if (minted.errors) throw new Error(JSON.stringify(minted.errors));
+    token = minted.data!.mintClientToken.token;
+  });
+  after(() => stack?.stop());
+
+  it("reads the owner's service", async () => {
+    const r = await call(ACCOUNT, { s: aliceService }, token);
+    expect(r.errors).to.equal(undefined);
+    expect(r.data!.vpnAccount).to.deep.include({ serviceId: aliceService, username: 'alice' });
+  });
+
+  it("refuses another customer's service with FORBIDDEN and reveals nothing", async () => {
+    const r = await call(ACCOUNT, { s: bobService }, token);
+    expect(codeOf(r)).to.equal('FORBIDDEN');
+    expect(JSON.stringify(r)).to.not.include('bob');
+  });
+
+  it('refuses every other query and every mutation, and the router behind the account', async () => {
+    for (const q of [
+      '{ routers { id } }',
+      '{ vpnAccounts { nodes { username } } }',
+      '{ products { name } }',
+      '{ pendingNotifications { id } }',
+    ]) {
+      expect(codeOf(await call(q, {}, token)), q).to.equal('FORBIDDEN');
+    }
+    expect(
+      codeOf(
+        await call(
+          `mutation($s: Int!) { resetVpnConnection(serviceId: $s) { status } }`,
+          { s: aliceService },
+          token,
+        ),
+      ),
+    ).to.equal('FORBIDDEN');
+    expect(codeOf(await call(MINT, { c: alice, s: [bobService] }, token))).to.equal('FORBIDDEN');
+    const r = await call(
+      `query($s: Int!) { vpnAccount(serviceId: $s) { router { host username } } }`,
+      { s: aliceService },
+      token,
+    );
+    expect(codeOf(r)).to.equal('FORBIDDEN');
+    expect(JSON.stringify(r)).to.not.include('127.0.0.1');
+  });
+
+  it('will not mint a token for a service of another client', async () => {
+    expect(codeOf(await call(MINT, { c: alice, s: [aliceService, bobService] }))).to.equal('FORBIDDEN');
+    expect(codeOf(await call(MINT, { c: alice, s: [aliceService], t: 999999 }))).to.equal('VALIDATION');
+  });
+
+  it('refuses an expired or tampered token with UNAUTHENTICATED, saying which', async () => {
+    const { token: old } = await call(MINT, { c: alice, s: [aliceService], t: 10 }).then(
+      (r) => r.data!.mintClientToken,
+    );
+    const forged = new ClientTokens([Buffer.alloc(32, 7)]).mint(alice, [bobService], 600).token;
+    const tampered = old.replace(/\.[^.]+$/, '.AAAA');
+    expect(codeOf(await call(ACCOUNT, { s: bobService }, forged))).to.equal('UNAUTHENTICATED');
+    expect(codeOf(await call(ACCOUNT, { s: aliceService }, tampered))).to.equal('UNAUTHENTICATED');
+    await new Promise((r) => setTimeout(r, 10_500));
+    const expired = await call(ACCOUNT, { s: aliceService }, old);
+    expect(codeOf(expired)).to.equal('UNAUTHENTICATED');
+    expect(expired.errors![0].extensions!.reason).to.equal('TOKEN_EXPIRED');
+  });
+});
