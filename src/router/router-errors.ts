@@ -51,6 +51,10 @@ function isTlsCode(code: string): boolean {
   );
 }
 
+function isLoginRefusal(error: unknown): boolean {
+  return error instanceof Error && /^(invalid user name or password|cannot log in)/.test(error.message);
+}
+
 function codeOf(error: unknown): string {
   if (error instanceof RosException) return error.errno ?? '';
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
@@ -68,7 +72,9 @@ export function connectFailure(target: RouterTarget, error: unknown): RouterErro
   if (error instanceof RouterError) return error;
   const code = codeOf(error);
   const where = describeTarget(target);
-  if (code === 'CANTLOGIN') {
+  // routeros-api turns only two exact login refusals into CANTLOGIN; RouterOS versions vary the
+  // suffix ("(6)"), so the start of the message decides.
+  if (code === 'CANTLOGIN' || isLoginRefusal(error)) {
     return new RouterError(
       ErrorCode.ROUTER_AUTH_FAILED,
       `${where} rejected the API login of user "${target.username}"`,

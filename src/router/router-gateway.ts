@@ -1,5 +1,7 @@
 import { customerToQueuePair, queuePairToCustomer } from './direction';
 import { isNoSuchItem } from './router-errors';
+import { RouterError } from '../errors/app-errors';
+import { ErrorCode } from '../errors/error-code';
 import { parseRouterDuration } from './router-duration';
 import type { RosRow } from './router-session';
 import type { RouterSessionPool } from './router-session-pool';
@@ -129,9 +131,19 @@ export function toPppSecret(row: RosRow): PppSecret {
   };
 }
 
-/** Parses one `/queue/simple` row's counters. */
-export function toQueueCounters(row: RosRow): QueueCounters {
-  const bytes = queuePairToCustomer(row.bytes ?? '0/0');
+/**
+ * Parses one `/queue/simple` row's counters. A row without `bytes` is refused, not read as zero:
+ * a zero would look like a counter reset and the same bytes would be billed again later.
+ */
+export function toQueueCounters(row: RosRow, routerId: string): QueueCounters {
+  if (row.bytes === undefined || !/^\d+\/\d+$/.test(row.bytes.trim())) {
+    throw new RouterError(
+      ErrorCode.ROUTER_ERROR,
+      `Router ${routerId} sent simple queue ${JSON.stringify(row.name ?? row['.id'])} without valid byte counters`,
+      routerId,
+    );
+  }
+  const bytes = queuePairToCustomer(row.bytes);
   return {
     id: row['.id'],
     name: row.name,
@@ -279,7 +291,7 @@ export class RouterGateway {
     return rows.map((row) => {
       const limit = queuePairToCustomer(row['max-limit'] ?? '0/0');
       return {
-        ...toQueueCounters(row),
+        ...toQueueCounters(row, target.id),
         maxLimit: { downloadBps: limit.download, uploadBps: limit.upload },
         comment: orNull(row.comment),
         disabled: row.disabled === 'true',
@@ -292,7 +304,7 @@ export class RouterGateway {
   /** Byte counters of every simple queue: one print. */
   async readQueueCounters(target: RouterTarget): Promise<QueueCounters[]> {
     const rows = await this.pool.run(target, ['/queue/simple/print', `=.proplist=${QUEUE_COUNTER_PROPS}`]);
-    return rows.map(toQueueCounters);
+    return rows.map((row) => toQueueCounters(row, target.id));
   }
 
   /** Every active PPP session: one print. */

@@ -88,6 +88,20 @@ describe('router adapter: TLS pinning', () => {
   });
 });
 
+describe('router adapter: default ports', () => {
+  it('dials api-ssl on 8729 when a TLS router has no port (routeros-api alone would dial 8728)', async () => {
+    const sim = await startSimulatedRouter({ listeners: [{ tls: true, port: 8729 }] });
+    const pool = new RouterSessionPool();
+    try {
+      const gateway = new RouterGateway(pool);
+      expect(await gateway.identity(targetFor(sim, { port: 0 }))).to.equal('MikroTik');
+    } finally {
+      await pool.closeAll();
+      await sim.close();
+    }
+  });
+});
+
 describe('router adapter: faults become typed errors within the timeout', () => {
   let sim: SimulatedRouter;
   let pool: RouterSessionPool;
@@ -184,6 +198,34 @@ describe('router adapter: faults become typed errors within the timeout', () => 
     const { elapsedMs } = await expectRouterError(gateway.identity(target), ErrorCode.ROUTER_UNREACHABLE);
     expect(elapsedMs).to.be.below(1000);
     expect(await gateway.identity(target)).to.equal('MikroTik');
+  });
+
+  for (const message of ['invalid user name or password (7)', 'cannot log in']) {
+    it(`a login refused as "${message}" is ROUTER_AUTH_FAILED too (RouterOS versions word it differently)`, async () => {
+      sim.faults.loginFailureMessage = message;
+      try {
+        await expectRouterError(
+          gateway.identity(targetFor(sim, { password: 'wrong' })),
+          ErrorCode.ROUTER_AUTH_FAILED,
+        );
+      } finally {
+        sim.faults.loginFailureMessage = 'invalid user name or password (6)';
+      }
+    });
+  }
+
+  it('a queue without byte counters is ROUTER_ERROR, never read as zero traffic', async () => {
+    const target = targetFor(sim);
+    await gateway.addSimpleQueue(target, {
+      name: 'vpn-nobytes',
+      address: '10.77.0.9',
+      maxLimit: { downloadBps: 0, uploadBps: 0 },
+    });
+    // Like a router that leaves a property out of its reply.
+    sim.faults.failOn.push({ path: '/queue/simple/print', kind: 'omit-bytes' });
+    const { error } = await expectRouterError(gateway.readQueueCounters(target), ErrorCode.ROUTER_ERROR);
+    expect(error.message).to.contain('without valid byte counters');
+    await gateway.removeSimpleQueue(target, 'vpn-nobytes');
   });
 
   it('a wrong password is ROUTER_AUTH_FAILED and the message never holds the password', async () => {

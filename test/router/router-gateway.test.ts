@@ -4,15 +4,28 @@ import { type RouterTarget, RouterGateway, RouterSessionPool, RouterTrapError } 
 import { type SimulatedRouter, startSimulatedRouter } from '../simulator/simulated-router';
 import { expectRouterError, targetFor } from './router-fixtures';
 
-for (const transport of ['TCP', 'TLS'] as const) {
-  describe(`router gateway over ${transport}`, () => {
+// RouterOS 7.18+ answers a print that matches nothing with `!empty`, which routeros-api 1.0.2 did not
+// know; every operation runs against both behaviours.
+const VARIANTS = [
+  { transport: 'TCP', version: '7.16.2' },
+  { transport: 'TLS', version: '7.16.2' },
+  { transport: 'TLS', version: '7.18.1' },
+] as const;
+
+for (const { transport, version } of VARIANTS) {
+  describe(`router gateway over ${transport}, RouterOS ${version}`, () => {
     let sim: SimulatedRouter;
     let pool: RouterSessionPool;
     let gateway: RouterGateway;
     let target: RouterTarget;
 
     beforeEach(async () => {
-      sim = await startSimulatedRouter({ tls: transport === 'TLS', accounts: 2, identity: 'edge-1' });
+      sim = await startSimulatedRouter({
+        tls: transport === 'TLS',
+        accounts: 2,
+        identity: 'edge-1',
+        version,
+      });
       pool = new RouterSessionPool();
       gateway = new RouterGateway(pool);
       target = targetFor(sim);
@@ -27,7 +40,7 @@ for (const transport of ['TCP', 'TLS'] as const) {
       sim.state.bootTime = Date.now() - 90_061_000;
       expect(await gateway.identity(target)).to.equal('edge-1');
       const resource = await gateway.systemResource(target);
-      expect(resource.version).to.equal('7.16.2 (stable)');
+      expect(resource.version).to.equal(`${version} (stable)`);
       expect(resource.uptimeSeconds).to.be.within(90_061, 90_063);
       expect(resource.boardName).to.equal('CHR');
     });

@@ -494,7 +494,7 @@ function renderActive(row: ActiveRow): RenderedRow {
 
 const activeMenu: MenuSpec = {
   verbs: ['print', 'remove'],
-  nameKeyed: true,
+  nameKeyed: false,
   render: (state) => [...state.active.values()].map(renderActive),
   exists: (state, id) => state.active.get(id) !== undefined,
   idByName: (state, name) => state.findActive(name)?.id,

@@ -40,6 +40,11 @@ export interface SimulatorFaults {
   /** When set, the next command is answered with `!fatal <reason>` and the connection closed. */
   fatalReason: string | null;
   /**
+   * The `!trap` message of a refused 6.43+ login. RouterOS versions differ in the suffix
+   * ("invalid user name or password (6)", other numbers, or "cannot log in").
+   */
+  loginFailureMessage: string;
+  /**
    * Per-command failures for fault-injection tests: the next `times` (default 1) commands whose path
    * equals `path` are answered with a `!trap` carrying `message`, or (`drop`) the connection is reset
    * before any answer, as when a router dies mid-operation. Rules are used up in order.
@@ -49,7 +54,8 @@ export interface SimulatorFaults {
 
 export interface FailRule {
   path: string;
-  kind: 'trap' | 'drop';
+  /** `omit-bytes`: answer normally but leave the `bytes` property out of every row. */
+  kind: 'trap' | 'drop' | 'omit-bytes';
   message?: string;
   times?: number;
 }
@@ -98,6 +104,7 @@ const DEFAULT_FAULTS: SimulatorFaults = {
   splitChunks: false,
   emptyReplies: null,
   fatalReason: null,
+  loginFailureMessage: 'invalid user name or password (6)',
   failOn: [],
 };
 
@@ -361,6 +368,16 @@ class SimulatedConnection {
         this.reset();
         return;
       }
+      if (rule.kind === 'omit-bytes') {
+        const state = this.router.state;
+        const emptySentence = faults.emptyReplies ?? state.sendsEmptySentence;
+        const sentences = executeMenuCommand(state, command, { emptySentence });
+        this.reply(
+          command.tag,
+          sentences.map((words) => words.filter((word) => !word.startsWith('=bytes='))),
+        );
+        return;
+      }
       this.reply(command.tag, [
         ['!trap', `=message=${rule.message ?? 'failure: simulated fault'}`],
         ['!done'],
@@ -412,7 +429,7 @@ class SimulatedConnection {
       return [['!done']];
     }
     if (expected === undefined || expected !== password) {
-      return [['!trap', '=message=invalid user name or password (6)'], ['!done']];
+      return [['!trap', `=message=${this.router.faults.loginFailureMessage}`], ['!done']];
     }
     this.loggedIn = true;
     return [['!done']];
