@@ -1,7 +1,4 @@
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../test/helpers/test-db';
@@ -13,6 +10,7 @@ import { createServices } from '../src/app-services';
 import { systemContext } from '../src/context/request-context';
 import { createLoaders } from '../src/loaders/create-loaders';
 import { RouterGateway, RouterSessionPool, type RouterTarget } from '../src/router';
+import { askSimHost, median, round, startSimHost, writeResults } from './bench-kit';
 
 /**
  * `npm run bench:collect [-- --routers R --accounts N --latency-ms L --runs K]`: one full collection
@@ -28,39 +26,15 @@ interface Scenario {
   latencyMs: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-
 async function questions(db: DataSource): Promise<number> {
   return Number((await db.query("SHOW GLOBAL STATUS LIKE 'Questions'"))[0].Value);
-}
-
-function startSims(
-  s: Scenario,
-): Promise<{ child: ChildProcess; routers: { port: number; firstIndex: number }[] }> {
-  const child = fork(
-    path.join(__dirname, 'sim-host.js'),
-    ['--routers', String(s.routers), '--accounts', String(s.accounts), '--latency-ms', String(s.latencyMs)],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-  );
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve({ child, routers: JSON.parse(chunk.toString()) }));
-    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}`)));
-  });
-}
-
-function ask<T>(child: ChildProcess, cmd: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send({ cmd });
-  });
 }
 
 async function runScenario(s: Scenario, runs: number, sampleSize: number) {
   const total = s.routers * s.accounts;
   const tdb = await createTestDatabase();
   const db = tdb.dataSource;
-  const { child, routers: simRouters } = await startSims(s);
+  const { child, routers: simRouters } = await startSimHost(s);
   try {
     const env = {
       DATABASE_URL: tdb.url,
@@ -104,7 +78,9 @@ async function runScenario(s: Scenario, runs: number, sampleSize: number) {
       peakRssMb: number;
       samples: number;
     }[] = [];
-    let connectionsBefore = (await ask<{ connections: number }[]>(child, 'stats')).map((x) => x.connections);
+    let connectionsBefore = (await askSimHost<{ connections: number }[]>(child, 'stats')).map(
+      (x) => x.connections,
+    );
     for (let run = 0; run < runs; run++) {
       // Every run counts everything again: the accounts forget their last counters.
       await db.query(
@@ -112,7 +88,7 @@ async function runScenario(s: Scenario, runs: number, sampleSize: number) {
       );
       await db.query('DELETE FROM mod_mikrotikvpn_traffic_samples');
       await db.query('DELETE FROM mod_mikrotikvpn_traffic_daily');
-      await ask(child, 'clear');
+      await askSimHost(child, 'clear');
       let peak = process.memoryUsage().rss;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
       const q0 = await questions(db);
@@ -123,7 +99,7 @@ async function runScenario(s: Scenario, runs: number, sampleSize: number) {
       clearInterval(sampler);
       if (report.routers.some((r) => !r.ok))
         throw new Error(JSON.stringify(report.routers.filter((r) => !r.ok)));
-      const stats = await ask<{ commands: number; connections: number }[]>(child, 'stats');
+      const stats = await askSimHost<{ commands: number; connections: number }[]>(child, 'stats');
       measured.push({
         wallMs,
         statements: q1 - q0 - 1,
@@ -191,6 +167,7 @@ async function runScenario(s: Scenario, runs: number, sampleSize: number) {
     }
     const perAccountMs = (performance.now() - t) / sample;
     await services.routerPool.closeAll();
+    await services.locks.close();
 
     const wall = measured.map((m) => m.wallMs);
     const best = measured[measured.length - 1];
@@ -266,13 +243,7 @@ async function main() {
         `${r.ratioPerAccountToBatched}x slower, ${r.ratioRoundTrips}x the round trips`,
     );
   }
-  const dir = path.join(__dirname, '..', '..', 'bench-results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, 'collect.json'),
-    JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2),
-  );
-  console.log(`wrote ${path.relative(process.cwd(), path.join(dir, 'collect.json'))}`);
+  console.log(`wrote ${writeResults('collect', results)}`);
 }
 
 main().catch((error) => {

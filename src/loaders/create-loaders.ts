@@ -3,7 +3,7 @@ import type { AppServices } from '../app-services';
 import type { RouterEntity } from '../entities/own/router.entity';
 import type { ProductType } from '../graphql/types/product.type';
 import type { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
-import { createRouterLoaders, type RouterTarget } from '../router';
+import { concurrencyLimit, createRouterLoaders, type RouterTarget } from '../router';
 import { AppError } from '../errors/app-errors';
 
 /**
@@ -17,6 +17,8 @@ export function createLoaders(services: AppServices) {
       return keys.map((k) => found.get(k) ?? null);
     });
   const targets = new Map<number, RouterTarget>();
+  // Status reads obey the same cap on routers read at once as the batched router reads.
+  const statusLimit = concurrencyLimit(services.config.router.maxConcurrent);
   return {
     routerById: byKey<number, RouterEntity>((ids) => services.routers.findByIds(ids)),
     productById: byKey<number, ProductType>((ids) => services.products.findByIds(ids)),
@@ -28,7 +30,7 @@ export function createLoaders(services: AppServices) {
       { cacheKeyFn: (r) => r.id },
     ),
     routerStatus: new DataLoader<RouterEntity, RouterStatus, number>(
-      (routers) => Promise.all(routers.map((r) => readStatus(services, targetOf(r)))),
+      (routers) => Promise.all(routers.map((r) => statusLimit(() => readStatus(services, targetOf(r))))),
       { cacheKeyFn: (r) => r.id },
     ),
     router: createRouterLoaders(services.gateway, {

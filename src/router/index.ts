@@ -25,6 +25,7 @@ export {
   type QueueCountersKey,
   type RouterLoaders,
   type RouterLoaderOptions,
+  concurrencyLimit,
 } from './router-loaders';
 export { RouterTrapError, isNoSuchItem } from './router-errors';
 export {

@@ -28,7 +28,7 @@ export interface RouterLoaderOptions {
 }
 
 /** A tiny semaphore: at most `limit` tasks run at once, the rest wait in order. */
-function concurrencyLimit(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+export function concurrencyLimit(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: Array<() => void> = [];
   return async <T>(task: () => Promise<T>) => {
