@@ -355,6 +355,64 @@ describe('GraphQL API over HTTP (server process + MariaDB)', function () {
       ).to.equal('VALIDATION');
     });
 
+    it('answers every query the same to admin and read keys', async () => {
+      const [{ service_id }] = await db.query(
+        "SELECT service_id FROM mod_mikrotikvpn_accounts WHERE username = 'user1'",
+      );
+      const query = `query($s: Int!, $r: ID!, $p: Int!) {
+        vpnAccount(serviceId: $s) { serviceId username status address traffic { balanceBytes } }
+        vpnAccounts(first: 10) { nodes { serviceId status } pageInfo { hasNextPage } }
+        router(id: $r) { id name host port tls addressPool { total used free } }
+        routers { id name }
+        product(id: $p) { id name profile historyDays }
+        products { id name }
+      }`;
+      const variables = { s: service_id, r: routerId, p: productId };
+      const asAdmin = await gql(server.url, query, variables, admin);
+      const asReader = await gql(server.url, query, variables, reader);
+      expect(asAdmin.errors).to.equal(undefined);
+      expect(asReader.errors).to.equal(undefined);
+      expect(asAdmin.data!.vpnAccount.username).to.equal('user1');
+      expect(asAdmin.data!.vpnAccounts.nodes).to.have.length(3);
+      expect(asReader.data).to.deep.equal(asAdmin.data);
+    });
+
+    const badQueries: Array<[string, string, string]> = [
+      ['a router id that is not a number', '{ router(id: "abc") { id } }', 'VALIDATION'],
+      ['a negative router id', '{ router(id: "-1") { id } }', 'VALIDATION'],
+      ['a negative product id', '{ product(id: -1) { id } }', 'VALIDATION'],
+      ['a product id of the wrong type', '{ product(id: "x") { id } }', 'VALIDATION'],
+      [
+        'an oversized cursor',
+        `{ vpnAccounts(after: "${'A'.repeat(5000)}") { nodes { serviceId } } }`,
+        'VALIDATION',
+      ],
+      [
+        'an unknown status in the filter',
+        '{ vpnAccounts(filter: { status: [GONE] }) { nodes { serviceId } } }',
+        'VALIDATION',
+      ],
+      ['profiles of a router id that is not a number', '{ routerProfiles(routerId: "x") }', 'VALIDATION'],
+      ['profiles of an unknown router', '{ routerProfiles(routerId: "987654") }', 'NOT_FOUND'],
+    ];
+    for (const [what, query, code] of badQueries) {
+      it(`answers ${what} with ${code}`, async () => {
+        const r = await gql(server.url, query, {}, reader);
+        expect(codeOf(r), JSON.stringify(r.errors)).to.equal(code);
+      });
+    }
+
+    it('answers null for an unknown router or product', async () => {
+      const r = await gql(
+        server.url,
+        '{ router(id: "987654") { id } product(id: 987654) { id } }',
+        {},
+        reader,
+      );
+      expect(r.errors).to.equal(undefined);
+      expect(r.data).to.deep.equal({ router: null, product: null });
+    });
+
     it('pages vpnAccounts with cursors and filters by status, router, product and client', async () => {
       const q = `query($first: Int, $after: String, $filter: VpnAccountFilter) { vpnAccounts(first: $first, after: $after, filter: $filter) { nodes { username status } pageInfo { hasNextPage endCursor } } }`;
       const page1 = await gql(server.url, q, { first: 2 }, reader);

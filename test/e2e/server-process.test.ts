@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import { codeOf, gql, makeKeyFile, startServer } from '../helpers/test-server';
+import { createApiKey } from '../helpers/cli';
 import { generateKeyLine } from '../../src/auth/secret-box';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
@@ -60,6 +61,41 @@ describe('server process: health, configuration, shutdown', function () {
       await tdb.drop();
     }
   });
+
+  for (const mode of ['production', 'development'] as const) {
+    it(`masks an unexpected failure as INTERNAL_SERVER_ERROR, ${mode === 'production' ? 'without' : 'with'} a stack trace in ${mode}`, async () => {
+      const tdb: TestDatabase = await createTestDatabase();
+      const server = await startServer({
+        DATABASE_URL: tdb.url,
+        ENCRYPTION_KEY_FILE: makeKeyFile(),
+        NODE_ENV: mode,
+      });
+      try {
+        const key = await createApiKey(tdb.url, 'ops', 'read');
+        // A table that vanished under the server: a failure no caller can cause or fix.
+        await tdb.dataSource.query('RENAME TABLE mod_mikrotikvpn_routers TO gone_routers');
+        const r = await gql(server.url, '{ routers { id } }', {}, key);
+        expect(codeOf(r)).to.equal('INTERNAL_SERVER_ERROR');
+        expect(r.errors![0].message).to.equal('Internal server error');
+        const body = JSON.stringify(r.errors);
+        if (mode === 'production') {
+          expect(body).to.not.include('stacktrace');
+          expect(body).to.not.include('mod_mikrotikvpn_routers');
+        } else {
+          expect(body).to.include('stacktrace');
+        }
+        // ...and the log says what happened, for the admin.
+        for (let i = 0; i < 40 && !server.output.join('\n').includes('mod_mikrotikvpn_routers'); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(server.output.join('\n')).to.include('mod_mikrotikvpn_routers');
+      } finally {
+        // Shutdown is tested above; here the server only has to go.
+        await server.stop('SIGKILL');
+        await tdb.drop();
+      }
+    });
+  }
 
   const broken: [string, Record<string, string>, RegExp][] = [
     ['no database', { ENCRYPTION_KEY: generateKeyLine('k') }, /DATABASE_URL/],
