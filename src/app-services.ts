@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from './config/app-config';
+import type { Logger } from './common/logger';
 import { SecretBox } from './auth/secret-box';
 import { ApiKeyService } from './services/api-key.service';
 import { EventService } from './services/event.service';
@@ -18,7 +19,7 @@ import { TrafficCollector } from './services/traffic/collector.service';
 import { TrafficService } from './services/traffic/traffic.service';
 
 /** The server's long-lived services, built once at start and shared by requests, jobs and the CLI. */
-export function createServices(config: AppConfig, db: DataSource) {
+export function createServices(config: AppConfig, db: DataSource, log?: Logger) {
   const secretBox = new SecretBox(config.encryption);
   const events = new EventService(db);
   const routerPool = new RouterSessionPool({
@@ -56,8 +57,9 @@ export function createServices(config: AppConfig, db: DataSource) {
     collector: new TrafficCollector(db, routers, gateway, notifications, lifecycle, locks, {
       timeZone: config.timeZone,
       maxConcurrent: config.router.maxConcurrent,
+      logError: log && ((err, routerId) => log.error({ err, routerId }, 'collection of a router failed')),
     }),
-    reconcile: new ReconcileService(db, routers, gateway, events),
+    reconcile: new ReconcileService(db, routers, gateway, events, lifecycle, locks),
     routerCheck: new RouterCheckService(db, routers, gateway, routerPool, events),
   };
 }

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const database = new Database(config, log);
-  const services = createServices(config, database.dataSource);
+  const services = createServices(config, database.dataSource, log);
   void database.start();
 
   const schema = await createSchema();

@@ -3,6 +3,7 @@ import { startStack, type Stack } from '../helpers/stack';
 import { codeOf, gql } from '../helpers/test-server';
 import { runCli } from '../helpers/cli';
 import type { FailRule, SimulatedRouter } from '../simulator/simulated-router';
+import { scopedLockName } from '../../src/db/named-lock';
 
 const CREATE = `mutation($input: CreateVpnAccountInput!) { createVpnAccount(input: $input) { status address } }`;
 const TERMINATE = `mutation($s: Int!) { terminateVpnAccount(serviceId: $s) { status } }`;
@@ -111,6 +112,176 @@ describe('lifecycle under router failures, and reconcile after drift', function 
     expect(report.errors).to.equal(undefined);
     expect(sim.state.findSecret('pending1')!.disabled).to.equal(true);
     expect((await liveRows(serviceId))[0].status).to.equal('SUSPENDED');
+  });
+
+  const kindsOf = (r: { data?: Record<string, any> | null }): string[] =>
+    r.data!.reconcile.actions.map(
+      (x: { kind: string; serviceId: number | null }) => `${x.kind}:${x.serviceId}`,
+    );
+  const lastRow = async (serviceId: number) =>
+    (
+      await stack.db.query(
+        'SELECT status, pending_action, live_address, terminated_at FROM mod_mikrotikvpn_accounts WHERE service_id = ? ORDER BY id DESC LIMIT 1',
+        [serviceId],
+      )
+    )[0];
+  /** Terminate stops after the secret is gone, at the queue's removal. */
+  const halfTerminate = async (serviceId: number) => {
+    expect((await create(serviceId)).errors).to.equal(undefined);
+    sim.faults.failOn.push({ path: '/queue/simple/remove', kind: 'trap', message: 'failure: simulated' });
+    const r = await call(TERMINATE, { s: serviceId });
+    expect(codeOf(r)).to.equal('ROUTER_ERROR');
+    expect(sim.state.findSecret(`f${serviceId}`)).to.equal(undefined);
+    expect(sim.state.findQueue(`vpn-${serviceId}`)).to.not.equal(undefined);
+    expect((await lastRow(serviceId)).status).to.equal('PENDING');
+  };
+
+  it('reconcile finishes a terminate that failed at the queue removal instead of re-provisioning it', async () => {
+    const serviceId = await newService();
+    await halfTerminate(serviceId);
+    const r = await call(RECONCILE);
+    expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
+    expect(kindsOf(r)).to.include(`TERMINATE_FINISHED:${serviceId}`);
+    expect(kindsOf(r)).to.not.include(`SECRET_CREATED:${serviceId}`);
+    expect(sim.state.findSecret(`f${serviceId}`)).to.equal(undefined);
+    expect(sim.state.findQueue(`vpn-${serviceId}`)).to.equal(undefined);
+    const row = await lastRow(serviceId);
+    expect(row).to.include({ status: 'TERMINATED', pending_action: null, live_address: null });
+    expect(row.terminated_at).to.not.equal(null);
+    // A second pass has nothing left to do for it.
+    expect(kindsOf(await call(RECONCILE)).filter((k) => k.endsWith(`:${serviceId}`))).to.deep.equal([]);
+  });
+
+  it('refuses other actions on a half-terminated account; the next terminate press finishes it', async () => {
+    const serviceId = await newService();
+    await halfTerminate(serviceId);
+    const suspend = await call(`mutation($s: Int!) { suspendVpnAccount(serviceId: $s) { status } }`, {
+      s: serviceId,
+    });
+    expect(codeOf(suspend)).to.equal('CONFLICT');
+    expect(sim.state.findSecret(`f${serviceId}`)).to.equal(undefined);
+    const again = await call(TERMINATE, { s: serviceId });
+    expect(again.errors, JSON.stringify(again.errors)).to.equal(undefined);
+    expect(again.data!.terminateVpnAccount.status).to.equal('TERMINATED');
+    expect(sim.state.findSecret(`f${serviceId}`)).to.equal(undefined);
+    expect(sim.state.findQueue(`vpn-${serviceId}`)).to.equal(undefined);
+    expect(await lastRow(serviceId)).to.include({
+      status: 'TERMINATED',
+      pending_action: null,
+      live_address: null,
+    });
+  });
+
+  it('the collector settling a half-terminated account finishes the terminate instead of limiting it', async () => {
+    const serviceId = await newService();
+    await halfTerminate(serviceId);
+    // Its traffic ran out meanwhile: the collector settles (limits) accounts in that state.
+    await stack.db.query('UPDATE mod_mikrotikvpn_accounts SET balance_bytes = 0 WHERE service_id = ?', [
+      serviceId,
+    ]);
+    const r = await call(`mutation { collectTraffic { accountsCollected } }`);
+    expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
+    expect(sim.state.findSecret(`f${serviceId}`)).to.equal(undefined);
+    expect(sim.state.findQueue(`vpn-${serviceId}`)).to.equal(undefined);
+    expect(await lastRow(serviceId)).to.include({
+      status: 'TERMINATED',
+      pending_action: null,
+      live_address: null,
+    });
+  });
+
+  it("create refuses a queue named vpn-<service id> that carries someone else's comment, and leaves it alone", async () => {
+    const serviceId = await newService();
+    sim.state.insertQueue({
+      id: sim.state.queues.allocateId(),
+      name: `vpn-${serviceId}`,
+      targets: ['192.168.77.7/32'],
+      parent: 'none',
+      priority: '8/8',
+      queue: 'default-small/default-small',
+      limitAt: [0n, 0n],
+      maxLimit: [1_000_000n, 1_000_000n],
+      burstLimit: [0n, 0n],
+      burstThreshold: [0n, 0n],
+      burstTime: '0s/0s',
+      bucketSize: '0.1/0.1',
+      packetMarks: '',
+      bytes: [123_456_789n, 987_654_321n],
+      packets: [1000n, 2000n],
+      comment: 'OTHER-INSTALL-1',
+      disabled: false,
+      dynamic: false,
+    });
+    const r = await create(serviceId);
+    expect(codeOf(r)).to.equal('CONFLICT');
+    expect(r.errors![0].message).to.match(new RegExp(`queue named vpn-${serviceId} .*does not belong`));
+    expect(await liveRows(serviceId)).to.deep.equal([]);
+    expect(sim.state.findSecret(`f${serviceId}`)).to.equal(undefined);
+    const queue = sim.state.findQueue(`vpn-${serviceId}`)!;
+    expect(queue).to.include({ comment: 'OTHER-INSTALL-1' });
+    expect(queue.targets).to.deep.equal(['192.168.77.7/32']);
+    expect(queue.bytes).to.deep.equal([123_456_789n, 987_654_321n]);
+    // Once it is gone, the create goes through.
+    sim.state.deleteQueue(queue);
+    const retry = await create(serviceId);
+    expect(retry.errors, JSON.stringify(retry.errors)).to.equal(undefined);
+    expect(sim.state.findQueue(`vpn-${serviceId}`)!.comment).to.equal(`WH${serviceId}`);
+    await call(TERMINATE, { s: serviceId });
+  });
+
+  it("reconcile reports a same-named secret with someone else's comment and does not touch it", async () => {
+    const serviceId = await newService();
+    expect((await create(serviceId)).errors).to.equal(undefined);
+    const ours = sim.state.findSecret(`f${serviceId}`)!;
+    sim.state.deleteSecret(ours);
+    sim.state.insertSecret({
+      ...ours,
+      id: sim.state.secrets.allocateId(),
+      comment: 'someone else',
+      profile: 'default-encryption',
+      remoteAddress: '192.168.50.5',
+      password: 'theirs',
+      disabled: true,
+    });
+    const r = await call(RECONCILE);
+    expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
+    expect(kindsOf(r)).to.include(`SECRET_CONFLICT:${serviceId}`);
+    expect(kindsOf(r).filter((k) => k.endsWith(`:${serviceId}`))).to.deep.equal([
+      `SECRET_CONFLICT:${serviceId}`,
+    ]);
+    expect(sim.state.findSecret(`f${serviceId}`)).to.include({
+      comment: 'someone else',
+      profile: 'default-encryption',
+      remoteAddress: '192.168.50.5',
+      password: 'theirs',
+      disabled: true,
+    });
+    sim.state.deleteSecret(sim.state.findSecret(`f${serviceId}`)!);
+    await call(TERMINATE, { s: serviceId });
+  });
+
+  it('reconcile skips and reports an account whose service lock is held, and repairs it once free', async () => {
+    const serviceId = await newService();
+    expect((await create(serviceId)).errors).to.equal(undefined);
+    sim.state.findSecret(`f${serviceId}`)!.disabled = true; // drift
+    const holder = stack.db.createQueryRunner();
+    const lockName = scopedLockName(stack.tdb.config.database, `service:${serviceId}`);
+    try {
+      const [got] = await holder.query('SELECT GET_LOCK(?, 0) AS got', [lockName]);
+      expect(Number(got.got)).to.equal(1);
+      const busy = await call(RECONCILE);
+      expect(busy.errors, JSON.stringify(busy.errors)).to.equal(undefined);
+      expect(kindsOf(busy)).to.include(`ACCOUNT_BUSY:${serviceId}`);
+      expect(kindsOf(busy)).to.not.include(`SECRET_UPDATED:${serviceId}`);
+      expect(sim.state.findSecret(`f${serviceId}`)!.disabled).to.equal(true);
+    } finally {
+      await holder.query('SELECT RELEASE_LOCK(?)', [lockName]);
+      await holder.release();
+    }
+    const free = await call(RECONCILE);
+    expect(kindsOf(free)).to.include(`SECRET_UPDATED:${serviceId}`);
+    expect(sim.state.findSecret(`f${serviceId}`)!.disabled).to.equal(false);
+    await call(TERMINATE, { s: serviceId });
   });
 
   describe('reconcile', () => {

@@ -62,6 +62,10 @@ export class RouterEntity {
   @Column({ name: 'last_uptime_seconds', type: 'bigint', unsigned: true, nullable: true })
   lastUptimeSeconds!: string | null;
 
+  /** Boot time as last estimated by the collector (collection time − uptime): reboot detection. */
+  @Column({ name: 'last_boot_at', type: 'datetime', precision: 3, nullable: true })
+  lastBootAt!: Date | null;
+
   @Field(() => Date, { nullable: true })
   @Column({ name: 'last_seen_at', type: 'datetime', precision: 3, nullable: true })
   lastSeenAt!: Date | null;

@@ -51,6 +51,10 @@ export class VpnAccountEntity {
   @Column({ name: 'status_reason', type: 'varchar', length: 255, nullable: true })
   statusReason!: string | null;
 
+  /** What a PENDING account is still to become: `terminate` when a termination did not finish. */
+  @Column({ name: 'pending_action', type: 'varchar', length: 16, nullable: true })
+  pendingAction!: string | null;
+
   /** Suspended by WHMCS or an admin, independent of the traffic balance. */
   @Column({
     type: 'tinyint',

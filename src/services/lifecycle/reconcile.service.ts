@@ -11,8 +11,13 @@ import { readProductSettings, type ProductSettings } from '../../product/product
 import type { RouterService } from '../router.service';
 import type { EventService } from '../event.service';
 import { MODULE_NAME } from '../product.service';
+import { LockBusyError, type NamedLocks } from '../../db/named-lock';
 import { desiredStatus, placeholderPassword, queueName, queueSpec, secretSpec } from './desired-state';
 import { addressInTarget } from './queue-order';
+import { PENDING_TERMINATE, serviceLockName, type VpnLifecycleService } from './vpn-lifecycle.service';
+
+/** How long reconcile waits for a service that a mutation is working on before skipping it. */
+const LOCK_WAIT_SECONDS = 2;
 
 /** What one router holds, read once per reconcile pass. */
 interface RouterSnapshot {
@@ -35,6 +40,8 @@ export class ReconcileService {
     private readonly routers: RouterService,
     private readonly gateway: RouterGateway,
     private readonly events: EventService,
+    private readonly lifecycle: VpnLifecycleService,
+    private readonly locks: NamedLocks,
   ) {}
 
   async reconcile(ctx: RequestContext, routerId?: number): Promise<ReconcileReport> {
@@ -53,7 +60,7 @@ export class ReconcileService {
       });
       report.routersChecked++;
       try {
-        await this.reconcileRouter(router, accounts, settingsById, prefixes, report);
+        await this.reconcileRouter(ctx, router, accounts, settingsById, prefixes, report);
       } catch (error) {
         report.actions.push({
           serviceId: null,
@@ -74,6 +81,7 @@ export class ReconcileService {
   }
 
   private async reconcileRouter(
+    ctx: RequestContext,
     router: RouterEntity,
     accounts: VpnAccountEntity[],
     settingsById: Map<number, ProductSettings>,
@@ -101,8 +109,41 @@ export class ReconcileService {
       report.accountsChecked++;
       ours.add(account.username);
       try {
-        await this.reconcileAccount(account, settingsById.get(account.productId), snapshot, act);
+        // Holds the service's lock like every mutation; a service busy for longer is skipped.
+        await this.locks.with(serviceLockName(account.serviceId), LOCK_WAIT_SECONDS, async () => {
+          const fresh = await this.db.getRepository(VpnAccountEntity).findOneBy({ id: account.id });
+          if (!fresh || stateKey(fresh) !== stateKey(account)) {
+            // Changed since the router was read: the snapshot may be stale for it.
+            act(
+              account.serviceId,
+              'ACCOUNT_CHANGED',
+              'changed while reconcile ran; the next pass checks it',
+              false,
+            );
+            return;
+          }
+          if (fresh.pendingAction === PENDING_TERMINATE) {
+            // A termination that stopped half-way is finished, never undone.
+            await this.lifecycle.finishTermination(ctx, fresh);
+            act(
+              account.serviceId,
+              'TERMINATE_FINISHED',
+              `secret and queue removed; address ${fresh.address} freed`,
+            );
+            return;
+          }
+          await this.reconcileAccount(fresh, settingsById.get(fresh.productId), snapshot, act);
+        });
       } catch (error) {
+        if (error instanceof LockBusyError) {
+          act(
+            account.serviceId,
+            'ACCOUNT_BUSY',
+            'another operation on this service was running; skipped',
+            false,
+          );
+          continue;
+        }
         // A router that is gone fails the whole router; a refused command fails only this account.
         if (!(error instanceof RouterError) || error.code !== ErrorCode.ROUTER_ERROR) throw error;
         act(account.serviceId, 'ACCOUNT_FAILED', error.message, false);
@@ -139,6 +180,16 @@ export class ReconcileService {
     }
     const want = secretSpec(account, settings);
     const have = secretByName.get(account.username);
+    if (have && (have.comment ?? '') !== want.comment) {
+      // Same name, someone else's comment: create refuses such a secret, so reconcile never takes it over.
+      act(
+        account.serviceId,
+        'SECRET_CONFLICT',
+        `secret ${account.username} carries the comment "${have.comment ?? ''}", not "${want.comment}"; left untouched (remove it, or set its comment if it is ours)`,
+        false,
+      );
+      return;
+    }
     if (!have) {
       await this.gateway.addPppSecret(target, { ...want, password: placeholderPassword() });
       act(
@@ -218,8 +269,18 @@ function secretDifferences(have: PppSecret, want: ReturnType<typeof secretSpec>)
   if (have.profile !== want.profile) out.push(`profile ${have.profile} → ${want.profile}`);
   if ((have.remoteAddress ?? null) !== (want.remoteAddress ?? null))
     out.push(`remote-address ${have.remoteAddress ?? '-'} → ${want.remoteAddress}`);
-  if ((have.comment ?? '') !== (want.comment ?? ''))
-    out.push(`comment "${have.comment ?? ''}" → "${want.comment}"`);
   if (have.disabled !== want.disabled) out.push(want.disabled ? 'enabled → disabled' : 'disabled → enabled');
   return out;
+}
+
+/** What decides an account's router side; if it changed after the router was read, skip the account. */
+function stateKey(account: VpnAccountEntity): string {
+  return [
+    account.status,
+    desiredStatus(account),
+    account.pendingAction ?? '',
+    account.productId,
+    account.username,
+    account.address,
+  ].join('|');
 }

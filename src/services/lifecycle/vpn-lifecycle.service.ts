@@ -36,6 +36,14 @@ import {
 
 const LOCK_WAIT_SECONDS = 30;
 
+/** `pending_action` of an account whose termination started and must be finished, never undone. */
+export const PENDING_TERMINATE = 'terminate';
+
+/** The advisory lock every change of one service's account holds (mutations, settle, reconcile). */
+export function serviceLockName(serviceId: number): string {
+  return `service:${serviceId}`;
+}
+
 interface Placement {
   router: RouterEntity;
   target: RouterTarget;
@@ -163,6 +171,7 @@ export class VpnLifecycleService {
           address,
           status: VpnAccountStatus.PENDING,
           statusReason: 'being created on the router',
+          pendingAction: null,
           suspended: false,
           billingCycle: cycle,
           balanceBytes: '0',
@@ -212,6 +221,18 @@ export class VpnLifecycleService {
       if (existing && existing.comment !== comment) {
         throw new ConflictError(
           `A PPP secret named ${account.username} already exists on router ${where.router.name} and does not belong to service ${account.serviceId}`,
+        );
+      }
+      // A queue of that name that is not ours (another installation, or made by hand) would be
+      // adopted and its whole counter billed: refuse it as a foreign secret is refused.
+      const [queueRow] = await this.gateway.run(target, [
+        '/queue/simple/print',
+        `?name=${queueName(account.serviceId)}`,
+        '=.proplist=.id,comment',
+      ]);
+      if (queueRow && (queueRow.comment ?? '') !== comment) {
+        throw new ConflictError(
+          `A simple queue named ${queueName(account.serviceId)} already exists on router ${where.router.name} and does not belong to service ${account.serviceId} (comment "${queueRow.comment ?? ''}")`,
         );
       }
       const secret = { ...secretSpec(account, settings), password };
@@ -359,6 +380,11 @@ export class VpnLifecycleService {
     return this.lockService(serviceId, async () => {
       const account = await this.findLive(serviceId);
       if (!account) return null;
+      if (account.pendingAction === PENDING_TERMINATE) {
+        // A termination that stopped half-way is finished, never undone.
+        await this.finishTermination(ctx, account);
+        return account;
+      }
       if (account.status !== VpnAccountStatus.PENDING && desiredStatus(account) === account.status)
         return account;
       const action = desiredStatus(account) === VpnAccountStatus.LIMITED ? 'limit' : 'restore';
@@ -381,40 +407,58 @@ export class VpnLifecycleService {
         if (last) return last;
         throw new NotFoundError('VPN account of service', serviceId);
       }
-      const { target } = await this.placement(account);
-      try {
-        await this.gateway.kick(target, account.username);
-        await this.gateway.removePppSecret(target, account.username);
-        await this.gateway.removeSimpleQueue(target, queueName(account.serviceId));
-      } catch (error) {
-        await this.markPending(
-          ctx,
-          account,
-          'terminate',
-          `termination not finished on the router: ${(error as Error).message}`,
-        );
-        throw error;
-      }
-      await this.db.transaction(async (manager) => {
-        account.status = VpnAccountStatus.TERMINATED;
-        account.statusReason = null;
-        account.terminatedAt = new Date();
-        await manager.update(
-          VpnAccountEntity,
-          { id: account.id },
-          {
-            status: account.status,
-            statusReason: null,
-            terminatedAt: account.terminatedAt,
-          },
-        );
-        await this.events.record(
-          ctx,
-          this.event('terminate', account, 'OK', `address ${account.address} freed`),
-          manager,
-        );
-      });
+      await this.finishTermination(ctx, account);
       return account;
+    });
+  }
+
+  /**
+   * Ends the session, removes secret and queue, frees the address. The intent is written first, so a
+   * failure (or a crash) at any step leaves the account PENDING with `pending_action = terminate`: the
+   * next press, the collector's settle or reconcile finish it instead of provisioning it again. The
+   * caller holds the service's lock.
+   */
+  async finishTermination(ctx: RequestContext, account: VpnAccountEntity): Promise<void> {
+    if (account.pendingAction !== PENDING_TERMINATE) {
+      account.pendingAction = PENDING_TERMINATE;
+      await this.db
+        .getRepository(VpnAccountEntity)
+        .update({ id: account.id }, { pendingAction: PENDING_TERMINATE });
+    }
+    try {
+      const { target } = await this.placement(account);
+      await this.gateway.kick(target, account.username);
+      await this.gateway.removePppSecret(target, account.username);
+      await this.gateway.removeSimpleQueue(target, queueName(account.serviceId));
+    } catch (error) {
+      await this.markPending(
+        ctx,
+        account,
+        'terminate',
+        `termination not finished on the router: ${(error as Error).message}`,
+      );
+      throw error;
+    }
+    await this.db.transaction(async (manager) => {
+      account.status = VpnAccountStatus.TERMINATED;
+      account.statusReason = null;
+      account.pendingAction = null;
+      account.terminatedAt = new Date();
+      await manager.update(
+        VpnAccountEntity,
+        { id: account.id },
+        {
+          status: account.status,
+          statusReason: null,
+          pendingAction: null,
+          terminatedAt: account.terminatedAt,
+        },
+      );
+      await this.events.record(
+        ctx,
+        this.event('terminate', account, 'OK', `address ${account.address} freed`),
+        manager,
+      );
     });
   }
 
@@ -470,8 +514,13 @@ export class VpnLifecycleService {
             : null;
     account.status = status;
     account.statusReason = reason;
+    account.pendingAction = null;
     await this.db.transaction(async (manager) => {
-      await manager.update(VpnAccountEntity, { id: account.id }, { status, statusReason: reason });
+      await manager.update(
+        VpnAccountEntity,
+        { id: account.id },
+        { status, statusReason: reason, pendingAction: null },
+      );
       await this.events.record(ctx, this.event(action, account, 'OK', notes.join(', ') || null), manager);
     });
   }
@@ -527,12 +576,18 @@ export class VpnLifecycleService {
   private async markPending(ctx: RequestContext, account: VpnAccountEntity, action: string, reason: string) {
     account.status = VpnAccountStatus.PENDING;
     account.statusReason = reason.slice(0, 255);
+    // Only a termination must be remembered: every other action converges to desiredStatus().
+    account.pendingAction = action === 'terminate' ? PENDING_TERMINATE : null;
     try {
       await this.db.transaction(async (manager) => {
         await manager.update(
           VpnAccountEntity,
           { id: account.id },
-          { status: account.status, statusReason: account.statusReason },
+          {
+            status: account.status,
+            statusReason: account.statusReason,
+            pendingAction: account.pendingAction,
+          },
         );
         await this.events.record(ctx, this.event(action, account, 'FAILED', reason), manager);
       });
@@ -600,11 +655,16 @@ export class VpnLifecycleService {
   private async requireLive(serviceId: number): Promise<VpnAccountEntity> {
     const account = await this.findLive(serviceId);
     if (!account) throw new NotFoundError('VPN account of service', serviceId);
+    if (account.pendingAction === PENDING_TERMINATE) {
+      throw new ConflictError(
+        `The termination of service ${serviceId} is not finished: press Terminate again or run reconcile`,
+      );
+    }
     return account;
   }
 
   private lockService<T>(serviceId: number, work: () => Promise<T>): Promise<T> {
-    return this.locks.with(`service:${serviceId}`, LOCK_WAIT_SECONDS, work);
+    return this.locks.with(serviceLockName(serviceId), LOCK_WAIT_SECONDS, work);
   }
 
   private event(action: string, account: VpnAccountEntity, result: 'OK' | 'FAILED', message: string | null) {
