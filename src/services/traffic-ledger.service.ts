@@ -1,6 +1,7 @@
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { TopUpKind, TrafficTopUpEntity } from '../entities/own/traffic-topup.entity';
 import { toBytes } from '../common/units';
+import { ConflictError } from '../errors/app-errors';
 
 export interface CreditInput {
   accountId: number;
@@ -8,6 +9,8 @@ export interface CreditInput {
   bytes: bigint;
   /** Unique per credit (cycle key, addon + invoice, ...): a repeated key credits nothing. */
   idempotencyKey: string;
+  /** Older spellings of the same key: a credit of THIS account under one of them counts as done. */
+  previousKeys?: string[];
   invoiceId?: number | null;
   description?: string;
   actor: string;
@@ -22,6 +25,8 @@ export class TrafficLedger {
    * Credits (or, with negative bytes, debits) an account once per idempotency key. Must run inside a
    * transaction; the account row is locked so that before/after are exact while debits go on.
    * Returns the top-up, and whether it is new (false: the key was used before, nothing changed).
+   * A key already used for another account (say, the terminated account of the same service) is a
+   * CONFLICT: it is never credited twice, and never answered with the other account's top-up.
    */
   async credit(
     manager: EntityManager,
@@ -33,8 +38,13 @@ export class TrafficLedger {
       [input.accountId],
     );
     // Checked after taking the account lock: a concurrent credit with the same key has committed by now.
-    const existing = await repo.findOneBy({ idempotencyKey: input.idempotencyKey });
-    if (existing) return { topUp: existing, created: false };
+    const existing = await repo.findBy({
+      idempotencyKey: In([input.idempotencyKey, ...(input.previousKeys ?? [])]),
+    });
+    const mine = existing.find((t) => t.accountId === input.accountId);
+    if (mine) return { topUp: mine, created: false };
+    if (existing.some((t) => t.idempotencyKey === input.idempotencyKey))
+      throw new ConflictError('This idempotency key was already used for another VPN account');
     const before = toBytes(account.balance_bytes);
     const after = before + input.bytes;
     await manager.query(

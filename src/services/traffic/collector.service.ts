@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { Not, type DataSource, type EntityManager } from 'typeorm';
+import { In, LessThanOrEqual, Not, type DataSource, type EntityManager } from 'typeorm';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
@@ -25,6 +25,12 @@ import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 
 /** Rows per INSERT: large enough to be one statement for a big router, small enough for max_allowed_packet. */
 const INSERT_CHUNK = 5000;
+
+/**
+ * How far the estimated boot time (collection time − uptime) may move forward without meaning a
+ * reboot: uptime has one-second steps, and the read takes a network round trip.
+ */
+export const BOOT_TIME_TOLERANCE_MS = 30_000;
 
 interface Delta {
   account: VpnAccountEntity;
@@ -53,7 +59,12 @@ export class TrafficCollector {
     private readonly notifications: NotificationService,
     private readonly lifecycle: VpnLifecycleService,
     private readonly locks: NamedLocks,
-    private readonly options: { timeZone: string; maxConcurrent: number },
+    private readonly options: {
+      timeZone: string;
+      maxConcurrent: number;
+      /** Where an unexpected error in one router's collection is logged (the run goes on). */
+      logError?: (error: unknown, routerId: number) => void;
+    },
   ) {}
 
   async collect(ctx: RequestContext, options: CollectOptions = {}): Promise<CollectionReport> {
@@ -134,8 +145,9 @@ export class TrafficCollector {
           this.gateway.readQueueCounters(target),
           this.gateway.systemResource(target),
         ]);
-        const previousUptime = router.lastUptimeSeconds === null ? null : Number(router.lastUptimeSeconds);
-        result.rebooted = previousUptime !== null && resource.uptimeSeconds < previousUptime;
+        const readAt = Date.now();
+        const bootAt = new Date(readAt - resource.uptimeSeconds * 1000);
+        result.rebooted = rebootedSince(router, resource.uptimeSeconds, bootAt);
         const byName = new Map(counters.map((c) => [c.name, c]));
         const deltas: Delta[] = [];
         for (const account of accounts) {
@@ -166,11 +178,11 @@ export class TrafficCollector {
         // READ COMMITTED: no gap locks, so the batches of routers collected in parallel never deadlock.
         const exhausted = await retryTransaction(() =>
           this.db.transaction('READ COMMITTED', async (manager) => {
-            await this.writeBatch(manager, router, deltas, at, resource.uptimeSeconds);
+            await this.writeBatch(manager, router, deltas, at, resource.uptimeSeconds, bootAt);
             return this.afterDebit(manager, ctx, deltas, settings);
           }),
         );
-        limitedOut.push(...exhausted);
+        limitedOut.push(...exhausted, ...(await this.stillToLimit(router, exhausted)));
         result.samples = deltas.length;
         for (const d of deltas) {
           result.downloadBytes += d.download;
@@ -187,9 +199,10 @@ export class TrafficCollector {
         result.errorCode = error.code;
         result.error = error.message;
       } else {
+        // Recorded for this router only; the other routers' collections go on.
         result.errorCode = 'INTERNAL_SERVER_ERROR';
         result.error = 'collection failed; see the server log';
-        throw error;
+        (this.options.logError ?? logToStderr)(error, router.id);
       }
     } finally {
       result.durationMs = Date.now() - started;
@@ -207,6 +220,7 @@ export class TrafficCollector {
     deltas: Delta[],
     at: Date,
     uptime: number,
+    bootAt: Date,
   ) {
     if (deltas.length) {
       const batchId = BigInt(Date.now()) * 1_000_000n + BigInt(crypto.randomInt(1_000_000));
@@ -256,8 +270,8 @@ export class TrafficCollector {
       );
     }
     await manager.query(
-      'UPDATE mod_mikrotikvpn_routers SET last_uptime_seconds = ?, last_seen_at = ? WHERE id = ?',
-      [uptime, at, router.id],
+      'UPDATE mod_mikrotikvpn_routers SET last_uptime_seconds = ?, last_boot_at = ?, last_seen_at = ? WHERE id = ?',
+      [uptime, bootAt, at, router.id],
     );
   }
 
@@ -293,6 +307,25 @@ export class TrafficCollector {
     return exhausted;
   }
 
+  /**
+   * Accounts of this router whose balance is used up but which are still ACTIVE (or PENDING) though
+   * they had no new traffic in this run: a crash between an earlier commit and its limiting step, or
+   * a debit by hand. One query per router.
+   */
+  private async stillToLimit(router: RouterEntity, already: VpnAccountEntity[]): Promise<VpnAccountEntity[]> {
+    const seen = new Set(already.map((a) => a.id));
+    const rows = await this.db.getRepository(VpnAccountEntity).find({
+      where: {
+        routerId: router.id,
+        unlimited: false,
+        suspended: false,
+        status: In([VpnAccountStatus.ACTIVE, VpnAccountStatus.PENDING]),
+        balanceBytes: LessThanOrEqual('0'),
+      },
+    });
+    return rows.filter((a) => !seen.has(a.id));
+  }
+
   /** Deletes samples older than each product's history setting, at most once an hour per process. */
   private async pruneSamples(settings: Map<number, ProductSettings>) {
     if (Date.now() - this.lastPrune < 3_600_000) return;
@@ -309,4 +342,20 @@ export class TrafficCollector {
       );
     }
   }
+}
+
+/**
+ * A reboot since the last collection: the uptime went down, or the boot time (collection time −
+ * uptime) moved forward by more than the tolerance — which also catches a reboot whose new uptime is
+ * already longer than the last one seen (two reboots close together, or a long collector outage).
+ */
+export function rebootedSince(router: RouterEntity, uptimeSeconds: number, bootAt: Date): boolean {
+  if (router.lastUptimeSeconds !== null && uptimeSeconds < Number(router.lastUptimeSeconds)) return true;
+  return (
+    router.lastBootAt !== null && bootAt.getTime() - router.lastBootAt.getTime() > BOOT_TIME_TOLERANCE_MS
+  );
+}
+
+function logToStderr(error: unknown, routerId: number) {
+  console.error(`collection of router ${routerId} failed:`, error);
 }

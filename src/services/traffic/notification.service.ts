@@ -59,15 +59,7 @@ export class NotificationService {
         kind,
         dedupeKey: `${kind === NotificationKind.LOW_TRAFFIC ? 'low' : 'limited'}:${account.id}:${episode ?? 0}`,
         template,
-        mergeFields: JSON.stringify({
-          client_name: [src.firstname, src.lastname].filter(Boolean).join(' '),
-          service_product_name: src.product ?? '',
-          service_next_due_date: formatDate(src.nextduedate),
-          vpn_username: account.username,
-          vpn_balance_gb: bytesToGb(toBytes(account.balanceBytes), 2),
-          vpn_cycle_allowance_gb: bytesToGb(toBytes(account.cycleAllowanceBytes), 2),
-          vpn_threshold_gb: bytesToGb(s.lowTrafficThresholdBytes, 2),
-        }),
+        mergeFields: JSON.stringify(mergeFields(account, s, src)),
         createdAt: new Date(),
         attempts: 0,
         lastError: null,
@@ -118,6 +110,34 @@ export class NotificationService {
       .execute();
     return (result.affected ?? 0) > 0;
   }
+}
+
+/**
+ * Our merge fields, and the same values under the names that templates written for the reference
+ * module use (`username`, `traffic_balance_gb`, `traffic_billingcycle_gb`,
+ * `notification_traffic_remainder`), so existing templates render unchanged.
+ */
+function mergeFields(
+  account: VpnAccountEntity,
+  s: ProductSettings,
+  src: MergeSource,
+): Record<string, string> {
+  const balanceGb = bytesToGb(toBytes(account.balanceBytes), 2);
+  const allowanceGb = bytesToGb(toBytes(account.cycleAllowanceBytes), 2);
+  const thresholdGb = bytesToGb(s.lowTrafficThresholdBytes, 2);
+  return {
+    client_name: [src.firstname, src.lastname].filter(Boolean).join(' '),
+    service_product_name: src.product ?? '',
+    service_next_due_date: formatDate(src.nextduedate),
+    vpn_username: account.username,
+    vpn_balance_gb: balanceGb,
+    vpn_cycle_allowance_gb: allowanceGb,
+    vpn_threshold_gb: thresholdGb,
+    username: account.username,
+    traffic_balance_gb: balanceGb,
+    traffic_billingcycle_gb: allowanceGb,
+    notification_traffic_remainder: thresholdGb,
+  };
 }
 
 function formatDate(value: string | Date | null): string {

@@ -48,7 +48,9 @@ export class TrafficService {
     return this.credit(ctx, account, {
       kind: TopUpKind.CYCLE,
       bytes: allowance,
-      idempotencyKey: `cycle:${serviceId}:${cycleKey}`,
+      // Per account: after terminate and re-create, the same service's new account is credited too.
+      idempotencyKey: `cycle:${serviceId}:account-${account.id}:${cycleKey}`,
+      previousKeys: [`cycle:${serviceId}:${cycleKey}`],
       invoiceId,
       description: `${account.billingCycle as BillingCycle} traffic allowance`,
     });
@@ -94,6 +96,7 @@ export class TrafficService {
       kind: TopUpKind;
       bytes: bigint;
       idempotencyKey: string;
+      previousKeys?: string[];
       invoiceId: number | null;
       description: string;
     },
