@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
 import { codeOf, gql } from '../helpers/test-server';
-import type { SimulatedRouter } from '../simulator/simulated-router';
+import { startSimulatedRouter, type SimulatedRouter } from '../simulator/simulated-router';
 
 const ACCOUNT = `serviceId username status statusReason address traffic { balanceBytes cycleAllowanceBytes unlimited }`;
 const CREATE = `mutation($input: CreateVpnAccountInput!) { createVpnAccount(input: $input) { ${ACCOUNT} } }`;
@@ -426,6 +426,32 @@ describe('account lifecycle end to end (server process + MariaDB + simulated rou
         errorCode: 'ROUTER_TLS_FAILED',
       });
       expect(badPin.data!.testRouterConnection.problems[0]).to.match(/certificate/);
+    });
+
+    it('names an old RouterOS and a closed api-ssl port as problems', async () => {
+      const old = await startSimulatedRouter({
+        tls: true,
+        version: '6.49.10',
+        users: { api: 'router-pass' },
+      });
+      try {
+        const r = await call(
+          `mutation($i: RouterInput!) { testRouterConnection(input: $i) { ok version problems } }`,
+          { i: { serverId, host: '127.0.0.1', port: old.port, username: 'api', caPem: old.caPem } },
+        );
+        expect(r.data!.testRouterConnection.version).to.match(/^6\.49/);
+        expect(r.data!.testRouterConnection.ok).to.equal(false);
+        expect(r.data!.testRouterConnection.problems.join(' ')).to.match(/older than 7/);
+      } finally {
+        await old.close();
+      }
+      const closedPort = old.port; // nothing listens there any more
+      const r = await call(
+        `mutation($i: RouterInput!) { testRouterConnection(input: $i) { ok errorCode problems } }`,
+        { i: { serverId, host: '127.0.0.1', port: closedPort, username: 'api', caPem: sim.caPem } },
+      );
+      expect(r.data!.testRouterConnection).to.deep.include({ ok: false, errorCode: 'ROUTER_UNREACHABLE' });
+      expect(r.data!.testRouterConnection.problems[0]).to.match(/api-ssl enabled/);
     });
   });
 
