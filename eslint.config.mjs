@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // The client-area bundle's build script runs under Node.
+    files: ['client/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // Tests read loosely typed JSON answers and use chai's property assertions.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: `npm test`. Installs and starts what the tests need when it is missing
-# (MariaDB, php-cli, PHPUnit and Smarty from Debian's packages), type-checks, lints, checks formatting, builds, and runs mocha
+# (MariaDB, php-cli, PHPUnit, Smarty and Chromium from Debian's packages), type-checks, lints, checks formatting, builds, and runs mocha
 # against a fresh database that the tests create and drop on the MariaDB at TEST_DB_HOST:TEST_DB_PORT
 # (default 127.0.0.1:3306, user root with an empty password).
 set -euo pipefail
@@ -43,6 +43,8 @@ ensure_mariadb() {
 ensure_mariadb
 # php-cli, PHPUnit and Smarty for the WHMCS module's tests (from Debian's packages when missing).
 bash scripts/ensure-php.sh
+# Chromium for the usage page's browser tests (from Debian's packages when missing).
+bash scripts/ensure-chromium.sh
 echo "== build"
 npm run build --silent
 echo "== type check, lint, format"

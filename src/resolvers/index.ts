@@ -1,6 +1,6 @@
 import { LifecycleResolver } from './lifecycle.resolver';
 import { ClientTokenResolver } from './client-token.resolver';
-import { AccountTrafficResolver, TrafficResolver } from './traffic.resolver';
+import { AccountTrafficResolver, TrafficResolver, TrafficTopUpResolver } from './traffic.resolver';
 import { ProductResolver } from './product.resolver';
 import { RouterResolver } from './router.resolver';
 import { VpnAccountResolver } from './vpn-account.resolver';
@@ -12,5 +12,6 @@ export const resolvers = [
   LifecycleResolver,
   TrafficResolver,
   AccountTrafficResolver,
+  TrafficTopUpResolver,
   ClientTokenResolver,
 ] as const;

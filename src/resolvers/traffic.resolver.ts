@@ -15,6 +15,7 @@ import { Bytes } from '../graphql/scalars';
 import { pageSizeComplexity } from '../graphql/connection';
 import type { RequestContext } from '../context/request-context';
 import { requireIdString } from '../common/validate';
+import { dayIn } from '../common/time-zone';
 import { ValidationError } from '../errors/app-errors';
 
 /** Credits, collection, notifications and statistics. */
@@ -109,6 +110,22 @@ export class TrafficResolver {
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
     return ctx.services.traffic.topUps(account, first, after);
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      'The IANA time zone in which traffic days are counted (WHMCS_TIME_ZONE), so that screens show the same days.',
+  })
+  timeZone(@Ctx() ctx: RequestContext): string {
+    return ctx.services.config.timeZone;
+  }
+}
+
+@Resolver(() => TrafficTopUpType)
+export class TrafficTopUpResolver {
+  @FieldResolver(() => String, { description: 'The day of the credit in the WHMCS time zone, YYYY-MM-DD.' })
+  day(@Root() topUp: TrafficTopUpType, @Ctx() ctx: RequestContext): string {
+    return dayIn(ctx.services.config.timeZone, topUp.at);
   }
 }
 

@@ -5,6 +5,13 @@ import { ClientTokens } from '../../src/auth/client-tokens';
 
 const MINT = `mutation($c: Int!, $s: [Int!]!, $t: Int) { mintClientToken(clientId: $c, serviceIds: $s, ttlSeconds: $t) { token expiresAt } }`;
 const ACCOUNT = `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId username traffic { balanceBytes } } }`;
+/** What the client-area usage page (client/usage) asks for. */
+const USAGE_PAGE = `query($s: Int!, $f: DateTime!, $t: DateTime!) { vpnAccount(serviceId: $s) {
+  status timeZone createdAt traffic { balanceBytes cycleAllowanceBytes unlimited }
+  usage(from: $f, to: $t, granularity: DAY) { day downloadBytes uploadBytes totalBytes balanceAfterBytes }
+  topUps(first: 100) { nodes { id at day kind bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } } }`;
+const DAY_AGO = () => new Date(Date.now() - 86_400_000).toISOString();
+const DAY_AHEAD = () => new Date(Date.now() + 86_400_000).toISOString();
 
 describe('client tokens: a customer reads only their own services', function () {
   let stack: Stack;
@@ -48,6 +55,29 @@ describe('client tokens: a customer reads only their own services', function () 
     const r = await call(ACCOUNT, { s: aliceService }, token);
     expect(r.errors).to.equal(undefined);
     expect(r.data!.vpnAccount).to.deep.include({ serviceId: aliceService, username: 'alice' });
+  });
+
+  it('reads what the usage page needs of its own service: status, traffic, usage, top-ups, time zone', async () => {
+    const r = await call(USAGE_PAGE, { s: aliceService, f: DAY_AGO(), t: DAY_AHEAD() }, token);
+    expect(r.errors).to.equal(undefined);
+    const account = r.data!.vpnAccount;
+    expect(account).to.deep.include({ status: 'ACTIVE', timeZone: 'UTC' });
+    expect(account.traffic).to.deep.equal({
+      balanceBytes: 10e9,
+      cycleAllowanceBytes: 10e9,
+      unlimited: false,
+    });
+    expect(account.usage).to.deep.equal([]);
+    expect(account.topUps.nodes).to.have.length(1);
+    expect(account.topUps.nodes[0]).to.deep.include({ kind: 'CYCLE', bytes: 10e9 });
+    expect(account.topUps.nodes[0].day).to.match(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("refuses the usage page's query for another customer's service with FORBIDDEN", async () => {
+    const r = await call(USAGE_PAGE, { s: bobService, f: DAY_AGO(), t: DAY_AHEAD() }, token);
+    expect(codeOf(r)).to.equal('FORBIDDEN');
+    expect(r.data?.vpnAccount ?? null).to.equal(null);
+    expect(JSON.stringify(r)).to.not.include('balanceBytes');
   });
 
   it("refuses another customer's service with FORBIDDEN and reveals nothing", async () => {

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Hələ trafik məlumatı yoxdur.';
 $_LANG['usage_token_expired'] = 'Sessiyanızın müddəti bitib. Zəhmət olmasa, səhifəni yenidən yükləyin.';
 $_LANG['usage_unreachable'] = 'Trafik statistikasını hazırda yükləmək mümkün deyil. Zəhmət olmasa, bir qədər sonra yenidən cəhd edin.';
 $_LANG['usage_limited'] = 'Trafik balansınız tükənib. Yenidən qoşulmaq üçün əlavə trafik alın.';
+$_LANG['usage_history_none'] = 'Hələ heç bir trafik əlavə edilməyib.';
 $_LANG['admin_api'] = 'VPN API';
 $_LANG['admin_api_ok'] = 'VPN API serveri cavab verir.';
 $_LANG['admin_api_failed'] = 'Əlçatan deyil';

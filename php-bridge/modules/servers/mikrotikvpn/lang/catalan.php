@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Encara no hi ha dades de trànsit.';
 $_LANG['usage_token_expired'] = 'La vostra sessió ha caducat. Torneu a carregar la pàgina.';
 $_LANG['usage_unreachable'] = 'Ara mateix no es poden carregar les estadístiques de trànsit. Torneu-ho a provar més tard.';
 $_LANG['usage_limited'] = 'El vostre saldo de trànsit s\'ha esgotat. Compreu trànsit addicional per tornar a connectar-vos.';
+$_LANG['usage_history_none'] = 'Encara no s\'ha afegit cap trànsit.';
 $_LANG['admin_api'] = 'API VPN';
 $_LANG['admin_api_ok'] = 'El servidor de l\'API VPN respon.';
 $_LANG['admin_api_failed'] = 'No disponible';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = '暂无流量数据。';
 $_LANG['usage_token_expired'] = '您的会话已过期。请重新加载页面。';
 $_LANG['usage_unreachable'] = '暂时无法加载流量统计。请稍后重试。';
 $_LANG['usage_limited'] = '您的流量余额已用完。请购买额外流量以重新连接。';
+$_LANG['usage_history_none'] = '尚未添加任何流量。';
 $_LANG['admin_api'] = 'VPN API';
 $_LANG['admin_api_ok'] = 'VPN API 服务器有响应。';
 $_LANG['admin_api_failed'] = '不可用';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Još nema podataka o prometu.';
 $_LANG['usage_token_expired'] = 'Vaša je sesija istekla. Ponovno učitajte stranicu.';
 $_LANG['usage_unreachable'] = 'Statistika prometa trenutačno se ne može učitati. Pokušajte ponovno kasnije.';
 $_LANG['usage_limited'] = 'Vaše stanje prometa je potrošeno. Kupite dodatni promet kako biste se ponovno povezali.';
+$_LANG['usage_history_none'] = 'Još nije dodan nikakav promet.';
 $_LANG['admin_api'] = 'VPN API sučelje';
 $_LANG['admin_api_ok'] = 'VPN API poslužitelj odgovara.';
 $_LANG['admin_api_failed'] = 'Nije dostupno';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Zatím nejsou k dispozici žádná data o přenosu.';
 $_LANG['usage_token_expired'] = 'Vaše relace vypršela. Načtěte prosím stránku znovu.';
 $_LANG['usage_unreachable'] = 'Statistiku přenosu dat teď nelze načíst. Zkuste to prosím později.';
 $_LANG['usage_limited'] = 'Váš zůstatek dat je vyčerpán. Dokupte data, abyste se mohli znovu připojit.';
+$_LANG['usage_history_none'] = 'Zatím nebyla přidána žádná data.';
 $_LANG['admin_api'] = 'Rozhraní VPN API';
 $_LANG['admin_api_ok'] = 'Server VPN API odpovídá.';
 $_LANG['admin_api_failed'] = 'Nedostupné';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Der er endnu ingen trafikdata.';
 $_LANG['usage_token_expired'] = 'Din session er udløbet. Genindlæs siden.';
 $_LANG['usage_unreachable'] = 'Trafikstatistikken kan ikke indlæses lige nu. Prøv igen senere.';
 $_LANG['usage_limited'] = 'Din trafiksaldo er brugt op. Køb ekstra trafik for at kunne forbinde igen.';
+$_LANG['usage_history_none'] = 'Der er endnu ikke tilføjet trafik.';
 $_LANG['admin_api'] = 'VPN-API';
 $_LANG['admin_api_ok'] = 'VPN-API-serveren svarer.';
 $_LANG['admin_api_failed'] = 'Ikke tilgængelig';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Er zijn nog geen verkeersgegevens.';
 $_LANG['usage_token_expired'] = 'Uw sessie is verlopen. Laad de pagina opnieuw.';
 $_LANG['usage_unreachable'] = 'De verkeersstatistieken kunnen nu niet worden geladen. Probeer het later opnieuw.';
 $_LANG['usage_limited'] = 'Uw dataverkeertegoed is op. Koop extra dataverkeer om weer verbinding te maken.';
+$_LANG['usage_history_none'] = 'Er is nog geen dataverkeer toegevoegd.';
 $_LANG['admin_api'] = 'VPN-API';
 $_LANG['admin_api_ok'] = 'De VPN-API-server antwoordt.';
 $_LANG['admin_api_failed'] = 'Niet beschikbaar';

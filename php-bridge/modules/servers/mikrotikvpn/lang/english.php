@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'There is no traffic data yet.';
 $_LANG['usage_token_expired'] = 'Your session has expired. Please reload the page.';
 $_LANG['usage_unreachable'] = 'The traffic statistics cannot be loaded right now. Please try again later.';
 $_LANG['usage_limited'] = 'Your traffic balance is used up. Buy additional traffic to connect again.';
+$_LANG['usage_history_none'] = 'No traffic has been added yet.';
 $_LANG['admin_api'] = 'VPN API';
 $_LANG['admin_api_ok'] = 'The VPN API server answers.';
 $_LANG['admin_api_failed'] = 'Not available';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Andmeliikluse andmeid veel pole.';
 $_LANG['usage_token_expired'] = 'Teie seanss on aegunud. Laadige leht uuesti.';
 $_LANG['usage_unreachable'] = 'Andmeliikluse statistikat ei saa praegu laadida. Proovige hiljem uuesti.';
 $_LANG['usage_limited'] = 'Teie andmemahu jääk on otsas. Ostke lisamahtu, et uuesti ühenduda.';
+$_LANG['usage_history_none'] = 'Andmemahtu pole veel lisatud.';
 $_LANG['admin_api'] = 'VPN-i API';
 $_LANG['admin_api_ok'] = 'VPN-i API server vastab.';
 $_LANG['admin_api_failed'] = 'Pole saadaval';

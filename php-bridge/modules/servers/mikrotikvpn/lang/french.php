@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Aucune donnée de trafic pour l\'instant.';
 $_LANG['usage_token_expired'] = 'Votre session a expiré. Veuillez recharger la page.';
 $_LANG['usage_unreachable'] = 'Les statistiques de trafic ne peuvent pas être chargées pour le moment. Veuillez réessayer plus tard.';
 $_LANG['usage_limited'] = 'Votre solde de trafic est épuisé. Achetez du trafic supplémentaire pour vous reconnecter.';
+$_LANG['usage_history_none'] = 'Aucun trafic n\'a encore été ajouté.';
 $_LANG['admin_api'] = 'API VPN';
 $_LANG['admin_api_ok'] = 'Le serveur API VPN répond.';
 $_LANG['admin_api_failed'] = 'Indisponible';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Es liegen noch keine Verkehrsdaten vor.';
 $_LANG['usage_token_expired'] = 'Ihre Sitzung ist abgelaufen. Bitte laden Sie die Seite neu.';
 $_LANG['usage_unreachable'] = 'Die Datenverkehrsstatistik kann gerade nicht geladen werden. Bitte versuchen Sie es später erneut.';
 $_LANG['usage_limited'] = 'Ihr Datenvolumen ist aufgebraucht. Kaufen Sie zusätzliches Datenvolumen, um sich wieder zu verbinden.';
+$_LANG['usage_history_none'] = 'Es wurde noch kein Datenvolumen hinzugefügt.';
 $_LANG['admin_api'] = 'VPN-API';
 $_LANG['admin_api_ok'] = 'Der VPN-API-Server antwortet.';
 $_LANG['admin_api_failed'] = 'Nicht verfügbar';

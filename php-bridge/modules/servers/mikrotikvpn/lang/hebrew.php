@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'אין עדיין נתוני תעבורה.';
 $_LANG['usage_token_expired'] = 'תוקף ההתחברות שלכם פג. טענו מחדש את הדף.';
 $_LANG['usage_unreachable'] = 'לא ניתן לטעון כעת את סטטיסטיקת התעבורה. נסו שוב מאוחר יותר.';
 $_LANG['usage_limited'] = 'יתרת התעבורה שלכם נוצלה. רכשו תעבורה נוספת כדי להתחבר שוב.';
+$_LANG['usage_history_none'] = 'עדיין לא נוספה תעבורה.';
 $_LANG['admin_api'] = 'ממשק VPN API';
 $_LANG['admin_api_ok'] = 'שרת ה-VPN API מגיב.';
 $_LANG['admin_api_failed'] = 'לא זמין';

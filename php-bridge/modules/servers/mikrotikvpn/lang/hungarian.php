@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Még nincsenek forgalmi adatok.';
 $_LANG['usage_token_expired'] = 'A munkamenet lejárt. Kérjük, töltse be újra az oldalt.';
 $_LANG['usage_unreachable'] = 'A forgalmi statisztika jelenleg nem tölthető be. Kérjük, próbálja újra később.';
 $_LANG['usage_limited'] = 'A forgalmi egyenlege elfogyott. Vásároljon további forgalmat az újracsatlakozáshoz.';
+$_LANG['usage_history_none'] = 'Még nem lett forgalom hozzáadva.';
 $_LANG['admin_api'] = 'VPN-API';
 $_LANG['admin_api_ok'] = 'A VPN-API-szerver válaszol.';
 $_LANG['admin_api_failed'] = 'Nem érhető el';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Non ci sono ancora dati di traffico.';
 $_LANG['usage_token_expired'] = 'La sessione è scaduta. Ricarica la pagina.';
 $_LANG['usage_unreachable'] = 'Le statistiche del traffico non possono essere caricate ora. Riprova più tardi.';
 $_LANG['usage_limited'] = 'Il tuo credito di traffico è esaurito. Acquista traffico aggiuntivo per riconnetterti.';
+$_LANG['usage_history_none'] = 'Non è stato ancora aggiunto traffico.';
 $_LANG['admin_api'] = 'API VPN';
 $_LANG['admin_api_ok'] = 'Il server API VPN risponde.';
 $_LANG['admin_api_failed'] = 'Non disponibile';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Det finnes ingen trafikkdata ennå.';
 $_LANG['usage_token_expired'] = 'Økten din er utløpt. Last inn siden på nytt.';
 $_LANG['usage_unreachable'] = 'Trafikkstatistikken kan ikke lastes inn akkurat nå. Prøv igjen senere.';
 $_LANG['usage_limited'] = 'Trafikksaldoen din er brukt opp. Kjøp ekstra trafikk for å koble til igjen.';
+$_LANG['usage_history_none'] = 'Det er ikke lagt til noen trafikk ennå.';
 $_LANG['admin_api'] = 'VPN-API';
 $_LANG['admin_api_ok'] = 'VPN-API-serveren svarer.';
 $_LANG['admin_api_failed'] = 'Ikke tilgjengelig';

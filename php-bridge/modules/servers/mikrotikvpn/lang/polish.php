@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Nie ma jeszcze danych o transferze.';
 $_LANG['usage_token_expired'] = 'Twoja sesja wygasła. Odśwież stronę.';
 $_LANG['usage_unreachable'] = 'Nie można teraz wczytać statystyk transferu. Spróbuj ponownie później.';
 $_LANG['usage_limited'] = 'Saldo transferu zostało wyczerpane. Dokup transfer, aby ponownie się połączyć.';
+$_LANG['usage_history_none'] = 'Nie dodano jeszcze żadnego transferu.';
 $_LANG['admin_api'] = 'API VPN';
 $_LANG['admin_api_ok'] = 'Serwer API VPN odpowiada.';
 $_LANG['admin_api_failed'] = 'Niedostępne';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Nu există încă date despre trafic.';
 $_LANG['usage_token_expired'] = 'Sesiunea dvs. a expirat. Reîncărcați pagina.';
 $_LANG['usage_unreachable'] = 'Statisticile de trafic nu pot fi încărcate acum. Încercați din nou mai târziu.';
 $_LANG['usage_limited'] = 'Soldul dvs. de trafic s-a epuizat. Cumpărați trafic suplimentar pentru a vă conecta din nou.';
+$_LANG['usage_history_none'] = 'Încă nu s-a adăugat trafic.';
 $_LANG['admin_api'] = 'API VPN';
 $_LANG['admin_api_ok'] = 'Serverul API VPN răspunde.';
 $_LANG['admin_api_failed'] = 'Indisponibil';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Todavía no hay datos de tráfico.';
 $_LANG['usage_token_expired'] = 'Su sesión ha caducado. Vuelva a cargar la página.';
 $_LANG['usage_unreachable'] = 'Las estadísticas de tráfico no se pueden cargar ahora. Vuelva a intentarlo más tarde.';
 $_LANG['usage_limited'] = 'Su saldo de tráfico se ha agotado. Compre tráfico adicional para volver a conectarse.';
+$_LANG['usage_history_none'] = 'Todavía no se ha añadido tráfico.';
 $_LANG['admin_api'] = 'API de VPN';
 $_LANG['admin_api_ok'] = 'El servidor de la API de VPN responde.';
 $_LANG['admin_api_failed'] = 'No disponible';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Det finns ingen trafikdata ännu.';
 $_LANG['usage_token_expired'] = 'Din session har gått ut. Ladda om sidan.';
 $_LANG['usage_unreachable'] = 'Trafikstatistiken kan inte läsas in just nu. Försök igen senare.';
 $_LANG['usage_limited'] = 'Ditt trafiksaldo är slut. Köp extra trafik för att kunna ansluta igen.';
+$_LANG['usage_history_none'] = 'Ingen trafik har lagts till ännu.';
 $_LANG['admin_api'] = 'VPN-API';
 $_LANG['admin_api_ok'] = 'VPN-API-servern svarar.';
 $_LANG['admin_api_failed'] = 'Inte tillgänglig';

@@ -80,6 +80,7 @@ $_LANG['usage_no_data'] = 'Henüz trafik verisi yok.';
 $_LANG['usage_token_expired'] = 'Oturumunuzun süresi doldu. Lütfen sayfayı yeniden yükleyin.';
 $_LANG['usage_unreachable'] = 'Trafik istatistikleri şu anda yüklenemiyor. Lütfen daha sonra tekrar deneyin.';
 $_LANG['usage_limited'] = 'Trafik bakiyeniz tükendi. Yeniden bağlanmak için ek trafik satın alın.';
+$_LANG['usage_history_none'] = 'Henüz trafik eklenmedi.';
 $_LANG['admin_api'] = 'VPN API';
 $_LANG['admin_api_ok'] = 'VPN API sunucusu yanıt veriyor.';
 $_LANG['admin_api_failed'] = 'Kullanılamıyor';

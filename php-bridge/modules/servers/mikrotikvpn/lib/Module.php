@@ -491,6 +491,11 @@ class Module
         } catch (BridgeException $ex) {
             $fields[$lang->t('history_title')] = $e($ex->getMessage());
         }
+        // The client-area usage page, the same component, with a token for this service's client.
+        $usage = self::usageMount($params, $lang, '../');
+        if ($usage) {
+            $fields[$lang->t('usage_title')] = self::usageMountHtml($serviceId, $usage, $lang, 'admin');
+        }
         return $fields;
     }
 
@@ -760,7 +765,7 @@ class Module
      * What the client-area usage page (a separate bundle) needs: the browser's GraphQL URL, a
      * short-lived token for this client's service, and its strings. Null when no token can be had.
      */
-    private static function usageMount(array $params, Lang $lang)
+    private static function usageMount(array $params, Lang $lang, string $scriptBase = '')
     {
         $config = Config::get();
         try {
@@ -777,7 +782,7 @@ class Module
                 $strings[$key] = $value;
             }
         }
-        $script = is_file(dirname(__DIR__) . '/js/usage.js') ? 'modules/servers/' . self::NAME . '/js/usage.js' : '';
+        $script = is_file(dirname(__DIR__) . '/js/usage.js') ? $scriptBase . 'modules/servers/' . self::NAME . '/js/usage.js' : '';
         return [
             'graphqlUrl' => (string) $config['browser_graphql_url'],
             'token' => (string) $data['mintClientToken']['token'],
@@ -785,6 +790,26 @@ class Module
             'strings' => json_encode($strings, JSON_UNESCAPED_UNICODE | JSON_HEX_TAG | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_HEX_AMP),
             'script' => $script,
         ];
+    }
+
+    /**
+     * The usage page's mount point as HTML, for screens without a template (the admin service page):
+     * the same data attributes clientarea.tpl renders.
+     */
+    public static function usageMountHtml(int $serviceId, array $usage, Lang $lang, string $context): string
+    {
+        $e = function ($s) {
+            return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
+        };
+        $html = '<div id="mvpn-usage" class="mvpn-usage" data-service-id="' . $serviceId . '"'
+            . ' data-graphql-url="' . $e($usage['graphqlUrl']) . '" data-token="' . $e($usage['token']) . '"'
+            . ' data-token-expires="' . $e($usage['expiresAt']) . '" data-language="' . $e($lang->language()) . '"'
+            . ' data-dir="' . $e($lang->dirAttr()) . '" data-strings="' . $e($usage['strings']) . '"'
+            . ' data-context="' . $e($context) . '"></div>';
+        if ($usage['script'] !== '') {
+            $html .= '<script src="' . $e($usage['script']) . '" defer></script>';
+        }
+        return $html;
     }
 
     private static function safeLink(string $url): string

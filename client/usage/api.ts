@@ -1,0 +1,175 @@
+/**
+ * The GraphQL calls of the usage page, with the short-lived client token the bridge minted
+ * (it reads only this client's services). Failures come back as one of three kinds the page shows.
+ */
+
+export type ApiFailureKind = 'expired' | 'unreachable' | 'refused';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly kind: ApiFailureKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TopUp {
+  id: string;
+  at: string;
+  day: string;
+  kind: string;
+  bytes: bigint;
+  balanceBeforeBytes: bigint;
+  balanceAfterBytes: bigint;
+  invoiceId: number | null;
+  description: string;
+}
+
+export interface DayRow {
+  day: string;
+  downloadBytes: bigint;
+  uploadBytes: bigint;
+  totalBytes: bigint;
+  balanceAfterBytes: bigint;
+}
+
+export interface Account {
+  status: string;
+  timeZone: string;
+  createdAt: string;
+  balanceBytes: bigint;
+  cycleAllowanceBytes: bigint;
+  unlimited: boolean;
+}
+
+const TIMEOUT_MS = 20_000;
+const TOP_UP_PAGE = 100;
+const MAX_TOP_UP_PAGES = 20;
+
+type Json = Record<string, unknown>;
+
+export class UsageApi {
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly serviceId: number,
+    private readonly toBytes: (value: unknown) => bigint,
+  ) {}
+
+  private async call(query: string, variables: Json): Promise<Json> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    let response: Response;
+    try {
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify({ query, variables }),
+        credentials: 'omit',
+        signal: controller.signal,
+      });
+    } catch (error) {
+      throw new ApiFailure('unreachable', (error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+    let body: { data?: Json | null; errors?: { message: string; extensions?: Json }[] };
+    try {
+      body = (await response.json()) as typeof body;
+    } catch {
+      throw new ApiFailure('unreachable', `HTTP ${response.status}`);
+    }
+    const error = body.errors?.[0];
+    if (error) {
+      const code = error.extensions?.code;
+      if (code === 'UNAUTHENTICATED') throw new ApiFailure('expired', error.message);
+      if (code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'VALIDATION')
+        throw new ApiFailure('refused', error.message);
+      throw new ApiFailure('unreachable', error.message);
+    }
+    if (!body.data) throw new ApiFailure('unreachable', `HTTP ${response.status}`);
+    return body.data;
+  }
+
+  /** The account, or null when the service has no VPN account. */
+  async account(): Promise<Account | null> {
+    const data = await this.call(
+      `query MvpnUsageAccount($s: Int!) { vpnAccount(serviceId: $s) {
+         status timeZone createdAt traffic { balanceBytes cycleAllowanceBytes unlimited } } }`,
+      { s: this.serviceId },
+    );
+    const a = data.vpnAccount as {
+      status: string;
+      timeZone: string;
+      createdAt: string;
+      traffic: { balanceBytes: unknown; cycleAllowanceBytes: unknown; unlimited: boolean };
+    } | null;
+    if (!a) return null;
+    return {
+      status: a.status,
+      timeZone: a.timeZone,
+      createdAt: a.createdAt,
+      balanceBytes: this.toBytes(a.traffic.balanceBytes),
+      cycleAllowanceBytes: this.toBytes(a.traffic.cycleAllowanceBytes),
+      unlimited: a.traffic.unlimited,
+    };
+  }
+
+  /** The traffic-added history, newest first (every page; there are few credits per cycle). */
+  async topUps(): Promise<TopUp[]> {
+    const all: TopUp[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < MAX_TOP_UP_PAGES; page++) {
+      const data = await this.call(
+        `query MvpnUsageTopUps($s: Int!, $first: Int!, $after: String) { vpnAccount(serviceId: $s) {
+           topUps(first: $first, after: $after) {
+             nodes { id at day kind bytes balanceBeforeBytes balanceAfterBytes invoiceId description }
+             pageInfo { hasNextPage endCursor } } } }`,
+        { s: this.serviceId, first: TOP_UP_PAGE, after },
+      );
+      const connection = (
+        data.vpnAccount as {
+          topUps: {
+            nodes: (Omit<TopUp, 'bytes' | 'balanceBeforeBytes' | 'balanceAfterBytes'> & Json)[];
+            pageInfo: { hasNextPage: boolean; endCursor: string | null };
+          };
+        } | null
+      )?.topUps;
+      if (!connection) break;
+      for (const n of connection.nodes) {
+        all.push({
+          id: n.id,
+          at: n.at,
+          day: n.day,
+          kind: n.kind,
+          bytes: this.toBytes(n.bytes),
+          balanceBeforeBytes: this.toBytes(n.balanceBeforeBytes),
+          balanceAfterBytes: this.toBytes(n.balanceAfterBytes),
+          invoiceId: n.invoiceId,
+          description: n.description,
+        });
+      }
+      if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) break;
+      after = connection.pageInfo.endCursor;
+    }
+    return all;
+  }
+
+  /** Daily totals between two instants (the server counts days in WHMCS's time zone). */
+  async days(from: Date, to: Date): Promise<DayRow[]> {
+    const data = await this.call(
+      `query MvpnUsageDays($s: Int!, $from: DateTime!, $to: DateTime!) { vpnAccount(serviceId: $s) {
+         usage(from: $from, to: $to, granularity: DAY) { day downloadBytes uploadBytes totalBytes balanceAfterBytes } } }`,
+      { s: this.serviceId, from: from.toISOString(), to: to.toISOString() },
+    );
+    const rows = (data.vpnAccount as { usage: Json[] } | null)?.usage ?? [];
+    return rows.map((r) => ({
+      day: String(r.day),
+      downloadBytes: this.toBytes(r.downloadBytes),
+      uploadBytes: this.toBytes(r.uploadBytes),
+      totalBytes: this.toBytes(r.totalBytes),
+      balanceAfterBytes: this.toBytes(r.balanceAfterBytes),
+    }));
+  }
+}
