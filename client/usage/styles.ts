@@ -17,6 +17,7 @@ const CSS = `
 .mvpn-usage-app .mvpn-usage-toolbar label { margin: 0; display: inline-flex; gap: 6px; align-items: center; font-weight: normal; }
 .mvpn-usage-app .mvpn-usage-toolbar select, .mvpn-usage-app .mvpn-usage-toolbar input { width: auto; display: inline-block; padding: 4px 6px; }
 .mvpn-usage-app .mvpn-usage-custom { display: inline-flex; flex-wrap: wrap; gap: 8px; }
+.mvpn-usage-app .mvpn-usage-custom.has-error input { border-color: #dc2626; outline-color: #dc2626; }
 .mvpn-usage-app .mvpn-usage-csv { margin-inline-start: auto; }
 .mvpn-usage-app .mvpn-usage-canvas { position: relative; height: 320px; }
 .mvpn-usage-app .mvpn-usage-marks { list-style: none; padding: 0; margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 6px 14px; font-size: 0.92em; }

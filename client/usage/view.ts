@@ -443,7 +443,16 @@ export class UsageView {
     if (!this.account) return;
     this.setRange(this.select.value as RangeKind);
     const { from, to } = this.range;
-    if (!isDay(from) || !isDay(to) || from > to || daysBetween(from, to) >= MAX_RANGE_DAYS) return;
+    const valid = isDay(from) && isDay(to) && from <= to && daysBetween(from, to) < MAX_RANGE_DAYS;
+    // A custom range that cannot be shown is marked on its fields (the date pickers' own limits
+    // keep most of them from being chosen at all); the last good range stays on screen.
+    this.custom.classList.toggle('has-error', !valid);
+    for (const input of [this.fromInput, this.toInput]) input.setAttribute('aria-invalid', String(!valid));
+    if (this.range.kind === 'custom') {
+      this.toInput.min = this.fromInput.value;
+      this.fromInput.max = this.toInput.value || this.today();
+    }
+    if (!valid) return;
     void this.loadRange();
   }
 

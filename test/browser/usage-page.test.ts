@@ -516,6 +516,19 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await page.waitForFunction(() => document.querySelector('#mvpn-usage')?.dataset.state === 'empty');
     expect(await page.locator('.mvpn-usage-empty').textContent()).to.equal(en.usage_no_data);
     expect(await page.locator('.mvpn-usage-canvas canvas').count()).to.equal(0);
+    // A range that ends before it starts is marked on its fields and loads nothing.
+    await page.fill('.mvpn-usage-from', addDays(today, -10));
+    await page.fill('.mvpn-usage-to', addDays(today, -20));
+    await page.waitForFunction(
+      () => document.querySelector('.mvpn-usage-to')?.getAttribute('aria-invalid') === 'true',
+    );
+    expect(await page.locator('.mvpn-usage-custom.has-error').count()).to.equal(1);
+    await page.fill('.mvpn-usage-to', addDays(today, -5));
+    await page.waitForFunction(
+      () => document.querySelector('.mvpn-usage-to')?.getAttribute('aria-invalid') === 'false',
+    );
+    await waitRange(page);
+    expect(await rangeOf(page)).to.deep.equal({ from: addDays(today, -10), to: addDays(today, -5) });
     await page.close();
   });
 
