@@ -4,27 +4,24 @@
  * 1 GB = 10^9 bytes, rounded half away from zero. Days are calendar days in WHMCS's time zone.
  */
 
-export const BYTES_PER_GB = 1_000_000_000n;
+import { BYTES_PER_GB, bytesToGb, toBytes as parseBytes } from '../../src/common/units';
+
+// The server's own unit policy and calendar, bundled: one definition for server, emails and page.
+export { BYTES_PER_GB };
+export { dayIn } from '../../src/common/time-zone';
 export const GB_DECIMALS = 2;
 
 /** A byte count as the API sends it (a JSON number, or a numeric string) as an exact bigint. */
 export function toBytes(value: unknown): bigint {
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+  if (typeof value === 'bigint' || typeof value === 'number' || typeof value === 'string') {
+    return parseBytes(value);
+  }
   throw new TypeError(`not a byte count: ${String(value)}`);
 }
 
-/** Bytes as a plain decimal GB string ("-1234.57"), exactly as the server's bytesToGb. */
+/** Bytes as a plain decimal GB string ("-1234.57"), exactly as the server writes it. */
 export function gbDecimal(bytes: bigint, decimals = GB_DECIMALS): `${number}` {
-  const negative = bytes < 0n;
-  const abs = negative ? -bytes : bytes;
-  const scale = 10n ** BigInt(decimals);
-  const scaled = (abs * scale * 2n + BYTES_PER_GB) / (BYTES_PER_GB * 2n);
-  const whole = scaled / scale;
-  const fraction = (scaled % scale).toString().padStart(decimals, '0');
-  const text = decimals > 0 ? `${whole}.${fraction}` : `${whole}`;
-  return (negative && scaled !== 0n ? `-${text}` : text) as `${number}`;
+  return bytesToGb(bytes, decimals) as `${number}`;
 }
 
 /** GB as a number, for the chart's scale only (never for what is written on the page). */
@@ -121,16 +118,6 @@ export class Formatter {
 }
 
 // ---------------------------------------------------------------- calendar days in a time zone
-
-/** The day (YYYY-MM-DD) of an instant in an IANA time zone (as the server's dayIn). */
-export function dayIn(timeZone: string, at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
-}
 
 /** `day` plus `n` calendar days. */
 export function addDays(day: string, n: number): string {
