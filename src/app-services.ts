@@ -25,6 +25,11 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger) 
   const routerPool = new RouterSessionPool({
     defaultTimeoutMs: config.router.timeoutMs,
     idleTimeoutMs: config.router.idleMs,
+    breaker: {
+      failureThreshold: config.routerBreaker.failures,
+      baseMs: config.routerBreaker.baseMs,
+      maxMs: config.routerBreaker.maxMs,
+    },
   });
   const gateway = new RouterGateway(routerPool);
   const routers = new RouterService(db, secretBox, events);

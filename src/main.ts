@@ -7,6 +7,7 @@ import { createServices } from './app-services';
 import { createSchema } from './schema';
 import { createApp } from './app';
 import { startCollectionSchedule } from './jobs/collection-schedule';
+import { startReconcileSchedule } from './jobs/reconcile-schedule';
 
 /** Starts the GraphQL server: config → database (background, migrations) → schema → HTTP. */
 async function main(): Promise<void> {
@@ -34,6 +35,10 @@ async function main(): Promise<void> {
     intervalSeconds: config.collectIntervalSeconds,
     isReady: () => database.isInitialized,
   });
+  const reconcileSchedule = startReconcileSchedule(services, log, {
+    intervalSeconds: config.reconcileIntervalSeconds,
+    isReady: () => database.isInitialized,
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000).unref();
     await schedule.stop(); // lets a running collection commit
+    await reconcileSchedule.stop();
     await apollo.stop(); // stops accepting, lets running requests finish
     await services.routerPool.closeAll();
     await services.locks.close();

@@ -22,6 +22,10 @@ export interface AppConfig {
   readonly limits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxComplexity: number };
   /** Connect and per-command timeout for routers, and how many routers are read at once. */
   readonly router: { readonly timeoutMs: number; readonly maxConcurrent: number; readonly idleMs: number };
+  /** Per-router circuit breaker: failures in a row that open it, and its full-jitter back-off bounds. */
+  readonly routerBreaker: { readonly failures: number; readonly baseMs: number; readonly maxMs: number };
+  /** Seconds between built-in reconcile passes (finishing PENDING actions, repairing drift); 0 = off. */
+  readonly reconcileIntervalSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -72,6 +76,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxConcurrent: integer(env, 'ROUTER_MAX_CONCURRENT', 8, 1, 256),
       idleMs: integer(env, 'ROUTER_IDLE_MS', 60_000, 1_000, 3_600_000),
     }),
+    routerBreaker: Object.freeze({
+      failures: integer(env, 'ROUTER_BREAKER_FAILURES', 3, 1, 1000),
+      baseMs: integer(env, 'ROUTER_BREAKER_BASE_MS', 1000, 1, 3_600_000),
+      maxMs: integer(env, 'ROUTER_BREAKER_MAX_MS', 300_000, 1, 86_400_000),
+    }),
+    reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 600, 0, 86_400),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
   });
 }

@@ -4,6 +4,7 @@ import { dayIn } from '../common/time-zone';
 import { systemContext } from '../context/request-context';
 import { createLoaders } from '../loaders/create-loaders';
 import { CollectionFrequency } from '../graphql/types/traffic.type';
+import { startPeriodic } from './periodic';
 
 /**
  * The built-in clock: collects every `intervalSeconds` (products set to "cron"), and collects
@@ -15,9 +16,6 @@ export function startCollectionSchedule(
   log: Logger,
   options: { intervalSeconds: number; isReady: () => boolean },
 ): { stop(): Promise<void> } {
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let stopped = false;
   let lastDailyDay: string | null = null;
 
   const runOnce = async () => {
@@ -36,29 +34,11 @@ export function startCollectionSchedule(
         samples: report.samplesWritten,
         limited: report.limited.length,
         failedRouters: failed.map((r) => ({ routerId: r.routerId, code: r.errorCode })),
+        skippedRouters: report.routers.filter((r) => r.skipped).map((r) => r.routerId),
       },
       'collection run',
     );
   };
 
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce()
-        .catch((error) => log.error({ err: error }, 'collection run failed'))
-        .finally(() => {
-          running = null;
-          schedule();
-        });
-    }, options.intervalSeconds * 1000);
-  };
-  if (options.intervalSeconds > 0) schedule();
-
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return startPeriodic('collection run', options.intervalSeconds, log, runOnce);
 }

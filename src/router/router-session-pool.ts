@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type RosRow, RouterSession } from './router-session';
 import { type RouterTarget, effectivePort } from './router-target';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 
 /** Options of {@link RouterSessionPool}. */
 export interface RouterSessionPoolOptions {
@@ -8,6 +9,8 @@ export interface RouterSessionPoolOptions {
   idleTimeoutMs?: number;
   /** Connect and per-command timeout when the target has none; default 10 s. */
   defaultTimeoutMs?: number;
+  /** A circuit breaker per router (see {@link CircuitBreaker}); none when not given. */
+  breaker?: CircuitBreakerOptions;
 }
 
 interface PoolEntry {
@@ -45,10 +48,19 @@ export class RouterSessionPool {
   private readonly entries = new Map<string, PoolEntry>();
   private readonly idleTimeoutMs: number;
   private readonly defaultTimeoutMs: number;
+  private readonly breaker: CircuitBreaker | null;
+  /** The settings each router's breaker state belongs to. */
+  private readonly breakerKeys = new Map<string, string>();
 
   constructor(options: RouterSessionPoolOptions = {}) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
+    this.breaker = options.breaker ? new CircuitBreaker(options.breaker) : null;
+  }
+
+  /** When a router whose breaker is open is tried again (ms since the epoch); null when it is now. */
+  retryAt(routerId: string): number | null {
+    return this.breaker?.openUntil(routerId) ?? null;
   }
 
   /** Sessions currently open (alive). */
@@ -68,6 +80,18 @@ export class RouterSessionPool {
    * (never hangs): connect and command each have the target's timeout.
    */
   async run(target: RouterTarget, words: string[], options: { timeoutMs?: number } = {}): Promise<RosRow[]> {
+    if (!this.breaker) return this.runOnSession(target, words, options);
+    // A router that keeps timing out is skipped fast, so it cannot hold up its callers.
+    // New connection settings (a fixed address or password) deserve a fresh chance at once.
+    const settingsKey = settingsKeyOf(target);
+    if (this.breakerKeys.get(target.id) !== settingsKey) {
+      this.breaker.reset(target.id);
+      this.breakerKeys.set(target.id, settingsKey);
+    }
+    return this.breaker.call(target.id, () => this.runOnSession(target, words, options));
+  }
+
+  private async runOnSession(target: RouterTarget, words: string[], options: { timeoutMs?: number }) {
     const session = await this.acquire(target);
     const entry = this.entries.get(target.id);
     if (entry) this.clearIdle(entry);

@@ -33,6 +33,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     ENCRYPTION_KEY_FILE: makeKeyFile(),
     ROUTER_TIMEOUT_MS: '3000',
     COLLECT_INTERVAL_SECONDS: '0',
+    RECONCILE_INTERVAL_SECONDS: '0',
     ...env,
   };
   const server = await startServer(serverEnv);
