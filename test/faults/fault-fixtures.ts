@@ -94,3 +94,22 @@ export class Accounts {
 export function expectNoErrors(r: GqlResult): void {
   if (r.errors) throw new Error(JSON.stringify(r.errors));
 }
+
+/** A small seeded PRNG (mulberry32), so a failing fault run can be replayed with its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The seed of this run: MVPN_FAULTS_SEED to replay one, else a fresh one (printed by the tests). */
+export function faultSeed(): number {
+  return process.env.MVPN_FAULTS_SEED
+    ? Number(process.env.MVPN_FAULTS_SEED)
+    : Math.floor(Math.random() * 2 ** 31);
+}
