@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
 import { AppError } from './app-errors';
 import { ErrorCode } from './error-code';
+import { isDatabaseUnavailable } from '../db/database-errors';
 
 /** Apollo's own codes for a request that is malformed or does not fit the schema. */
 const INVALID_REQUEST_CODES = new Set([
@@ -14,9 +15,6 @@ const INVALID_REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
-
-const DATABASE_DOWN =
-  /ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ETIMEDOUT|ECONNRESET|ER_CON_COUNT_ERROR|Connection lost|connect ETIMEDOUT|Pool is closed|ER_SERVER_SHUTDOWN/;
 
 export type ErrorLogger = (error: unknown, formatted: GraphQLFormattedError) => void;
 
@@ -75,9 +73,7 @@ export function createFormatError(options: { includeStack: boolean; log: ErrorLo
     if (Object.values(ErrorCode).includes(code as ErrorCode) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return keep(code as ErrorCode, formatted.message);
     }
-    const text =
-      original instanceof Error ? `${original.message} ${(original as { code?: string }).code ?? ''}` : '';
-    if (DATABASE_DOWN.test(text)) {
+    if (isDatabaseUnavailable(original)) {
       options.log(original, formatted);
       return keep(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly');
     }

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { DatabaseConfig } from '../../src/config/app-config';
 import { createTestDatabase, type TestDatabase } from './test-db';
 import { gql, makeKeyFile, startServer, waitForHealthy, type TestServer } from './test-server';
 import { createApiKey } from './cli';
@@ -26,8 +27,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const tdb = await createTestDatabase();
+export async function startStack(
+  env: Record<string, string> = {},
+  /** Another MariaDB than the shared one (a private one that a test may restart). */
+  options: { dbServer?: Omit<DatabaseConfig, 'database'> } = {},
+): Promise<Stack> {
+  const tdb = await createTestDatabase({ server: options.dbServer });
   const serverEnv = {
     DATABASE_URL: tdb.url,
     ENCRYPTION_KEY_FILE: makeKeyFile(),

@@ -27,8 +27,10 @@ export interface TestDatabase {
 const FIXTURE = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'whmcs-tables.sql');
 
 /** Creates a fresh database with WHMCS's tables (from the fixture), and optionally our migrations. */
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const server = testServerConfig();
+export async function createTestDatabase(
+  options: { migrate?: boolean; server?: Omit<DatabaseConfig, 'database'> } = {},
+): Promise<TestDatabase> {
+  const server = options.server ?? testServerConfig();
   const name = `mvpn_test_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
   const admin = await mysql.createConnection({ ...server, multipleStatements: true });
   try {

@@ -10,6 +10,8 @@ import { AppError } from '../../errors/app-errors';
 import { LockBusyError, type NamedLocks } from '../../db/named-lock';
 import { dayIn } from '../../common/time-zone';
 import { retryTransaction } from '../../db/retry';
+import { isDatabaseUnavailable } from '../../db/database-errors';
+import { ErrorCode } from '../../errors/error-code';
 import { toBytes } from '../../common/units';
 import { MODULE_NAME } from '../product.service';
 import type { RouterService } from '../router.service';
@@ -198,6 +200,10 @@ export class TrafficCollector {
       } else if (error instanceof AppError) {
         result.errorCode = error.code;
         result.error = error.message;
+      } else if (isDatabaseUnavailable(error)) {
+        // Nothing was committed; the next run reads the same counters again.
+        result.errorCode = ErrorCode.DATABASE_UNAVAILABLE;
+        result.error = 'the database was unavailable; nothing was written for this router';
       } else {
         // Recorded for this router only; the other routers' collections go on.
         result.errorCode = 'INTERNAL_SERVER_ERROR';
