@@ -20,7 +20,7 @@ export interface RouterSessionOptions {
 // routeros-api keeps these timers and socket owner private; we reach them only to tear a session
 // down for good (its own close() waits for the router and leaves timers behind once the socket died).
 interface ApiInternals {
-  connector?: { destroy(): void } | null;
+  connector?: { destroy(): void; on(event: 'error', listener: () => void): void } | null;
   connectionHoldInterval?: NodeJS.Timeout;
   keptaliveby?: NodeJS.Timeout;
 }
@@ -82,8 +82,13 @@ export class RouterSession {
     const remaining = Math.max(1, deadline - Date.now());
     let timer: NodeJS.Timeout | undefined;
     try {
+      const connecting = api.connect();
+      // The library listens for the connector's 'error' only once per phase: a second error (a reset
+      // right after a timeout or a failed login) would be unhandled and kill the process. Failures
+      // reach us through connect(), the session's own listeners and the deadlines.
+      (api as unknown as ApiInternals).connector?.on('error', () => undefined);
       await Promise.race([
-        api.connect(),
+        connecting,
         // The library never rejects connect() when the router closes the socket during login.
         new Promise<never>((_, reject) => session.failListeners.push(reject)),
         new Promise<never>((_, reject) => {

@@ -3,7 +3,7 @@ import { startStack, type Stack } from '../helpers/stack';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 import { Accounts, FULL, waitFor } from './fault-fixtures';
 
-const INTERVAL_SECONDS = 3;
+const INTERVAL_SECONDS = 2;
 
 interface ReconcileLog {
   msg: string;

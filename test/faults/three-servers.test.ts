@@ -98,7 +98,7 @@ describe('faults: three server processes on one database', function () {
     try {
       sim.clearCommandLog();
       for (let k = 0; k < kills; k++) {
-        await sleep(2000);
+        await sleep(1000);
         // Find the process holding the router's lock: MariaDB names the connection, /proc its process.
         let victim: TestServer | undefined;
         await waitFor(
@@ -132,7 +132,7 @@ describe('faults: three server processes on one database', function () {
     } finally {
       clearInterval(flowing);
     }
-    await sleep(3000 * INTERVAL_SECONDS + 4 * LATENCY_MS); // the last traffic gets collected
+    await sleep(2000 * INTERVAL_SECONDS + 4 * LATENCY_MS); // the last traffic gets collected
     let doubles = 0n;
     let lost = 0n;
     for (const a of list) {
