@@ -39,6 +39,10 @@ export async function createApp(
     includeStacktraceInErrorResponses: config.env === 'development',
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // No client uses automatic persisted queries; off, they are one cache and one error path fewer.
+    persistedQueries: false,
+    // Parsing stops at this many tokens: a huge document is refused before validation works on it.
+    parseOptions: { maxTokens: config.limits.maxTokens },
     formatError: createFormatError({
       includeStack: config.env === 'development',
       log: (error, formatted) =>
