@@ -12,6 +12,7 @@ import type { RequestContext } from './context/request-context';
 import { createContextFactory } from './context/create-context';
 import { createFormatError } from './errors/format-error';
 import { limitsPlugin } from './plugins/limits.plugin';
+import { requestLogPlugin } from './plugins/request-log.plugin';
 import type { Logger } from './common/logger';
 
 export interface App {
@@ -51,6 +52,7 @@ export async function createApp(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       limitsPlugin(config.limits),
+      requestLogPlugin(log),
       ApolloServerPluginLandingPageDisabled(),
     ],
   });
