@@ -42,10 +42,11 @@ describe('security: hostile GraphQL operations are refused before any resolver r
     headers: Record<string, string> = { 'content-type': 'application/json' },
     method = 'POST',
     query = '',
+    key: string | null = stack.admin,
   ): Promise<Sent> => {
     const response = await fetch(`${stack.server.url}/graphql${query}`, {
       method,
-      headers: { authorization: `Bearer ${stack.admin}`, ...headers },
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
       body,
     });
     const text = await response.text();
@@ -666,6 +667,34 @@ describe('security: hostile GraphQL operations are refused before any resolver r
       status: 400,
       code: 'VALIDATION',
     },
+    // --- without a key nothing is even parsed
+    {
+      name: 'an anonymous 2 500-token document',
+      send: () =>
+        raw(JSON.stringify({ query: `{ ${'__typename '.repeat(2500)} }` }), undefined, 'POST', '', null),
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'an anonymous alias flood of topUpTraffic',
+      send: () =>
+        raw(
+          JSON.stringify({ query: `mutation { ${range(30).map(topUp).join(' ')} }` }),
+          undefined,
+          'POST',
+          '',
+          null,
+        ),
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'anonymous introspection',
+      send: () =>
+        raw(JSON.stringify({ query: '{ __schema { types { name } } }' }), undefined, 'POST', '', null),
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    },
   ];
 
   it('has at least 50 hostile operations, each with its expected status and code', () => {
@@ -703,6 +732,7 @@ describe('security: hostile GraphQL operations are refused before any resolver r
     expect(failures, failures.join('\n')).to.deep.equal([]);
     expect(await snapshot()).to.equal(before);
     expect(sim.commandLog).to.have.length(0);
+    console.log(`      ${cases().length} hostile operations refused; database and router unchanged`);
   });
 
   it('still answers an ordinary query and mutation afterwards (the guards refuse only the hostile ones)', async () => {
