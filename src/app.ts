@@ -12,6 +12,7 @@ import type { RequestContext } from './context/request-context';
 import { createContextFactory } from './context/create-context';
 import { createFormatError } from './errors/format-error';
 import { limitsPlugin } from './plugins/limits.plugin';
+import { requestLogPlugin } from './plugins/request-log.plugin';
 import type { Logger } from './common/logger';
 
 export interface App {
@@ -39,6 +40,10 @@ export async function createApp(
     includeStacktraceInErrorResponses: config.env === 'development',
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // No client uses automatic persisted queries; off, they are one cache and one error path fewer.
+    persistedQueries: false,
+    // Parsing stops at this many tokens: a huge document is refused before validation works on it.
+    parseOptions: { maxTokens: config.limits.maxTokens },
     formatError: createFormatError({
       includeStack: config.env === 'development',
       log: (error, formatted) =>
@@ -47,6 +52,7 @@ export async function createApp(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       limitsPlugin(config.limits),
+      requestLogPlugin(log),
       ApolloServerPluginLandingPageDisabled(),
     ],
   });

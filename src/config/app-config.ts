@@ -19,7 +19,16 @@ export interface AppConfig {
   /** Seconds between built-in collection runs; 0 turns the schedule off (WHMCS's cron hook still collects). */
   readonly collectIntervalSeconds: number;
   readonly introspection: boolean;
-  readonly limits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxComplexity: number };
+  readonly limits: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxComplexity: number;
+    /** Lexical tokens in one document: parsing stops there, so a huge document costs little. */
+    readonly maxTokens: number;
+    readonly maxDirectives: number;
+    /** Items in any one list argument, literal or variable. */
+    readonly maxListItems: number;
+  };
   /** Connect and per-command timeout for routers, and how many routers are read at once. */
   readonly router: { readonly timeoutMs: number; readonly maxConcurrent: number; readonly idleMs: number };
   /** Per-router circuit breaker: failures in a row that open it, and its full-jitter back-off bounds. */
@@ -70,6 +79,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 8, 2, 50),
       maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 500),
       maxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 10, 1_000_000),
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 2000, 100, 100_000),
+      maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 20, 0, 1000),
+      maxListItems: integer(env, 'GRAPHQL_MAX_LIST_ITEMS', 500, 1, 100_000),
     }),
     router: Object.freeze({
       timeoutMs: integer(env, 'ROUTER_TIMEOUT_MS', 10_000, 100, 600_000),

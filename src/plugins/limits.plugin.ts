@@ -1,6 +1,7 @@
 import {
   GraphQLError,
   Kind,
+  visit,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
@@ -14,11 +15,14 @@ export interface QueryLimits {
   maxDepth: number;
   maxAliases: number;
   maxComplexity: number;
+  maxDirectives: number;
+  maxListItems: number;
 }
 
 /**
- * Refuses an operation that is too deep, uses too many aliases or costs too much, after validation and
- * before any resolver runs. Lists count as their page size (see `pageSizeComplexity`).
+ * Refuses an operation that is too deep, uses too many aliases or directives, passes too long a list
+ * or costs too much, after validation and before any resolver runs. Lists count as their page size
+ * (see `pageSizeComplexity`). The document's size is bounded earlier, by the parser's `maxTokens`.
  */
 export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
@@ -31,12 +35,25 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
               d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
           );
           if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return;
+          // graphql-js validates a subscription against a schema without one and fails only when
+          // executing it, as an unexpected error: refuse it here as the invalid request it is.
+          if (!schema.getRootType(operation.operation)) {
+            throw new GraphQLError(`This API has no ${operation.operation} operations`, {
+              extensions: { code: ErrorCode.VALIDATION, http: { status: 400 } },
+            });
+          }
           const depth = depthOf(operation.selectionSet, fragments, 0, new Set());
           if (depth > limits.maxDepth)
             refuse(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`);
           const aliases = aliasesOf(operation.selectionSet, fragments, new Set());
           if (aliases > limits.maxAliases)
             refuse(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`);
+          const directives = directivesIn(document);
+          if (directives > limits.maxDirectives)
+            refuse(`Query uses ${directives} directives; the limit is ${limits.maxDirectives}`);
+          const items = Math.max(longestListIn(document), longestListOf(request.variables ?? {}));
+          if (items > limits.maxListItems)
+            refuse(`A list holds ${items} items; the limit is ${limits.maxListItems}`);
           const complexity = complexityOf(
             schema,
             document,
@@ -58,6 +75,31 @@ function refuse(message: string): never {
   throw new GraphQLError(message, {
     extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: 400 } },
   });
+}
+
+function directivesIn(document: DocumentNode): number {
+  let count = 0;
+  visit(document, { Directive: () => void count++ });
+  return count;
+}
+
+function longestListIn(document: DocumentNode): number {
+  let longest = 0;
+  visit(document, { ListValue: (node) => void (longest = Math.max(longest, node.values.length)) });
+  return longest;
+}
+
+/** Without recursion: variables may nest as deep as the body limit allows. */
+function longestListOf(variables: unknown): number {
+  let longest = 0;
+  const pending = [variables];
+  while (pending.length) {
+    const value = pending.pop();
+    if (!value || typeof value !== 'object') continue;
+    if (Array.isArray(value)) longest = Math.max(longest, value.length);
+    for (const item of Object.values(value)) pending.push(item);
+  }
+  return longest;
 }
 
 function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {

@@ -1,0 +1,33 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from '../common/logger';
+import { actorName, type RequestContext } from '../context/request-context';
+
+/**
+ * One debug line per GraphQL request: who, which operation, how long, which error codes. Never the
+ * query text or its variables: they carry passwords (createVpnAccount, upsertRouter, ...).
+ */
+export function requestLogPlugin(log: Logger): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      if (!log.isLevelEnabled('debug')) return;
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ operationName, operation, response }) {
+          // The formatted errors: their codes are the ones the caller saw.
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          log.debug(
+            {
+              requestId: contextValue.requestId,
+              actor: actorName(contextValue.actor),
+              operation: operationName ?? null,
+              type: operation?.operation ?? null,
+              errors: errors?.map((e) => e.extensions?.code ?? null),
+              ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
