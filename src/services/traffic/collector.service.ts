@@ -334,19 +334,24 @@ export class TrafficCollector {
         );
       }
       // The debit itself stays atomic SQL; under the lock it leaves what balance_after_bytes says.
+      // The join is driven from this batch's samples (STRAIGHT_JOIN, batch index): with stale table
+      // statistics the optimizer otherwise scanned all accounts and probed their samples, reading
+      // (and S-locking) other routers' uncommitted batches: seconds of lock waits, and deadlocks.
       await manager.query(
-        `UPDATE mod_mikrotikvpn_accounts a JOIN mod_mikrotikvpn_traffic_samples s ON s.account_id = a.id AND s.batch_id = ?
+        `UPDATE mod_mikrotikvpn_traffic_samples s FORCE INDEX (ix_samples_batch)
+           STRAIGHT_JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
             SET a.balance_bytes = IF(a.unlimited, a.balance_bytes, a.balance_bytes - CAST(s.download_bytes AS SIGNED) - CAST(s.upload_bytes AS SIGNED)),
                 a.last_download_counter = s.download_counter,
                 a.last_upload_counter = s.upload_counter,
                 a.counter_queue_id = s.queue_id,
-                a.last_counters_at = s.at`,
+                a.last_counters_at = s.at
+          WHERE s.batch_id = ?`,
         [batchId.toString()],
       );
       await manager.query(
         `INSERT INTO mod_mikrotikvpn_traffic_daily (account_id, day, download_bytes, upload_bytes, balance_after_bytes)
            SELECT s.account_id, ?, s.download_bytes, s.upload_bytes, s.balance_after_bytes
-             FROM mod_mikrotikvpn_traffic_samples s WHERE s.batch_id = ?
+             FROM mod_mikrotikvpn_traffic_samples s FORCE INDEX (ix_samples_batch) WHERE s.batch_id = ?
          ON DUPLICATE KEY UPDATE
            download_bytes = mod_mikrotikvpn_traffic_daily.download_bytes + VALUES(download_bytes),
            upload_bytes = mod_mikrotikvpn_traffic_daily.upload_bytes + VALUES(upload_bytes),
