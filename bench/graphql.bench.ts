@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { WhmcsFixtures } from '../test/helpers/whmcs-fixtures';
@@ -98,8 +99,19 @@ async function setup(fleet: Fleet) {
   return serviceId;
 }
 
-async function startProductServer(fleet: Fleet, databaseUrl: string): Promise<TestServer> {
+async function startProductServer(
+  fleet: Fleet,
+  databaseUrl: string,
+  cpuProfDir?: string,
+): Promise<TestServer> {
   const server = await startServer({
+    // Where the time goes in the server: a V8 CPU profile written when it stops.
+    ...(cpuProfDir
+      ? {
+          NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`,
+          BENCH_CPU_PROF_DIR: cpuProfDir,
+        }
+      : {}),
     DATABASE_URL: databaseUrl,
     ENCRYPTION_KEY: fleet.env.ENCRYPTION_KEY,
     COLLECT_INTERVAL_SECONDS: '0',
@@ -109,7 +121,12 @@ async function startProductServer(fleet: Fleet, databaseUrl: string): Promise<Te
   return server;
 }
 
-export async function graphqlScenario(o: { seconds: number; connections: number; rate: number }) {
+export async function graphqlScenario(o: {
+  seconds: number;
+  connections: number;
+  rate: number;
+  cpuProfDir?: string;
+}) {
   const fleet = await startFleet({
     routers: ROUTERS,
     accounts: ACCOUNTS_PER_ROUTER,
@@ -120,10 +137,11 @@ export async function graphqlScenario(o: { seconds: number; connections: number;
   const servers: TestServer[] = [];
   const counter = await SqlCounter.start({ host: fleet.tdb.config.host, port: fleet.tdb.config.port });
   const pool = mysql.createPool({ ...fleet.tdb.config, connectionLimit: o.connections });
+  if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
   try {
     const serviceId = await setup(fleet);
     const admin = await createApiKey(fleet.tdb.url, 'bench', 'admin');
-    const server = await startProductServer(fleet, fleet.tdb.url);
+    const server = await startProductServer(fleet, fleet.tdb.url, o.cpuProfDir);
     servers.push(server);
     const minted = await gql(
       server.url,

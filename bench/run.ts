@@ -28,6 +28,7 @@ const { values, positionals } = parseArgs({
     'gql-connections': { type: 'string', default: '10' },
     'gql-rate': { type: 'string', default: '200' },
     'max-concurrent': { type: 'string' },
+    'server-cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -35,7 +36,8 @@ const { values, positionals } = parseArgs({
 if (values.help) {
   console.log(`npm run bench [-- <${SCENARIOS.join('|')}>...] [--routers 20] [--accounts 2500 (per router)]
   [--latency-ms 50] [--runs 5] [--sample 20 (per-account baseline)] [--sizes 1000,10000,50000,100000]
-  [--ingest-accounts 10000] [--gql-seconds 10] [--gql-connections 10] [--gql-rate 200 (requests/s)]`);
+  [--ingest-accounts 10000] [--gql-seconds 10] [--gql-connections 10] [--gql-rate 200 (requests/s)]
+  [--max-concurrent N (ROUTER_MAX_CONCURRENT)] [--server-cpu-prof DIR (CPU profile of the GraphQL server)]`);
   process.exit(0);
 }
 
@@ -144,6 +146,7 @@ async function run(name: Scenario): Promise<unknown> {
         seconds: num('gql-seconds'),
         connections: num('gql-connections'),
         rate: num('gql-rate'),
+        cpuProfDir: values['server-cpu-prof'],
       });
       console.log(
         `\n4. GraphQL under load (autocannon in its own process, ${r.connections} connections, ${r.rate} requests/s offered, ${r.seconds} s)`,
