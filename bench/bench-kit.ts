@@ -1,15 +1,77 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { testServerConfig } from '../test/helpers/test-db';
 
 /** What the benchmarks share: statistics, the simulator host process, and where results go. */
 
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Median, min and max of several runs, rounded. */
 export function spread(xs: number[]) {
   return { medianMs: round(median(xs)), minMs: round(Math.min(...xs)), maxMs: round(Math.max(...xs)) };
+}
+
+/** Median, min and max of any quantity, with the runs themselves. */
+export function stat(xs: number[], digits = 1) {
+  return {
+    median: round(median(xs), digits),
+    min: round(Math.min(...xs), digits),
+    max: round(Math.max(...xs), digits),
+    runs: xs.map((x) => round(x, digits)),
+  };
+}
+
+/** `median (min–max)` for the printed table. */
+export function fmt(s: { median: number; min: number; max: number }, unit = ''): string {
+  return s.min === s.max ? `${s.median}${unit}` : `${s.median}${unit} (${s.min}–${s.max})`;
+}
+
+/** Where the numbers were measured: read at run time, stored with every result. */
+export async function machineInfo() {
+  const conn = await mysql.createConnection(testServerConfig());
+  try {
+    const [[row]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]];
+    return {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      mariadb: row.v,
+      loadAverage: os.loadavg().map((x) => round(x, 2)),
+    };
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Samples resident memory every few ms while `work` runs; returns the peak and the heap growth. */
+export async function withMemory<T>(work: () => Promise<T>) {
+  const rss0 = process.memoryUsage().rss;
+  const heap0 = process.memoryUsage().heapUsed;
+  let peakRss = rss0;
+  let peakHeap = heap0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const timer = setInterval(sample, 5);
+  try {
+    const result = await work();
+    sample();
+    return { result, peakRssMb: peakRss / 1048576, heapGrowthMb: (peakHeap - heap0) / 1048576 };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export interface SimHostRouter {
@@ -27,6 +89,7 @@ export function startSimHost(options: {
   routers: number;
   accounts: number;
   latencyMs: number;
+  connectedShare?: number;
 }): Promise<{ child: ChildProcess; routers: SimHostRouter[] }> {
   const child = fork(
     path.join(__dirname, 'sim-host.js'),
@@ -37,6 +100,8 @@ export function startSimHost(options: {
       String(options.accounts),
       '--latency-ms',
       String(options.latencyMs),
+      '--connected-share',
+      String(options.connectedShare ?? 0),
     ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
@@ -55,14 +120,19 @@ export function askSimHost<T>(child: ChildProcess, cmd: 'stats' | 'clear'): Prom
 }
 
 /** Writes `bench-results/<name>.json` (git-ignored) and returns its path. */
-export function writeResults(name: string, results: unknown): string {
+export function writeResults(name: string, results: unknown, machine?: unknown): string {
   const dir = path.join(__dirname, '..', '..', 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
   writeFileSync(
     file,
     `${JSON.stringify(
-      { at: new Date().toISOString(), node: process.version, results },
+      {
+        at: new Date().toISOString(),
+        command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+        machine,
+        results,
+      },
       (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
       2,
     )}\n`,

@@ -1,252 +1,314 @@
-import 'reflect-metadata';
-import { parseArgs } from 'node:util';
-import type { DataSource } from 'typeorm';
-import { createTestDatabase } from '../test/helpers/test-db';
-import { WhmcsFixtures } from '../test/helpers/whmcs-fixtures';
-import { seededAddress } from '../test/simulator/seed-accounts';
-import { loadConfig } from '../src/config/app-config';
-import { generateKeyLine } from '../src/auth/secret-box';
-import { createServices } from '../src/app-services';
-import { systemContext } from '../src/context/request-context';
-import { createLoaders } from '../src/loaders/create-loaders';
-import { RouterGateway, RouterSessionPool, type RouterTarget } from '../src/router';
-import { askSimHost, median, round, startSimHost, writeResults } from './bench-kit';
+import { RouterGateway, RouterSessionPool } from '../src/router';
+import type { CollectPhase } from '../src/services/traffic/collector.service';
+import { RawApiClient, attributesOf } from '../test/simulator/raw-api-client';
+import { median, round, stat, withMemory } from './bench-kit';
+import { jobContext, startFleet, type Fleet } from './fleet';
 
 /**
- * `npm run bench:collect [-- --routers R --accounts N --latency-ms L --runs K]`: one full collection
- * (every account with new traffic) against simulated routers in a separate process, measured
- * against (a) the physical limit in the same run — each router's minimum exchange (connect, login,
- * one counters print) in parallel plus one bulk insert of the same rows — and (b) a per-account
- * collector (connect, read one queue, write one row per account) on a sample, extrapolated.
+ * Scenarios 1, 2, 3 and 5: one full collection (every account has new traffic) against simulated
+ * routers with a latency per reply, measured against, in the same run, the physical limit — each
+ * router's minimum exchange (connect, login, one counters print, on a bare client) for all routers
+ * in parallel, plus one bulk insert of the same rows — and against a per-account collector.
  */
 
-interface Scenario {
+export interface CollectOptions {
   routers: number;
   accounts: number;
   latencyMs: number;
+  runs: number;
+  /** ROUTER_MAX_CONCURRENT for the collector; the product's default when absent. */
+  maxConcurrent?: number;
 }
 
-async function questions(db: DataSource): Promise<number> {
-  return Number((await db.query("SHOW GLOBAL STATUS LIKE 'Questions'"))[0].Value);
-}
-
-async function runScenario(s: Scenario, runs: number, sampleSize: number) {
-  const total = s.routers * s.accounts;
-  const tdb = await createTestDatabase();
-  const db = tdb.dataSource;
-  const { child, routers: simRouters } = await startSimHost(s);
+/** A bare minimum read of one router's counters: connect, login, one print, words split. */
+async function minimumExchange(port: number, username: string, password: string) {
+  const client = await RawApiClient.login(port, username, password);
   try {
-    const env = {
-      DATABASE_URL: tdb.url,
-      ENCRYPTION_KEY: generateKeyLine('bench'),
-      ROUTER_MAX_CONCURRENT: '32',
-    };
-    const config = loadConfig(env);
-    const services = createServices(config, db);
-    const whmcs = new WhmcsFixtures(db);
-    const productId = await whmcs.product({ settings: { trafficMonthlyGb: '1000' } });
-    const routerIds: number[] = [];
-    for (const [r, sim] of simRouters.entries()) {
-      const serverId = await whmcs.server({ name: `bench ${r}` });
-      const result = await db.query(
-        "INSERT INTO mod_mikrotikvpn_routers (server_id, name, host, port, tls, username, password_encrypted) VALUES (?, ?, '127.0.0.1', ?, 0, 'api', ?)",
-        [serverId, `bench ${r}`, sim.port, services.secretBox.encrypt('bench')],
-      );
-      routerIds.push(result.insertId);
-      for (let i = 0; i < s.accounts; i += 5000) {
-        const rows: unknown[] = [];
-        const n = Math.min(5000, s.accounts - i);
-        for (let k = 0; k < n; k++) {
-          const index = sim.firstIndex + i + k;
-          rows.push(index, 1, productId, result.insertId, `vpn-${index}`, seededAddress(index));
-        }
-        await db.query(
-          `INSERT INTO mod_mikrotikvpn_accounts (service_id, client_id, product_id, router_id, username, address, status, billing_cycle, balance_bytes, cycle_allowance_bytes)
-           VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, 'ACTIVE', 'Monthly', 1000000000000000, 1000000000000)").join(', ')}`,
-          rows,
-        );
-      }
-    }
-    await db.query('CREATE TABLE bench_rows LIKE mod_mikrotikvpn_traffic_samples');
+    const reply = await client.command(['/queue/simple/print', '=.proplist=.id,name,target,bytes']);
+    return reply.filter((s) => s[0] === '!re').map(attributesOf);
+  } finally {
+    client.close();
+  }
+}
 
-    const ctx = systemContext(services, 'bench', createLoaders(services));
-    const measured: {
-      wallMs: number;
-      statements: number;
-      commands: number[];
-      connections: number[];
-      peakRssMb: number;
-      samples: number;
-    }[] = [];
-    let connectionsBefore = (await askSimHost<{ connections: number }[]>(child, 'stats')).map(
-      (x) => x.connections,
-    );
-    for (let run = 0; run < runs; run++) {
-      // Every run counts everything again: the accounts forget their last counters.
-      await db.query(
-        'UPDATE mod_mikrotikvpn_accounts SET last_download_counter = 0, last_upload_counter = 0, counter_queue_id = NULL',
-      );
-      await db.query('DELETE FROM mod_mikrotikvpn_traffic_samples');
-      await db.query('DELETE FROM mod_mikrotikvpn_traffic_daily');
-      await askSimHost(child, 'clear');
-      let peak = process.memoryUsage().rss;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-      const q0 = await questions(db);
-      const t0 = performance.now();
-      const report = await services.collector.collect(ctx);
-      const wallMs = performance.now() - t0;
-      const q1 = await questions(db);
-      clearInterval(sampler);
-      if (report.routers.some((r) => !r.ok))
-        throw new Error(JSON.stringify(report.routers.filter((r) => !r.ok)));
-      const stats = await askSimHost<{ commands: number; connections: number }[]>(child, 'stats');
-      measured.push({
-        wallMs,
-        statements: q1 - q0 - 1,
-        commands: stats.map((x) => x.commands),
-        connections: stats.map((x, i) => x.connections - connectionsBefore[i]),
-        peakRssMb: peak / 1048576,
-        samples: report.samplesWritten,
-      });
-      connectionsBefore = stats.map((x) => x.connections);
-    }
-
-    // Physical limit, same run: minimum router exchange for all routers in parallel + one bulk insert.
-    const pool = new RouterSessionPool({ defaultTimeoutMs: 60_000 });
-    const gateway = new RouterGateway(pool);
-    const targets: RouterTarget[] = simRouters.map((sim, r) => ({
-      id: `limit-${r}`,
-      host: '127.0.0.1',
-      port: sim.port,
-      tls: false,
-      username: 'api',
-      password: 'bench',
-    }));
-    let t = performance.now();
-    const counters = await Promise.all(targets.map((target) => gateway.readQueueCounters(target)));
-    const routerExchangeMs = performance.now() - t;
-    await pool.closeAll();
-    const rows = counters.flat();
-    t = performance.now();
-    await db.transaction(async (m) => {
-      for (let i = 0; i < rows.length; i += 5000) {
-        const chunk = rows.slice(i, i + 5000);
-        await m.query(
-          `INSERT INTO bench_rows (account_id, batch_id, at, download_bytes, upload_bytes, balance_after_bytes, download_counter, upload_counter, queue_id)
-           VALUES ${chunk.map(() => '(1, 1, NOW(3), ?, ?, 0, ?, ?, ?)').join(', ')}`,
-          chunk.flatMap((c) => [
-            c.downloadBytes.toString(),
-            c.uploadBytes.toString(),
-            c.downloadBytes.toString(),
-            c.uploadBytes.toString(),
-            c.id,
-          ]),
-        );
-      }
-    });
-    const bulkInsertMs = performance.now() - t;
-    const limitMs = routerExchangeMs + bulkInsertMs;
-
-    // Per-account collector (what polling modules do), on a sample, extrapolated.
-    const sample = Math.min(sampleSize, total);
-    t = performance.now();
-    for (let i = 0; i < sample; i++) {
-      const r = i % s.routers;
-      const index = simRouters[r].firstIndex + Math.floor(i / s.routers);
-      const onePool = new RouterSessionPool({ defaultTimeoutMs: 60_000 });
-      const rowsOne = await new RouterGateway(onePool).run(targets[r], [
-        '/queue/simple/print',
-        `?name=vpn-${index}`,
-        '=.proplist=.id,name,bytes',
-      ]);
-      await onePool.closeAll();
-      await db.query(
-        'INSERT INTO bench_rows (account_id, batch_id, at, download_bytes, upload_bytes, balance_after_bytes, queue_id) VALUES (?, 2, NOW(3), 0, 0, 0, ?)',
-        [index, rowsOne[0]?.['.id'] ?? ''],
+/** The physical limit of one collection: all routers' minimum exchange in parallel + one bulk insert. */
+async function physicalLimit(fleet: Fleet) {
+  let t = performance.now();
+  const replies = await Promise.all(
+    fleet.simRouters.map((r) => minimumExchange(r.port, r.username, r.password)),
+  );
+  const routerExchangeMs = performance.now() - t;
+  const rows = replies.flat();
+  await fleet.db.query('CREATE TABLE IF NOT EXISTS bench_rows LIKE mod_mikrotikvpn_traffic_samples');
+  await fleet.db.query('TRUNCATE bench_rows');
+  t = performance.now();
+  await fleet.db.transaction(async (m) => {
+    for (let i = 0; i < rows.length; i += 5000) {
+      const chunk = rows.slice(i, i + 5000);
+      await m.query(
+        `INSERT INTO bench_rows (account_id, batch_id, at, download_bytes, upload_bytes, balance_after_bytes, download_counter, upload_counter, queue_id)
+         VALUES ${chunk.map(() => '(1, 1, NOW(3), ?, ?, 0, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap((c) => {
+          const [up, down] = c.bytes.split('/');
+          return [down, up, down, up, c['.id']];
+        }),
       );
     }
-    const perAccountMs = (performance.now() - t) / sample;
-    await services.routerPool.closeAll();
-    await services.locks.close();
+  });
+  const bulkInsertMs = performance.now() - t;
+  return { routerExchangeMs, bulkInsertMs, totalMs: routerExchangeMs + bulkInsertMs, rows: rows.length };
+}
 
-    const wall = measured.map((m) => m.wallMs);
-    const best = measured[measured.length - 1];
+/** One collection with the fleet's services, timed, with its memory, phases and router traffic. */
+async function timedCollect(fleet: Fleet) {
+  await fleet.forget();
+  await fleet.clearSimLog();
+  const before = await fleet.simStats();
+  const phases = new Map<CollectPhase, number[]>();
+  fleet.services.collector.onPhase = (_id, phase, ms) =>
+    phases.set(phase, [...(phases.get(phase) ?? []), ms]);
+  const ctx = jobContext(fleet.services);
+  const t0 = performance.now();
+  const {
+    result: report,
+    peakRssMb,
+    heapGrowthMb,
+  } = await withMemory(() => fleet.services.collector.collect(ctx));
+  const wallMs = performance.now() - t0;
+  fleet.services.collector.onPhase = undefined;
+  const failed = report.routers.filter((r) => !r.ok || r.skipped);
+  if (failed.length) throw new Error(`collection failed: ${JSON.stringify(failed)}`);
+  const expected = fleet.routers * fleet.accountsPerRouter;
+  if (report.samplesWritten !== expected)
+    throw new Error(`wrote ${report.samplesWritten} samples, expected ${expected}`);
+  const after = await fleet.simStats();
+  return {
+    wallMs,
+    peakRssMb,
+    heapGrowthMb,
+    samples: report.samplesWritten,
+    commandsPerRouter: [...new Set(after.map((s) => s.commands))],
+    newConnectionsPerRouter: Math.max(...after.map((s, i) => s.connections - before[i].connections)),
+    /** Mean time per router in each phase (routers run in parallel, so these overlap). */
+    phasesMs: Object.fromEntries(
+      [...phases].map(([phase, xs]) => [phase, round(xs.reduce((a, b) => a + b, 0) / xs.length)]),
+    ),
+  };
+}
+
+/**
+ * SQL statements of one collection, counted on the wire, with fresh services (cold: new router
+ * sessions, new pools). Also for one router alone, which separates the per-router cost from the
+ * run's fixed cost.
+ */
+async function countedCollect(fleet: Fleet) {
+  const { services, counter } = await fleet.counted();
+  const ctx = jobContext(services);
+  // Cold run: fresh router sessions and pools, as after a server start. Its once-an-hour pruning
+  // of old samples is left out of the counted runs below.
+  await fleet.forget();
+  await fleet.clearSimLog();
+  const connectionsBefore = await fleet.simStats();
+  await services.collector.collect(ctx);
+  const sim = await fleet.simStats();
+  await fleet.forget();
+  counter.reset();
+  await services.collector.collect(ctx);
+  const all = { statements: counter.statements, byKind: counter.byKind };
+  await fleet.forget();
+  const [oneRouter] = (await fleet.db.query('SELECT MIN(id) AS id FROM mod_mikrotikvpn_routers')) as {
+    id: number;
+  }[];
+  counter.reset();
+  await services.collector.collect(ctx, { routerId: oneRouter.id });
+  const one = counter.statements;
+  const perRouter = fleet.routers > 1 ? (all.statements - one) / (fleet.routers - 1) : one;
+  return {
+    sqlStatements: all.statements,
+    sqlByKind: all.byKind,
+    sqlPerRouter: round(perRouter, 2),
+    sqlFixedPerRun: round(one - perRouter, 2),
+    coldRun: {
+      loginsPerRouter: Math.max(...sim.map((s) => s.logins)),
+      commandsPerRouter: [...new Set(sim.map((s) => s.commands))],
+      connectionsPerRouter: Math.max(...sim.map((s, i) => s.connections - connectionsBefore[i].connections)),
+    },
+  };
+}
+
+/** Scenario 1: collection at provider scale, ratio to the physical limit measured in every run. */
+export async function collectScenario(o: CollectOptions) {
+  const fleet = await startFleet(o);
+  try {
+    await timedCollect(fleet); // warm-up: code compiled, router sessions open (as in a running server)
+    const runs = [];
+    for (let run = 0; run < o.runs; run++) {
+      const collect = await timedCollect(fleet);
+      const limit = await physicalLimit(fleet);
+      runs.push({ ...collect, limit, ratio: collect.wallMs / limit.totalMs });
+    }
+    const counted = await countedCollect(fleet);
     return {
-      scenario: { ...s, accounts: total },
-      runs,
-      collect: {
-        medianMs: round(median(wall)),
-        minMs: round(Math.min(...wall)),
-        maxMs: round(Math.max(...wall)),
-        samplesWritten: best.samples,
-        commandsPerRouter: [...new Set(best.commands)],
-        connectionsPerRouterFirstRun: Math.max(...measured[0].connections),
-        connectionsPerRouterLaterRuns: Math.max(...best.connections),
-        sqlStatements: median(measured.map((m) => m.statements)),
-        sqlStatementsPerRouter: round(median(measured.map((m) => m.statements)) / s.routers, 2),
-        peakRssMb: round(Math.max(...measured.map((m) => m.peakRssMb))),
-        msPerThousandAccounts: round((median(wall) / total) * 1000, 2),
+      scenario: { routers: o.routers, accountsPerRouter: o.accounts, accounts: o.routers * o.accounts },
+      latencyMs: o.latencyMs,
+      wallMs: stat(runs.map((r) => r.wallMs)),
+      limitMs: stat(runs.map((r) => r.limit.totalMs)),
+      limitRouterExchangeMs: stat(runs.map((r) => r.limit.routerExchangeMs)),
+      limitBulkInsertMs: stat(runs.map((r) => r.limit.bulkInsertMs)),
+      ratioToLimit: stat(
+        runs.map((r) => r.ratio),
+        2,
+      ),
+      peakRssMb: stat(runs.map((r) => r.peakRssMb)),
+      heapGrowthMb: stat(runs.map((r) => r.heapGrowthMb)),
+      samplesPerRun: runs[0].samples,
+      warmRun: {
+        commandsPerRouter: [...new Set(runs.flatMap((r) => r.commandsPerRouter))],
+        newConnectionsPerRouter: Math.max(...runs.map((r) => r.newConnectionsPerRouter)),
       },
-      physicalLimit: {
-        routerExchangeMs: round(routerExchangeMs),
-        bulkInsertMs: round(bulkInsertMs),
-        totalMs: round(limitMs),
-      },
-      ratioToPhysicalLimit: round(median(wall) / limitMs, 2),
-      perAccount: {
-        sampled: sample,
-        msPerAccount: round(perAccountMs, 2),
-        extrapolatedMs: round(perAccountMs * total),
-        roundTripsPerAccount: 2,
-      },
-      ratioPerAccountToBatched: round((perAccountMs * total) / median(wall)),
-      ratioRoundTrips: round((total * 2) / (s.routers * Math.max(...best.commands)), 1),
+      ...counted,
+      phasesMs: runs[Math.floor(runs.length / 2)].phasesMs,
     };
   } finally {
-    child.kill('SIGTERM');
-    await tdb.drop();
+    await fleet.stop();
   }
 }
 
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      routers: { type: 'string' },
-      accounts: { type: 'string' },
-      'latency-ms': { type: 'string', default: '20' },
-      runs: { type: 'string', default: '3' },
-      sample: { type: 'string', default: '40' },
-    },
-  });
-  const scenarios: Scenario[] = values.routers
-    ? [
-        {
-          routers: Number(values.routers),
-          accounts: Number(values.accounts ?? 1000),
-          latencyMs: Number(values['latency-ms']),
-        },
-      ]
-    : [
-        { routers: 10, accounts: 1000, latencyMs: Number(values['latency-ms']) },
-        { routers: 50, accounts: 2000, latencyMs: Number(values['latency-ms']) },
-      ];
-  const results = [];
-  for (const s of scenarios) {
-    const r = await runScenario(s, Number(values.runs), Number(values.sample));
-    results.push(r);
-    console.log(
-      `${r.scenario.routers} routers x ${s.accounts} accounts @ ${s.latencyMs} ms: collect median ${r.collect.medianMs} ms ` +
-        `(min ${r.collect.minMs}, max ${r.collect.maxMs}), ${r.collect.commandsPerRouter.join('/')} commands/router, ` +
-        `${r.collect.connectionsPerRouterLaterRuns} new connections/router after the first run, ${r.collect.sqlStatementsPerRouter} SQL/router, ` +
-        `peak RSS ${r.collect.peakRssMb} MB | limit ${r.physicalLimit.totalMs} ms (routers ${r.physicalLimit.routerExchangeMs} + insert ${r.physicalLimit.bulkInsertMs}) ` +
-        `ratio ${r.ratioToPhysicalLimit} | per-account ${r.perAccount.msPerAccount} ms/account -> ${round(r.perAccount.extrapolatedMs / 1000)} s, ` +
-        `${r.ratioPerAccountToBatched}x slower, ${r.ratioRoundTrips}x the round trips`,
+/**
+ * Scenario 2: the per-account collector of the reference module — per account, a new connection
+ * and login, one filtered print and one row write — on a sample, extrapolated linearly; compared
+ * with a batched collection of the same fleet in the same run.
+ */
+export async function baselineScenario(o: CollectOptions & { sample: number }) {
+  const fleet = await startFleet(o);
+  const total = o.routers * o.accounts;
+  try {
+    await timedCollect(fleet);
+    const runs = [];
+    for (let run = 0; run < o.runs; run++) {
+      const batched = await timedCollect(fleet);
+      const perAccount = await perAccountSample(fleet, o.sample);
+      runs.push({
+        batchedMs: batched.wallMs,
+        ...perAccount,
+        ratio: (perAccount.msPerAccount * total) / batched.wallMs,
+      });
+    }
+    const msPerAccount = median(runs.map((r) => r.msPerAccount));
+    // Round trips (replies waited for): per account a login and a print; batched, per router a login
+    // (once per session) and the two reads of a collection.
+    const perAccountRoundTrips = total * runs[0].roundTripsPerAccount;
+    const batchedRoundTrips = o.routers * 3;
+    return {
+      scenario: { routers: o.routers, accountsPerRouter: o.accounts, accounts: total },
+      latencyMs: o.latencyMs,
+      sampled: o.sample,
+      batchedMs: stat(runs.map((r) => r.batchedMs)),
+      perAccountMsPerAccount: stat(
+        runs.map((r) => r.msPerAccount),
+        2,
+      ),
+      perAccountExtrapolatedS: round((msPerAccount * total) / 1000),
+      ratioWallTime: stat(
+        runs.map((r) => r.ratio),
+        0,
+      ),
+      roundTrips: { perAccount: perAccountRoundTrips, batched: batchedRoundTrips },
+      ratioRoundTrips: round(perAccountRoundTrips / batchedRoundTrips, 0),
+      connections: { perAccount: total, batched: o.routers },
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+async function perAccountSample(fleet: Fleet, sample: number) {
+  await fleet.db.query('CREATE TABLE IF NOT EXISTS bench_rows LIKE mod_mikrotikvpn_traffic_samples');
+  await fleet.clearSimLog();
+  const t = performance.now();
+  for (let i = 0; i < sample; i++) {
+    const r = i % fleet.routers;
+    const index = fleet.simRouters[r].firstIndex + Math.floor(i / fleet.routers);
+    const pool = new RouterSessionPool({ defaultTimeoutMs: 60_000 });
+    const [row] = await new RouterGateway(pool).run(fleet.targets[r], [
+      '/queue/simple/print',
+      `?name=vpn-${index}`,
+      '=.proplist=.id,name,bytes',
+    ]);
+    await pool.closeAll();
+    const [up, down] = (row?.bytes ?? '0/0').split('/');
+    await fleet.db.query(
+      'INSERT INTO bench_rows (account_id, batch_id, at, download_bytes, upload_bytes, balance_after_bytes, queue_id) VALUES (?, 2, NOW(3), ?, ?, 0, ?)',
+      [index, down, up, row?.['.id'] ?? ''],
     );
   }
-  console.log(`wrote ${writeResults('collect', results)}`);
+  const ms = performance.now() - t;
+  const sim = await fleet.simStats();
+  const commands = sim.reduce((n, s) => n + s.commands + s.logins, 0);
+  return { msPerAccount: ms / sample, roundTripsPerAccount: commands / sample };
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+/** Scenario 3: time and memory per account as the fleet grows (2,500 accounts per router). */
+export async function growthScenario(o: { sizes: number[]; latencyMs: number; runs: number }) {
+  const points = [];
+  for (const size of o.sizes) {
+    const routers = Math.max(1, Math.ceil(size / 2500));
+    const perRouter = Math.ceil(size / routers);
+    const fleet = await startFleet({ routers, accounts: perRouter, latencyMs: o.latencyMs });
+    try {
+      await timedCollect(fleet);
+      const runs = [];
+      for (let run = 0; run < o.runs; run++) {
+        const collect = await timedCollect(fleet);
+        const limit = await physicalLimit(fleet);
+        runs.push({ ...collect, limit });
+      }
+      const total = routers * perRouter;
+      const wall = median(runs.map((r) => r.wallMs));
+      points.push({
+        accounts: total,
+        routers,
+        wallMs: stat(runs.map((r) => r.wallMs)),
+        usPerAccount: round((wall / total) * 1000, 1),
+        ratioToLimit: stat(
+          runs.map((r) => r.wallMs / r.limit.totalMs),
+          2,
+        ),
+        peakRssMb: round(Math.max(...runs.map((r) => r.peakRssMb))),
+        heapGrowthMb: round(median(runs.map((r) => r.heapGrowthMb))),
+        heapBytesPerAccount: round((median(runs.map((r) => r.heapGrowthMb)) * 1048576) / total, 0),
+      });
+    } finally {
+      await fleet.stop();
+    }
+  }
+  return { latencyMs: o.latencyMs, accountsPerRouter: 2500, points };
+}
+
+/**
+ * Scenario 5: how many samples per second one collector writes. One router, no latency, every
+ * account with new traffic: the whole collection, and its write phase (the one transaction) alone.
+ */
+export async function ingestScenario(o: { accounts: number; runs: number }) {
+  const fleet = await startFleet({ routers: 1, accounts: o.accounts, latencyMs: 0 });
+  try {
+    await timedCollect(fleet);
+    const runs = [];
+    for (let run = 0; run < o.runs; run++) runs.push(await timedCollect(fleet));
+    return {
+      accounts: o.accounts,
+      wallMs: stat(runs.map((r) => r.wallMs)),
+      samplesPerSecond: stat(
+        runs.map((r) => r.samples / (r.wallMs / 1000)),
+        0,
+      ),
+      writePhaseSamplesPerSecond: stat(
+        runs.map((r) => r.samples / (r.phasesMs.write / 1000)),
+        0,
+      ),
+      phasesMs: runs[Math.floor(runs.length / 2)].phasesMs,
+    };
+  } finally {
+    await fleet.stop();
+  }
+}

@@ -1,10 +1,10 @@
 import { RouterGateway, RouterSessionPool, type RouterTarget, createRouterLoaders } from '../src/router';
 import { startSimulatedRouter } from '../test/simulator/simulated-router';
-import { askSimHost, median, round, spread, startSimHost, writeResults } from './bench-kit';
+import { askSimHost, median, round, spread, startSimHost } from './bench-kit';
 
 /**
- * `npm run bench:router`: what DataLoader batching buys on routers with 20 ms per reply.
- * Everything runs on 127.0.0.1 against the simulator; results go to bench-results/router.json.
+ * `npm run bench -- router`: what DataLoader batching buys on routers with 20 ms per reply.
+ * Everything runs on 127.0.0.1 against the simulator.
  */
 
 const LATENCY_MS = 20;
@@ -115,37 +115,9 @@ async function countersTenRouters() {
   }
 }
 
-async function main(): Promise<void> {
+/** What DataLoader batching buys on the read path: live status and counters. */
+export async function routerScenario() {
   const live = await liveStatusOneRouter();
   const counters = await countersTenRouters();
-  console.table({
-    'live status, 1,000 accounts, 1 router, batched': {
-      commands: live.batched.commands,
-      'median ms': live.batched.medianMs,
-      'min ms': live.batched.minMs,
-      'max ms': live.batched.maxMs,
-    },
-    'live status, 1,000 accounts, 1 router, one at a time': {
-      commands: live.oneByOne.commands,
-      'median ms': live.oneByOne.wallMs,
-    },
-    'counters, 10,000 accounts, 10 routers, batched': {
-      commands: counters.commandsPerRouter.map((n) => `${n}/router`).join(' '),
-      'median ms': counters.medianMs,
-      'min ms': counters.minMs,
-      'max ms': counters.maxMs,
-    },
-  });
-  console.log(
-    `one-at-a-time / batched wall time: ${live.speedup}x (${LATENCY_MS} ms per reply, ${RUNS} runs)`,
-  );
-  console.log(`wrote ${writeResults('router', { latencyMsPerReply: LATENCY_MS, live, counters })}`);
+  return { latencyMsPerReply: LATENCY_MS, live, counters };
 }
-
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);

@@ -13,6 +13,7 @@ async function main() {
       accounts: { type: 'string', default: '100' },
       'latency-ms': { type: 'string', default: '0' },
       base: { type: 'string', default: '100000' },
+      'connected-share': { type: 'string', default: '0' },
     },
   });
   const routers = Number(values.routers);
@@ -25,7 +26,12 @@ async function main() {
         users: { api: 'bench' },
         latencyMs: Number(values['latency-ms']),
         accounts,
-        seed: { namePrefix: 'vpn-', firstIndex: base + r * accounts, withTraffic: true },
+        seed: {
+          namePrefix: 'vpn-',
+          firstIndex: base + r * accounts,
+          withTraffic: true,
+          connectedShare: Number(values['connected-share']),
+        },
       }),
     );
   }
@@ -41,6 +47,7 @@ async function main() {
       process.send!(
         sims.map((s) => ({
           commands: s.commandLog.filter((c) => c.path !== '/login').length,
+          logins: s.commandLog.filter((c) => c.path === '/login').length,
           connections: s.connectionsAccepted,
         })),
       );

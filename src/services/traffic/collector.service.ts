@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { In, LessThanOrEqual, Not, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { RouterEntity } from '../../entities/own/router.entity';
-import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
+import { VpnAccountStatus } from '../../entities/own/vpn-account.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
 import { readProductSettings, type ProductSettings } from '../../product/product-settings';
 import type { RequestContext } from '../../context/request-context';
@@ -22,7 +22,7 @@ import type {
   CollectionReport,
   RouterCollection,
 } from '../../graphql/types/traffic.type';
-import type { NotificationService } from './notification.service';
+import type { NoticeAccount, NotificationService } from './notification.service';
 import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 
 /** Rows per INSERT: large enough to be one statement for a big router, small enough for max_allowed_packet. */
@@ -34,12 +34,25 @@ const INSERT_CHUNK = 5000;
  */
 export const BOOT_TIME_TOLERANCE_MS = 30_000;
 
+/** What the collector reads of an account: one raw query per router, no entity hydration. */
+interface CollectedAccount extends NoticeAccount {
+  status: VpnAccountStatus;
+  suspended: boolean;
+  unlimited: boolean;
+  lastDownloadCounter: string;
+  lastUploadCounter: string;
+  counterQueueId: string | null;
+}
+
 interface Delta {
-  account: VpnAccountEntity;
+  account: CollectedAccount;
   counters: QueueCounters;
   download: bigint;
   upload: bigint;
 }
+
+/** The phases of one router's collection, in order, as reported to {@link TrafficCollector.onPhase}. */
+export type CollectPhase = 'lock' | 'read' | 'deltas' | 'write';
 
 export interface CollectOptions {
   routerId?: number;
@@ -53,6 +66,8 @@ export interface CollectOptions {
  */
 export class TrafficCollector {
   private lastPrune = 0;
+  /** Profiling hook (the benchmark's): how long each phase of one router's collection took. */
+  onPhase?: (routerId: number, phase: CollectPhase, ms: number) => void;
 
   constructor(
     private readonly db: DataSource,
@@ -78,7 +93,7 @@ export class TrafficCollector {
     const settings = new Map(products.map((p) => [p.id, readProductSettings(p.configOptions())]));
 
     const results: RouterCollection[] = [];
-    const limitedAccounts: VpnAccountEntity[] = [];
+    const limitedAccounts: { serviceId: number }[] = [];
     let next = 0;
     const worker = async () => {
       while (next < routers.length) {
@@ -117,7 +132,7 @@ export class TrafficCollector {
     router: RouterEntity,
     settings: Map<number, ProductSettings>,
     frequency: CollectionFrequency | undefined,
-    limitedOut: VpnAccountEntity[],
+    limitedOut: { serviceId: number }[],
   ): Promise<RouterCollection> {
     const started = Date.now();
     const result: RouterCollection = {
@@ -134,19 +149,26 @@ export class TrafficCollector {
       uploadBytes: 0n,
       durationMs: 0,
     };
+    let mark = performance.now();
+    const phase = (name: CollectPhase) => {
+      const now = performance.now();
+      this.onPhase?.(router.id, name, now - mark);
+      mark = now;
+    };
     try {
       await this.locks.with(`collect:${router.id}`, 0, async () => {
-        const accounts = (
-          await this.db.getRepository(VpnAccountEntity).findBy({
-            routerId: router.id,
-            status: Not(VpnAccountStatus.TERMINATED),
-          })
-        ).filter((a) => frequency !== 'CRON' || settings.get(a.productId)?.collectionFrequency !== 'daily');
+        phase('lock');
         const target = this.routers.target(router);
-        const [counters, resource] = await Promise.all([
+        // The accounts query runs while the router answers: it is off the critical path.
+        const [allAccounts, counters, resource] = await Promise.all([
+          this.accountsOf(router.id),
           this.gateway.readQueueCounters(target),
           this.gateway.systemResource(target),
         ]);
+        phase('read');
+        const accounts = allAccounts.filter(
+          (a) => frequency !== 'CRON' || settings.get(a.productId)?.collectionFrequency !== 'daily',
+        );
         const readAt = Date.now();
         const bootAt = new Date(readAt - resource.uptimeSeconds * 1000);
         result.rebooted = rebootedSince(router, resource.uptimeSeconds, bootAt);
@@ -176,15 +198,24 @@ export class TrafficCollector {
             current.id !== account.counterQueueId;
           if (changed) deltas.push({ account, counters: current, download: d.download, upload: d.upload });
         }
+        phase('deltas');
         const at = new Date();
         // READ COMMITTED: no gap locks, so the batches of routers collected in parallel never deadlock.
         const exhausted = await retryTransaction(() =>
           this.db.transaction('READ COMMITTED', async (manager) => {
-            await this.writeBatch(manager, router, deltas, at, resource.uptimeSeconds, bootAt);
-            return this.afterDebit(manager, ctx, deltas, settings);
+            const balances = await this.writeBatch(
+              manager,
+              router,
+              deltas,
+              at,
+              resource.uptimeSeconds,
+              bootAt,
+            );
+            return this.afterDebit(manager, ctx, deltas, balances, settings);
           }),
         );
-        limitedOut.push(...exhausted, ...(await this.stillToLimit(router, exhausted)));
+        phase('write');
+        limitedOut.push(...exhausted, ...stillToLimit(allAccounts, exhausted));
         result.samples = deltas.length;
         for (const d of deltas) {
           result.downloadBytes += d.download;
@@ -217,8 +248,50 @@ export class TrafficCollector {
   }
 
   /**
+   * Every active account of a router with what the collector needs: one query, no entity hydration
+   * (for 2,500 accounts TypeORM's hydration alone took longer than the router's reply).
+   */
+  private async accountsOf(routerId: number): Promise<CollectedAccount[]> {
+    const rows: {
+      id: number;
+      service_id: number;
+      product_id: number;
+      username: string;
+      status: VpnAccountStatus;
+      suspended: number;
+      unlimited: number;
+      balance_bytes: string;
+      cycle_allowance_bytes: string;
+      last_download_counter: string;
+      last_upload_counter: string;
+      counter_queue_id: string | null;
+    }[] = await this.db.query(
+      `SELECT id, service_id, product_id, username, status, suspended, unlimited, balance_bytes,
+              cycle_allowance_bytes, last_download_counter, last_upload_counter, counter_queue_id
+         FROM mod_mikrotikvpn_accounts WHERE router_id = ? AND status <> 'TERMINATED'`,
+      [routerId],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      serviceId: r.service_id,
+      productId: r.product_id,
+      username: r.username,
+      status: r.status,
+      suspended: !!r.suspended,
+      unlimited: !!r.unlimited,
+      balanceBytes: r.balance_bytes,
+      cycleAllowanceBytes: r.cycle_allowance_bytes,
+      lastDownloadCounter: r.last_download_counter,
+      lastUploadCounter: r.last_upload_counter,
+      counterQueueId: r.counter_queue_id,
+    }));
+  }
+
+  /**
    * Samples, balances, last counters, daily totals and the router's uptime: a fixed number of
-   * statements per router batch, whatever the number of accounts.
+   * statements per router batch, whatever the number of accounts. The accounts' rows are locked
+   * first (FOR UPDATE), so the balance each sample records is exactly the balance its debit leaves,
+   * without a second pass over the samples. Returns the balances and statuses read under the lock.
    */
   private async writeBatch(
     manager: EntityManager,
@@ -227,47 +300,64 @@ export class TrafficCollector {
     at: Date,
     uptime: number,
     bootAt: Date,
-  ) {
+  ): Promise<Map<number, { balance: bigint; status: VpnAccountStatus }>> {
+    const balances = new Map<number, { balance: bigint; status: VpnAccountStatus }>();
     if (deltas.length) {
+      const locked: { id: number; balance_bytes: string; status: VpnAccountStatus }[] = await manager.query(
+        `SELECT id, balance_bytes, status FROM mod_mikrotikvpn_accounts WHERE id IN (${deltas.map(() => '?').join(',')}) FOR UPDATE`,
+        deltas.map((d) => d.account.id),
+      );
+      for (const row of locked)
+        balances.set(row.id, { balance: toBytes(row.balance_bytes), status: row.status });
       const batchId = BigInt(Date.now()) * 1_000_000n + BigInt(crypto.randomInt(1_000_000));
       for (let i = 0; i < deltas.length; i += INSERT_CHUNK) {
         const chunk = deltas.slice(i, i + INSERT_CHUNK);
         await manager.query(
           `INSERT INTO mod_mikrotikvpn_traffic_samples
              (account_id, batch_id, at, download_bytes, upload_bytes, balance_after_bytes, download_counter, upload_counter, queue_id)
-           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, 0, ?, ?, ?)').join(', ')}`,
-          chunk.flatMap((d) => [
-            d.account.id,
-            batchId.toString(),
-            at,
-            d.download.toString(),
-            d.upload.toString(),
-            d.counters.downloadBytes.toString(),
-            d.counters.uploadBytes.toString(),
-            d.counters.id,
-          ]),
+           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          chunk.flatMap((d) => {
+            const locked = balances.get(d.account.id);
+            // Unlimited accounts are metered, not debited.
+            const after = !locked
+              ? 0n
+              : d.account.unlimited
+                ? locked.balance
+                : locked.balance - d.download - d.upload;
+            if (locked) locked.balance = after;
+            return [
+              d.account.id,
+              batchId.toString(),
+              at,
+              d.download.toString(),
+              d.upload.toString(),
+              after.toString(),
+              d.counters.downloadBytes.toString(),
+              d.counters.uploadBytes.toString(),
+              d.counters.id,
+            ];
+          }),
         );
       }
-      // Debit with atomic SQL from the rows just written; unlimited accounts are metered, not debited.
+      // The debit itself stays atomic SQL; under the lock it leaves what balance_after_bytes says.
+      // The join is driven from this batch's samples (STRAIGHT_JOIN, batch index): with stale table
+      // statistics the optimizer otherwise scanned all accounts and probed their samples, reading
+      // (and S-locking) other routers' uncommitted batches: seconds of lock waits, and deadlocks.
       await manager.query(
-        `UPDATE mod_mikrotikvpn_accounts a JOIN mod_mikrotikvpn_traffic_samples s ON s.account_id = a.id AND s.batch_id = ?
+        `UPDATE mod_mikrotikvpn_traffic_samples s FORCE INDEX (ix_samples_batch)
+           STRAIGHT_JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
             SET a.balance_bytes = IF(a.unlimited, a.balance_bytes, a.balance_bytes - CAST(s.download_bytes AS SIGNED) - CAST(s.upload_bytes AS SIGNED)),
                 a.last_download_counter = s.download_counter,
                 a.last_upload_counter = s.upload_counter,
                 a.counter_queue_id = s.queue_id,
-                a.last_counters_at = s.at`,
-        [batchId.toString()],
-      );
-      await manager.query(
-        `UPDATE mod_mikrotikvpn_traffic_samples s JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
-            SET s.balance_after_bytes = a.balance_bytes
+                a.last_counters_at = s.at
           WHERE s.batch_id = ?`,
         [batchId.toString()],
       );
       await manager.query(
         `INSERT INTO mod_mikrotikvpn_traffic_daily (account_id, day, download_bytes, upload_bytes, balance_after_bytes)
            SELECT s.account_id, ?, s.download_bytes, s.upload_bytes, s.balance_after_bytes
-             FROM mod_mikrotikvpn_traffic_samples s WHERE s.batch_id = ?
+             FROM mod_mikrotikvpn_traffic_samples s FORCE INDEX (ix_samples_batch) WHERE s.batch_id = ?
          ON DUPLICATE KEY UPDATE
            download_bytes = mod_mikrotikvpn_traffic_daily.download_bytes + VALUES(download_bytes),
            upload_bytes = mod_mikrotikvpn_traffic_daily.upload_bytes + VALUES(upload_bytes),
@@ -279,6 +369,7 @@ export class TrafficCollector {
       'UPDATE mod_mikrotikvpn_routers SET last_uptime_seconds = ?, last_boot_at = ?, last_seen_at = ? WHERE id = ?',
       [uptime, bootAt, at, router.id],
     );
+    return balances;
   }
 
   /** Queues the low-traffic and limited notices, and returns the accounts that must be limited now. */
@@ -286,50 +377,29 @@ export class TrafficCollector {
     manager: EntityManager,
     ctx: RequestContext,
     deltas: Delta[],
+    balances: Map<number, { balance: bigint; status: VpnAccountStatus }>,
     settings: Map<number, ProductSettings>,
-  ): Promise<VpnAccountEntity[]> {
-    const metered = deltas.filter((d) => !d.account.unlimited && (d.download > 0n || d.upload > 0n));
-    if (!metered.length) return [];
-    const balances: { id: number; balance_bytes: string; status: VpnAccountStatus }[] = await manager.query(
-      `SELECT id, balance_bytes, status FROM mod_mikrotikvpn_accounts WHERE id IN (${metered.map(() => '?').join(',')})`,
-      metered.map((d) => d.account.id),
-    );
-    const byId = new Map(metered.map((d) => [d.account.id, d.account]));
-    const exhausted: VpnAccountEntity[] = [];
-    const low: VpnAccountEntity[] = [];
-    for (const row of balances) {
-      const account = byId.get(row.id)!;
-      account.balanceBytes = row.balance_bytes;
-      const balance = toBytes(row.balance_bytes);
+  ): Promise<CollectedAccount[]> {
+    const exhausted: CollectedAccount[] = [];
+    const low: CollectedAccount[] = [];
+    for (const d of deltas) {
+      const account = d.account;
+      const locked = balances.get(account.id);
+      if (!locked) continue;
+      account.balanceBytes = locked.balance.toString();
+      account.status = locked.status;
+      if (account.unlimited || (d.download === 0n && d.upload === 0n)) continue;
       const threshold = settings.get(account.productId)?.lowTrafficThresholdBytes ?? 0n;
-      if (balance <= 0n) {
-        if (row.status === VpnAccountStatus.ACTIVE || row.status === VpnAccountStatus.PENDING)
+      if (locked.balance <= 0n) {
+        if (locked.status === VpnAccountStatus.ACTIVE || locked.status === VpnAccountStatus.PENDING)
           exhausted.push(account);
-      } else if (threshold > 0n && balance < threshold) {
+      } else if (threshold > 0n && locked.balance < threshold) {
         low.push(account);
       }
     }
-    await this.notifications.enqueueFor(manager, ctx, low, exhausted, settings);
+    if (low.length || exhausted.length)
+      await this.notifications.enqueueFor(manager, ctx, low, exhausted, settings);
     return exhausted;
-  }
-
-  /**
-   * Accounts of this router whose balance is used up but which are still ACTIVE (or PENDING) though
-   * they had no new traffic in this run: a crash between an earlier commit and its limiting step, or
-   * a debit by hand. One query per router.
-   */
-  private async stillToLimit(router: RouterEntity, already: VpnAccountEntity[]): Promise<VpnAccountEntity[]> {
-    const seen = new Set(already.map((a) => a.id));
-    const rows = await this.db.getRepository(VpnAccountEntity).find({
-      where: {
-        routerId: router.id,
-        unlimited: false,
-        suspended: false,
-        status: In([VpnAccountStatus.ACTIVE, VpnAccountStatus.PENDING]),
-        balanceBytes: LessThanOrEqual('0'),
-      },
-    });
-    return rows.filter((a) => !seen.has(a.id));
   }
 
   /** Deletes samples older than each product's history setting, at most once an hour per process. */
@@ -359,6 +429,24 @@ export function rebootedSince(router: RouterEntity, uptimeSeconds: number, bootA
   if (router.lastUptimeSeconds !== null && uptimeSeconds < Number(router.lastUptimeSeconds)) return true;
   return (
     router.lastBootAt !== null && bootAt.getTime() - router.lastBootAt.getTime() > BOOT_TIME_TOLERANCE_MS
+  );
+}
+
+/**
+ * Accounts of the router whose balance is used up but which are still ACTIVE (or PENDING) though
+ * this run's debit did not use them up: a crash between an earlier commit and its limiting step, or
+ * a debit by hand. From the run's own account query (balances of this batch as read under its
+ * lock), so it costs no statement.
+ */
+function stillToLimit(accounts: CollectedAccount[], already: CollectedAccount[]): CollectedAccount[] {
+  const seen = new Set(already.map((a) => a.id));
+  return accounts.filter(
+    (a) =>
+      !seen.has(a.id) &&
+      !a.unlimited &&
+      !a.suspended &&
+      (a.status === VpnAccountStatus.ACTIVE || a.status === VpnAccountStatus.PENDING) &&
+      toBytes(a.balanceBytes) <= 0n,
   );
 }
 

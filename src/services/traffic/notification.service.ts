@@ -1,6 +1,12 @@
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { NotificationEntity, NotificationKind } from '../../entities/own/notification.entity';
 import type { VpnAccountEntity } from '../../entities/own/vpn-account.entity';
+
+/** What a notice needs of an account. */
+export type NoticeAccount = Pick<
+  VpnAccountEntity,
+  'id' | 'serviceId' | 'productId' | 'username' | 'balanceBytes' | 'cycleAllowanceBytes'
+>;
 import type { ProductSettings } from '../../product/product-settings';
 import type { RequestContext } from '../../context/request-context';
 import { bytesToGb, toBytes } from '../../common/units';
@@ -27,8 +33,8 @@ export class NotificationService {
   async enqueueFor(
     manager: EntityManager,
     _ctx: RequestContext,
-    low: VpnAccountEntity[],
-    limited: VpnAccountEntity[],
+    low: NoticeAccount[],
+    limited: NoticeAccount[],
     settings: Map<number, ProductSettings>,
   ): Promise<void> {
     const accounts = [...new Map([...low, ...limited].map((a) => [a.id, a])).values()];
@@ -46,7 +52,7 @@ export class NotificationService {
     );
     const byId = new Map(sources.map((s) => [Number(s.id), s]));
     const rows: Partial<NotificationEntity>[] = [];
-    const add = (account: VpnAccountEntity, kind: NotificationKind) => {
+    const add = (account: NoticeAccount, kind: NotificationKind) => {
       const s = settings.get(account.productId);
       const src = byId.get(account.id);
       if (!s || !src) return;
@@ -117,11 +123,7 @@ export class NotificationService {
  * module use (`username`, `traffic_balance_gb`, `traffic_billingcycle_gb`,
  * `notification_traffic_remainder`), so existing templates render unchanged.
  */
-function mergeFields(
-  account: VpnAccountEntity,
-  s: ProductSettings,
-  src: MergeSource,
-): Record<string, string> {
+function mergeFields(account: NoticeAccount, s: ProductSettings, src: MergeSource): Record<string, string> {
   const balanceGb = bytesToGb(toBytes(account.balanceBytes), 2);
   const allowanceGb = bytesToGb(toBytes(account.cycleAllowanceBytes), 2);
   const thresholdGb = bytesToGb(s.lowTrafficThresholdBytes, 2);

@@ -1,0 +1,303 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { WhmcsFixtures } from '../test/helpers/whmcs-fixtures';
+import { gql, startServer, waitForHealthy, type TestServer } from '../test/helpers/test-server';
+import { createApiKey } from '../test/helpers/cli';
+import { round } from './bench-kit';
+import { startFleet, type Fleet } from './fleet';
+import { SqlCounter } from './sql-counter';
+
+/**
+ * Scenario 4: the customer's usage query (30 days, daily, with a client token) and the admin's
+ * account list (100 per page with live status, with an admin key) on the real server process,
+ * under load from autocannon in a second process at a fixed concurrency and offered rate. SQL
+ * statements per request are counted on the wire (a second server process behind the counter),
+ * router commands per request on the simulators. The same SQL run raw through mysql2 at the same
+ * concurrency, in the same run, gives GraphQL's own overhead as a ratio.
+ */
+
+const ROUTERS = 5;
+const ACCOUNTS_PER_ROUTER = 1000;
+const DAYS = 30;
+
+const USAGE = `query($s: Int!, $from: DateTime!, $to: DateTime!) {
+  vpnAccount(serviceId: $s) { usage(from: $from, to: $to, granularity: DAY) { day downloadBytes uploadBytes totalBytes balanceAfterBytes } }
+}`;
+const LIST = `query { vpnAccounts(first: 100) { nodes { serviceId username status address
+  traffic { balanceBytes } connection { online address uptimeSeconds } } pageInfo { hasNextPage endCursor } } }`;
+
+interface Load {
+  requests: number;
+  requestsPerSecond: number;
+  non2xx: number;
+  errors: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+function load(input: {
+  url: string;
+  body: string;
+  token: string;
+  connections: number;
+  rate: number;
+  seconds: number;
+}): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [path.join(__dirname, 'load-client.js'), JSON.stringify(input)],
+      { timeout: (input.seconds + 30) * 1000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`load client failed: ${stderr || error.message}`));
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Load);
+      },
+    );
+  });
+}
+
+/** The same statements the server runs for a request, raw through mysql2, at the same concurrency. */
+async function rawSql(
+  pool: mysql.Pool,
+  statements: (pool: mysql.Pool) => Promise<unknown>,
+  connections: number,
+  seconds: number,
+) {
+  const times: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        await statements(pool);
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  times.sort((a, b) => a - b);
+  const p = (q: number) => round(times[Math.min(times.length - 1, Math.floor(q * times.length))], 2);
+  return { requestsPerSecond: round(times.length / seconds, 1), p50: p(0.5), p95: p(0.95), p99: p(0.99) };
+}
+
+async function setup(fleet: Fleet) {
+  const whmcs = new WhmcsFixtures(fleet.db);
+  await whmcs.client({ id: 1 });
+  const serviceId = fleet.simRouters[0].firstIndex;
+  const [server] = (await fleet.db.query('SELECT MIN(id) AS id FROM tblservers')) as { id: number }[];
+  await whmcs.service({ id: serviceId, userid: 1, packageid: fleet.productId, server: server.id });
+  // 30 days of daily totals for every account, so the usage query reads from a table of realistic size.
+  await fleet.db.query(
+    `INSERT INTO mod_mikrotikvpn_traffic_daily (account_id, day, download_bytes, upload_bytes, balance_after_bytes)
+     SELECT a.id, DATE_SUB(UTC_DATE(), INTERVAL d.n DAY), 1000000 * (d.n + 1), 100000 * (d.n + 1), 1000000000
+       FROM mod_mikrotikvpn_accounts a
+       CROSS JOIN (WITH RECURSIVE seq AS (SELECT 0 AS n UNION ALL SELECT n + 1 FROM seq WHERE n < ${DAYS}) SELECT n FROM seq) d`,
+  );
+  return serviceId;
+}
+
+async function startProductServer(
+  fleet: Fleet,
+  databaseUrl: string,
+  cpuProfDir?: string,
+): Promise<TestServer> {
+  const server = await startServer({
+    // Where the time goes in the server: a V8 CPU profile written when it stops.
+    ...(cpuProfDir
+      ? {
+          NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`,
+          BENCH_CPU_PROF_DIR: cpuProfDir,
+        }
+      : {}),
+    DATABASE_URL: databaseUrl,
+    ENCRYPTION_KEY: fleet.env.ENCRYPTION_KEY,
+    COLLECT_INTERVAL_SECONDS: '0',
+    NODE_ENV: 'production',
+  });
+  await waitForHealthy(server);
+  return server;
+}
+
+export async function graphqlScenario(o: {
+  seconds: number;
+  connections: number;
+  rate: number;
+  cpuProfDir?: string;
+}) {
+  const fleet = await startFleet({
+    routers: ROUTERS,
+    accounts: ACCOUNTS_PER_ROUTER,
+    latencyMs: 5,
+    connectedShare: 0.5,
+    interleave: true,
+  });
+  const servers: TestServer[] = [];
+  const counter = await SqlCounter.start({ host: fleet.tdb.config.host, port: fleet.tdb.config.port });
+  const pool = mysql.createPool({ ...fleet.tdb.config, connectionLimit: o.connections });
+  if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
+  try {
+    const serviceId = await setup(fleet);
+    const admin = await createApiKey(fleet.tdb.url, 'bench', 'admin');
+    const server = await startProductServer(fleet, fleet.tdb.url, o.cpuProfDir);
+    servers.push(server);
+    const minted = await gql(
+      server.url,
+      `mutation($c: Int!, $s: [Int!]!) { mintClientToken(clientId: $c, serviceIds: $s, ttlSeconds: 3600) { token } }`,
+      { c: 1, s: [serviceId] },
+      admin,
+    );
+    if (minted.errors) throw new Error(JSON.stringify(minted.errors));
+    const client = minted.data!.mintClientToken.token as string;
+    const to = new Date();
+    const from = new Date(to.getTime() - DAYS * 86_400_000);
+    const usageVars = { s: serviceId, from: from.toISOString(), to: to.toISOString() };
+
+    // Each query answers correctly before it is measured.
+    const usage = await gql(server.url, USAGE, usageVars, client);
+    if (usage.errors || usage.data!.vpnAccount.usage.length < DAYS)
+      throw new Error(`usage query: ${JSON.stringify(usage.errors ?? usage.data)}`);
+    const list = await gql(server.url, LIST, {}, admin);
+    const nodes = list.data?.vpnAccounts.nodes as { connection: { online: boolean } }[] | undefined;
+    if (list.errors || nodes?.length !== 100 || !nodes.some((n) => n.connection.online))
+      throw new Error(`account list: ${JSON.stringify(list.errors ?? list.data)}`);
+
+    // Router commands per request (the simulators' own log), on a warm router session.
+    await fleet.clearSimLog();
+    await gql(server.url, LIST, {}, admin);
+    const listCommands = (await fleet.simStats()).map((s) => s.commands + s.logins);
+
+    // SQL statements per request, on the wire, through a second server process.
+    const counted = await startProductServer(
+      fleet,
+      fleet.tdb.url.replace(`:${fleet.tdb.config.port}/`, `:${counter.port}/`),
+    );
+    servers.push(counted);
+    const sqlPer = async (query: string, vars: Record<string, unknown>, token: string) => {
+      await gql(counted.url, query, vars, token); // warm: connections open, nothing cached per request
+      const n = 20;
+      counter.reset();
+      for (let i = 0; i < n; i++) await gql(counted.url, query, vars, token);
+      return { perRequest: counter.statements / n, byKind: counter.byKind };
+    };
+    const usageSql = await sqlPer(USAGE, usageVars, client);
+    // Whatever the range: a one-day and the longest daily range cost the same statements.
+    const oneDaySql = await sqlPer(
+      USAGE,
+      { ...usageVars, from: new Date(to.getTime() - 86_400_000).toISOString() },
+      client,
+    );
+    const listSql = await sqlPer(LIST, {}, admin);
+    await counted.stop();
+    servers.pop();
+
+    const common = { url: server.url, connections: o.connections, rate: o.rate, seconds: o.seconds };
+    await load({
+      ...common,
+      seconds: 2,
+      body: JSON.stringify({ query: USAGE, variables: usageVars }),
+      token: client,
+    }); // warm-up
+    const usageLoad = await load({
+      ...common,
+      body: JSON.stringify({ query: USAGE, variables: usageVars }),
+      token: client,
+    });
+    const listLoad = await load({ ...common, rate: 0, body: JSON.stringify({ query: LIST }), token: admin });
+
+    const [[account]] = (await pool.query('SELECT id FROM mod_mikrotikvpn_accounts WHERE service_id = ?', [
+      serviceId,
+    ])) as unknown as [{ id: number }[]];
+    const usageRaw = await rawSql(
+      pool,
+      async (p) => {
+        await p.query('SELECT * FROM mod_mikrotikvpn_accounts WHERE service_id = ? LIMIT 1', [serviceId]);
+        await p.query(
+          `SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes
+             FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day`,
+          [account.id, from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)],
+        );
+      },
+      o.connections,
+      Math.min(o.seconds, 5),
+    );
+    const listRaw = await rawSql(
+      pool,
+      async (p) => {
+        await p.query('SELECT * FROM mod_mikrotikvpn_api_keys WHERE key_hash = ? LIMIT 1', ['x'.repeat(64)]);
+        await p.query('SELECT * FROM mod_mikrotikvpn_accounts WHERE id > 0 ORDER BY id LIMIT 101');
+        await p.query(
+          `SELECT * FROM mod_mikrotikvpn_routers WHERE id IN (${Array(ROUTERS).fill('?').join(',')})`,
+          [1, 2, 3, 4, 5],
+        );
+      },
+      o.connections,
+      Math.min(o.seconds, 5),
+    );
+
+    const row = (
+      l: Load,
+      sql: number,
+      commands: string,
+      raw: { p50: number; p99: number; requestsPerSecond: number },
+    ) => ({
+      'req/s': l.requestsPerSecond,
+      'p50 ms': l.p50,
+      'p95 ms': l.p95,
+      'p99 ms': l.p99,
+      errors: l.non2xx + l.errors,
+      'SQL/req': sql,
+      'router cmds/req': commands,
+      'raw SQL p50/p99 ms': `${raw.p50}/${raw.p99}`,
+      'GraphQL/raw p50': round(l.p50 / raw.p50, 1),
+    });
+    return {
+      seconds: o.seconds,
+      connections: o.connections,
+      rate: o.rate,
+      routerLatencyMs: 5,
+      accounts: ROUTERS * ACCOUNTS_PER_ROUTER,
+      usage: {
+        load: usageLoad,
+        sqlPerRequest: usageSql.perRequest,
+        sqlPerRequestOneDay: oneDaySql.perRequest,
+        sqlByKind: usageSql.byKind,
+        raw: usageRaw,
+        targets: { p99Ms: 60, requestsPerSecond: o.rate, sqlPerRequest: 3 },
+        met:
+          usageLoad.p99 <= 60 &&
+          usageLoad.requestsPerSecond >= o.rate * 0.95 &&
+          usageSql.perRequest <= 3 &&
+          oneDaySql.perRequest <= 3,
+      },
+      list: {
+        load: listLoad,
+        sqlPerRequest: listSql.perRequest,
+        sqlByKind: listSql.byKind,
+        routerCommandsPerRouter: listCommands,
+        raw: listRaw,
+      },
+      table: {
+        [`usage, 30 days daily (client token, ${o.rate} req/s offered)`]: row(
+          usageLoad,
+          usageSql.perRequest,
+          '0',
+          usageRaw,
+        ),
+        'account list, 100 with live status (admin key, closed loop)': row(
+          listLoad,
+          listSql.perRequest,
+          `${[...new Set(listCommands)].join('/')} per router (${ROUTERS} routers)`,
+          listRaw,
+        ),
+      },
+    };
+  } finally {
+    for (const s of servers) await s.stop();
+    await pool.end();
+    await counter.close();
+    await fleet.stop();
+  }
+}
