@@ -13,6 +13,7 @@ import { createContextFactory } from './context/create-context';
 import { createFormatError } from './errors/format-error';
 import { limitsPlugin } from './plugins/limits.plugin';
 import type { Logger } from './common/logger';
+import { explorerRouter } from './http/explorer';
 
 export interface App {
   httpServer: http.Server;
@@ -25,6 +26,7 @@ export async function createApp(
   database: Database,
   schema: GraphQLSchema,
   log: Logger,
+  options: { explorerApiKey?: string } = {},
 ): Promise<App> {
   const { config } = services;
   const app = express();
@@ -38,6 +40,8 @@ export async function createApp(
     hideSchemaDetailsFromClientErrors: !config.introspection,
     includeStacktraceInErrorResponses: config.env === 'development',
     csrfPrevention: true,
+    // main.ts and the demo stop everything in order on SIGINT/SIGTERM; Apollo's own handler raced them.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     formatError: createFormatError({
       includeStack: config.env === 'development',
@@ -56,6 +60,8 @@ export async function createApp(
     const ok = await database.ping();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', database: ok ? 'up' : 'down' });
   });
+
+  if (config.explorer) app.use(explorerRouter({ endpoint: '/graphql', apiKey: options.explorerApiKey }));
 
   app.use(
     '/graphql',

@@ -30,7 +30,17 @@ export async function startServer(
 
   const schema = await createSchema();
   const { httpServer, apollo } = await createApp(services, database, schema, log, options);
-  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject); // e.g. EADDRINUSE: the port is taken
+      httpServer.listen(config.port, config.host, resolve);
+    });
+  } catch (error) {
+    await apollo.stop().catch(() => undefined);
+    await services.locks.close();
+    await database.stop();
+    throw error;
+  }
   const { port } = httpServer.address() as AddressInfo;
   log.info({ host: config.host, port, env: config.env }, 'listening');
   const schedule = startCollectionSchedule(services, log, {
