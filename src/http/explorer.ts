@@ -106,6 +106,7 @@ function page(options: ExplorerOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>whmcs-mikrotik-vpn · GraphQL explorer</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/explorer/static/graphiql.min.css">
 <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
 </head>

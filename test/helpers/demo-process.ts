@@ -17,8 +17,8 @@ export interface DemoProcess {
 
 /**
  * Runs `node dist/src/demo/main.js` the way the README's `npm run demo` does, in its own process group,
- * with no database configured (it starts its private MariaDB) and PORT=0. Resolves once it printed the
- * explorer URL and the API key.
+ * with no database configured (it starts its private MariaDB) and PORT=0. Resolves once it printed its whole
+ * banner (explorer URL, API key, curl line).
  */
 export async function startDemo(env: Record<string, string> = {}, timeoutMs = 120_000): Promise<DemoProcess> {
   const child = spawn(process.execPath, [DEMO], {
@@ -30,16 +30,18 @@ export async function startDemo(env: Record<string, string> = {}, timeoutMs = 12
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<{ explorerUrl: string; apiKey: string }>((resolve, reject) => {
     let explorerUrl = '';
+    let apiKey = '';
     const timer = setTimeout(() => reject(new Error(`demo not ready:\n${output.join('\n')}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
         output.push(line);
         explorerUrl ||= /^\s*Explorer:\s+(\S+)/.exec(line)?.[1] ?? '';
-        const key = /^\s*API key:\s+(\S+)/.exec(line)?.[1];
-        if (key && explorerUrl) {
+        apiKey ||= /^\s*API key:\s+(\S+)/.exec(line)?.[1] ?? '';
+        // The banner's last line: everything has been printed.
+        if (/Press Ctrl-C/.test(line) && explorerUrl && apiKey) {
           clearTimeout(timer);
-          resolve({ explorerUrl, apiKey: key });
+          resolve({ explorerUrl, apiKey });
         }
       }
     };
