@@ -1,9 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { expect } from 'chai';
 import { startDemo, type DemoProcess } from '../helpers/demo-process';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import mysql from 'mysql2/promise';
+import { createTestDatabase, testServerConfig, type TestDatabase } from '../helpers/test-db';
+import { WhmcsFixtures } from '../helpers/whmcs-fixtures';
 import { createApiKey } from '../helpers/cli';
 import { codeOf, gql, makeKeyFile, startServer, waitForHealthy } from '../helpers/test-server';
 
@@ -39,7 +41,8 @@ function alive(pid: number): boolean {
 
 /** The demo's child processes: pid and command line. */
 function childrenOf(pid: number): Array<{ pid: number; command: string }> {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  // ps exits 1 when there is no child at all.
+  const out = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
   return out
     .split('\n')
     .filter((line) => line.trim())
@@ -178,6 +181,59 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
   });
 });
 
+describe('npm run demo with DATABASE_URL: uses that database, never one it did not make', function () {
+  this.timeout(180_000);
+  const server = testServerConfig();
+  const name = `mvpn_demo_${process.pid}`;
+  const auth = server.password
+    ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
+    : server.user;
+  const url = `mysql://${auth}@${server.host}:${server.port}/${name}`;
+  const dropDemoDatabase = async () => {
+    const conn = await mysql.createConnection(server);
+    await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await conn.end();
+  };
+  after(dropDemoDatabase);
+
+  it('creates and fills the named database, and on a second run starts again from nothing', async () => {
+    for (const run of [1, 2]) {
+      const demo = await startDemo({ DATABASE_URL: url });
+      try {
+        expect(demo.output.join('\n'), `run ${run}`).to.include(`database ${name} at`);
+        expect(demo.output.join('\n')).not.to.include('private server');
+        expect(childrenOf(demo.process.pid!).filter((c) => /mariadbd/.test(c.command))).to.deep.equal([]);
+        const r = await gql(demo.url, '{ vpnAccounts { nodes { username } } }', {}, demo.apiKey);
+        expect(r.data!.vpnAccounts.nodes, `run ${run}`).to.have.length(6);
+      } finally {
+        expect(await demo.interrupt('SIGTERM')).to.equal(0);
+      }
+    }
+  });
+
+  it('refuses a database that holds WHMCS data it did not make, and changes nothing there', async () => {
+    const tdb = await createTestDatabase();
+    try {
+      const whmcs = new WhmcsFixtures(tdb.dataSource);
+      await whmcs.client({ firstname: 'Real', lastname: 'Customer' });
+      const demo = startDemo({ DATABASE_URL: tdb.url });
+      const failure = await demo.then(
+        () => null,
+        (error: Error) => error.message,
+      );
+      expect(failure).to.match(/exited with 1/);
+      expect(failure).to.include(
+        `the database ${tdb.config.database} is not empty and was not made by the demo`,
+      );
+      const clients = await tdb.dataSource.query('SELECT firstname FROM tblclients');
+      expect(clients).to.deep.equal([{ firstname: 'Real' }]);
+      expect(await tdb.dataSource.query('SELECT id FROM mod_mikrotikvpn_api_keys')).to.deep.equal([]);
+    } finally {
+      await tdb.drop();
+    }
+  });
+});
+
 describe('explorer outside the demo: off in production unless enabled, never a pre-filled key', function () {
   let tdb: TestDatabase;
   let key: string;
@@ -214,7 +270,9 @@ describe('explorer outside the demo: off in production unless enabled, never a p
       expect(page.status).to.equal(200);
       const html = await page.text();
       expect(html).not.to.match(/Bearer|mvpn_/);
-      expect((await fetch(`${url}/explorer/static/graphiql.min.css`)).status).to.equal(200);
+      const css = await fetch(`${url}/explorer/static/graphiql.min.css`);
+      expect(css.status).to.equal(200);
+      expect((await css.text()).length).to.be.greaterThan(1000);
     });
   });
 });
