@@ -14,6 +14,7 @@ import { createFormatError } from './errors/format-error';
 import { limitsPlugin } from './plugins/limits.plugin';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import type { Logger } from './common/logger';
+import { explorerRouter } from './http/explorer';
 
 export interface App {
   httpServer: http.Server;
@@ -26,6 +27,7 @@ export async function createApp(
   database: Database,
   schema: GraphQLSchema,
   log: Logger,
+  options: { explorerApiKey?: string } = {},
 ): Promise<App> {
   const { config } = services;
   const app = express();
@@ -39,6 +41,8 @@ export async function createApp(
     hideSchemaDetailsFromClientErrors: !config.introspection,
     includeStacktraceInErrorResponses: config.env === 'development',
     csrfPrevention: true,
+    // main.ts and the demo stop everything in order on SIGINT/SIGTERM; Apollo's own handler raced them.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     // No client uses automatic persisted queries; off, they are one cache and one error path fewer.
     persistedQueries: false,
@@ -62,6 +66,8 @@ export async function createApp(
     const ok = await database.ping();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', database: ok ? 'up' : 'down' });
   });
+
+  if (config.explorer) app.use(explorerRouter({ endpoint: '/graphql', apiKey: options.explorerApiKey }));
 
   app.use(
     '/graphql',

@@ -1,15 +1,9 @@
 import 'reflect-metadata';
-import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
 import { createLogger } from './common/logger';
-import { Database } from './db/database';
-import { createServices } from './app-services';
-import { createSchema } from './schema';
-import { createApp } from './app';
-import { startCollectionSchedule } from './jobs/collection-schedule';
-import { startReconcileSchedule } from './jobs/reconcile-schedule';
+import { startServer } from './server';
 
-/** Starts the GraphQL server: config → database (background, migrations) → schema → HTTP. */
+/** Starts the GraphQL server (src/server.ts) and stops it cleanly on SIGTERM or SIGINT. */
 async function main(): Promise<void> {
   let config: AppConfig;
   try {
@@ -22,23 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const database = new Database(config, log);
-  const services = createServices(config, database.dataSource, log);
-  void database.start();
-
-  const schema = await createSchema();
-  const { httpServer, apollo } = await createApp(services, database, schema, log);
-  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
-  const { port } = httpServer.address() as AddressInfo;
-  log.info({ host: config.host, port, env: config.env }, 'listening');
-  const schedule = startCollectionSchedule(services, log, {
-    intervalSeconds: config.collectIntervalSeconds,
-    isReady: () => database.isInitialized,
-  });
-  const reconcileSchedule = startReconcileSchedule(services, log, {
-    intervalSeconds: config.reconcileIntervalSeconds,
-    isReady: () => database.isInitialized,
-  });
+  const server = await startServer(config, log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -50,12 +28,7 @@ async function main(): Promise<void> {
       log.error('shutdown took too long; exiting');
       process.exit(1);
     }, 15_000).unref();
-    await schedule.stop(); // lets a running collection commit
-    await reconcileSchedule.stop();
-    await apollo.stop(); // stops accepting, lets running requests finish
-    await services.routerPool.closeAll();
-    await services.locks.close();
-    await database.stop();
+    await server.stop();
     log.info('stopped');
     process.exit(0);
   };

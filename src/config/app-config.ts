@@ -19,6 +19,8 @@ export interface AppConfig {
   /** Seconds between built-in collection runs; 0 turns the schedule off (WHMCS's cron hook still collects). */
   readonly collectIntervalSeconds: number;
   readonly introspection: boolean;
+  /** Serve the offline GraphiQL page at /explorer (src/http/explorer.ts). */
+  readonly explorer: boolean;
   readonly limits: {
     readonly maxDepth: number;
     readonly maxAliases: number;
@@ -75,6 +77,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     runMigrationsOnStart: boolean(env, 'MIGRATIONS_RUN', true),
     collectIntervalSeconds: integer(env, 'COLLECT_INTERVAL_SECONDS', 300, 0, 86_400),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !isProduction),
+    explorer: boolean(env, 'GRAPHQL_EXPLORER', !isProduction),
     limits: Object.freeze({
       maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 8, 2, 50),
       maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 500),

@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/config/data-source-options';
 import type { DatabaseConfig } from '../../src/config/app-config';
+import { createWhmcsTables } from '../../src/demo/whmcs-tables';
 
 /** The MariaDB the tests create their database on (overridable for other machines). */
 export function testServerConfig(): Omit<DatabaseConfig, 'database'> {
@@ -24,9 +23,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-const FIXTURE = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'whmcs-tables.sql');
-
-/** Creates a fresh database with WHMCS's tables (from the fixture), and optionally our migrations. */
+/** Creates a fresh database with WHMCS's tables (src/demo/whmcs-tables.sql), and optionally our migrations. */
 export async function createTestDatabase(
   options: { migrate?: boolean; server?: Omit<DatabaseConfig, 'database'> } = {},
 ): Promise<TestDatabase> {
@@ -36,9 +33,7 @@ export async function createTestDatabase(
   try {
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     await admin.query(`USE \`${name}\``);
-    // WHMCS runs without strict mode (zero dates in its defaults).
-    await admin.query(`SET SESSION sql_mode = ''`);
-    await admin.query(fs.readFileSync(FIXTURE, 'utf8'));
+    await createWhmcsTables(admin);
   } finally {
     await admin.end();
   }

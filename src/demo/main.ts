@@ -1,0 +1,134 @@
+import 'reflect-metadata';
+import { generateKeyLine } from '../auth/secret-box';
+import { loadConfig } from '../config/app-config';
+import { createLogger } from '../common/logger';
+import { startServer } from '../server';
+import {
+  DEMO_ACCOUNTS_PER_ROUTER,
+  DEMO_ROUTER_COUNT,
+  openDemoDatabase,
+  prepareDemoDatabase,
+} from './demo-database';
+import { provisionThroughApi } from './provision';
+import { simulateCustomers, startDemoRouters } from './simulated-routers';
+
+/**
+ * `npm run demo`: the whole product on one machine with no configuration — a private MariaDB (unless
+ * DATABASE_URL / DB_* names a database), WHMCS's tables with a demo client, product, addon and servers,
+ * two simulated RouterOS routers whose accounts are online and use traffic, the GraphQL server with its
+ * collector, and the offline explorer. Ctrl-C (or SIGTERM) stops everything it started. See docs/demo.md.
+ */
+const print = (line = '') => process.stdout.write(`${line}\n`);
+
+/** What was started, newest last; stopped in reverse order. */
+const running: Array<{ what: string; stop: () => Promise<void> | void }> = [];
+let stopping = false;
+
+async function stopEverything(reason: string, exitCode: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    print(`\n${reason}: stopping the demo…`);
+    // Never hang on the way out; the private MariaDB is killed with us in any case (see private-mariadb.ts).
+    setTimeout(() => {
+      print('Stopping took too long; exiting.');
+      process.exit(1);
+    }, 45_000).unref();
+    for (const step of running.reverse()) {
+      try {
+        await step.stop();
+        print(`  stopped ${step.what}`);
+      } catch (error) {
+        print(`  could not stop ${step.what}: ${(error as Error).message}`);
+        exitCode = 1;
+      }
+    }
+    print(exitCode === 0 ? 'Demo stopped; nothing it started is left running.' : 'Demo stopped.');
+    process.exit(exitCode);
+  }
+  return new Promise<never>(() => undefined);
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  process.on('SIGINT', () => void stopEverything('Ctrl-C', 0));
+  process.on('SIGTERM', () => void stopEverything('SIGTERM', 0));
+  print('Starting the whmcs-mikrotik-vpn demo (Ctrl-C stops it)…');
+
+  const env = { ...process.env };
+  const database = await openDemoDatabase(env, print);
+  const { host, port, database: name } = database.config;
+  if (database.server) {
+    const server = database.server;
+    running.push({ what: `the private MariaDB on ${host}:${port}`, stop: () => server.stop() });
+    print(`  MariaDB: a private server on ${host}:${port} (temporary data directory, removed at the end)`);
+    env.DATABASE_URL = `${server.url}${name}`;
+  } else {
+    print(`  MariaDB: database ${name} at ${host}:${port} (from DATABASE_URL / DB_*)`);
+  }
+
+  const { seed, apiKey } = await prepareDemoDatabase(database.config);
+  const accounts = DEMO_ROUTER_COUNT * DEMO_ACCOUNTS_PER_ROUTER;
+  print(
+    `  Database: migrations applied; WHMCS tables with a client, a product, an addon, ${DEMO_ROUTER_COUNT} servers`,
+  );
+
+  const routers = await startDemoRouters(DEMO_ROUTER_COUNT);
+  running.push({
+    what: `${routers.length} simulated routers`,
+    stop: async () => void (await Promise.all(routers.map((r) => r.sim.close()))),
+  });
+  print(
+    `  Routers: ${routers.length} simulated RouterOS 7 routers (api-ssl on ports ${routers.map((r) => r.sim.port).join(', ')})`,
+  );
+
+  const config = loadConfig({
+    ...env,
+    NODE_ENV: env.NODE_ENV || 'development',
+    // Ephemeral, in memory only: the demo's router passwords die with its database.
+    ENCRYPTION_KEY:
+      env.ENCRYPTION_KEY_FILE || env.ENCRYPTION_KEY ? env.ENCRYPTION_KEY : generateKeyLine('demo'),
+    COLLECT_INTERVAL_SECONDS: env.COLLECT_INTERVAL_SECONDS || '10',
+    GRAPHQL_EXPLORER: env.GRAPHQL_EXPLORER || 'true',
+    LOG_LEVEL: env.LOG_LEVEL || 'warn',
+  });
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, log, { explorerApiKey: apiKey });
+  running.push({ what: 'the GraphQL server and its traffic collector', stop: () => server.stop() });
+  await server.database.start();
+  const shownHost = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${server.port}`;
+
+  await provisionThroughApi(url, apiKey, seed, routers);
+  const customers = simulateCustomers(
+    seed.routers.map((r, i) => ({ router: routers[i], usernames: r.services.map((s) => s.username) })),
+  );
+  running.push({ what: "the simulated customers' traffic", stop: () => customers.stop() });
+  print(
+    `  Accounts: ${accounts} created through createVpnAccount; ${accounts - DEMO_ROUTER_COUNT} online, using traffic`,
+  );
+  print(`  Collector: every ${config.collectIntervalSeconds} s`);
+
+  const query = JSON.stringify({
+    query:
+      '{ vpnAccounts(first: 10) { nodes { username status connection { online } traffic { usedThisCycleBytes } } } }',
+  });
+  print();
+  print(`Demo ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
+  print();
+  print(`  Explorer: ${url}/explorer`);
+  print(`  GraphQL:  ${url}/graphql`);
+  print(`  API key:  ${apiKey}`);
+  print();
+  print('  The explorer is served by this server (no internet needed) with the key pre-filled. Or:');
+  print(`  curl -s ${url}/graphql -H 'content-type: application/json' \\`);
+  print(`    -H 'authorization: Bearer ${apiKey}' \\`);
+  print(`    -d '${query}'`);
+  print();
+  print('  The routers are simulated (RouterOS API simulator from test/simulator); see docs/demo.md.');
+  print('  Press Ctrl-C to stop everything the demo started.');
+}
+
+main().catch((error: Error) => {
+  print(`Demo failed: ${error.message}`);
+  void stopEverything('Failure', 1);
+});

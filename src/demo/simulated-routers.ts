@@ -1,0 +1,58 @@
+import { randomBytes, randomInt } from 'node:crypto';
+// Test equipment standing in for MikroTik routers: the RouterOS API simulator from test/simulator
+// (compiled to dist/test/simulator), speaking the real wire protocol over TLS. The demo has no routers.
+import { startSimulatedRouter, type SimulatedRouter } from '../../test/simulator/simulated-router';
+
+export interface DemoRouter {
+  sim: SimulatedRouter;
+  username: string;
+  password: string;
+}
+
+/** Starts `count` simulated RouterOS 7 routers with api-ssl on free loopback ports, each with its own API password. */
+export async function startDemoRouters(count: number): Promise<DemoRouter[]> {
+  const routers: DemoRouter[] = [];
+  try {
+    for (let i = 1; i <= count; i++) {
+      const password = randomBytes(12).toString('base64url');
+      const sim = await startSimulatedRouter({
+        tls: true,
+        identity: `demo-router-${i}`,
+        version: '7.16.2',
+        users: { api: password },
+      });
+      routers.push({ sim, username: 'api', password });
+    }
+  } catch (error) {
+    await Promise.all(routers.map((r) => r.sim.close()));
+    throw error;
+  }
+  return routers;
+}
+
+/**
+ * The customers: logs in every account's PPP client (as a user dialling in would) except the last on each
+ * router, then pushes a few megabytes through each online account's queue every `everyMs`, so the
+ * collector has traffic to count.
+ */
+export function simulateCustomers(
+  routers: Array<{ router: DemoRouter; usernames: string[] }>,
+  everyMs = 2_000,
+): { stop(): void } {
+  const online: Array<{ sim: SimulatedRouter; name: string }> = [];
+  for (const { router, usernames } of routers) {
+    for (const name of usernames.slice(0, -1)) {
+      router.sim.connect(name);
+      online.push({ sim: router.sim, name });
+    }
+  }
+  const timer = setInterval(() => {
+    for (const { sim, name } of online) {
+      const session = sim.state.findActive(name);
+      if (!session) continue; // suspended or disconnected through the API meanwhile
+      sim.state.pushTraffic(session.address, randomInt(1_000_000, 8_000_000), randomInt(100_000, 1_000_000));
+    }
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,70 @@
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type { AppConfig } from './config/app-config';
+import type { Logger } from './common/logger';
+import { Database } from './db/database';
+import { createServices, type AppServices } from './app-services';
+import { createSchema } from './schema';
+import { createApp } from './app';
+import { startCollectionSchedule } from './jobs/collection-schedule';
+import { startReconcileSchedule } from './jobs/reconcile-schedule';
+
+export interface RunningServer {
+  services: AppServices;
+  database: Database;
+  httpServer: http.Server;
+  /** The port actually listened on (PORT=0 picks a free one). */
+  port: number;
+  /** Stops the collection clock, HTTP (letting requests finish), router sessions and the database. */
+  stop(): Promise<void>;
+}
+
+/** Starts the GraphQL server: database (background, migrations) → schema → HTTP → collection clock. */
+export async function startServer(
+  config: AppConfig,
+  log: Logger,
+  options: { explorerApiKey?: string } = {},
+): Promise<RunningServer> {
+  const database = new Database(config, log);
+  const services = createServices(config, database.dataSource, log);
+  void database.start();
+
+  const schema = await createSchema();
+  const { httpServer, apollo } = await createApp(services, database, schema, log, options);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject); // e.g. EADDRINUSE: the port is taken
+      httpServer.listen(config.port, config.host, resolve);
+    });
+  } catch (error) {
+    await apollo.stop().catch(() => undefined);
+    await services.locks.close();
+    await database.stop();
+    throw error;
+  }
+  const { port } = httpServer.address() as AddressInfo;
+  log.info({ host: config.host, port, env: config.env }, 'listening');
+  const schedule = startCollectionSchedule(services, log, {
+    intervalSeconds: config.collectIntervalSeconds,
+    isReady: () => database.isInitialized,
+  });
+  const reconcileSchedule = startReconcileSchedule(services, log, {
+    intervalSeconds: config.reconcileIntervalSeconds,
+    isReady: () => database.isInitialized,
+  });
+
+  return {
+    services,
+    database,
+    httpServer,
+    port,
+    async stop() {
+      await schedule.stop(); // lets a running collection commit
+      await reconcileSchedule.stop();
+      await apollo.stop(); // stops accepting, lets running requests finish
+      await services.routerPool.closeAll();
+      await services.locks.close();
+      await database.stop();
+    },
+  };
+}

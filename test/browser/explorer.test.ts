@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import { startDemo, type DemoProcess } from '../helpers/demo-process';
+import { launchChromium } from './browser';
+
+// Browser-side code below runs in Chromium; this program is compiled without the DOM library.
+declare const document: any;
+
+/**
+ * The demo's explorer in Debian's real Chromium with every request to anything but this machine
+ * blocked: GraphiQL must load, show the pre-filled key and the example query, and run it against the
+ * live demo — i.e. it works offline, unlike Apollo Sandbox.
+ */
+describe('explorer: GraphiQL works offline in a real Chromium, against the running demo', function () {
+  this.timeout(180_000);
+  let demo: DemoProcess;
+  let browser: Browser;
+  let page: Page;
+  const blocked: string[] = [];
+  const problems: string[] = [];
+
+  before(async () => {
+    [demo, browser] = await Promise.all([startDemo(), launchChromium()]);
+    const context = await browser.newContext();
+    // The machine is "offline": only loopback answers; anything else is recorded and refused.
+    await context.route('**/*', (route) => {
+      const { protocol, hostname } = new URL(route.request().url());
+      const local = ['127.0.0.1', 'localhost', '[::1]'].includes(hostname) || protocol === 'data:';
+      if (local) return route.continue();
+      blocked.push(route.request().url());
+      return route.abort('internetdisconnected');
+    });
+    page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    if (demo) expect(await demo.interrupt('SIGINT')).to.equal(0);
+  });
+
+  it('loads from this server alone, runs the example query with the pre-filled key and shows live data', async () => {
+    await page.goto(demo.explorerUrl);
+    await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
+
+    // The key is in the headers editor, the example query in the query editor (CodeMirror 5 editors).
+    const editor = (selector: string) =>
+      page.evaluate((s) => document.querySelector(`${s} .CodeMirror`)?.CodeMirror.getValue() ?? '', selector);
+    expect(JSON.parse(await editor('.graphiql-editor-tool .graphiql-editor:not(.hidden)'))).to.deep.equal({
+      Authorization: `Bearer ${demo.apiKey}`,
+    });
+    expect(await editor('.graphiql-query-editor')).to.include('vpnAccounts(first: 20)');
+
+    await page.click('.graphiql-execute-button');
+    await page.locator('.graphiql-response').getByText('Demo router 1').waitFor({ timeout: 30_000 });
+    const json = JSON.parse(await editor('.graphiql-response'));
+    expect(json.errors).to.equal(undefined);
+    expect(json.data.routers.map((r: any) => r.status.reachable)).to.deep.equal([true, true]);
+    expect(json.data.vpnAccounts.nodes).to.have.length(6);
+    expect(json.data.vpnAccounts.nodes.filter((a: any) => a.connection?.online)).to.have.length(4);
+
+    expect(blocked, 'requests that needed the internet').to.deep.equal([]);
+    expect(problems).to.deep.equal([]);
+  });
+});

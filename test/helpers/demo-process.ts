@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const DEMO = path.join(__dirname, '..', '..', 'src', 'demo', 'main.js');
+
+export interface DemoProcess {
+  process: ChildProcess;
+  /** Everything the demo printed (stdout and stderr), line by line. */
+  output: string[];
+  /** The printed explorer URL's origin, e.g. http://127.0.0.1:41234. */
+  url: string;
+  explorerUrl: string;
+  apiKey: string;
+  /** Sends `signal` to the demo's whole process group, as Ctrl-C in a terminal does; resolves with the exit code. */
+  interrupt(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Runs `node dist/src/demo/main.js` the way the README's `npm run demo` does, in its own process group,
+ * with no database configured (it starts its private MariaDB) and PORT=0. Resolves once it printed its whole
+ * banner (explorer URL, API key, curl line).
+ */
+export async function startDemo(env: Record<string, string> = {}, timeoutMs = 120_000): Promise<DemoProcess> {
+  const child = spawn(process.execPath, [DEMO], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<{ explorerUrl: string; apiKey: string }>((resolve, reject) => {
+    let explorerUrl = '';
+    let apiKey = '';
+    const timer = setTimeout(() => reject(new Error(`demo not ready:\n${output.join('\n')}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        output.push(line);
+        explorerUrl ||= /^\s*Explorer:\s+(\S+)/.exec(line)?.[1] ?? '';
+        apiKey ||= /^\s*API key:\s+(\S+)/.exec(line)?.[1] ?? '';
+        // The banner's last line: everything has been printed.
+        if (/Press Ctrl-C/.test(line) && explorerUrl && apiKey) {
+          clearTimeout(timer);
+          resolve({ explorerUrl, apiKey });
+        }
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`demo exited with ${code} before it was ready:\n${output.join('\n')}`));
+    });
+  });
+  return {
+    process: child,
+    output,
+    url: new URL(ready.explorerUrl).origin,
+    explorerUrl: ready.explorerUrl,
+    apiKey: ready.apiKey,
+    interrupt(signal: NodeJS.Signals = 'SIGINT') {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
+      return exited;
+    },
+  };
+}
