@@ -13,6 +13,9 @@ import { createContextFactory } from './context/create-context';
 import { createFormatError } from './errors/format-error';
 import { limitsPlugin } from './plugins/limits.plugin';
 import type { Logger } from './common/logger';
+import { requestIdMiddleware } from './context/request-id';
+import { graphqlMetricsPlugin, type Metrics } from './metrics';
+import { metricsHandler } from './metrics/metrics-endpoint';
 
 export interface App {
   httpServer: http.Server;
@@ -25,11 +28,13 @@ export async function createApp(
   database: Database,
   schema: GraphQLSchema,
   log: Logger,
+  metrics?: Metrics,
 ): Promise<App> {
   const { config } = services;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  app.use(requestIdMiddleware(log));
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -48,6 +53,7 @@ export async function createApp(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       limitsPlugin(config.limits),
       ApolloServerPluginLandingPageDisabled(),
+      ...(metrics ? [graphqlMetricsPlugin(metrics)] : []),
     ],
   });
   await apollo.start();
@@ -56,6 +62,8 @@ export async function createApp(
     const ok = await database.ping();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', database: ok ? 'up' : 'down' });
   });
+
+  if (metrics) app.get('/metrics', metricsHandler(metrics, config.metrics.token, log));
 
   app.use(
     '/graphql',

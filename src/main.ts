@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { ConfigError, loadConfig, loadEncryptionKeys, type AppConfig } from './config/app-config';
 import { createLogger } from './common/logger';
 import { Database } from './db/database';
 import { createServices } from './app-services';
 import { createSchema } from './schema';
 import { createApp } from './app';
 import { startCollectionSchedule } from './jobs/collection-schedule';
+import { Metrics } from './metrics';
 
 /** Starts the GraphQL server: config → database (background, migrations) → schema → HTTP. */
 async function main(): Promise<void> {
@@ -22,11 +23,24 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const database = new Database(config, log);
-  const services = createServices(config, database.dataSource, log);
+  const metrics = config.metrics.enabled ? new Metrics(database.dataSource) : undefined;
+  const services = createServices(config, database.dataSource, log, metrics);
   void database.start();
+  // Key rotation without a restart: SIGHUP (or a value under a key id not loaded yet) re-reads the keys.
+  services.secretBox.reloadFrom(() => loadEncryptionKeys());
+  process.on('SIGHUP', () => {
+    try {
+      log.info({ activeKeyId: services.secretBox.reload() }, 'encryption keys reloaded');
+    } catch (error) {
+      log.error(
+        { err: { message: (error as Error).message } },
+        'encryption keys not reloaded; keeping the old ones',
+      );
+    }
+  });
 
   const schema = await createSchema();
-  const { httpServer, apollo } = await createApp(services, database, schema, log);
+  const { httpServer, apollo } = await createApp(services, database, schema, log, metrics);
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const { port } = httpServer.address() as AddressInfo;
   log.info({ host: config.host, port, env: config.env }, 'listening');

@@ -23,6 +23,8 @@ export interface AppConfig {
   /** Connect and per-command timeout for routers, and how many routers are read at once. */
   readonly router: { readonly timeoutMs: number; readonly maxConcurrent: number; readonly idleMs: number };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** GET /metrics (Prometheus); with a token, scrapers must send it as a Bearer token. */
+  readonly metrics: { readonly enabled: boolean; readonly token: string | null };
 }
 
 export interface DatabaseConfig {
@@ -73,6 +75,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       idleMs: integer(env, 'ROUTER_IDLE_MS', 60_000, 1_000, 3_600_000),
     }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+    metrics: Object.freeze({
+      enabled: boolean(env, 'METRICS_ENABLED', true),
+      token: env.METRICS_TOKEN?.trim() || null,
+    }),
   });
 }
 

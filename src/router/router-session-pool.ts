@@ -8,6 +8,8 @@ export interface RouterSessionPoolOptions {
   idleTimeoutMs?: number;
   /** Connect and per-command timeout when the target has none; default 10 s. */
   defaultTimeoutMs?: number;
+  /** Told about every failed connect or command (metrics count them by error code). */
+  onError?: (error: unknown) => void;
 }
 
 interface PoolEntry {
@@ -45,10 +47,12 @@ export class RouterSessionPool {
   private readonly entries = new Map<string, PoolEntry>();
   private readonly idleTimeoutMs: number;
   private readonly defaultTimeoutMs: number;
+  private readonly onError?: (error: unknown) => void;
 
   constructor(options: RouterSessionPoolOptions = {}) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
+    this.onError = options.onError;
   }
 
   /** Sessions currently open (alive). */
@@ -68,15 +72,22 @@ export class RouterSessionPool {
    * (never hangs): connect and command each have the target's timeout.
    */
   async run(target: RouterTarget, words: string[], options: { timeoutMs?: number } = {}): Promise<RosRow[]> {
-    const session = await this.acquire(target);
+    const session = await this.acquire(target).catch((error) => this.failed(error));
     const entry = this.entries.get(target.id);
     if (entry) this.clearIdle(entry);
     try {
       return await session.run(words, options.timeoutMs ?? this.timeoutFor(target));
+    } catch (error) {
+      return this.failed(error);
     } finally {
       const current = this.entries.get(target.id);
       if (current?.session === session && session.pendingCount === 0) this.armIdle(target.id, current);
     }
+  }
+
+  private failed(error: unknown): never {
+    this.onError?.(error);
+    throw error;
   }
 
   /** Closes the session of one router (e.g. after its record was deleted). */
