@@ -70,19 +70,23 @@ export class Metrics {
   });
 
   constructor(db?: DataSource) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'mvpn_process_' });
+    // Node's own (CPU, memory, event loop lag, GC): mvpn_process_cpu_seconds_total, mvpn_nodejs_...
+    collectDefaultMetrics({ register: this.registry, prefix: 'mvpn_' });
     if (!db) return;
-    // Read at scrape time with one query each, so every instance reports the database's truth.
+    // Read at scrape time with one query each, so every instance reports the database's truth. While
+    // the database does not answer they are left out of the scrape rather than showing stale values.
     new Gauge({
       name: 'mvpn_accounts',
       help: 'VPN accounts by status',
       labelNames: ['status'] as const,
       registers: [this.registry],
       async collect() {
-        if (!db.isInitialized) return;
-        const rows: { status: string; n: string | number }[] = await db.query(
+        this.reset();
+        const rows = await queryOrNull<{ status: string; n: string | number }>(
+          db,
           'SELECT status, COUNT(*) AS n FROM mod_mikrotikvpn_accounts GROUP BY status',
         );
+        if (!rows) return;
         const counts = new Map(rows.map((r) => [r.status, Number(r.n)]));
         for (const status of Object.values(VpnAccountStatus)) this.set({ status }, counts.get(status) ?? 0);
       },
@@ -92,11 +96,12 @@ export class Metrics {
       help: 'Notification emails queued for WHMCS and not yet acknowledged',
       registers: [this.registry],
       async collect() {
-        if (!db.isInitialized) return;
-        const [row]: { n: string | number }[] = await db.query(
+        this.reset();
+        const rows = await queryOrNull<{ n: string | number }>(
+          db,
           'SELECT COUNT(*) AS n FROM mod_mikrotikvpn_notifications WHERE acknowledged_at IS NULL',
         );
-        this.set(Number(row.n));
+        if (rows) this.set(Number(rows[0].n));
       },
     });
   }
@@ -126,5 +131,15 @@ export class Metrics {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/** The rows of a query, or null while the database does not answer. */
+async function queryOrNull<T>(db: DataSource, sql: string): Promise<T[] | null> {
+  if (!db.isInitialized) return null;
+  try {
+    return (await db.query(sql)) as T[];
+  } catch {
+    return null;
   }
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
 import { codeOf, gql, startServer, waitForHealthy } from '../helpers/test-server';
 import { scrape, valueOf } from '../helpers/prometheus';
+import { METRIC_NAMES } from '../../src/metrics';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 
 const GB = 1_000_000_000;
@@ -164,6 +165,9 @@ describe('operations: /metrics, request ids and structured logs (server process 
     expect(delta('mvpn_graphql_requests_total', { operation: 'query', outcome: 'ok' })).to.equal(1);
     expect(delta('mvpn_graphql_requests_total', { operation: 'unknown', outcome: 'VALIDATION' })).to.equal(1);
     expect(delta('mvpn_graphql_request_duration_seconds_count', { operation: 'mutation' })).to.be.at.least(4);
+    // Every metric the dashboard and the docs name is exported.
+    const exported = new Set(after.map((sample) => sample.name.replace(/_(bucket|count|sum)$/, '')));
+    expect([...METRIC_NAMES].filter((name) => !exported.has(name))).to.deep.equal([]);
     // Labels are bounded: no client-chosen operation names or field names.
     const labelValues = after.flatMap((s) => Object.values(s.labels));
     expect(labelValues).not.to.include('nope');
