@@ -13,7 +13,7 @@ import { createContextFactory } from './context/create-context';
 import { createFormatError } from './errors/format-error';
 import { limitsPlugin } from './plugins/limits.plugin';
 import type { Logger } from './common/logger';
-import { requestIdMiddleware } from './context/request-id';
+import { currentRequestLog, requestIdMiddleware } from './context/request-id';
 import { graphqlMetricsPlugin, type Metrics } from './metrics';
 import { metricsHandler } from './metrics/metrics-endpoint';
 
@@ -47,7 +47,10 @@ export async function createApp(
     formatError: createFormatError({
       includeStack: config.env === 'development',
       log: (error, formatted) =>
-        log.error({ err: error, path: formatted.path }, 'unexpected error in a request'),
+        (currentRequestLog() ?? log).error(
+          { err: error, path: formatted.path },
+          'unexpected error in a request',
+        ),
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

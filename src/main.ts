@@ -8,6 +8,7 @@ import { createSchema } from './schema';
 import { createApp } from './app';
 import { startCollectionSchedule } from './jobs/collection-schedule';
 import { Metrics } from './metrics';
+import { ClientTokens } from './auth/client-tokens';
 
 /** Starts the GraphQL server: config → database (background, migrations) → schema → HTTP. */
 async function main(): Promise<void> {
@@ -30,7 +31,10 @@ async function main(): Promise<void> {
   services.secretBox.reloadFrom(() => loadEncryptionKeys());
   process.on('SIGHUP', () => {
     try {
-      log.info({ activeKeyId: services.secretBox.reload() }, 'encryption keys reloaded');
+      const activeKeyId = services.secretBox.reload();
+      // Client tokens too: tokens signed by an instance already on the new key are accepted here.
+      services.clientTokens = new ClientTokens(services.secretBox.keysActiveFirst());
+      log.info({ activeKeyId }, 'encryption keys reloaded');
     } catch (error) {
       log.error(
         { err: { message: (error as Error).message } },

@@ -69,6 +69,12 @@ export class SecretBox {
     return this.keys.activeKeyId;
   }
 
+  /** Every key, the active one first (client tokens sign with the first and accept them all). */
+  keysActiveFirst(): Buffer[] {
+    const { activeKeyId, keys } = this.keys;
+    return [keys.get(activeKeyId)!, ...[...keys].filter(([id]) => id !== activeKeyId).map(([, key]) => key)];
+  }
+
   /** True when a value under this key id can be decrypted. */
   hasKey(keyId: string): boolean {
     return this.keys.keys.has(keyId);

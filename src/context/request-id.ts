@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../common/logger';
@@ -10,6 +11,16 @@ export interface RequestLocals {
   requestId: string;
   /** The server's logger bound to this request's id: every line it writes carries `requestId`. */
   log: Logger;
+}
+
+const current = new AsyncLocalStorage<RequestLocals>();
+
+/**
+ * The logger of the HTTP request being handled, for code that is not handed a context (Apollo's
+ * error formatting); undefined outside a request.
+ */
+export function currentRequestLog(): Logger | undefined {
+  return current.getStore()?.log;
 }
 
 /**
@@ -37,6 +48,6 @@ export function requestIdMiddleware(log: Logger) {
         'http request',
       );
     });
-    next();
+    current.run(locals, next);
   };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
-import { gql } from '../helpers/test-server';
+import { gql, startServer, waitForHealthy } from '../helpers/test-server';
 import { runCli } from '../helpers/cli';
 import { SecretBox, generateKeyLine } from '../../src/auth/secret-box';
 import { loadEncryptionKeys } from '../../src/config/app-config';
@@ -14,6 +14,7 @@ describe('rotate-key: re-encrypting router credentials online (real CLI + runnin
   let keyFile: string;
   let serverId: number;
   let routerId: string;
+  let clientId: number;
   const serviceId = 9401;
   const call = (query: string, variables: Record<string, unknown> = {}) =>
     gql(stack.server.url, query, variables, stack.admin);
@@ -35,9 +36,9 @@ describe('rotate-key: re-encrypting router credentials online (real CLI + runnin
     stack = await startStack();
     keyFile = stack.env.ENCRYPTION_KEY_FILE;
     ({ serverId, routerId } = await stack.addRouter({ assignedips: ['10.90.0.2', '10.90.0.3'] }));
-    const client = await stack.whmcs.client();
+    clientId = await stack.whmcs.client();
     const productId = await stack.whmcs.product({ name: 'VPN', settings: { trafficMonthlyGb: '5' } });
-    await stack.whmcs.service({ id: serviceId, userid: client, packageid: productId, server: serverId });
+    await stack.whmcs.service({ id: serviceId, userid: clientId, packageid: productId, server: serverId });
     const created = await call(
       `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { status } }`,
       {
@@ -147,6 +148,30 @@ describe('rotate-key: re-encrypting router credentials online (real CLI + runnin
     );
     expect(row.v.startsWith('k2:')).to.equal(true);
     await flip();
+    // A second instance started now knows only the new key: a client-area token it signs is
+    // accepted by the reloaded first instance (behind a load balancer the page may hit either).
+    const second = await startServer(stack.env);
+    try {
+      await waitForHealthy(second);
+      const minted = await gql(
+        second.url,
+        `mutation($c: Int!, $s: [Int!]!) { mintClientToken(clientId: $c, serviceIds: $s) { token } }`,
+        { c: clientId, s: [serviceId] },
+        stack.admin,
+      );
+      expect(minted.errors).to.equal(undefined);
+      const token = minted.data!.mintClientToken.token as string;
+      const asClient = await gql(
+        stack.server.url,
+        `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId } }`,
+        { s: serviceId },
+        token,
+      );
+      expect(asClient.errors).to.equal(undefined);
+      expect(asClient.data!.vpnAccount.serviceId).to.equal(serviceId);
+    } finally {
+      await second.stop();
+    }
     expect(stack.server.output.join('\n')).not.to.match(/router-pass|secret-\d/);
   });
 

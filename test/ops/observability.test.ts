@@ -193,6 +193,29 @@ describe('operations: /metrics, request ids and structured logs (server process 
     }
   });
 
+  it('logs an unexpected failure with the id of the request that met it', async () => {
+    // A table that vanished under the server: a failure no caller can cause or fix.
+    await stack.db.query('RENAME TABLE mod_mikrotikvpn_routers TO gone_routers');
+    try {
+      const response = await fetch(`${stack.server.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${stack.admin}`,
+          'x-request-id': 'req-broken-1',
+        },
+        body: JSON.stringify({ query: '{ routers { id } }' }),
+      });
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
+      await new Promise((r) => setTimeout(r, 200));
+      const lines = logLines().filter((l) => l.msg === 'unexpected error in a request');
+      expect(lines.map((l) => l.requestId)).to.deep.equal(['req-broken-1']);
+    } finally {
+      await stack.db.query('RENAME TABLE gone_routers TO mod_mikrotikvpn_routers');
+    }
+  });
+
   it('answers the health probe without logging it at info level', async () => {
     const r = await gql(stack.server.url, '{ __typename }', {}, 'not-a-key');
     expect(codeOf(r)).to.equal('UNAUTHENTICATED');
