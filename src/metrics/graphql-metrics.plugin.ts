@@ -11,6 +11,14 @@ const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
  */
 export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin {
   return {
+    // Refused before any operation ran (no or unknown key, database down): counted, not timed.
+    async contextCreationDidFail({ error }) {
+      const code = String((error as { extensions?: { code?: unknown } }).extensions?.code ?? '');
+      metrics.graphqlRequests.inc({
+        operation: 'unknown',
+        outcome: KNOWN_CODES.has(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR,
+      });
+    },
     async requestDidStart() {
       const started = process.hrtime.bigint();
       return {

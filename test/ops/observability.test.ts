@@ -216,9 +216,17 @@ describe('operations: /metrics, request ids and structured logs (server process 
     }
   });
 
-  it('answers the health probe without logging it at info level', async () => {
+  it('counts refused requests, and answers the health probe without logging it at info level', async () => {
+    const before = await scrape(stack.server.url);
     const r = await gql(stack.server.url, '{ __typename }', {}, 'not-a-key');
     expect(codeOf(r)).to.equal('UNAUTHENTICATED');
+    // Refused before any operation ran, and still counted (a spike means a wrong or stolen key).
+    const after = await scrape(stack.server.url);
+    const labels = { operation: 'unknown', outcome: 'UNAUTHENTICATED' };
+    expect(
+      valueOf(after, 'mvpn_graphql_requests_total', labels) -
+        valueOf(before, 'mvpn_graphql_requests_total', labels),
+    ).to.equal(1);
     const probes = logLines().filter((l) => l.msg === 'http request' && l.path === '/health');
     expect(probes).to.have.length(0);
   });
