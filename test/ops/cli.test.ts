@@ -135,6 +135,20 @@ describe('CLI: progress of long commands, and doctor (real CLI process + MariaDB
     // A router that is switched off.
     const gone = await stack.addRouter({ assignedips: ['10.81.0.2'] });
     await gone.sim.close();
+    // A PPP profile with a rate-limit on the healthy router: its dynamic queues would take the
+    // traffic of accounts using it. A warning (no product uses it yet), not a failure.
+    stack.routers[0].state.profiles.insert({
+      id: '*9',
+      name: 'capped',
+      localAddress: '10.80.0.1',
+      remoteAddress: '',
+      rateLimit: '10M/10M',
+      onlyOne: 'default',
+      useEncryption: 'yes',
+      changeTcpMss: 'default',
+      comment: '',
+      builtin: false,
+    });
 
     const out = await runCli(
       ['doctor', '--whmcs-time-zone', zone === 'Asia/Tokyo' ? 'UTC' : 'Asia/Tokyo'],
@@ -150,9 +164,12 @@ describe('CLI: progress of long commands, and doctor (real CLI process + MariaDB
     );
     expect(fails.join('\n')).to.match(/time zone: WHMCS runs in .* — fix: set WHMCS_TIME_ZONE=/);
     expect(fails).to.have.length(3);
+    expect(out.stdout).to.match(
+      new RegExp(`^warn {2}router ${routerId} .*: PPP profile "capped" has rate-limit 10M/10M`, 'm'),
+    );
     expect(out.stdout).to.match(new RegExp(`^ok {4}router ${routerId} `, 'm'));
     expect(out.stdout.trim().split('\n').pop()).to.equal(
-      '3 problem(s), 0 warning(s): fix the FAIL lines above',
+      '3 problem(s), 1 warning(s): fix the FAIL lines above',
     );
   });
 
