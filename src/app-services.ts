@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from './config/app-config';
 import type { Logger } from './common/logger';
+import type { Metrics } from './metrics';
 import { SecretBox } from './auth/secret-box';
 import { ApiKeyService } from './services/api-key.service';
 import { EventService } from './services/event.service';
@@ -19,7 +20,7 @@ import { TrafficCollector } from './services/traffic/collector.service';
 import { TrafficService } from './services/traffic/traffic.service';
 
 /** The server's long-lived services, built once at start and shared by requests, jobs and the CLI. */
-export function createServices(config: AppConfig, db: DataSource, log?: Logger) {
+export function createServices(config: AppConfig, db: DataSource, log?: Logger, metrics?: Metrics) {
   const secretBox = new SecretBox(config.encryption);
   const events = new EventService(db);
   const routerPool = new RouterSessionPool({
@@ -30,6 +31,7 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger) 
       baseMs: config.routerBreaker.baseMs,
       maxMs: config.routerBreaker.maxMs,
     },
+    onError: metrics && ((error) => metrics.observeRouterError(error)),
   });
   const gateway = new RouterGateway(routerPool);
   const routers = new RouterService(db, secretBox, events);
@@ -63,6 +65,7 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger) 
       timeZone: config.timeZone,
       maxConcurrent: config.router.maxConcurrent,
       logError: log && ((err, routerId) => log.error({ err, routerId }, 'collection of a router failed')),
+      onRouterDone: metrics && ((result) => metrics.observeRouterCollection(result)),
     }),
     reconcile: new ReconcileService(db, routers, gateway, events, lifecycle, locks),
     routerCheck: new RouterCheckService(db, routers, gateway, routerPool, events),

@@ -15,6 +15,9 @@ import { limitsPlugin } from './plugins/limits.plugin';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import type { Logger } from './common/logger';
 import { explorerRouter } from './http/explorer';
+import { currentRequestLog, requestIdMiddleware } from './context/request-id';
+import { graphqlMetricsPlugin, type Metrics } from './metrics';
+import { metricsHandler } from './metrics/metrics-endpoint';
 
 export interface App {
   httpServer: http.Server;
@@ -27,12 +30,14 @@ export async function createApp(
   database: Database,
   schema: GraphQLSchema,
   log: Logger,
-  options: { explorerApiKey?: string } = {},
+  options: { explorerApiKey?: string; metrics?: Metrics } = {},
 ): Promise<App> {
   const { config } = services;
+  const { metrics } = options;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  app.use(requestIdMiddleware(log));
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -51,13 +56,17 @@ export async function createApp(
     formatError: createFormatError({
       includeStack: config.env === 'development',
       log: (error, formatted) =>
-        log.error({ err: error, path: formatted.path }, 'unexpected error in a request'),
+        (currentRequestLog() ?? log).error(
+          { err: error, path: formatted.path },
+          'unexpected error in a request',
+        ),
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       limitsPlugin(config.limits),
       requestLogPlugin(log),
       ApolloServerPluginLandingPageDisabled(),
+      ...(metrics ? [graphqlMetricsPlugin(metrics)] : []),
     ],
   });
   await apollo.start();
@@ -68,6 +77,7 @@ export async function createApp(
   });
 
   if (config.explorer) app.use(explorerRouter({ endpoint: '/graphql', apiKey: options.explorerApiKey }));
+  if (metrics) app.get('/metrics', metricsHandler(metrics, config.metrics.token, log));
 
   app.use(
     '/graphql',

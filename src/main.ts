@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { ConfigError, loadConfig, loadEncryptionKeys, type AppConfig } from './config/app-config';
 import { createLogger } from './common/logger';
 import { startServer } from './server';
+import { ClientTokens } from './auth/client-tokens';
 
 /** Starts the GraphQL server (src/server.ts) and stops it cleanly on SIGTERM or SIGINT. */
 async function main(): Promise<void> {
@@ -17,6 +18,22 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const server = await startServer(config, log);
+  const { services } = server;
+  // Key rotation without a restart: SIGHUP (or a value under a key id not loaded yet) re-reads the keys.
+  services.secretBox.reloadFrom(() => loadEncryptionKeys());
+  process.on('SIGHUP', () => {
+    try {
+      const activeKeyId = services.secretBox.reload();
+      // Client tokens too: tokens signed by an instance already on the new key are accepted here.
+      services.clientTokens = new ClientTokens(services.secretBox.keysActiveFirst());
+      log.info({ activeKeyId }, 'encryption keys reloaded');
+    } catch (error) {
+      log.error(
+        { err: { message: (error as Error).message } },
+        'encryption keys not reloaded; keeping the old ones',
+      );
+    }
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -8,6 +8,7 @@ import { createSchema } from './schema';
 import { createApp } from './app';
 import { startCollectionSchedule } from './jobs/collection-schedule';
 import { startReconcileSchedule } from './jobs/reconcile-schedule';
+import { Metrics } from './metrics';
 
 export interface RunningServer {
   services: AppServices;
@@ -26,11 +27,12 @@ export async function startServer(
   options: { explorerApiKey?: string } = {},
 ): Promise<RunningServer> {
   const database = new Database(config, log);
-  const services = createServices(config, database.dataSource, log);
+  const metrics = config.metrics.enabled ? new Metrics(database.dataSource) : undefined;
+  const services = createServices(config, database.dataSource, log, metrics);
   void database.start();
 
   const schema = await createSchema();
-  const { httpServer, apollo } = await createApp(services, database, schema, log, options);
+  const { httpServer, apollo } = await createApp(services, database, schema, log, { ...options, metrics });
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject); // e.g. EADDRINUSE: the port is taken

@@ -7,7 +7,26 @@ import type { AppConfig } from '../config/app-config';
  * Stored form: `<key id>:<iv b64>:<tag b64>:<ciphertext b64>`.
  */
 export class SecretBox {
-  constructor(private readonly keys: AppConfig['encryption']) {}
+  private reloadKeys: (() => AppConfig['encryption']) | null = null;
+  private lastReload = 0;
+
+  constructor(private keys: AppConfig['encryption']) {}
+
+  /**
+   * Lets a running server pick up a key file that gained a line (key rotation): on SIGHUP, and by
+   * itself when it meets a value under a key id it has not loaded (at most every 5 s).
+   */
+  reloadFrom(source: () => AppConfig['encryption']): void {
+    this.reloadKeys = source;
+  }
+
+  /** Reads the keys again; returns the active key id, or throws the ConfigError of a bad key file. */
+  reload(): string {
+    if (!this.reloadKeys) return this.keys.activeKeyId;
+    this.lastReload = Date.now();
+    this.keys = this.reloadKeys();
+    return this.keys.activeKeyId;
+  }
 
   encrypt(plain: string): string {
     const key = this.keys.keys.get(this.keys.activeKeyId)!;
@@ -25,6 +44,13 @@ export class SecretBox {
 
   decrypt(stored: string): string {
     const [keyId, iv, tag, body] = stored.split(':');
+    if (!this.keys.keys.has(keyId) && this.reloadKeys && Date.now() - this.lastReload > 5000) {
+      try {
+        this.reload();
+      } catch {
+        // A key file broken mid-edit: keep the keys we have.
+      }
+    }
     const key = this.keys.keys.get(keyId);
     if (!key || !iv || !tag || body === undefined) {
       throw new Error(`cannot decrypt: key "${keyId}" is not configured`);
@@ -41,6 +67,17 @@ export class SecretBox {
 
   get activeKeyId(): string {
     return this.keys.activeKeyId;
+  }
+
+  /** Every key, the active one first (client tokens sign with the first and accept them all). */
+  keysActiveFirst(): Buffer[] {
+    const { activeKeyId, keys } = this.keys;
+    return [keys.get(activeKeyId)!, ...[...keys].filter(([id]) => id !== activeKeyId).map(([, key]) => key)];
+  }
+
+  /** True when a value under this key id can be decrypted. */
+  hasKey(keyId: string): boolean {
+    return this.keys.keys.has(keyId);
   }
 }
 

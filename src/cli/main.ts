@@ -12,6 +12,10 @@ import { dataSourceOptions } from '../config/data-source-options';
 import { ApiKeyService } from '../services/api-key.service';
 import { generateKeyLine } from '../auth/secret-box';
 import { AppError } from '../errors/app-errors';
+import { KeyRotationService } from '../services/key-rotation.service';
+import { RouterEntity } from '../entities/own/router.entity';
+import { Progress } from './progress';
+import { doctor } from './doctor';
 
 const USAGE = `Usage: whmcs-mikrotik-vpn <command>
 
@@ -22,6 +26,10 @@ const USAGE = `Usage: whmcs-mikrotik-vpn <command>
   keygen [--id KEYID]                      print a new encryption key line for ENCRYPTION_KEY_FILE
   reconcile [--router ID]                  make the routers match the database; report what differed
   collect [--router ID] [--daily]          collect traffic now and print a line per router
+  rotate-key                               re-encrypt every router credential under the key file's last key
+  doctor [--whmcs-time-zone ZONE]          check database, migrations, keys, routers and time zones
+
+In a terminal, collect, reconcile and rotate-key show a progress line on stderr.
 
 The database comes from DATABASE_URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME).`;
 
@@ -61,6 +69,7 @@ async function run(argv: string[]): Promise<number> {
       id: { type: 'string' },
       router: { type: 'string' },
       daily: { type: 'boolean' },
+      'whmcs-time-zone': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -112,10 +121,17 @@ async function run(argv: string[]): Promise<number> {
       return withServices(async (services) => {
         const ctx = systemContext(services, 'cli', createLoaders(services));
         const routerId = values.router === undefined ? undefined : requireIdString('router', values.router);
-        const report = await services.reconcile.reconcile(ctx, routerId);
-        for (const a of report.actions) {
-          console.log(`router ${a.routerId}\t${a.serviceId ?? '-'}\t${a.kind}\t${a.detail}`);
-        }
+        const progress = new Progress();
+        let printed = 0;
+        const report = await services.reconcile.reconcile(ctx, routerId, (sofar, routersTotal) => {
+          const state = { routersDone: sofar.routersChecked, routersTotal, accounts: sofar.accountsChecked };
+          // Each router's findings as soon as it is done, above the progress line.
+          for (const a of sofar.actions.slice(printed)) progress.above(actionLine(a), state, console.log);
+          printed = sofar.actions.length;
+          progress.update(state);
+        });
+        for (const a of report.actions.slice(printed)) console.log(actionLine(a));
+        progress.finish();
         console.log(
           `checked ${report.accountsChecked} accounts on ${report.routersChecked} routers; repaired ${report.repaired}`,
         );
@@ -125,25 +141,64 @@ async function run(argv: string[]): Promise<number> {
       return withServices(async (services) => {
         const ctx = systemContext(services, 'cli', createLoaders(services));
         const routerId = values.router === undefined ? undefined : requireIdString('router', values.router);
+        const routersTotal = await services.db
+          .getRepository(RouterEntity)
+          .count(routerId === undefined ? {} : { where: { id: routerId } });
+        const progress = new Progress();
+        const state = { routersDone: 0, routersTotal, accounts: 0 };
+        progress.update(state, true);
         const report = await services.collector.collect(ctx, {
           routerId,
           frequency: values.daily ? CollectionFrequency.DAILY : undefined,
+          onRouterDone: (r) => {
+            state.routersDone++;
+            state.accounts += r.accounts;
+            const result = r.skipped
+              ? 'skipped (another process)'
+              : r.ok
+                ? 'ok'
+                : `FAILED ${r.errorCode}: ${r.error}`;
+            progress.above(
+              `router ${r.routerId}\t${result}\taccounts ${r.accounts}\tsamples ${r.samples}\t${r.durationMs} ms`,
+              state,
+              console.log,
+            );
+          },
         });
-        for (const r of report.routers) {
-          const state = r.skipped
-            ? 'skipped (another process)'
-            : r.ok
-              ? 'ok'
-              : `FAILED ${r.errorCode}: ${r.error}`;
-          console.log(
-            `router ${r.routerId}\t${state}\taccounts ${r.accounts}\tsamples ${r.samples}\t${r.durationMs} ms`,
-          );
-        }
+        progress.finish();
         console.log(
           `collected ${report.accountsCollected} accounts, ${report.samplesWritten} samples, limited ${report.limited.length}, in ${report.durationMs} ms`,
         );
         return report.routers.some((r) => !r.ok) ? 1 : 0;
       });
+    case 'rotate-key':
+      return withServices(async (services) => {
+        const rotation = new KeyRotationService(services.db, services.secretBox);
+        const progress = new Progress();
+        const report = await rotation.rotate((done, total) =>
+          progress.interactive
+            ? progress.update({ routersDone: done, routersTotal: total, unit: 'credentials' })
+            : console.log(`re-encrypted ${done}/${total}`),
+        );
+        progress.finish();
+        for (const u of report.unreadable) {
+          console.log(`router ${u.routerId}\tkey ${u.keyId} is not in the key file: cannot re-encrypt`);
+        }
+        console.log(
+          `re-encrypted ${report.rotated} of ${report.total} router credentials under key ${report.activeKeyId} in ${report.durationMs} ms` +
+            (report.changedMeanwhile ? `; ${report.changedMeanwhile} changed meanwhile` : ''),
+        );
+        if (report.remaining) {
+          console.log(
+            `${report.remaining} credential(s) are still under another key: ${report.unreadable.length ? "add their key line back, or enter those routers' passwords again in WHMCS; " : ''}run rotate-key again`,
+          );
+          return 1;
+        }
+        console.log('every credential is under the active key; older key lines may now be removed');
+        return 0;
+      });
+    case 'doctor':
+      return doctor({ whmcsTimeZone: values['whmcs-time-zone'] });
     case 'keygen':
       console.log(generateKeyLine(values.id));
       return 0;
@@ -151,6 +206,10 @@ async function run(argv: string[]): Promise<number> {
       console.error(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
   }
+}
+
+function actionLine(a: { routerId: string; serviceId: number | null; kind: string; detail: string }) {
+  return `router ${a.routerId}\t${a.serviceId ?? '-'}\t${a.kind}\t${a.detail}`;
 }
 
 run(process.argv.slice(2))

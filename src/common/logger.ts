@@ -28,3 +28,6 @@ export function createLogger(level: string): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }
+
+/** A logger that writes nothing: for contexts built without one (CLI commands, tools). */
+export const silentLogger: Logger = pino({ level: 'silent' });

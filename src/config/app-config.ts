@@ -38,6 +38,8 @@ export interface AppConfig {
   /** Seconds between built-in reconcile passes (finishing PENDING actions, repairing drift); 0 = off. */
   readonly reconcileIntervalSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** GET /metrics (Prometheus); with a token, scrapers must send it as a Bearer token. */
+  readonly metrics: { readonly enabled: boolean; readonly token: string | null };
 }
 
 export interface DatabaseConfig {
@@ -98,6 +100,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }),
     reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 600, 0, 86_400),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+    metrics: Object.freeze({
+      enabled: boolean(env, 'METRICS_ENABLED', true),
+      token: env.METRICS_TOKEN?.trim() || null,
+    }),
   });
 }
 

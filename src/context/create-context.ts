@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { AppError, UnauthenticatedError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 import type { AppServices } from '../app-services';
@@ -7,12 +7,16 @@ import type { Database } from '../db/database';
 import { createLoaders } from '../loaders/create-loaders';
 import { CLIENT_TOKEN_PREFIX } from '../auth/client-tokens';
 import type { RequestContext } from './request-context';
+import type { RequestLocals } from './request-id';
+import { silentLogger } from '../common/logger';
 
 /** Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders. */
 export function createContextFactory(services: AppServices, database: Database) {
-  return async ({ req }: { req: Request }): Promise<RequestContext> => {
-    const requestId =
-      (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || crypto.randomUUID();
+  return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
+    // Set by requestIdMiddleware; the fallback only serves a server built without it.
+    const locals = res.locals as Partial<RequestLocals>;
+    const requestId = locals.requestId ?? crypto.randomUUID();
+    const log = locals.log ?? silentLogger;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match)
@@ -38,6 +42,7 @@ export function createContextFactory(services: AppServices, database: Database) 
       const { clientId, serviceIds } = check.claims;
       return {
         requestId,
+        log,
         actor: { kind: 'client', clientId, serviceIds },
         services,
         loaders: createLoaders(services),
@@ -47,6 +52,7 @@ export function createContextFactory(services: AppServices, database: Database) 
     if (!key) throw withStatus(new UnauthenticatedError('The API key is unknown or revoked'), 401);
     return {
       requestId,
+      log,
       actor: { kind: 'apiKey', name: key.name, scope: key.scope },
       services,
       loaders: createLoaders(services),

@@ -1,5 +1,6 @@
 import type { AppServices } from '../app-services';
 import type { Loaders } from '../loaders/create-loaders';
+import { silentLogger, type Logger } from '../common/logger';
 
 /**
  * Who is calling. API keys are for the bridge, admin tools and dashboards; client tokens for the
@@ -13,6 +14,8 @@ export type Actor =
 /** The first argument of every service method (Vendure style): who, which request, and its loaders. */
 export interface RequestContext {
   requestId: string;
+  /** The logger of this request or job: every line carries its `requestId`. */
+  log: Logger;
   actor: Actor;
   services: AppServices;
   loaders: Loaders;
@@ -25,9 +28,16 @@ export function actorName(actor: Actor): string {
 }
 
 /** The context of work the server does by itself (schedules, CLI): acts as `system:<name>`. */
-export function systemContext(services: AppServices, name: string, loaders: Loaders): RequestContext {
+export function systemContext(
+  services: AppServices,
+  name: string,
+  loaders: Loaders,
+  log: Logger = silentLogger,
+): RequestContext {
+  const requestId = `${name}-${Date.now().toString(36)}`;
   return {
-    requestId: `${name}-${Date.now().toString(36)}`,
+    requestId,
+    log: log.child({ requestId }),
     actor: { kind: 'system', name },
     services,
     loaders,

@@ -22,7 +22,7 @@ export function startCollectionSchedule(
     if (!options.isReady()) return;
     const today = dayIn(services.config.timeZone, new Date());
     const frequency = lastDailyDay === today ? CollectionFrequency.CRON : CollectionFrequency.DAILY;
-    const ctx = systemContext(services, 'schedule', createLoaders(services));
+    const ctx = systemContext(services, 'schedule', createLoaders(services), log);
     const report = await services.collector.collect(ctx, { frequency });
     if (frequency === CollectionFrequency.DAILY) lastDailyDay = today;
     const failed = report.routers.filter((r) => !r.ok);

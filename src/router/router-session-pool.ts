@@ -11,6 +11,8 @@ export interface RouterSessionPoolOptions {
   defaultTimeoutMs?: number;
   /** A circuit breaker per router (see {@link CircuitBreaker}); none when not given. */
   breaker?: CircuitBreakerOptions;
+  /** Told about every failed connect or command (metrics count them by error code). */
+  onError?: (error: unknown) => void;
 }
 
 interface PoolEntry {
@@ -51,11 +53,13 @@ export class RouterSessionPool {
   private readonly breaker: CircuitBreaker | null;
   /** The settings each router's breaker state belongs to. */
   private readonly breakerKeys = new Map<string, string>();
+  private readonly onError?: (error: unknown) => void;
 
   constructor(options: RouterSessionPoolOptions = {}) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
     this.breaker = options.breaker ? new CircuitBreaker(options.breaker) : null;
+    this.onError = options.onError;
   }
 
   /** When a router whose breaker is open is tried again (ms since the epoch); null when it is now. */
@@ -80,6 +84,11 @@ export class RouterSessionPool {
    * (never hangs): connect and command each have the target's timeout.
    */
   async run(target: RouterTarget, words: string[], options: { timeoutMs?: number } = {}): Promise<RosRow[]> {
+    // Every failure (a refused call of an open breaker too) is reported once, here.
+    return this.runGuarded(target, words, options).catch((error) => this.failed(error));
+  }
+
+  private async runGuarded(target: RouterTarget, words: string[], options: { timeoutMs?: number }) {
     if (!this.breaker) return this.runOnSession(target, words, options);
     // A router that keeps timing out is skipped fast, so it cannot hold up its callers.
     // New connection settings (a fixed address or password) deserve a fresh chance at once.
@@ -101,6 +110,11 @@ export class RouterSessionPool {
       const current = this.entries.get(target.id);
       if (current?.session === session && session.pendingCount === 0) this.armIdle(target.id, current);
     }
+  }
+
+  private failed(error: unknown): never {
+    this.onError?.(error);
+    throw error;
   }
 
   /** Closes the session of one router (e.g. after its record was deleted). */

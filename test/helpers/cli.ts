@@ -33,3 +33,26 @@ export async function createApiKey(
   if (result.code !== 0) throw new Error(`apikey create failed: ${result.stderr}`);
   return result.stdout.trim();
 }
+
+/**
+ * Runs the real CLI in a pseudo-terminal (util-linux `script`), as an operator at a shell would:
+ * stdout and stderr are a TTY, so progress lines are drawn. Returns everything the terminal showed.
+ */
+export function runCliInTerminal(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  return new Promise((resolve) => {
+    execFile(
+      'script',
+      ['-qefc', command, '/dev/null'],
+      { env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env }, timeout: 30_000 },
+      (error, stdout) => {
+        const code = error ? ((error as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, output: stdout });
+      },
+    );
+  });
+}

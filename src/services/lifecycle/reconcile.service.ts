@@ -44,7 +44,12 @@ export class ReconcileService {
     private readonly locks: NamedLocks,
   ) {}
 
-  async reconcile(ctx: RequestContext, routerId?: number): Promise<ReconcileReport> {
+  async reconcile(
+    ctx: RequestContext,
+    routerId?: number,
+    /** Called after each router (the CLI's progress line). */
+    onProgress?: (report: ReconcileReport, routersTotal: number) => void,
+  ): Promise<ReconcileReport> {
     const routers = await this.db
       .getRepository(RouterEntity)
       .find(routerId === undefined ? { order: { id: 'ASC' } } : { where: { id: routerId } });
@@ -70,6 +75,7 @@ export class ReconcileService {
             error instanceof AppError ? `${error.code}: ${error.message}` : 'the router could not be read',
         });
       }
+      onProgress?.(report, routers.length);
     }
     await this.events.record(ctx, {
       action: 'reconcile',

@@ -33,6 +33,7 @@ import {
   queueSpec,
   secretSpec,
 } from './desired-state';
+import { loggedAction } from './logged-action';
 
 const LOCK_WAIT_SECONDS = 30;
 
@@ -67,6 +68,7 @@ export class VpnLifecycleService {
 
   // ---- create -------------------------------------------------------------------------------------
 
+  @loggedAction('create')
   async create(ctx: RequestContext, input: CreateVpnAccountInput): Promise<VpnAccountEntity> {
     requireId('serviceId', input.serviceId);
     requireId('serverId', input.serverId);
@@ -276,6 +278,7 @@ export class VpnLifecycleService {
 
   // ---- suspend / unsuspend / change password / reset --------------------------------------------
 
+  @loggedAction('suspend')
   async suspend(ctx: RequestContext, serviceId: number, reason: string | null): Promise<VpnAccountEntity> {
     return this.mutateLive(ctx, serviceId, 'suspend', async (account) => {
       account.suspended = true;
@@ -286,6 +289,7 @@ export class VpnLifecycleService {
     });
   }
 
+  @loggedAction('unsuspend')
   async unsuspend(ctx: RequestContext, serviceId: number): Promise<VpnAccountEntity> {
     return this.mutateLive(ctx, serviceId, 'unsuspend', async (account) => {
       account.suspended = false;
@@ -296,6 +300,7 @@ export class VpnLifecycleService {
     });
   }
 
+  @loggedAction('change-password')
   async changePassword(ctx: RequestContext, serviceId: number, password: string): Promise<VpnAccountEntity> {
     if (!PASSWORD_PATTERN.test(password)) {
       throw new ValidationError(
@@ -308,6 +313,7 @@ export class VpnLifecycleService {
     return this.mutateLive(ctx, serviceId, 'change-password', async () => undefined, { password });
   }
 
+  @loggedAction('reset-connection')
   async resetConnection(ctx: RequestContext, serviceId: number): Promise<VpnAccountEntity> {
     requireId('serviceId', serviceId);
     return this.lockService(serviceId, async () => {
@@ -330,6 +336,7 @@ export class VpnLifecycleService {
     });
   }
 
+  @loggedAction('change-package')
   async changePackage(ctx: RequestContext, serviceId: number, productId: number): Promise<VpnAccountEntity> {
     requireId('productId', productId);
     const settings = await this.productSettings(productId);
@@ -395,6 +402,7 @@ export class VpnLifecycleService {
 
   // ---- terminate ----------------------------------------------------------------------------------
 
+  @loggedAction('terminate')
   async terminate(ctx: RequestContext, serviceId: number): Promise<VpnAccountEntity> {
     requireId('serviceId', serviceId);
     return this.lockService(serviceId, async () => {

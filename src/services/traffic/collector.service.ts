@@ -57,6 +57,8 @@ export type CollectPhase = 'lock' | 'read' | 'deltas' | 'write';
 export interface CollectOptions {
   routerId?: number;
   frequency?: CollectionFrequency;
+  /** Called as each router's collection ends (the CLI's progress line). */
+  onRouterDone?: (result: RouterCollection) => void;
 }
 
 /**
@@ -81,6 +83,8 @@ export class TrafficCollector {
       maxConcurrent: number;
       /** Where an unexpected error in one router's collection is logged (the run goes on). */
       logError?: (error: unknown, routerId: number) => void;
+      /** Called as each router's collection ends, in every run (metrics). */
+      onRouterDone?: (result: RouterCollection) => void;
     },
   ) {}
 
@@ -98,7 +102,10 @@ export class TrafficCollector {
     const worker = async () => {
       while (next < routers.length) {
         const router = routers[next++];
-        results.push(await this.collectRouter(ctx, router, settings, options.frequency, limitedAccounts));
+        const result = await this.collectRouter(ctx, router, settings, options.frequency, limitedAccounts);
+        results.push(result);
+        this.options.onRouterDone?.(result);
+        options.onRouterDone?.(result);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.maxConcurrent, routers.length) }, worker));

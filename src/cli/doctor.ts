@@ -1,0 +1,285 @@
+import { execFileSync } from 'node:child_process';
+import { DataSource } from 'typeorm';
+import { loadConfig, loadDatabaseConfig, type AppConfig } from '../config/app-config';
+import { dataSourceOptions } from '../config/data-source-options';
+import { createServices } from '../app-services';
+import { systemContext } from '../context/request-context';
+import { createLoaders } from '../loaders/create-loaders';
+import { RouterEntity } from '../entities/own/router.entity';
+import { KeyRotationService } from '../services/key-rotation.service';
+
+type Level = 'ok' | 'warn' | 'FAIL';
+
+/** Prints one line per finding; counts problems (FAIL) and warnings. */
+class Findings {
+  problems = 0;
+  warnings = 0;
+  constructor(private readonly print: (line: string) => void) {}
+
+  add(level: Level, what: string, text: string, fix?: string): void {
+    if (level === 'FAIL') this.problems++;
+    if (level === 'warn') this.warnings++;
+    this.print(`${level.padEnd(4)}  ${what}: ${text}${fix ? ` — fix: ${fix}` : ''}`);
+  }
+}
+
+export interface DoctorOptions {
+  /** WHMCS's PHP time zone (date.timezone), when this host has no php-cli to ask. */
+  whmcsTimeZone?: string;
+}
+
+/**
+ * Checks what a working installation needs and says what to fix: the database and its migrations,
+ * the encryption keys, every router (login, TLS pin, RouterOS version), and that WHMCS, MariaDB,
+ * WHMCS_TIME_ZONE and this server agree on the time zone. Returns the exit code (1 on any problem).
+ */
+export async function doctor(options: DoctorOptions, print = console.log): Promise<number> {
+  const findings = new Findings(print);
+  const dbConfig = loadDatabaseConfig();
+  const where = `${dbConfig.host}:${dbConfig.port}/${dbConfig.database}`;
+  const db = new DataSource(dataSourceOptions(dbConfig));
+  try {
+    await db.initialize();
+  } catch (error) {
+    findings.add(
+      'FAIL',
+      'database',
+      `cannot connect to ${where} as ${dbConfig.user} (${(error as Error).message})`,
+      'check DATABASE_URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME) and that MariaDB is running and reachable',
+    );
+    return summary(findings, print);
+  }
+  try {
+    const [{ version }]: { version: string }[] = await db.query('SELECT VERSION() AS version');
+    findings.add('ok', 'database', `${where} answers (${version})`);
+    const pending = await pendingMigrations(db);
+    if (pending.length) {
+      findings.add(
+        'FAIL',
+        'migrations',
+        `${pending.length} not applied (${pending.join(', ')})`,
+        'run `npx whmcs-mikrotik-vpn migrate`, or start the server with MIGRATIONS_RUN=true',
+      );
+      return summary(findings, print);
+    }
+    findings.add('ok', 'migrations', `all ${db.migrations.length} applied`);
+
+    let config: AppConfig;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      findings.add(
+        'FAIL',
+        'configuration',
+        (error as Error).message,
+        'see docs/operations.md, "Environment"',
+      );
+      return summary(findings, print);
+    }
+    const services = createServices(config, db);
+    try {
+      await checkKeys(
+        findings,
+        new KeyRotationService(db, services.secretBox),
+        services.secretBox.activeKeyId,
+      );
+      await checkRouters(findings, services);
+      await checkTimeZones(findings, db, config.timeZone, options.whmcsTimeZone);
+    } finally {
+      await services.routerPool.closeAll();
+      await services.locks.close();
+    }
+  } finally {
+    await db.destroy();
+  }
+  return summary(findings, print);
+}
+
+function summary(findings: Findings, print: (line: string) => void): number {
+  print(
+    findings.problems
+      ? `${findings.problems} problem(s), ${findings.warnings} warning(s): fix the FAIL lines above`
+      : `no problems${findings.warnings ? `, ${findings.warnings} warning(s)` : ''}`,
+  );
+  return findings.problems ? 1 : 0;
+}
+
+async function pendingMigrations(db: DataSource): Promise<string[]> {
+  const applied = new Set(
+    (
+      (await db.query('SELECT name FROM mod_mikrotikvpn_migrations').catch(() => [])) as { name: string }[]
+    ).map((r) => r.name),
+  );
+  return db.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+}
+
+async function checkKeys(findings: Findings, rotation: KeyRotationService, activeKeyId: string) {
+  const usage = await rotation.usage();
+  const stale = [...usage].filter(([keyId]) => keyId !== activeKeyId);
+  if (!stale.length) {
+    findings.add(
+      'ok',
+      'encryption',
+      `${usage.get(activeKeyId) ?? 0} router credential(s), all under the active key ${activeKeyId}`,
+    );
+    return;
+  }
+  for (const [keyId, count] of stale) {
+    findings.add(
+      'warn',
+      'encryption',
+      `${count} router credential(s) still under key ${keyId}, not the active key ${activeKeyId}`,
+      'run `npx whmcs-mikrotik-vpn rotate-key`, and keep that key line until it reports nothing left',
+    );
+  }
+}
+
+async function checkRouters(findings: Findings, services: ReturnType<typeof createServices>) {
+  const routers = await services.db.getRepository(RouterEntity).find({ order: { id: 'ASC' } });
+  if (!routers.length) {
+    findings.add(
+      'warn',
+      'routers',
+      'none configured',
+      'add a server of type MikroTik VPN in WHMCS and save its router',
+    );
+    return;
+  }
+  const ctx = systemContext(services, 'doctor', createLoaders(services));
+  for (const router of routers) {
+    const what = `router ${router.id} "${router.name}" ${router.host}:${router.port}`;
+    const keyId = services.secretBox.keyIdOf(router.passwordEncrypted);
+    if (!services.secretBox.hasKey(keyId)) {
+      findings.add(
+        'FAIL',
+        what,
+        `its password is encrypted under key ${keyId}, which is not in the key file`,
+        'put that key line back into ENCRYPTION_KEY_FILE, or enter the router password again in WHMCS (Servers)',
+      );
+      continue;
+    }
+    // Test Connection, exactly as the WHMCS button runs it (login, TLS pin, version, profiles, queues).
+    const result = await services.routerCheck.test(ctx, {
+      serverId: router.serverId,
+      host: router.host,
+      port: router.port,
+      tls: router.tls,
+      username: router.username,
+      caPem: router.caPem ?? undefined,
+      fingerprintSha256: router.fingerprintSha256 ?? undefined,
+    });
+    if (!result.ok) {
+      findings.add('FAIL', what, result.errorCode ?? 'check failed', result.problems.join(' '));
+      continue;
+    }
+    const pin = !router.tls
+      ? 'plain API'
+      : router.caPem
+        ? 'TLS, CA pinned'
+        : router.fingerprintSha256
+          ? 'TLS, fingerprint pinned'
+          : 'TLS';
+    findings.add('ok', what, `logged in to ${result.identity} (RouterOS ${result.version}), ${pin}`);
+    for (const warning of result.warnings) findings.add('warn', what, warning);
+  }
+}
+
+/** Minutes east of UTC of a zone at an instant. */
+export function offsetMinutes(timeZone: string, at = new Date()): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).formatToParts(at);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
+  return Math.round((local - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
+}
+
+function utc(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** WHMCS runs in PHP's date.timezone: ask the local php-cli when no zone was given. */
+function phpTimeZone(): string | null {
+  try {
+    const zone = execFileSync('php', ['-r', 'echo date_default_timezone_get();'], {
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    return zone || null;
+  } catch {
+    return null;
+  }
+}
+
+async function checkTimeZones(findings: Findings, db: DataSource, configured: string, given?: string) {
+  const now = new Date();
+  const configuredOffset = offsetMinutes(configured, now);
+  const whmcs = given ?? phpTimeZone();
+  if (!whmcs) {
+    findings.add(
+      'warn',
+      'time zone',
+      "cannot tell WHMCS's time zone (no php-cli on this host)",
+      "run doctor with --whmcs-time-zone <WHMCS's php.ini date.timezone>",
+    );
+  } else {
+    let whmcsOffset: number | null = null;
+    try {
+      whmcsOffset = offsetMinutes(whmcs, now);
+    } catch {
+      findings.add(
+        'FAIL',
+        'time zone',
+        `"${whmcs}" is not an IANA time zone`,
+        "give WHMCS's date.timezone, e.g. Europe/Berlin",
+      );
+    }
+    if (whmcsOffset !== null && whmcs !== configured) {
+      findings.add(
+        whmcsOffset === configuredOffset ? 'warn' : 'FAIL',
+        'time zone',
+        `WHMCS runs in ${whmcs} (${utc(whmcsOffset)}) but WHMCS_TIME_ZONE is ${configured} (${utc(configuredOffset)}): traffic days would not be WHMCS's days`,
+        `set WHMCS_TIME_ZONE=${whmcs} in the server's environment and restart it`,
+      );
+    } else if (whmcsOffset !== null) {
+      findings.add('ok', 'time zone', `WHMCS and WHMCS_TIME_ZONE are both ${configured}`);
+    }
+  }
+  const [row]: { global: string; system: string; offsetMinutes: string | number }[] = await db.query(
+    'SELECT @@global.time_zone AS global, @@system_time_zone AS system, TIMESTAMPDIFF(MINUTE, UTC_TIMESTAMP(), NOW()) AS offsetMinutes',
+  );
+  const dbZone = row.global === 'SYSTEM' ? `SYSTEM (${row.system})` : row.global;
+  const dbOffset = Number(row.offsetMinutes);
+  if (dbOffset !== configuredOffset) {
+    findings.add(
+      'FAIL',
+      'time zone',
+      `MariaDB's NOW() runs in ${dbZone}, ${utc(dbOffset)}, but WHMCS_TIME_ZONE ${configured} is ${utc(configuredOffset)}: WHMCS writes local times with both`,
+      `set default_time_zone = '${configured}' under [mysqld] (load zone names first: mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql) or the database host's time zone, then restart MariaDB`,
+    );
+  } else {
+    findings.add('ok', 'time zone', `MariaDB runs in ${dbZone}, ${utc(dbOffset)}, as WHMCS_TIME_ZONE does`);
+  }
+  const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const ownOffset = offsetMinutes(own, now);
+  if (ownOffset !== configuredOffset) {
+    findings.add(
+      'warn',
+      'time zone',
+      `this server runs in ${own} (${utc(ownOffset)}); days are still counted in ${configured}, but local times in system logs will differ`,
+      `timedatectl set-timezone ${configured} (or Environment=TZ=${configured} in the systemd unit)`,
+    );
+  } else {
+    findings.add('ok', 'time zone', `this server runs in ${own} (${utc(ownOffset)})`);
+  }
+}

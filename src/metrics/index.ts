@@ -1,0 +1,2 @@
+export { Metrics, METRIC_NAMES } from './metrics';
+export { graphqlMetricsPlugin } from './graphql-metrics.plugin';

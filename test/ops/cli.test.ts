@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import { startStack, type Stack } from '../helpers/stack';
+import { gql } from '../helpers/test-server';
+import { runCli, runCliInTerminal } from '../helpers/cli';
+import { createTestDatabase } from '../helpers/test-db';
+import { startSimulatedRouter, type SimulatedRouter } from '../simulator/simulated-router';
+
+const UPSERT = `mutation($input: RouterInput!) { upsertRouter(input: $input) { id } }`;
+
+describe('CLI: progress of long commands, and doctor (real CLI process + MariaDB + simulated routers)', function () {
+  let stack: Stack;
+  let serverId: number;
+  let routerId: string;
+  let client: number;
+  let productId: number;
+  /** The environment of the CLI: the server's, with WHMCS_TIME_ZONE set to MariaDB's own offset. */
+  let env: Record<string, string>;
+  let zone: string;
+  const extraSims: SimulatedRouter[] = [];
+
+  before(async () => {
+    stack = await startStack();
+    let sim: SimulatedRouter;
+    ({ sim, serverId, routerId } = await stack.addRouter({
+      assignedips: Array.from({ length: 10 }, (_, i) => `10.80.0.${i + 2}`),
+    }));
+    sim.state.bootTime = Date.now() - 3_600_000;
+    client = await stack.whmcs.client();
+    productId = await stack.whmcs.product({ name: 'VPN', settings: { trafficMonthlyGb: '5' } });
+    for (const id of [9101, 9102, 9103]) {
+      await stack.whmcs.service({ id, userid: client, packageid: productId, server: serverId });
+      const r = await gql(
+        stack.server.url,
+        `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { status } }`,
+        {
+          i: {
+            serviceId: id,
+            serverId,
+            productId,
+            username: `cli${id}`,
+            password: 'Passw0rd!',
+            billingCycle: 'Monthly',
+          },
+        },
+        stack.admin,
+      );
+      expect(r.errors).to.equal(undefined);
+    }
+    // Agree with whatever zone this MariaDB runs in, so the healthy case is healthy on any machine.
+    const [{ offsetMinutes }] = await stack.db.query(
+      'SELECT TIMESTAMPDIFF(MINUTE, UTC_TIMESTAMP(), NOW()) AS offsetMinutes',
+    );
+    const hours = Number(offsetMinutes) / 60;
+    zone = hours === 0 ? 'UTC' : `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
+    env = { ...stack.env, WHMCS_TIME_ZONE: zone, TZ: zone };
+  });
+  after(async () => {
+    await Promise.all(extraSims.map((s) => s.close()));
+    await stack?.stop();
+  });
+
+  it('collect prints a plain line per router when not in a terminal', async () => {
+    const out = await runCli(['collect'], env);
+    expect(out.code, out.stderr).to.equal(0);
+    const lines = out.stdout.trim().split('\n');
+    expect(lines[0]).to.match(new RegExp(`^router ${routerId}\\tok\\taccounts 3\\tsamples \\d+\\t\\d+ ms$`));
+    expect(lines[1]).to.match(/^collected 3 accounts, \d+ samples, limited 0, in \d+ ms$/);
+    expect(out.stdout + out.stderr).not.to.include('\r');
+    expect(out.stdout + out.stderr).not.to.include('\x1b[');
+  });
+
+  it('collect, reconcile and rotate-key draw one updating progress line in a terminal', async () => {
+    const collect = await runCliInTerminal(['collect'], env);
+    expect(collect.code, collect.output).to.equal(0);
+    expect(collect.output).to.include('\x1b[2K');
+    expect(collect.output).to.match(/routers 0\/1 · accounts 0 · \d+\.\d s/);
+    expect(collect.output).to.match(/routers 1\/1 · accounts 3 · \d+\.\d s/);
+    expect(collect.output).to.match(/collected 3 accounts/);
+
+    const reconcile = await runCliInTerminal(['reconcile'], env);
+    expect(reconcile.code, reconcile.output).to.equal(0);
+    expect(reconcile.output).to.match(/routers 1\/1 · accounts 3 · \d+\.\d s/);
+    expect(reconcile.output).to.include('checked 3 accounts on 1 routers; repaired 0');
+
+    const rotate = await runCliInTerminal(['rotate-key'], env);
+    expect(rotate.code, rotate.output).to.equal(0);
+    expect(rotate.output).to.include('every credential is under the active key');
+  });
+
+  it('doctor passes a healthy installation: database, migrations, keys, router login and pin, time zones', async () => {
+    const out = await runCli(['doctor', '--whmcs-time-zone', zone], env);
+    expect(out.code, out.stdout + out.stderr).to.equal(0);
+    expect(out.stdout).to.match(/^ok {4}database: .* answers/m);
+    expect(out.stdout).to.match(/^ok {4}migrations: all \d+ applied$/m);
+    expect(out.stdout).to.match(
+      /^ok {4}encryption: 1 router credential\(s\), all under the active key test1$/m,
+    );
+    expect(out.stdout).to.match(
+      new RegExp(
+        `^ok {4}router ${routerId} "Router 1" 127\\.0\\.0\\.1:\\d+: logged in to .* \\(RouterOS 7.*\\), TLS, CA pinned$`,
+        'm',
+      ),
+    );
+    expect(out.stdout).to.match(
+      new RegExp(`^ok {4}time zone: WHMCS and WHMCS_TIME_ZONE are both ${zone}$`, 'm'),
+    );
+    expect(out.stdout).to.match(/^ok {4}time zone: MariaDB runs in /m);
+    expect(out.stdout).not.to.match(/^FAIL/m);
+    expect(out.stdout.trim().split('\n').pop()).to.match(/^no problems/);
+    expect(out.stdout).not.to.include('router-pass');
+  });
+
+  it('doctor names each problem and what to fix, and fails: unreachable router, wrong TLS pin, time zone disagreement', async () => {
+    // A router whose pinned fingerprint is not its certificate's.
+    const pinned = await startSimulatedRouter({ tls: true, users: { api: 'router-pass' } });
+    extraSims.push(pinned);
+    const pinnedServer = await stack.whmcs.server({ name: 'Wrong pin' });
+    const wrongPin = await gql(
+      stack.server.url,
+      UPSERT,
+      {
+        input: {
+          serverId: pinnedServer,
+          host: '127.0.0.1',
+          port: pinned.port,
+          tls: true,
+          username: 'api',
+          password: 'router-pass',
+          fingerprintSha256: 'AB'.repeat(32),
+        },
+      },
+      stack.admin,
+    );
+    expect(wrongPin.errors).to.equal(undefined);
+    // A router that is switched off.
+    const gone = await stack.addRouter({ assignedips: ['10.81.0.2'] });
+    await gone.sim.close();
+    // A PPP profile with a rate-limit on the healthy router: its dynamic queues would take the
+    // traffic of accounts using it. A warning (no product uses it yet), not a failure.
+    stack.routers[0].state.profiles.insert({
+      id: '*9',
+      name: 'capped',
+      localAddress: '10.80.0.1',
+      remoteAddress: '',
+      rateLimit: '10M/10M',
+      onlyOne: 'default',
+      useEncryption: 'yes',
+      changeTcpMss: 'default',
+      comment: '',
+      builtin: false,
+    });
+
+    const out = await runCli(
+      ['doctor', '--whmcs-time-zone', zone === 'Asia/Tokyo' ? 'UTC' : 'Asia/Tokyo'],
+      env,
+    );
+    expect(out.code).to.equal(1);
+    const fails = out.stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+    expect(fails.join('\n')).to.match(/router \d+ "Wrong pin" .*ROUTER_TLS_FAILED — fix: .*certificate/);
+    expect(fails.join('\n')).to.match(
+      new RegExp(
+        `router ${gone.routerId} .*ROUTER_UNREACHABLE — fix: Nothing answers on 127\\.0\\.0\\.1:\\d+`,
+      ),
+    );
+    expect(fails.join('\n')).to.match(/time zone: WHMCS runs in .* — fix: set WHMCS_TIME_ZONE=/);
+    expect(fails).to.have.length(3);
+    expect(out.stdout).to.match(
+      new RegExp(`^warn {2}router ${routerId} .*: PPP profile "capped" has rate-limit 10M/10M`, 'm'),
+    );
+    expect(out.stdout).to.match(new RegExp(`^ok {4}router ${routerId} `, 'm'));
+    expect(out.stdout.trim().split('\n').pop()).to.equal(
+      '3 problem(s), 1 warning(s): fix the FAIL lines above',
+    );
+  });
+
+  it('doctor says to migrate a database whose migrations are not applied, and names an unreachable database', async () => {
+    const fresh = await createTestDatabase({ migrate: false });
+    try {
+      const out = await runCli(['doctor'], { ...env, DATABASE_URL: fresh.url });
+      expect(out.code).to.equal(1);
+      expect(out.stdout).to.match(
+        /^FAIL {2}migrations: \d+ not applied \(.*\) — fix: run `npx whmcs-mikrotik-vpn migrate`/m,
+      );
+    } finally {
+      await fresh.drop();
+    }
+    const down = await runCli(['doctor'], { ...env, DATABASE_URL: 'mysql://root@127.0.0.1:1/whmcs' });
+    expect(down.code).to.equal(1);
+    expect(down.stdout).to.match(
+      /^FAIL {2}database: cannot connect to 127\.0\.0\.1:1\/whmcs as root .* — fix: check DATABASE_URL/m,
+    );
+  });
+});
