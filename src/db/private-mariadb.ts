@@ -15,8 +15,11 @@ export interface PrivateMariaDb {
   /** `mysql://root@127.0.0.1:<port>/` — append a database name. */
   url: string;
   dataDir: string;
-  /** Stops the server (SIGTERM, or SIGKILL for a crash) and starts it again on the same port and data. */
-  restart(options?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
+  /**
+   * Stops the server (SIGTERM, or SIGKILL for a crash), keeps it down `downForMs` (default 0), and
+   * starts it again on the same port and data.
+   */
+  restart(options?: { signal?: 'SIGTERM' | 'SIGKILL'; downForMs?: number }): Promise<void>;
   /** Stops the server; removes the data directory when we created it. */
   stop(): Promise<void>;
 }
@@ -117,6 +120,7 @@ export async function startPrivateMariaDb(options: PrivateMariaDbOptions = {}): 
     dataDir,
     async restart(restartOptions) {
       await halt(restartOptions?.signal ?? 'SIGTERM');
+      if (restartOptions?.downForMs) await new Promise((r) => setTimeout(r, restartOptions.downForMs));
       await start();
     },
     async stop() {
