@@ -181,6 +181,23 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
   });
 });
 
+describe('npm run demo interrupted while it starts', function () {
+  this.timeout(120_000);
+
+  it('stops what it had started so far and exits 0 (Ctrl-C right after MariaDB came up)', async () => {
+    const demo = await startDemo({}, { until: /MariaDB: a private server/ });
+    const mariadb = childrenOf(demo.process.pid!).find((c) => /mariadbd/.test(c.command))!;
+    const dataDir = /--datadir=(\S+)/.exec(mariadb.command)![1];
+    expect(await demo.interrupt('SIGINT')).to.equal(0);
+    const text = demo.output.join('\n');
+    expect(text).to.include('stopped the private MariaDB');
+    expect(text).not.to.include('Demo ready');
+    expect(text).not.to.match(/Demo failed|could not stop/);
+    expect(alive(mariadb.pid)).to.equal(false);
+    expect(fs.existsSync(dataDir)).to.equal(false);
+  });
+});
+
 describe('npm run demo with DATABASE_URL: uses that database, never one it did not make', function () {
   this.timeout(180_000);
   const server = testServerConfig();
