@@ -157,8 +157,10 @@ async function main(): Promise<void> {
   print('  Press Ctrl-C to stop everything the demo started.');
 }
 
-main().catch((error: Error) => {
+main().catch((error: Error & { code?: string }) => {
   if (stopping) return; // a start-up step failed because we are stopping (e.g. Ctrl-C reached mariadbd)
   print(`Demo failed: ${error.message}`);
+  if (error.code === 'EADDRINUSE')
+    print('  Another program has that port: set PORT=0 (any free port) or PORT=<port>.');
   void stopEverything('Failure', 1);
 });
