@@ -146,7 +146,15 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
       expect(response.headers.get('content-type'), asset).to.match(
         asset.endsWith('.css') ? /^text\/css/ : /^text\/javascript/,
       );
-      expect((await response.arrayBuffer()).byteLength, asset).to.be.greaterThan(100);
+      const body = await response.text();
+      expect(body.length, asset).to.be.greaterThan(100);
+      // A source map a script names is served too (the browser's developer tools ask for it).
+      const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(body)?.[1];
+      if (map) {
+        const mapResponse = await fetch(new URL(map, `${demo.url}${asset}`));
+        expect(mapResponse.status, map).to.equal(200);
+        expect(JSON.parse(await mapResponse.text()).version, map).to.equal(3);
+      }
     }
     expect((await fetch(`${demo.url}/explorer/static/__proto__`)).status).to.equal(404);
     expect((await fetch(`${demo.url}/`, { redirect: 'manual' })).headers.get('location')).to.equal(
