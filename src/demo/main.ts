@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import fs from 'node:fs';
 import { generateKeyLine } from '../auth/secret-box';
 import { loadConfig } from '../config/app-config';
 import { createLogger } from '../common/logger';
@@ -10,7 +11,8 @@ import {
   prepareDemoDatabase,
 } from './demo-database';
 import { provisionThroughApi } from './provision';
-import { simulateCustomers, startDemoRouters } from './simulated-routers';
+import { simulateCustomers, simulatorAvailable, startDemoRouters } from './simulated-routers';
+import { WHMCS_TABLES_SQL } from './whmcs-tables';
 
 /**
  * `npm run demo`: the whole product on one machine with no configuration — a private MariaDB (unless
@@ -73,6 +75,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopEverything('Ctrl-C', 0));
   process.on('SIGTERM', () => void stopEverything('SIGTERM', 0));
   print('Starting the whmcs-mikrotik-vpn demo (Ctrl-C stops it)…');
+  if (!simulatorAvailable() || !fs.existsSync(WHMCS_TABLES_SQL)) {
+    // The release package ships the server only; the demo's routers and WHMCS tables are in the repository.
+    throw new Error('the demo runs from a clone of the repository: `npm ci && npm run demo`');
+  }
 
   const env = { ...process.env };
   const database = await step(
