@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import fs from 'node:fs';
 import { generateKeyLine } from '../auth/secret-box';
 import { loadConfig } from '../config/app-config';
 import { createLogger } from '../common/logger';
@@ -10,7 +11,8 @@ import {
   prepareDemoDatabase,
 } from './demo-database';
 import { provisionThroughApi } from './provision';
-import { simulateCustomers, startDemoRouters } from './simulated-routers';
+import { simulateCustomers, simulatorAvailable, startDemoRouters } from './simulated-routers';
+import { WHMCS_TABLES_SQL } from './whmcs-tables';
 
 /**
  * `npm run demo`: the whole product on one machine with no configuration — a private MariaDB (unless
@@ -20,32 +22,52 @@ import { simulateCustomers, startDemoRouters } from './simulated-routers';
  */
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
+type Running = { what: string; stop: () => Promise<void> | void };
+
 /** What was started, newest last; stopped in reverse order. */
-const running: Array<{ what: string; stop: () => Promise<void> | void }> = [];
+const running: Running[] = [];
+/** The start-up step under way: a Ctrl-C waits for it, so that what it starts is stopped too. */
+let inFlight: Promise<unknown> = Promise.resolve();
 let stopping = false;
+const never = () => new Promise<never>(() => undefined);
+
+/** Runs one start-up step and records how to undo it; once stopping, nothing more is started. */
+async function step<T>(work: () => Promise<T>, undo?: (value: T) => Running | null): Promise<T> {
+  if (stopping) return never();
+  const promise = work();
+  inFlight = promise.then(
+    (value) => {
+      const item = undo?.(value);
+      if (item) running.push(item);
+    },
+    () => undefined,
+  );
+  const value = await promise;
+  await inFlight;
+  return stopping ? never() : value;
+}
 
 async function stopEverything(reason: string, exitCode: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    print(`\n${reason}: stopping the demo…`);
-    // Never hang on the way out; the private MariaDB is killed with us in any case (see private-mariadb.ts).
-    setTimeout(() => {
-      print('Stopping took too long; exiting.');
-      process.exit(1);
-    }, 45_000).unref();
-    for (const step of running.reverse()) {
-      try {
-        await step.stop();
-        print(`  stopped ${step.what}`);
-      } catch (error) {
-        print(`  could not stop ${step.what}: ${(error as Error).message}`);
-        exitCode = 1;
-      }
+  if (stopping) return never();
+  stopping = true;
+  print(`\n${reason}: stopping the demo…`);
+  // Never hang on the way out; the private MariaDB is killed with us in any case (see private-mariadb.ts).
+  setTimeout(() => {
+    print('Stopping took too long; exiting.');
+    process.exit(1);
+  }, 45_000).unref();
+  await inFlight;
+  for (const item of running.reverse()) {
+    try {
+      await item.stop();
+      print(`  stopped ${item.what}`);
+    } catch (error) {
+      print(`  could not stop ${item.what}: ${(error as Error).message}`);
+      exitCode = 1;
     }
-    print(exitCode === 0 ? 'Demo stopped; nothing it started is left running.' : 'Demo stopped.');
-    process.exit(exitCode);
   }
-  return new Promise<never>(() => undefined);
+  print(exitCode === 0 ? 'Demo stopped; nothing it started is left running.' : 'Demo stopped.');
+  process.exit(exitCode);
 }
 
 async function main(): Promise<void> {
@@ -53,30 +75,38 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopEverything('Ctrl-C', 0));
   process.on('SIGTERM', () => void stopEverything('SIGTERM', 0));
   print('Starting the whmcs-mikrotik-vpn demo (Ctrl-C stops it)…');
+  if (!simulatorAvailable() || !fs.existsSync(WHMCS_TABLES_SQL)) {
+    // The release package ships the server only; the demo's routers and WHMCS tables are in the repository.
+    throw new Error('the demo runs from a clone of the repository: `npm ci && npm run demo`');
+  }
 
   const env = { ...process.env };
-  const database = await openDemoDatabase(env, print);
+  const database = await step(
+    () => openDemoDatabase(env, print),
+    ({ server }) =>
+      server && { what: `the private MariaDB on ${server.host}:${server.port}`, stop: () => server.stop() },
+  );
   const { host, port, database: name } = database.config;
   if (database.server) {
-    const server = database.server;
-    running.push({ what: `the private MariaDB on ${host}:${port}`, stop: () => server.stop() });
     print(`  MariaDB: a private server on ${host}:${port} (temporary data directory, removed at the end)`);
-    env.DATABASE_URL = `${server.url}${name}`;
+    env.DATABASE_URL = `${database.server.url}${name}`;
   } else {
     print(`  MariaDB: database ${name} at ${host}:${port} (from DATABASE_URL / DB_*)`);
   }
 
-  const { seed, apiKey } = await prepareDemoDatabase(database.config);
+  const { seed, apiKey } = await step(() => prepareDemoDatabase(database.config));
   const accounts = DEMO_ROUTER_COUNT * DEMO_ACCOUNTS_PER_ROUTER;
   print(
     `  Database: migrations applied; WHMCS tables with a client, a product, an addon, ${DEMO_ROUTER_COUNT} servers`,
   );
 
-  const routers = await startDemoRouters(DEMO_ROUTER_COUNT);
-  running.push({
-    what: `${routers.length} simulated routers`,
-    stop: async () => void (await Promise.all(routers.map((r) => r.sim.close()))),
-  });
+  const routers = await step(
+    () => startDemoRouters(DEMO_ROUTER_COUNT),
+    (started) => ({
+      what: `${started.length} simulated routers`,
+      stop: async () => void (await Promise.all(started.map((r) => r.sim.close()))),
+    }),
+  );
   print(
     `  Routers: ${routers.length} simulated RouterOS 7 routers (api-ssl on ports ${routers.map((r) => r.sim.port).join(', ')})`,
   );
@@ -92,17 +122,22 @@ async function main(): Promise<void> {
     LOG_LEVEL: env.LOG_LEVEL || 'warn',
   });
   const log = createLogger(config.logLevel);
-  const server = await startServer(config, log, { explorerApiKey: apiKey });
-  running.push({ what: 'the GraphQL server and its traffic collector', stop: () => server.stop() });
-  await server.database.start();
+  const server = await step(
+    () => startServer(config, log, { explorerApiKey: apiKey }),
+    (started) => ({ what: 'the GraphQL server and its traffic collector', stop: () => started.stop() }),
+  );
+  await step(() => server.database.start());
   const shownHost = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${server.port}`;
 
-  await provisionThroughApi(url, apiKey, seed, routers);
-  const customers = simulateCustomers(
-    seed.routers.map((r, i) => ({ router: routers[i], usernames: r.services.map((s) => s.username) })),
+  await step(() => provisionThroughApi(url, apiKey, seed, routers));
+  await step(
+    async () =>
+      simulateCustomers(
+        seed.routers.map((r, i) => ({ router: routers[i], usernames: r.services.map((s) => s.username) })),
+      ),
+    (customers) => ({ what: "the simulated customers' traffic", stop: () => customers.stop() }),
   );
-  running.push({ what: "the simulated customers' traffic", stop: () => customers.stop() });
   print(
     `  Accounts: ${accounts} created through createVpnAccount; ${accounts - DEMO_ROUTER_COUNT} online, using traffic`,
   );
@@ -128,7 +163,10 @@ async function main(): Promise<void> {
   print('  Press Ctrl-C to stop everything the demo started.');
 }
 
-main().catch((error: Error) => {
+main().catch((error: Error & { code?: string }) => {
+  if (stopping) return; // a start-up step failed because we are stopping (e.g. Ctrl-C reached mariadbd)
   print(`Demo failed: ${error.message}`);
+  if (error.code === 'EADDRINUSE')
+    print('  Another program has that port: set PORT=0 (any free port) or PORT=<port>.');
   void stopEverything('Failure', 1);
 });

@@ -1,7 +1,16 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 // Test equipment standing in for MikroTik routers: the RouterOS API simulator from test/simulator
 // (compiled to dist/test/simulator), speaking the real wire protocol over TLS. The demo has no routers.
-import { startSimulatedRouter, type SimulatedRouter } from '../../test/simulator/simulated-router';
+import type { SimulatedRouter } from '../../test/simulator/simulated-router';
+
+/** The compiled simulator: in a clone after `npm run build`, not in the release package. */
+export const SIMULATOR_JS = path.join(__dirname, '..', '..', 'test', 'simulator', 'simulated-router.js');
+
+export function simulatorAvailable(): boolean {
+  return fs.existsSync(SIMULATOR_JS);
+}
 
 export interface DemoRouter {
   sim: SimulatedRouter;
@@ -11,6 +20,8 @@ export interface DemoRouter {
 
 /** Starts `count` simulated RouterOS 7 routers with api-ssl on free loopback ports, each with its own API password. */
 export async function startDemoRouters(count: number): Promise<DemoRouter[]> {
+  // Loaded only here, so that the rest of the product never needs the test tree.
+  const { startSimulatedRouter } = await import('../../test/simulator/simulated-router');
   const routers: DemoRouter[] = [];
   try {
     for (let i = 1; i <= count; i++) {

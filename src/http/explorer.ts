@@ -50,6 +50,11 @@ const ASSETS = new Map<string, { file: () => string; type: string }>(
       file: () => path.join(packageDir('graphiql'), 'graphiql.min.js'),
       type: 'text/javascript',
     },
+    // graphiql.min.js names its source map so (fetched only when the browser's developer tools are open).
+    'index.umd.js.map': {
+      file: () => path.join(packageDir('graphiql'), 'graphiql.min.js.map'),
+      type: 'application/json',
+    },
     'react.production.min.js': {
       file: () => path.join(packageDir('react'), 'umd', 'react.production.min.js'),
       type: 'text/javascript',

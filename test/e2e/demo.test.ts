@@ -146,7 +146,15 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
       expect(response.headers.get('content-type'), asset).to.match(
         asset.endsWith('.css') ? /^text\/css/ : /^text\/javascript/,
       );
-      expect((await response.arrayBuffer()).byteLength, asset).to.be.greaterThan(100);
+      const body = await response.text();
+      expect(body.length, asset).to.be.greaterThan(100);
+      // A source map a script names is served too (the browser's developer tools ask for it).
+      const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(body)?.[1];
+      if (map) {
+        const mapResponse = await fetch(new URL(map, `${demo.url}${asset}`));
+        expect(mapResponse.status, map).to.equal(200);
+        expect(JSON.parse(await mapResponse.text()).version, map).to.equal(3);
+      }
     }
     expect((await fetch(`${demo.url}/explorer/static/__proto__`)).status).to.equal(404);
     expect((await fetch(`${demo.url}/`, { redirect: 'manual' })).headers.get('location')).to.equal(
@@ -178,6 +186,23 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
     for (const port of ports) expect(await listening(port), `port ${port} after`).to.equal(false);
     expect(fs.existsSync(dataDir), 'temporary data directory removed').to.equal(false);
     expect(after).not.to.match(/could not stop|Error/);
+  });
+});
+
+describe('npm run demo interrupted while it starts', function () {
+  this.timeout(120_000);
+
+  it('stops what it had started so far and exits 0 (Ctrl-C right after MariaDB came up)', async () => {
+    const demo = await startDemo({}, { until: /MariaDB: a private server/ });
+    const mariadb = childrenOf(demo.process.pid!).find((c) => /mariadbd/.test(c.command))!;
+    const dataDir = /--datadir=(\S+)/.exec(mariadb.command)![1];
+    expect(await demo.interrupt('SIGINT')).to.equal(0);
+    const text = demo.output.join('\n');
+    expect(text).to.include('stopped the private MariaDB');
+    expect(text).not.to.include('Demo ready');
+    expect(text).not.to.match(/Demo failed|could not stop/);
+    expect(alive(mariadb.pid)).to.equal(false);
+    expect(fs.existsSync(dataDir)).to.equal(false);
   });
 });
 

@@ -18,9 +18,13 @@ export interface DemoProcess {
 /**
  * Runs `node dist/src/demo/main.js` the way the README's `npm run demo` does, in its own process group,
  * with no database configured (it starts its private MariaDB) and PORT=0. Resolves once it printed its whole
- * banner (explorer URL, API key, curl line).
+ * banner (explorer URL, API key, curl line), or a line matching `until` (then URL and key may be empty).
  */
-export async function startDemo(env: Record<string, string> = {}, timeoutMs = 120_000): Promise<DemoProcess> {
+export async function startDemo(
+  env: Record<string, string> = {},
+  options: { until?: RegExp; timeoutMs?: number } = {},
+): Promise<DemoProcess> {
+  const until = options.until ?? /Press Ctrl-C/;
   const child = spawn(process.execPath, [DEMO], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,15 +35,18 @@ export async function startDemo(env: Record<string, string> = {}, timeoutMs = 12
   const ready = await new Promise<{ explorerUrl: string; apiKey: string }>((resolve, reject) => {
     let explorerUrl = '';
     let apiKey = '';
-    const timer = setTimeout(() => reject(new Error(`demo not ready:\n${output.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`demo not ready:\n${output.join('\n')}`)),
+      options.timeoutMs ?? 120_000,
+    );
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
         output.push(line);
         explorerUrl ||= /^\s*Explorer:\s+(\S+)/.exec(line)?.[1] ?? '';
         apiKey ||= /^\s*API key:\s+(\S+)/.exec(line)?.[1] ?? '';
-        // The banner's last line: everything has been printed.
-        if (/Press Ctrl-C/.test(line) && explorerUrl && apiKey) {
+        // By default the banner's last line: everything has been printed.
+        if (until.test(line) && (options.until || (explorerUrl && apiKey))) {
           clearTimeout(timer);
           resolve({ explorerUrl, apiKey });
         }
@@ -55,7 +62,7 @@ export async function startDemo(env: Record<string, string> = {}, timeoutMs = 12
   return {
     process: child,
     output,
-    url: new URL(ready.explorerUrl).origin,
+    url: ready.explorerUrl && new URL(ready.explorerUrl).origin,
     explorerUrl: ready.explorerUrl,
     apiKey: ready.apiKey,
     interrupt(signal: NodeJS.Signals = 'SIGINT') {
