@@ -1,13 +1,22 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import type { Logger } from '../common/logger';
 import { actorName, type RequestContext } from '../context/request-context';
 
 /**
  * One debug line per GraphQL request: who, which operation, how long, which error codes. Never the
  * query text or its variables: they carry passwords (createVpnAccount, upsertRouter, ...).
+ * A refused authentication is an info line with its code and reason, never the key or token.
  */
 export function requestLogPlugin(log: Logger): ApolloServerPlugin<RequestContext> {
   return {
+    async contextCreationDidFail({ error }) {
+      const extensions = error instanceof GraphQLError ? error.extensions : {};
+      log.info(
+        { code: extensions.code ?? null, reason: extensions.reason ?? null },
+        'request refused before GraphQL',
+      );
+    },
     async requestDidStart({ contextValue }) {
       if (!log.isLevelEnabled('debug')) return;
       const started = process.hrtime.bigint();

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { noteSecret } from './suite-traffic';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
@@ -31,6 +32,7 @@ export async function createApiKey(
     DATABASE_URL: databaseUrl,
   });
   if (result.code !== 0) throw new Error(`apikey create failed: ${result.stderr}`);
+  noteSecret(result.stdout.trim());
   return result.stdout.trim();
 }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateKeyLine } from '../../src/auth/secret-box';
+import { noteSecret, noteSecretsIn, suiteTraffic } from './suite-traffic';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
 
@@ -19,6 +20,7 @@ export interface TestServer {
 export function makeKeyFile(lines: string[] = [generateKeyLine('test1')]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvpn-key-'));
   const file = path.join(dir, 'keys');
+  for (const line of lines) noteSecret(line.split(':')[1]);
   fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
   return file;
 }
@@ -26,10 +28,11 @@ export function makeKeyFile(lines: string[] = [generateKeyLine('test1')]): strin
 /** Starts the real server process (node dist/src/main.js) on a free port and waits until it listens. */
 export async function startServer(env: Record<string, string>, timeoutMs = 20_000): Promise<TestServer> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
+  suiteTraffic.outputs.push(output);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`server did not start:\n${output.join('\n')}`)),
@@ -90,6 +93,9 @@ export async function gql<T = Record<string, any>>(
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as GqlResult<T>;
+  noteSecret(key);
+  noteSecretsIn(variables, 'password');
+  noteSecretsIn(body.data, 'token');
   return { status: response.status, data: body.data, errors: body.errors };
 }
 

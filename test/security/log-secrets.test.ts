@@ -182,6 +182,9 @@ describe('security: no secret reaches the logs (server process at LOG_LEVEL=debu
     // Refusals and router failures show as their codes: the log tells what happened, not with what.
     const codes = requests.flatMap((l) => (l as { errors?: string[] }).errors ?? []);
     expect(codes).to.include.members(['ROUTER_ERROR', 'FORBIDDEN', 'VALIDATION', 'QUERY_TOO_COMPLEX']);
+    // Refused keys and tokens are logged (for spotting abuse) by their reason only.
+    const refused = lines.filter((l) => l.msg === 'request refused before GraphQL') as { reason?: string }[];
+    expect(refused.map((l) => l.reason)).to.include.members(['TOKEN_EXPIRED', 'TOKEN_INVALID', null]);
   });
 
   it('wrote none of the passwords, keys or tokens (nor their base64) to stdout or stderr', () => {

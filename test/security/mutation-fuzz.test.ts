@@ -89,6 +89,7 @@ describe('security: property-based fuzzing of every mutation (server process + s
       '',
       ' ',
       'a'.repeat(300),
+      'b'.repeat(5000),
       "'; DROP TABLE mod_mikrotikvpn_accounts; --",
       '=name=admin',
       '?name=x',

@@ -1,0 +1,29 @@
+/**
+ * What the whole test run sent and what its server processes wrote, for the suite-wide log scan
+ * (test/security/suite-log-scan.test.ts): the helpers note every password, API key and client token
+ * they send or receive, and every server's output.
+ */
+export const suiteTraffic = {
+  outputs: [] as string[][],
+  secrets: new Set<string>(),
+};
+
+/** Shorter values (e.g. "pw") could appear in a log by coincidence; real secrets here are longer. */
+const MIN_LENGTH = 8;
+
+export function noteSecret(value: unknown): void {
+  if (typeof value === 'string' && value.length >= MIN_LENGTH) suiteTraffic.secrets.add(value);
+}
+
+/** Notes every `password` anywhere in GraphQL variables, and every `token` in an answer. */
+export function noteSecretsIn(value: unknown, name: 'password' | 'token'): void {
+  const pending = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (!item || typeof item !== 'object') continue;
+    for (const [key, child] of Object.entries(item)) {
+      if (key === name) noteSecret(child);
+      else pending.push(child);
+    }
+  }
+}
