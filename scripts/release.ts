@@ -57,7 +57,7 @@ export function buildModuleZip(outDir: string, version: string): string {
 }
 
 export function buildServerPackage(outDir: string): string {
-  const output = execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], {
+  const output = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', outDir], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -11,6 +11,7 @@ import type { Database } from './db/database';
 import type { RequestContext } from './context/request-context';
 import { createContextFactory } from './context/create-context';
 import { createFormatError } from './errors/format-error';
+import { ErrorCode } from './errors/error-code';
 import { limitsPlugin } from './plugins/limits.plugin';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import type { Logger } from './common/logger';
@@ -100,7 +101,7 @@ export async function createApp(
         errors: [
           {
             message: tooLarge ? 'Request body too large (limit 100 kB)' : 'Request body is not valid JSON',
-            extensions: { code: 'VALIDATION' },
+            extensions: { code: ErrorCode.VALIDATION },
           },
         ],
       });

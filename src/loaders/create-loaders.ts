@@ -5,6 +5,7 @@ import type { ProductType } from '../graphql/types/product.type';
 import type { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
 import { concurrencyLimit, createRouterLoaders, type RouterTarget } from '../router';
 import { AppError } from '../errors/app-errors';
+import { ErrorCode } from '../errors/error-code';
 
 /**
  * Per-request batching (never shared between requests: each caller sees only its own cache).
@@ -68,7 +69,7 @@ async function readStatus(services: AppServices, target: RouterTarget): Promise<
       identity: null,
       version: null,
       uptimeSeconds: null,
-      errorCode: known ? error.code : 'ROUTER_ERROR',
+      errorCode: known ? error.code : ErrorCode.ROUTER_ERROR,
       error: known ? error.message : 'The router could not be read',
     };
   }

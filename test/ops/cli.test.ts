@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
 import { gql } from '../helpers/test-server';
@@ -5,6 +7,7 @@ import { runCli, runCliInTerminal } from '../helpers/cli';
 import { createTestDatabase } from '../helpers/test-db';
 import { startSimulatedRouter, type SimulatedRouter } from '../simulator/simulated-router';
 
+const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 const UPSERT = `mutation($input: RouterInput!) { upsertRouter(input: $input) { id } }`;
 
 describe('CLI: progress of long commands, and doctor (real CLI process + MariaDB + simulated routers)', function () {
@@ -67,6 +70,21 @@ describe('CLI: progress of long commands, and doctor (real CLI process + MariaDB
     expect(lines[1]).to.match(/^collected 3 accounts, \d+ samples, limited 0, in \d+ ms$/);
     expect(out.stdout + out.stderr).not.to.include('\r');
     expect(out.stdout + out.stderr).not.to.include('\x1b[');
+  });
+
+  it('runs as `npx whmcs-mikrotik-vpn` through the package bin, as the README shows', async () => {
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        'npx',
+        ['--no-install', 'whmcs-mikrotik-vpn', 'apikey', 'list'],
+        { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(out.code, out.stderr).to.equal(0);
+    // startStack created the admin key the tests use; the list names it, never the key itself.
+    expect(out.stdout).to.match(/\tadmin\t/);
+    expect(out.stdout).not.to.include(stack.admin);
   });
 
   it('collect, reconcile and rotate-key draw one updating progress line in a terminal', async () => {

@@ -1,5 +1,7 @@
 import type { RequestContext } from '../../context/request-context';
 import { AppError } from '../../errors/app-errors';
+import { ErrorCode } from '../../errors/error-code';
+import { isDatabaseUnavailable } from '../../db/database-errors';
 import type { VpnAccountEntity } from '../../entities/own/vpn-account.entity';
 
 /**
@@ -36,7 +38,7 @@ export function loggedAction(action: string) {
             action,
             serviceId,
             outcome: 'failed',
-            errorCode: error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR',
+            errorCode: errorCodeOf(error),
             error: error instanceof AppError ? error.message : undefined,
             durationMs: ms(),
           },
@@ -46,4 +48,10 @@ export function loggedAction(action: string) {
       }
     };
   };
+}
+
+/** The code the caller will see for `error` (as src/errors/format-error.ts maps it). */
+function errorCodeOf(error: unknown): ErrorCode {
+  if (error instanceof AppError) return error.code;
+  return isDatabaseUnavailable(error) ? ErrorCode.DATABASE_UNAVAILABLE : ErrorCode.INTERNAL_SERVER_ERROR;
 }
