@@ -116,7 +116,7 @@ describe('faults: the collector killed at random points never loses or doubles a
           reconnects++;
         }
       }
-      if (run % 5 === 2 || random() < 0.1) {
+      if (run % 10 === 4 || random() < 0.05) {
         // The server is dead or idle here: what the database has not read yet is what the reboot wipes.
         await databaseSettled();
         const which = Math.floor(random() * 3); // the first router, the second, or both
