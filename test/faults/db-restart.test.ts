@@ -54,7 +54,7 @@ describe('faults: MariaDB restarts during a collection and during a mutation', f
     const { host, port, user, password } = mariadb;
     stack = await startStack({}, { dbServer: { host, port, user, password } });
     ({ sim, serverId } = await stack.addRouter({
-      assignedips: Array.from({ length: 20 }, (_, i) => `10.95.0.${i + 2}`),
+      assignedips: Array.from({ length: 60 }, (_, i) => `10.95.0.${i + 2}`),
     }));
     const client = await stack.whmcs.client();
     productId = await stack.whmcs.product({ settings: { trafficMonthlyGb: '1000' } });
