@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { TlsOptions } from 'node:tls';
 import { RouterOSAPI } from 'routeros-api';
 import { RouterError } from '../errors/app-errors';
@@ -20,7 +21,7 @@ export interface RouterSessionOptions {
 // routeros-api keeps these timers and socket owner private; we reach them only to tear a session
 // down for good (its own close() waits for the router and leaves timers behind once the socket died).
 interface ApiInternals {
-  connector?: { destroy(): void; on(event: 'error', listener: () => void): void } | null;
+  connector?: (EventEmitter & { destroy(): void }) | null;
   connectionHoldInterval?: NodeJS.Timeout;
   keptaliveby?: NodeJS.Timeout;
 }
@@ -83,10 +84,7 @@ export class RouterSession {
     let timer: NodeJS.Timeout | undefined;
     try {
       const connecting = api.connect();
-      // The library listens for the connector's 'error' only once per phase: a second error (a reset
-      // right after a timeout or a failed login) would be unhandled and kill the process. Failures
-      // reach us through connect(), the session's own listeners and the deadlines.
-      (api as unknown as ApiInternals).connector?.on('error', () => undefined);
+      swallowOrphanErrors((api as unknown as ApiInternals).connector);
       await Promise.race([
         connecting,
         // The library never rejects connect() when the router closes the socket during login.
@@ -238,6 +236,19 @@ export class RouterSession {
     for (const listener of listeners) listener(error);
     if (!this.api.closing) destroyApi(this.api);
   }
+}
+
+/**
+ * The library's Connector.destroy() removes every listener of the connector but leaves its socket's
+ * 'error' handler, which re-emits on the connector: a socket error already queued when the session
+ * was torn down (a reset racing a timeout) then becomes an unhandled 'error' event and kills the
+ * process. An 'error' nobody listens to any more concerns a session we already settled: drop it.
+ */
+function swallowOrphanErrors(connector: ApiInternals['connector']): void {
+  if (!connector) return;
+  const emit = connector.emit.bind(connector);
+  connector.emit = (event: string | symbol, ...args: unknown[]) =>
+    event === 'error' && connector.listenerCount('error') === 0 ? false : emit(event, ...args);
 }
 
 /** Destroys the socket and the library's timers so nothing lingers or fires later. */

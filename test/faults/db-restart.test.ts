@@ -18,6 +18,7 @@ describe('faults: MariaDB restarts during a collection and during a mutation', f
   let sim: SimulatedRouter;
   let serverId: number;
   let accounts: Accounts;
+  let productId: number;
   const outcomes: string[] = [];
 
   const healthy = async () =>
@@ -53,10 +54,10 @@ describe('faults: MariaDB restarts during a collection and during a mutation', f
     const { host, port, user, password } = mariadb;
     stack = await startStack({}, { dbServer: { host, port, user, password } });
     ({ sim, serverId } = await stack.addRouter({
-      assignedips: Array.from({ length: 20 }, (_, i) => `10.95.0.${i + 2}`),
+      assignedips: Array.from({ length: 60 }, (_, i) => `10.95.0.${i + 2}`),
     }));
     const client = await stack.whmcs.client();
-    const productId = await stack.whmcs.product({ settings: { trafficMonthlyGb: '1000' } });
+    productId = await stack.whmcs.product({ settings: { trafficMonthlyGb: '1000' } });
     accounts = new Accounts(stack, client, productId, 50_000);
   });
   after(async () => {
@@ -115,6 +116,42 @@ describe('faults: MariaDB restarts during a collection and during a mutation', f
       );
       expect(account.data!.vpnAccount).to.deep.equal({ status: 'SUSPENDED', statusReason: 'unpaid' });
       expect(sim.state.findSecret(`dbs${round}`)!.disabled).to.equal(true);
+    }
+  });
+
+  it('a create interrupted by a restart completes or fails cleanly; the retry leaves one account, one secret, one queue', async () => {
+    for (let round = 0; round < rounds; round++) {
+      const serviceId = await stack.whmcs.service({
+        id: 55_000 + round,
+        userid: await stack.whmcs.client(),
+        packageid: productId,
+        server: serverId,
+      });
+      const username = `dbc${round}`;
+      const create = () =>
+        accounts.call(
+          `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { status address } }`,
+          {
+            i: { serviceId, serverId, productId, username, password: 'Passw0rd!', billingCycle: 'Monthly' },
+          },
+        );
+      const r = await restartDuring(create, round);
+      const code = outcomeOf(r);
+      expect(['completed', 'DATABASE_UNAVAILABLE'], JSON.stringify(r.errors)).to.include(code);
+      // WHMCS repeats a failed module call.
+      if (code !== 'completed') {
+        const retry = await create();
+        expect(retry.errors, JSON.stringify(retry.errors)).to.equal(undefined);
+      }
+      const rows = await stack.db.query(
+        "SELECT status, address FROM mod_mikrotikvpn_accounts WHERE service_id = ? AND status <> 'TERMINATED'",
+        [serviceId],
+      );
+      expect(rows).to.have.length(1);
+      expect(rows[0].status).to.equal('ACTIVE');
+      expect([...sim.state.secrets.values()].filter((x) => x.name === username)).to.have.length(1);
+      expect([...sim.state.queues.values()].filter((q) => q.name === `vpn-${serviceId}`)).to.have.length(1);
+      expect(sim.state.findSecret(username)!.remoteAddress).to.equal(rows[0].address);
     }
     console.log(
       `      [figure] ${outcomes.length} MariaDB restarts mid-operation; outcomes: ${outcomes.join(', ')}`,
