@@ -98,7 +98,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       baseMs: integer(env, 'ROUTER_BREAKER_BASE_MS', 1000, 1, 3_600_000),
       maxMs: integer(env, 'ROUTER_BREAKER_MAX_MS', 300_000, 1, 86_400_000),
     }),
-    reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 600, 0, 86_400),
+    reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 300, 0, 86_400),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
     metrics: Object.freeze({
       enabled: boolean(env, 'METRICS_ENABLED', true),
