@@ -2,6 +2,8 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import mysql from 'mysql2/promise';
 import { testServerConfig } from '../test/helpers/test-db';
 
@@ -52,6 +54,11 @@ export async function machineInfo() {
     await conn.end();
   }
 }
+
+// A full garbage collection before each measured run (outside its timing), so heap growth is the
+// run's own, not leftovers of the previous one.
+v8.setFlagsFromString('--expose-gc');
+export const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 /** Samples resident memory every few ms while `work` runs; returns the peak and the heap growth. */
 export async function withMemory<T>(work: () => Promise<T>) {

@@ -1,7 +1,7 @@
 import { RouterGateway, RouterSessionPool } from '../src/router';
 import type { CollectPhase } from '../src/services/traffic/collector.service';
 import { RawApiClient, attributesOf } from '../test/simulator/raw-api-client';
-import { mariadbPid, median, processCpuMs, round, stat, withMemory } from './bench-kit';
+import { collectGarbage, mariadbPid, median, processCpuMs, round, stat, withMemory } from './bench-kit';
 import { jobContext, startFleet, type Fleet } from './fleet';
 
 /**
@@ -69,6 +69,7 @@ async function timedCollect(fleet: Fleet) {
     phases.set(phase, [...(phases.get(phase) ?? []), ms]);
   const ctx = jobContext(fleet.services);
   const db = mariadbPid();
+  collectGarbage();
   const cpu0 = { own: process.cpuUsage(), sim: processCpuMs(fleet.sim.pid), db: processCpuMs(db) };
   const t0 = performance.now();
   const {
