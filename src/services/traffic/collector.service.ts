@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { escape } from 'mysql2';
 import type { DataSource, EntityManager } from 'typeorm';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { VpnAccountStatus } from '../../entities/own/vpn-account.entity';
@@ -297,40 +298,33 @@ export class TrafficCollector {
   ): Promise<Map<number, { balance: bigint; status: VpnAccountStatus }>> {
     const balances = new Map<number, { balance: bigint; status: VpnAccountStatus }>();
     if (deltas.length) {
+      // Rows and values below are written into the SQL directly: every one is a number, a bigint or
+      // a driver-escaped string. Formatting ~25,000 placeholders per router of 2,500 accounts cost
+      // the collector more CPU than the router's reply.
       const locked: { id: number; balance_bytes: string; status: VpnAccountStatus }[] = await manager.query(
-        `SELECT id, balance_bytes, status FROM mod_mikrotikvpn_accounts WHERE id IN (${deltas.map(() => '?').join(',')}) FOR UPDATE`,
-        deltas.map((d) => d.account.id),
+        `SELECT id, balance_bytes, status FROM mod_mikrotikvpn_accounts WHERE id IN (${deltas.map((d) => Number(d.account.id)).join(',')}) FOR UPDATE`,
       );
       for (const row of locked)
         balances.set(row.id, { balance: toBytes(row.balance_bytes), status: row.status });
       const batchId = BigInt(Date.now()) * 1_000_000n + BigInt(crypto.randomInt(1_000_000));
+      // DATETIME(3) in UTC, as the driver writes a Date with the connection's time zone 'Z'.
+      const atSql = escape(at.toISOString().slice(0, 23).replace('T', ' '));
       for (let i = 0; i < deltas.length; i += INSERT_CHUNK) {
-        const chunk = deltas.slice(i, i + INSERT_CHUNK);
+        const rows = deltas.slice(i, i + INSERT_CHUNK).map((d) => {
+          const locked = balances.get(d.account.id);
+          // Unlimited accounts are metered, not debited.
+          const after = !locked
+            ? 0n
+            : d.account.unlimited
+              ? locked.balance
+              : locked.balance - d.download - d.upload;
+          if (locked) locked.balance = after;
+          return `(${Number(d.account.id)}, ${batchId}, ${atSql}, ${d.download}, ${d.upload}, ${after}, ${d.counters.downloadBytes}, ${d.counters.uploadBytes}, ${escape(d.counters.id)})`;
+        });
         await manager.query(
           `INSERT INTO mod_mikrotikvpn_traffic_samples
              (account_id, batch_id, at, download_bytes, upload_bytes, balance_after_bytes, download_counter, upload_counter, queue_id)
-           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-          chunk.flatMap((d) => {
-            const locked = balances.get(d.account.id);
-            // Unlimited accounts are metered, not debited.
-            const after = !locked
-              ? 0n
-              : d.account.unlimited
-                ? locked.balance
-                : locked.balance - d.download - d.upload;
-            if (locked) locked.balance = after;
-            return [
-              d.account.id,
-              batchId.toString(),
-              at,
-              d.download.toString(),
-              d.upload.toString(),
-              after.toString(),
-              d.counters.downloadBytes.toString(),
-              d.counters.uploadBytes.toString(),
-              d.counters.id,
-            ];
-          }),
+           VALUES ${rows.join(', ')}`,
         );
       }
       // The debit itself stays atomic SQL; under the lock it leaves what balance_after_bytes says.
