@@ -119,8 +119,11 @@ export function startSimHost(options: {
   });
 }
 
-/** Asks the simulator host for `stats` (commands and connections per router) or to `clear` its log. */
-export function askSimHost<T>(child: ChildProcess, cmd: 'stats' | 'clear'): Promise<T> {
+/**
+ * Asks the simulator host for `stats` (commands and connections per router), to `clear` its log, or
+ * to push `traffic` through every queue.
+ */
+export function askSimHost<T>(child: ChildProcess, cmd: 'stats' | 'clear' | 'traffic'): Promise<T> {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
     child.send({ cmd });

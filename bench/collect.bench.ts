@@ -61,7 +61,7 @@ async function physicalLimit(fleet: Fleet) {
 
 /** One collection with the fleet's services, timed, with its memory, phases and router traffic. */
 async function timedCollect(fleet: Fleet) {
-  await fleet.forget();
+  await fleet.newTraffic();
   await fleet.clearSimLog();
   const before = await fleet.simStats();
   const phases = new Map<CollectPhase, number[]>();
@@ -118,16 +118,16 @@ async function countedCollect(fleet: Fleet) {
   const ctx = jobContext(services);
   // Cold run: fresh router sessions and pools, as after a server start. Its once-an-hour pruning
   // of old samples is left out of the counted runs below.
-  await fleet.forget();
+  await fleet.newTraffic();
   await fleet.clearSimLog();
   const connectionsBefore = await fleet.simStats();
   await services.collector.collect(ctx);
   const sim = await fleet.simStats();
-  await fleet.forget();
+  await fleet.newTraffic();
   counter.reset();
   await services.collector.collect(ctx);
   const all = { statements: counter.statements, byKind: counter.byKind };
-  await fleet.forget();
+  await fleet.newTraffic();
   const [oneRouter] = (await fleet.db.query('SELECT MIN(id) AS id FROM mod_mikrotikvpn_routers')) as {
     id: number;
   }[];
