@@ -27,6 +27,9 @@ import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 /** Rows per INSERT: large enough to be one statement for a big router, small enough for max_allowed_packet. */
 const INSERT_CHUNK = 5000;
 
+/** Old samples deleted per statement when pruning. */
+const PRUNE_CHUNK = 5000;
+
 /**
  * How far the estimated boot time (collection time − uptime) may move forward without meaning a
  * reboot: uptime has one-second steps, and the read takes a network round trip.
@@ -390,7 +393,13 @@ export class TrafficCollector {
     return exhausted;
   }
 
-  /** Deletes samples older than each product's history setting, at most once an hour per process. */
+  /**
+   * Deletes samples older than each product's history setting, at most once an hour per process.
+   * The old rows are found with a plain (non-locking) read and deleted by primary key, 5,000 at a
+   * time: a locking DELETE … JOIN waited on other routers' uncommitted batches (InnoDB reads the
+   * row after each account's old samples to end its range) and failed the run after 50 s. A prune
+   * that fails is logged and tried again next hour; the samples it would delete are harmless.
+   */
   private async pruneSamples(settings: Map<number, ProductSettings>) {
     if (Date.now() - this.lastPrune < 3_600_000) return;
     this.lastPrune = Date.now();
@@ -398,12 +407,25 @@ export class TrafficCollector {
     for (const [productId, s] of settings) {
       if (s.historyDays > 0) byDays.set(s.historyDays, [...(byDays.get(s.historyDays) ?? []), productId]);
     }
-    for (const [days, productIds] of byDays) {
-      await this.db.query(
-        `DELETE s FROM mod_mikrotikvpn_traffic_samples s JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
-          WHERE a.product_id IN (${productIds.map(() => '?').join(',')}) AND s.at < ?`,
-        [...productIds, new Date(Date.now() - days * 86_400_000)],
-      );
+    try {
+      for (const [days, productIds] of byDays) {
+        const before = new Date(Date.now() - days * 86_400_000);
+        for (;;) {
+          const rows: { id: string }[] = await this.db.query(
+            `SELECT s.id FROM mod_mikrotikvpn_traffic_samples s JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
+              WHERE a.product_id IN (${productIds.map(() => '?').join(',')}) AND s.at < ? LIMIT ${PRUNE_CHUNK}`,
+            [...productIds, before],
+          );
+          if (!rows.length) break;
+          await this.db.query(
+            `DELETE FROM mod_mikrotikvpn_traffic_samples WHERE id IN (${rows.map((r) => BigInt(r.id)).join(',')})`,
+          );
+          if (rows.length < PRUNE_CHUNK) break;
+        }
+      }
+    } catch (error) {
+      // Logged through the run's error log (router id 0: no router's collection failed).
+      (this.options.logError ?? logToStderr)(new Error('pruning old samples failed', { cause: error }), 0);
     }
   }
 }
