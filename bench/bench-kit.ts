@@ -1,7 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import mysql from 'mysql2/promise';
 import { testServerConfig } from '../test/helpers/test-db';
 
@@ -53,24 +55,30 @@ export async function machineInfo() {
   }
 }
 
-/** Samples resident memory every few ms while `work` runs; returns the peak and the heap growth. */
+// A full garbage collection before each measured run (outside its timing), so heap growth is the
+// run's own, not leftovers of the previous one.
+v8.setFlagsFromString('--expose-gc');
+export const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+/**
+ * Samples resident memory every 10 ms (and the heap every 50 ms: reading it costs more) while `work`
+ * runs; returns the peak and the heap growth. Sampling runs in the measured process, so it is cheap.
+ */
 export async function withMemory<T>(work: () => Promise<T>) {
-  const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
-  let peakRss = rss0;
+  let peakRss = process.memoryUsage.rss();
   let peakHeap = heap0;
-  const sample = () => {
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 10);
+  const heapTimer = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 50);
+  try {
+    const result = await work();
     const m = process.memoryUsage();
     peakRss = Math.max(peakRss, m.rss);
     peakHeap = Math.max(peakHeap, m.heapUsed);
-  };
-  const timer = setInterval(sample, 5);
-  try {
-    const result = await work();
-    sample();
     return { result, peakRssMb: peakRss / 1048576, heapGrowthMb: (peakHeap - heap0) / 1048576 };
   } finally {
-    clearInterval(timer);
+    clearInterval(rssTimer);
+    clearInterval(heapTimer);
   }
 }
 
@@ -111,8 +119,11 @@ export function startSimHost(options: {
   });
 }
 
-/** Asks the simulator host for `stats` (commands and connections per router) or to `clear` its log. */
-export function askSimHost<T>(child: ChildProcess, cmd: 'stats' | 'clear'): Promise<T> {
+/**
+ * Asks the simulator host for `stats` (commands and connections per router), to `clear` its log, or
+ * to push `traffic` through every queue.
+ */
+export function askSimHost<T>(child: ChildProcess, cmd: 'stats' | 'clear' | 'traffic'): Promise<T> {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
     child.send({ cmd });
@@ -138,4 +149,27 @@ export function writeResults(name: string, results: unknown, machine?: unknown):
     )}\n`,
   );
   return path.relative(process.cwd(), file);
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    // Fields 14 and 15 (utime, stime) in clock ticks of 10 ms; the command name may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** The local MariaDB server's process id, to read its CPU time (it is shared: other clients count too). */
+export function mariadbPid(): number | undefined {
+  try {
+    return (
+      Number(execFileSync('pidof', ['mariadbd'], { encoding: 'utf8' }).trim().split(' ')[0]) || undefined
+    );
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import { RouterGateway, RouterSessionPool } from '../src/router';
 import type { CollectPhase } from '../src/services/traffic/collector.service';
 import { RawApiClient, attributesOf } from '../test/simulator/raw-api-client';
-import { median, round, stat, withMemory } from './bench-kit';
+import { collectGarbage, mariadbPid, median, processCpuMs, round, stat, withMemory } from './bench-kit';
 import { jobContext, startFleet, type Fleet } from './fleet';
 
 /**
@@ -61,13 +61,16 @@ async function physicalLimit(fleet: Fleet) {
 
 /** One collection with the fleet's services, timed, with its memory, phases and router traffic. */
 async function timedCollect(fleet: Fleet) {
-  await fleet.forget();
+  await fleet.newTraffic();
   await fleet.clearSimLog();
   const before = await fleet.simStats();
   const phases = new Map<CollectPhase, number[]>();
   fleet.services.collector.onPhase = (_id, phase, ms) =>
     phases.set(phase, [...(phases.get(phase) ?? []), ms]);
   const ctx = jobContext(fleet.services);
+  const db = mariadbPid();
+  collectGarbage();
+  const cpu0 = { own: process.cpuUsage(), sim: processCpuMs(fleet.sim.pid), db: processCpuMs(db) };
   const t0 = performance.now();
   const {
     result: report,
@@ -75,6 +78,9 @@ async function timedCollect(fleet: Fleet) {
     heapGrowthMb,
   } = await withMemory(() => fleet.services.collector.collect(ctx));
   const wallMs = performance.now() - t0;
+  const own = process.cpuUsage(cpu0.own);
+  const simCpu = processCpuMs(fleet.sim.pid);
+  const dbCpu = processCpuMs(db);
   fleet.services.collector.onPhase = undefined;
   const failed = report.routers.filter((r) => !r.ok || r.skipped);
   if (failed.length) throw new Error(`collection failed: ${JSON.stringify(failed)}`);
@@ -84,6 +90,12 @@ async function timedCollect(fleet: Fleet) {
   const after = await fleet.simStats();
   return {
     wallMs,
+    /** Where the CPU went during the run: the collector, the simulators, MariaDB (shared server). */
+    cpuMs: {
+      collector: round((own.user + own.system) / 1000),
+      simulators: simCpu === null || cpu0.sim === null ? null : simCpu - cpu0.sim,
+      mariadb: dbCpu === null || cpu0.db === null ? null : dbCpu - cpu0.db,
+    },
     peakRssMb,
     heapGrowthMb,
     samples: report.samplesWritten,
@@ -106,16 +118,16 @@ async function countedCollect(fleet: Fleet) {
   const ctx = jobContext(services);
   // Cold run: fresh router sessions and pools, as after a server start. Its once-an-hour pruning
   // of old samples is left out of the counted runs below.
-  await fleet.forget();
+  await fleet.newTraffic();
   await fleet.clearSimLog();
   const connectionsBefore = await fleet.simStats();
   await services.collector.collect(ctx);
   const sim = await fleet.simStats();
-  await fleet.forget();
+  await fleet.newTraffic();
   counter.reset();
   await services.collector.collect(ctx);
   const all = { statements: counter.statements, byKind: counter.byKind };
-  await fleet.forget();
+  await fleet.newTraffic();
   const [oneRouter] = (await fleet.db.query('SELECT MIN(id) AS id FROM mod_mikrotikvpn_routers')) as {
     id: number;
   }[];
@@ -168,6 +180,11 @@ export async function collectScenario(o: CollectOptions) {
       },
       ...counted,
       phasesMs: runs[Math.floor(runs.length / 2)].phasesMs,
+      cpuMs: {
+        collector: stat(runs.map((r) => r.cpuMs.collector)),
+        simulators: stat(runs.map((r) => r.cpuMs.simulators ?? 0)),
+        mariadb: stat(runs.map((r) => r.cpuMs.mariadb ?? 0)),
+      },
     };
   } finally {
     await fleet.stop();

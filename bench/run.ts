@@ -96,6 +96,9 @@ async function run(name: Scenario): Promise<unknown> {
         'peak RSS (MB)': { value: fmt(r.peakRssMb), target: '', met: '' },
       });
       console.log('   mean time per router in each phase (ms, overlapping):', r.phasesMs);
+      console.log(
+        `   CPU during a collection (ms): collector ${fmt(r.cpuMs.collector)}, simulators ${fmt(r.cpuMs.simulators)}, MariaDB ${fmt(r.cpuMs.mariadb)} (shared server: other clients count too)`,
+      );
       return r;
     }
     case 'baseline': {

@@ -51,6 +51,12 @@ async function main() {
           connections: s.connectionsAccepted,
         })),
       );
+    } else if (message.cmd === 'traffic') {
+      // An interval's traffic on every queue: the next collection has a delta for every account.
+      for (const [r, s] of sims.entries())
+        for (let i = 0; i < accounts; i++)
+          s.pushTraffic(`vpn-${base + r * accounts + i}`, 1_000_000, 100_000);
+      process.send!('traffic');
     } else if (message.cmd === 'clear') {
       for (const s of sims) s.clearCommandLog();
       process.send!('cleared');
