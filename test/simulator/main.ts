@@ -13,7 +13,7 @@ import { sharedTestPki } from './test-pki';
  *        [--latency-ms X] [--host 127.0.0.1] [--version 7.16.2] [--connected-share 0.5]
  *        [--username api] [--password …]
  *
- * Router i (0-based) listens on port+i (and tls-port+i). One JSON line on stdout tells clients the
+ * Router i (0-based) listens on port+i (and tls-port+i); port 0 gives each router a free port. One JSON line on stdout tells clients the
  * ports, credentials, CA file and fingerprint; SIGTERM/SIGINT stop it cleanly.
  */
 async function main(): Promise<void> {
@@ -57,8 +57,9 @@ async function main(): Promise<void> {
 
   try {
     for (let i = 0; i < routerCount; i++) {
-      const listeners = [{ tls: false, port: port + i }];
-      if (tlsPort !== null) listeners.push({ tls: true, port: tlsPort + i });
+      // Port 0: each router takes a free port of its own (announced below).
+      const listeners = [{ tls: false, port: port && port + i }];
+      if (tlsPort !== null) listeners.push({ tls: true, port: tlsPort && tlsPort + i });
       routers.push(
         await startSimulatedRouter({
           host: values.host,
