@@ -5,6 +5,7 @@
  */
 
 import { BYTES_PER_GB, bytesToGb, toBytes as parseBytes } from '../../src/common/units';
+import { utcOffsetMs } from '../../src/common/time-zone';
 
 // The server's own unit policy and calendar, bundled: one definition for server, emails and page.
 export { BYTES_PER_GB };
@@ -142,35 +143,11 @@ export function isDay(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`));
 }
 
-/** Offset of a time zone from UTC at an instant, in milliseconds. */
-function offsetAt(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(at));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const local = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return local - Math.floor(at / 1000) * 1000;
-}
-
 /** The instant a day starts in a time zone (its local midnight). */
 export function startOfDay(day: string, timeZone: string): Date {
   const utcMidnight = Date.parse(`${day}T00:00:00Z`);
-  let at = utcMidnight - offsetAt(timeZone, utcMidnight);
+  let at = utcMidnight - utcOffsetMs(timeZone, utcMidnight);
   // A second pass settles days on which the offset changes.
-  at = utcMidnight - offsetAt(timeZone, at);
+  at = utcMidnight - utcOffsetMs(timeZone, at);
   return new Date(at);
 }

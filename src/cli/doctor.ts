@@ -7,6 +7,7 @@ import { systemContext } from '../context/request-context';
 import { createLoaders } from '../loaders/create-loaders';
 import { RouterEntity } from '../entities/own/router.entity';
 import { KeyRotationService } from '../services/key-rotation.service';
+import { utcOffsetMs } from '../common/time-zone';
 
 type Level = 'ok' | 'warn' | 'FAIL';
 
@@ -186,18 +187,7 @@ async function checkRouters(findings: Findings, services: ReturnType<typeof crea
 
 /** Minutes east of UTC of a zone at an instant. */
 export function offsetMinutes(timeZone: string, at = new Date()): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(at);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  return Math.round((local - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
+  return Math.round(utcOffsetMs(timeZone, at.getTime()) / 60_000);
 }
 
 function utc(minutes: number): string {
