@@ -46,6 +46,11 @@ export async function startServer(
   }
   const { port } = httpServer.address() as AddressInfo;
   log.info({ host: config.host, port, env: config.env }, 'listening');
+  if (config.explorer && !config.introspection) {
+    log.warn(
+      'the explorer is on but introspection is off: it cannot load the schema (set GRAPHQL_INTROSPECTION=true)',
+    );
+  }
   const schedule = startCollectionSchedule(services, log, {
     intervalSeconds: config.collectIntervalSeconds,
     isReady: () => database.isInitialized,
