@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { startStack, type Stack } from '../helpers/stack';
 import { gql } from '../helpers/test-server';
 import { ErrorCode } from '../../src/errors/error-code';
+import { createSchema } from '../../src/schema';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 
 /**
@@ -388,6 +389,11 @@ describe('security: property-based fuzzing of every mutation (server process + s
       problems.push(`${halfLedger.length} ledger rows whose before/after differ from their bytes`);
     return problems;
   }
+
+  it('fuzzes every mutation of the schema (a new mutation without an arbitrary fails here)', async () => {
+    const fields = Object.keys((await createSchema()).getMutationType()?.getFields() ?? {});
+    expect([...MUTATIONS].sort()).to.deep.equal(fields.sort());
+  });
 
   it(`answers ${MUTATIONS.length} mutations' fuzzed input only with data or typed errors, leaving database and router consistent`, async () => {
     const calls = arbitraries();
