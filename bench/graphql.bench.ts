@@ -8,6 +8,7 @@ import { createApiKey } from '../test/helpers/cli';
 import { median, round } from './bench-kit';
 import { startFleet, type Fleet } from './fleet';
 import { SqlCounter } from './sql-counter';
+import type { LoadInput } from './load-client';
 
 /**
  * Scenario 4: the customer's usage query (30 days, daily, with a client token) and the admin's
@@ -39,14 +40,7 @@ interface Load {
   max: number;
 }
 
-function load(input: {
-  url: string;
-  body: string;
-  token: string;
-  connections: number;
-  rate: number;
-  seconds: number;
-}): Promise<Load> {
+function load(input: LoadInput): Promise<Load> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -7,7 +7,7 @@ import { round } from './bench-kit';
  * Input (argv[2]): JSON { url, body, token, connections, rate, seconds }. Output: one JSON line.
  */
 
-interface Input {
+export interface LoadInput {
   url: string;
   body: string;
   token: string;
@@ -32,7 +32,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-const input = JSON.parse(process.argv[2]) as Input;
+const input = JSON.parse(process.argv[2]) as LoadInput;
 const times: number[] = [];
 const instance = autocannon(
   {
