@@ -232,4 +232,28 @@ describe('operations: /metrics, request ids and structured logs (server process 
     expect(probes.length).to.be.greaterThan(0);
     expect(probes.filter((l) => Number(l.level) >= 30)).to.have.length(0);
   });
+
+  it('writes nothing but JSON lines, also after byte amounts (BigInt inputs) in literals and variables', async () => {
+    const serviceId = await newService();
+    await call(CREATE, { i: createInput(serviceId) });
+    const literal = await call(
+      `mutation { topUpTraffic(input: { serviceId: ${serviceId}, bytes: "1000000000", idempotencyKey: "obs-lit" }) { bytes } }`,
+    );
+    expect(literal.errors).to.equal(undefined);
+    const variable = await call(
+      `mutation($i: TopUpTrafficInput!) { topUpTraffic(input: $i) { bytes balanceAfterBytes } }`,
+      { i: { serviceId, bytes: '9007199254740993', idempotencyKey: 'obs-var' } },
+    );
+    expect(variable.errors).to.equal(undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    const notJson = stack.server.output.filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(notJson).to.deep.equal([]);
+  });
 });
