@@ -17,6 +17,8 @@ import { ReconcileService } from './services/lifecycle/reconcile.service';
 import { RouterCheckService } from './services/router-check.service';
 import { NotificationService } from './services/traffic/notification.service';
 import { TrafficCollector } from './services/traffic/collector.service';
+import { TrafficMeter } from './services/traffic/meter.service';
+import { RouterRemovals } from './services/lifecycle/router-removal';
 import { TrafficService } from './services/traffic/traffic.service';
 
 /** The server's long-lived services, built once at start and shared by requests, jobs and the CLI. */
@@ -37,8 +39,19 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
   const routers = new RouterService(db, secretBox, events);
   const ledger = new TrafficLedger();
   const locks = new NamedLocks(config.database);
-  const lifecycle = new VpnLifecycleService(db, routers, gateway, events, ledger, locks);
   const notifications = new NotificationService(db);
+  const meter = new TrafficMeter(db, routers, gateway, notifications, locks, config.timeZone);
+  const removals = new RouterRemovals(db, routers, gateway, meter);
+  const lifecycle = new VpnLifecycleService(
+    db,
+    routers,
+    gateway,
+    events,
+    ledger,
+    locks,
+    notifications,
+    removals,
+  );
   return {
     routerPool,
     gateway,
@@ -61,13 +74,14 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     notifications,
     traffic: new TrafficService(db, ledger, lifecycle, events, config.timeZone),
     locks,
-    collector: new TrafficCollector(db, routers, gateway, notifications, lifecycle, locks, {
+    meter,
+    collector: new TrafficCollector(db, meter, lifecycle, {
       timeZone: config.timeZone,
       maxConcurrent: config.router.maxConcurrent,
       logError: log && ((err, routerId) => log.error({ err, routerId }, 'collection of a router failed')),
       onRouterDone: metrics && ((result) => metrics.observeRouterCollection(result)),
     }),
-    reconcile: new ReconcileService(db, routers, gateway, events, lifecycle, locks),
+    reconcile: new ReconcileService(db, routers, gateway, events, lifecycle, removals, locks),
     routerCheck: new RouterCheckService(db, routers, gateway, routerPool, events),
   };
 }

@@ -5,11 +5,11 @@
  */
 
 import { BYTES_PER_GB, bytesToGb, toBytes as parseBytes } from '../../src/common/units';
-import { utcOffsetMs } from '../../src/common/time-zone';
 
 // The server's own unit policy and calendar, bundled: one definition for server, emails and page.
 export { BYTES_PER_GB };
-export { dayIn } from '../../src/common/time-zone';
+export { addDays, dayIn, startOfDay } from '../../src/common/time-zone';
+import { addDays } from '../../src/common/time-zone';
 export const GB_DECIMALS = 2;
 
 /** A byte count as the API sends it (a JSON number, or a numeric string) as an exact bigint. */
@@ -120,13 +120,6 @@ export class Formatter {
 
 // ---------------------------------------------------------------- calendar days in a time zone
 
-/** `day` plus `n` calendar days. */
-export function addDays(day: string, n: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-
 /** Whole days from `from` to `to` (both YYYY-MM-DD). */
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
@@ -141,13 +134,4 @@ export function daysFrom(from: string, to: string): string[] {
 
 export function isDay(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`));
-}
-
-/** The instant a day starts in a time zone (its local midnight). */
-export function startOfDay(day: string, timeZone: string): Date {
-  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
-  let at = utcMidnight - utcOffsetMs(timeZone, utcMidnight);
-  // A second pass settles days on which the offset changes.
-  at = utcMidnight - utcOffsetMs(timeZone, at);
-  return new Date(at);
 }

@@ -40,3 +40,34 @@ export function utcOffsetMs(timeZone: string, at: number): number {
   );
   return local - Math.floor(at / 1000) * 1000;
 }
+
+/** `day` (YYYY-MM-DD) plus `n` calendar days. */
+export function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * The instant a calendar day starts in a time zone (its local midnight, or the first instant that
+ * exists when a DST change skips midnight). A day is 23, 24 or 25 hours long; never assume 24.
+ */
+export function startOfDay(day: string, timeZone: string): Date {
+  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
+  let at = utcMidnight - utcOffsetMs(timeZone, utcMidnight);
+  // A second pass settles days on which the offset changes.
+  at = utcMidnight - utcOffsetMs(timeZone, at);
+  // Where a change skips midnight itself (clocks jump from 00:00 to 01:00), the instant found lies
+  // in the day before: the day starts at the change, found to the second.
+  if (dayIn(timeZone, new Date(at)) < day) {
+    let low = at;
+    let high = at + 3 * 3_600_000;
+    while (high - low > 1000) {
+      const mid = Math.floor((low + high) / 2000) * 1000;
+      if (dayIn(timeZone, new Date(mid)) < day) low = mid;
+      else high = mid;
+    }
+    at = high;
+  }
+  return new Date(at);
+}

@@ -6,6 +6,13 @@
 export const BYTES_PER_GB = 1_000_000_000n;
 export const BITS_PER_MBIT = 1_000_000;
 
+/**
+ * The largest amount of traffic a setting, a top-up or an adjustment may name: 100,000,000 GB
+ * (10^17 bytes). Sums of many such amounts stay far inside a signed BIGINT (9.2 × 10^18).
+ */
+export const MAX_GB = 100_000_000n;
+export const MAX_BYTES = MAX_GB * BYTES_PER_GB;
+
 /** Parses a decimal byte count as it comes from MySQL BIGINT columns (strings) or the router. */
 export function toBytes(value: string | number | bigint | null | undefined): bigint {
   if (value === null || value === undefined || value === '') return 0n;
@@ -18,13 +25,21 @@ export function toBytes(value: string | number | bigint | null | undefined): big
   return BigInt(value);
 }
 
-/** Gigabytes as an admin types them ("10", "2.5") to bytes, exactly (up to 9 decimals). */
+/**
+ * Gigabytes as an admin types them ("10", "2.5") to bytes, exactly. The rules, shared with the
+ * WHMCS module (lib/Format.php) and pinned by one file of test vectors (test/vectors/gb-amounts.json):
+ * surrounding spaces are ignored; digits, optionally a dot and 1-9 decimals; no sign, no comma (a
+ * comma is a decimal mark in some languages and a thousands separator in others: refused rather
+ * than guessed); at most {@link MAX_GB}.
+ */
 export function gbToBytes(gb: string | number): bigint {
   const text = String(gb).trim();
   const match = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text);
   if (!match) throw new RangeError(`not a number of GB: ${text}`);
   const fraction = (match[2] ?? '').padEnd(9, '0');
-  return BigInt(match[1]) * BYTES_PER_GB + BigInt(fraction);
+  const bytes = BigInt(match[1]) * BYTES_PER_GB + BigInt(fraction);
+  if (bytes > MAX_BYTES) throw new RangeError(`more than ${MAX_GB} GB: ${text}`);
+  return bytes;
 }
 
 /** Bytes as GB with a fixed number of decimals, rounded half away from zero (display only). */

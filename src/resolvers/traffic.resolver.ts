@@ -24,15 +24,20 @@ export class TrafficResolver {
   @Authorized('admin')
   @Mutation(() => TrafficTopUpType, {
     nullable: true,
-    description: "Credits the billing cycle's allowance once per cycleKey (null for unlimited products).",
+    description:
+      "Starts a new billing cycle: credits the allowance of the cycle WHMCS has for the service now (tblhosting.billingcycle), in the product's current settings, once per cycleKey — by default the service's next due date. Null for unlimited products.",
   })
   renewVpnAccount(
     @Arg('serviceId', () => Int) serviceId: number,
-    @Arg('cycleKey', () => String) cycleKey: string,
+    @Arg('cycleKey', () => String, {
+      nullable: true,
+      description: 'Names the cycle; without it the server uses `due:<next due date>` from WHMCS.',
+    })
+    cycleKey: string | null | undefined,
     @Arg('invoiceId', () => Int, { nullable: true }) invoiceId: number | null | undefined,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.traffic.renew(ctx, serviceId, cycleKey, invoiceId ?? null);
+    return ctx.services.traffic.renew(ctx, serviceId, cycleKey ?? null, invoiceId ?? null);
   }
 
   @Authorized('admin')
@@ -131,7 +136,10 @@ export class TrafficTopUpResolver {
 
 @Resolver(() => AccountTraffic)
 export class AccountTrafficResolver {
-  @FieldResolver(() => Bytes, { description: 'Traffic since the last cycle credit (whole days).' })
+  @FieldResolver(() => Bytes, {
+    description:
+      'Traffic since the current billing cycle started (the last renewal, or the creation), exact.',
+  })
   usedThisCycleBytes(@Root() traffic: AccountTraffic, @Ctx() ctx: RequestContext) {
     return ctx.services.traffic.usedThisCycle(traffic.account);
   }

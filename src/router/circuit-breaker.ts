@@ -17,6 +17,11 @@ export interface CircuitBreakerOptions {
 interface RouterBreaker {
   /** Consecutive failures since the last success. */
   failures: number;
+  /**
+   * Calls started up to this number were in flight when the last failure was counted: they fail of
+   * the same outage (a dropped session fails every command on it) and count once, not each.
+   */
+  countedThrough: number;
   /** How often the breaker opened since the last success: the exponent of the back-off. */
   openings: number;
   /** Until when calls fail fast; 0 when closed. */
@@ -34,7 +39,8 @@ export function isBreakingFailure(error: unknown): boolean {
 }
 
 /**
- * A circuit breaker per router: after `failureThreshold` consecutive connect or timeout failures the
+ * A circuit breaker per router: after `failureThreshold` consecutive connect or timeout failures (of
+ * calls made one after another: calls in flight together that fail of the same outage count once) the
  * router is skipped at once with ROUTER_UNREACHABLE (saying when it is tried again) instead of costing
  * every caller a full timeout. The wait is AWS's "full jitter" back-off, random(0, min(max, base·2^n)),
  * so many servers do not retry a recovering router in lock-step. After the wait one trial call goes
@@ -42,6 +48,8 @@ export function isBreakingFailure(error: unknown): boolean {
  */
 export class CircuitBreaker {
   private readonly routers = new Map<string, RouterBreaker>();
+  /** Numbers calls in the order they start. */
+  private calls = 0;
   private readonly failureThreshold: number;
   private readonly baseMs: number;
   private readonly maxMs: number;
@@ -58,6 +66,7 @@ export class CircuitBreaker {
 
   /** Runs `work` unless the router's breaker is open; records its outcome. */
   async call<T>(routerId: string, work: () => Promise<T>): Promise<T> {
+    const callNumber = ++this.calls;
     const state = this.routers.get(routerId);
     let trial = false;
     if (state && state.openUntil > 0) {
@@ -70,7 +79,7 @@ export class CircuitBreaker {
       this.routers.delete(routerId);
       return result;
     } catch (error) {
-      if (isBreakingFailure(error)) this.recordFailure(routerId, error as RouterError);
+      if (isBreakingFailure(error)) this.recordFailure(routerId, error as RouterError, callNumber);
       else if (trial) this.routers.delete(routerId); // it answered: reachable again
       throw error;
     } finally {
@@ -92,15 +101,18 @@ export class CircuitBreaker {
     this.routers.delete(routerId);
   }
 
-  private recordFailure(routerId: string, error: RouterError): void {
+  private recordFailure(routerId: string, error: RouterError, callNumber: number): void {
     const state = this.routers.get(routerId) ?? {
       failures: 0,
+      countedThrough: 0,
       openings: 0,
       openUntil: 0,
       trialRunning: false,
       lastError: '',
     };
     this.routers.set(routerId, state);
+    if (callNumber <= state.countedThrough) return;
+    state.countedThrough = this.calls;
     state.failures++;
     state.lastError = error.code;
     if (state.failures < this.failureThreshold) return;

@@ -153,6 +153,19 @@ export function toQueueCounters(row: RosRow, routerId: string): QueueCounters {
   };
 }
 
+/** Parses one `/queue/simple` row with its limits, comment and flags. */
+export function toSimpleQueue(row: RosRow, routerId: string): SimpleQueue {
+  const limit = queuePairToCustomer(row['max-limit'] ?? '0/0');
+  return {
+    ...toQueueCounters(row, routerId),
+    maxLimit: { downloadBps: limit.download, uploadBps: limit.upload },
+    comment: orNull(row.comment),
+    disabled: row.disabled === 'true',
+    dynamic: row.dynamic === 'true',
+    parent: row.parent ?? 'none',
+  };
+}
+
 /**
  * The RouterOS operations the product needs, each one small and typed. Every call goes through the
  * session pool, so it shares the router's session and inherits its timeouts and typed errors.
@@ -234,11 +247,7 @@ export class RouterGateway {
 
   /** Changes a secret found by name; false when there is none. */
   async setPppSecret(target: RouterTarget, name: string, patch: Partial<PppSecretSpec>): Promise<boolean> {
-    const words = secretFields(patch);
-    if (patch.name !== undefined) words.push(`=name=${patch.name}`);
-    if (patch.password !== undefined) words.push(`=password=${patch.password}`);
-    if (patch.service !== undefined) words.push(`=service=${patch.service}`);
-    return this.onItemsNamed(target, '/ppp/secret', name, 'set', words);
+    return this.onItemsNamed(target, '/ppp/secret', name, 'set', secretWords(patch));
   }
 
   /** Enables a secret; false when there is none. */
@@ -275,9 +284,7 @@ export class RouterGateway {
     name: string,
     patch: Partial<SimpleQueueSpec>,
   ): Promise<boolean> {
-    const words = queueFields(patch);
-    if (patch.name !== undefined) words.push(`=name=${patch.name}`);
-    return this.onItemsNamed(target, '/queue/simple', name, 'set', words);
+    return this.onItemsNamed(target, '/queue/simple', name, 'set', queueWords(patch));
   }
 
   /** Removes a queue; false when there was none. */
@@ -288,28 +295,35 @@ export class RouterGateway {
   /** All simple queues in router order (order matters: the first matching queue takes the packet). */
   async listSimpleQueues(target: RouterTarget): Promise<SimpleQueue[]> {
     const rows = await this.pool.run(target, ['/queue/simple/print', `=.proplist=${QUEUE_PROPS}`]);
-    return rows.map((row) => {
-      const limit = queuePairToCustomer(row['max-limit'] ?? '0/0');
-      return {
-        ...toQueueCounters(row, target.id),
-        maxLimit: { downloadBps: limit.download, uploadBps: limit.upload },
-        comment: orNull(row.comment),
-        disabled: row.disabled === 'true',
-        dynamic: row.dynamic === 'true',
-        parent: row.parent ?? 'none',
-      };
-    });
+    return rows.map((row) => toSimpleQueue(row, target.id));
   }
 
-  /** Byte counters of every simple queue: one print. */
-  async readQueueCounters(target: RouterTarget): Promise<QueueCounters[]> {
-    const rows = await this.pool.run(target, ['/queue/simple/print', `=.proplist=${QUEUE_COUNTER_PROPS}`]);
+  /**
+   * Byte counters of every simple queue (one print), or of the queues with the given names (one
+   * filtered print: the names are OR-ed in one query).
+   */
+  async readQueueCounters(target: RouterTarget, names?: readonly string[]): Promise<QueueCounters[]> {
+    const rows = await this.pool.run(target, [
+      '/queue/simple/print',
+      ...(names ? nameQuery(names) : []),
+      `=.proplist=${QUEUE_COUNTER_PROPS}`,
+    ]);
     return rows.map((row) => toQueueCounters(row, target.id));
   }
 
   /** Every active PPP session: one print. */
   async listActiveSessions(target: RouterTarget): Promise<ActiveSession[]> {
     const rows = await this.pool.run(target, ['/ppp/active/print', `=.proplist=${ACTIVE_PROPS}`]);
+    return rows.map(toActiveSession);
+  }
+
+  /** Every active session of one user name (normally none or one). */
+  async sessionsOf(target: RouterTarget, name: string): Promise<ActiveSession[]> {
+    const rows = await this.pool.run(target, [
+      '/ppp/active/print',
+      `?name=${name}`,
+      `=.proplist=${ACTIVE_PROPS}`,
+    ]);
     return rows.map(toActiveSession);
   }
 
@@ -338,6 +352,63 @@ export class RouterGateway {
     return ids.length;
   }
 
+  /** One PPP secret by its `.id` (without its password), or null. */
+  async findPppSecretById(target: RouterTarget, id: string): Promise<PppSecret | null> {
+    const rows = await this.pool.run(target, [
+      '/ppp/secret/print',
+      `?.id=${id}`,
+      `=.proplist=${SECRET_PROPS}`,
+    ]);
+    return rows.length > 0 ? toPppSecret(rows[0]) : null;
+  }
+
+  /** One simple queue by name, or by `.id` when `id` is given and no queue has the name. */
+  async findSimpleQueue(
+    target: RouterTarget,
+    name: string,
+    id: string | null = null,
+  ): Promise<SimpleQueue | null> {
+    const rows = await this.pool.run(target, [
+      '/queue/simple/print',
+      `?name=${name}`,
+      ...(id ? [`?.id=${id}`, '?#|'] : []),
+      `=.proplist=${QUEUE_PROPS}`,
+    ]);
+    const queues = rows.map((row) => toSimpleQueue(row, target.id));
+    return queues.find((q) => q.name === name) ?? queues[0] ?? null;
+  }
+
+  /**
+   * Changes one item by `.id` with only the given words (`set`), or enables, disables or removes
+   * it. False when the item is gone. Enforcement uses this: `disable` sends nothing but the id, so
+   * no other field (a profile renamed on the router, say) can make it fail.
+   */
+  async onItem(
+    target: RouterTarget,
+    menu: '/ppp/secret' | '/queue/simple',
+    id: string,
+    verb: 'set' | 'enable' | 'disable' | 'remove',
+    words: string[] = [],
+  ): Promise<boolean> {
+    try {
+      await this.pool.run(target, [`${menu}/${verb}`, `=.id=${id}`, ...words]);
+    } catch (error) {
+      if (isNoSuchItem(error)) return false;
+      throw error;
+    }
+    return true;
+  }
+
+  /** Changes a secret found by `.id`; false when it is gone. */
+  setPppSecretById(target: RouterTarget, id: string, patch: Partial<PppSecretSpec>): Promise<boolean> {
+    return this.onItem(target, '/ppp/secret', id, 'set', secretWords(patch));
+  }
+
+  /** Changes a queue found by `.id`; false when it is gone. */
+  setSimpleQueueById(target: RouterTarget, id: string, patch: Partial<SimpleQueueSpec>): Promise<boolean> {
+    return this.onItem(target, '/queue/simple', id, 'set', queueWords(patch));
+  }
+
   /** Looks up the ids of items named `name` and runs `verb` on them; false when none exist. */
   private async onItemsNamed(
     target: RouterTarget,
@@ -357,6 +428,31 @@ export class RouterGateway {
     }
     return true;
   }
+}
+
+/** `?name=a ?name=b ?#|`: items named any of `names` (none: a query nothing matches). */
+function nameQuery(names: readonly string[]): string[] {
+  if (names.length === 0) return ['?.id=*NONE'];
+  return [
+    ...names.map((n) => `?name=${n}`),
+    ...(names.length > 1 ? [`?#${'|'.repeat(names.length - 1)}`] : []),
+  ];
+}
+
+/** The words of a secret's `set`: only the fields given. */
+function secretWords(patch: Partial<PppSecretSpec>): string[] {
+  const words = secretFields(patch);
+  if (patch.name !== undefined) words.push(`=name=${patch.name}`);
+  if (patch.password !== undefined) words.push(`=password=${patch.password}`);
+  if (patch.service !== undefined) words.push(`=service=${patch.service}`);
+  return words;
+}
+
+/** The words of a queue's `set`: only the fields given. */
+function queueWords(patch: Partial<SimpleQueueSpec>): string[] {
+  const words = queueFields(patch);
+  if (patch.name !== undefined) words.push(`=name=${patch.name}`);
+  return words;
 }
 
 function secretFields(spec: Partial<PppSecretSpec>): string[] {

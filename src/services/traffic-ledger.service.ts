@@ -1,17 +1,26 @@
 import { In, type EntityManager } from 'typeorm';
-import { TopUpKind, TrafficTopUpEntity } from '../entities/own/traffic-topup.entity';
+import { TopUpKind, TrafficTopUpEntity, type TopUpReason } from '../entities/own/traffic-topup.entity';
 import { toBytes } from '../common/units';
 import { ConflictError } from '../errors/app-errors';
 
 export interface CreditInput {
   accountId: number;
   kind: TopUpKind;
+  reason: TopUpReason;
   bytes: bigint;
   /** Unique per credit (cycle key, addon + invoice, ...): a repeated key credits nothing. */
   idempotencyKey: string;
   /** Older spellings of the same key: a credit of THIS account under one of them counts as done. */
   previousKeys?: string[];
+  /**
+   * The key was chosen by the caller (topUpTraffic): sent again, it must mean the same credit —
+   * same kind and amount — or it is refused. Keys the server builds (renewals) are answered with
+   * the first credit even when the allowance has changed since.
+   */
+  callerKey?: boolean;
   invoiceId?: number | null;
+  /** The billing cycle credited (CYCLE). */
+  cycle?: string | null;
   description?: string;
   actor: string;
 }
@@ -25,8 +34,9 @@ export class TrafficLedger {
    * Credits (or, with negative bytes, debits) an account once per idempotency key. Must run inside a
    * transaction; the account row is locked so that before/after are exact while debits go on.
    * Returns the top-up, and whether it is new (false: the key was used before, nothing changed).
-   * A key already used for another account (say, the terminated account of the same service) is a
-   * CONFLICT: it is never credited twice, and never answered with the other account's top-up.
+   * A key already used for another account (say, the terminated account of the same service) or,
+   * for caller keys, for another amount or kind is a CONFLICT naming the key: it is never credited
+   * twice, and never answered with a credit that is not the one asked for.
    */
   async credit(
     manager: EntityManager,
@@ -42,19 +52,34 @@ export class TrafficLedger {
       idempotencyKey: In([input.idempotencyKey, ...(input.previousKeys ?? [])]),
     });
     const mine = existing.find((t) => t.accountId === input.accountId);
-    if (mine) return { topUp: mine, created: false };
-    if (existing.some((t) => t.idempotencyKey === input.idempotencyKey))
-      throw new ConflictError('This idempotency key was already used for another VPN account');
+    if (mine) {
+      if (input.callerKey && (mine.kind !== input.kind || toBytes(mine.bytes) !== input.bytes)) {
+        throw new ConflictError(
+          `The idempotency key "${shown(input.idempotencyKey)}" was already used for another credit (${mine.kind}, ${mine.bytes} bytes), not ${input.kind} of ${input.bytes} bytes`,
+        );
+      }
+      return { topUp: mine, created: false };
+    }
+    if (existing.some((t) => t.idempotencyKey === input.idempotencyKey)) {
+      throw new ConflictError(
+        `The idempotency key "${shown(input.idempotencyKey)}" was already used for another VPN account`,
+      );
+    }
     const before = toBytes(account.balance_bytes);
     const after = before + input.bytes;
     await manager.query(
       'UPDATE mod_mikrotikvpn_accounts SET balance_bytes = balance_bytes + ? WHERE id = ?',
       [input.bytes.toString(), input.accountId],
     );
+    // The database's clock, as for samples: ordering a day's top-ups against its collections
+    // (both under this account's lock) must not depend on which process wrote them.
+    const [{ now }] = await manager.query('SELECT UTC_TIMESTAMP(3) AS now');
     const topUp = repo.create({
       accountId: input.accountId,
-      at: new Date(),
+      at: now as Date,
       kind: input.kind,
+      reason: input.reason,
+      cycle: input.cycle ?? null,
       bytes: input.bytes.toString(),
       balanceBeforeBytes: before.toString(),
       balanceAfterBytes: after.toString(),
@@ -66,4 +91,9 @@ export class TrafficLedger {
     await repo.insert(topUp);
     return { topUp, created: true };
   }
+}
+
+/** Keys are visible ASCII (validated); the kind prefix the server adds is not the caller's. */
+function shown(key: string): string {
+  return key.replace(/^(addon|adjustment|cycle):/, '');
 }

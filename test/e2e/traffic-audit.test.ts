@@ -90,8 +90,9 @@ describe('traffic accounting: reboots, re-created accounts, missed limiting, fai
     await collect(); // router up for 1 h
     // A collector outage: the last collection was 3 hours ago, when the router had been up for 1 hour.
     await stack.db.query(
-      `UPDATE mod_mikrotikvpn_routers SET last_boot_at = last_boot_at - INTERVAL 3 HOUR,
-              last_seen_at = last_seen_at - INTERVAL 3 HOUR WHERE id = ?`,
+      `UPDATE mod_mikrotikvpn_routers SET last_read_at = last_read_at - INTERVAL 3 HOUR,
+              last_boot_at = last_boot_at - INTERVAL 3 HOUR, last_seen_at = last_seen_at - INTERVAL 3 HOUR
+        WHERE id = ?`,
       [routerId],
     );
     sim.reboot(); // an hour after that collection: counters back to zero...

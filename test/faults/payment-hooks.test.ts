@@ -109,6 +109,7 @@ describe('faults: payment hooks delivered three times in parallel, with concurre
                 serviceId: a.serviceId,
                 bytes: String(-bytes),
                 kind: 'ADJUSTMENT',
+                description: 'admin debit',
                 idempotencyKey: `debit:${a.serviceId}:${d}`,
               },
             },

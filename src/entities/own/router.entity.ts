@@ -62,9 +62,21 @@ export class RouterEntity {
   @Column({ name: 'last_uptime_seconds', type: 'bigint', unsigned: true, nullable: true })
   lastUptimeSeconds!: string | null;
 
-  /** Boot time as last estimated by the collector (collection time − uptime): reboot detection. */
+  /** Boot time as last estimated (database time − uptime): shown, never compared across readings. */
   @Column({ name: 'last_boot_at', type: 'datetime', precision: 3, nullable: true })
   lastBootAt!: Date | null;
+
+  /** Bumped at every restart any reading notices; an account's counters carry the epoch they were read in. */
+  @Column({ name: 'boot_epoch', type: 'int', unsigned: true, default: 0 })
+  bootEpoch!: number;
+
+  /** The database server's clock when the uptime was last read (see router-restart.ts). */
+  @Column({ name: 'last_read_at', type: 'datetime', precision: 3, nullable: true })
+  lastReadAt!: Date | null;
+
+  /** How long that read took (ms): how far apart the database time and the uptime may be. */
+  @Column({ name: 'last_read_window_ms', type: 'int', unsigned: true, nullable: true })
+  lastReadWindowMs!: number | null;
 
   @Field(() => Date, { nullable: true })
   @Column({ name: 'last_seen_at', type: 'datetime', precision: 3, nullable: true })

@@ -19,4 +19,6 @@ export class TrafficDailyEntity {
   @Column({ name: 'download_bytes', type: 'bigint', unsigned: true }) downloadBytes!: string;
   @Column({ name: 'upload_bytes', type: 'bigint', unsigned: true }) uploadBytes!: string;
   @Column({ name: 'balance_after_bytes', type: 'bigint' }) balanceAfterBytes!: string;
+  /** When the balance above was written (database clock): orders it against that day's top-ups. */
+  @Column({ name: 'balance_at', type: 'datetime', precision: 3, nullable: true }) balanceAt!: Date | null;
 }

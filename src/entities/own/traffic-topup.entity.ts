@@ -4,6 +4,22 @@ export enum TopUpKind {
   CYCLE = 'CYCLE',
   ADDON = 'ADDON',
   ADJUSTMENT = 'ADJUSTMENT',
+  /** A 0-byte line of the history (e.g. the account moved to another server). */
+  NOTE = 'NOTE',
+}
+
+/**
+ * Why the server wrote a history line. Screens word it in the customer's language (with `cycle`),
+ * so the server stores no sentence of its own; `description` holds only what a person or WHMCS
+ * named (an addon's name, an adjustment's reason).
+ */
+export enum TopUpReason {
+  FIRST_CYCLE = 'FIRST_CYCLE',
+  RENEWAL = 'RENEWAL',
+  PACKAGE_CHANGE = 'PACKAGE_CHANGE',
+  ADDON = 'ADDON',
+  ADJUSTMENT = 'ADJUSTMENT',
+  MOVED = 'MOVED',
 }
 
 /** One credit (or admin adjustment) to an account's traffic balance: the ledger behind "traffic added history". */
@@ -20,4 +36,8 @@ export class TrafficTopUpEntity {
   @Column({ name: 'invoice_id', type: 'int', nullable: true }) invoiceId!: number | null;
   @Column({ type: 'varchar', length: 500 }) description!: string;
   @Column({ type: 'varchar', length: 128 }) actor!: string;
+  /** The billing cycle credited (CYCLE rows). */
+  @Column({ type: 'varchar', length: 32, nullable: true }) cycle!: string | null;
+  /** Null on rows written before reasons existed (their description is an English sentence). */
+  @Column({ type: 'varchar', length: 32, nullable: true }) reason!: TopUpReason | null;
 }

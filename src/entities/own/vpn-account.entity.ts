@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Authorized, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum VpnAccountStatus {
   PENDING = 'PENDING',
@@ -73,6 +73,14 @@ export class VpnAccountEntity {
   @Column({ name: 'cycle_allowance_bytes', type: 'bigint', unsigned: true })
   cycleAllowanceBytes!: string;
 
+  /** Traffic since the current cycle started (the last renewal), exact: the collector adds to it. */
+  @Column({ name: 'cycle_used_bytes', type: 'bigint', unsigned: true, default: 0 })
+  cycleUsedBytes!: string;
+
+  /** The key of the renewal that started the current cycle (e.g. `due:2026-12-01`). */
+  @Column({ name: 'cycle_key', type: 'varchar', length: 120, nullable: true })
+  cycleKey!: string | null;
+
   @Column({
     type: 'tinyint',
     width: 1,
@@ -90,8 +98,46 @@ export class VpnAccountEntity {
   @Column({ name: 'counter_queue_id', type: 'varchar', length: 20, nullable: true })
   counterQueueId!: string | null;
 
+  /** The router's boot epoch when the last counters were read: a restart seen by any run is not forgotten. */
+  @Column({ name: 'counter_boot_epoch', type: 'int', unsigned: true, nullable: true })
+  counterBootEpoch!: number | null;
+
   @Column({ name: 'last_counters_at', type: 'datetime', precision: 3, nullable: true })
   lastCountersAt!: Date | null;
+
+  /**
+   * Every comment prefix this account's router objects have carried (JSON array): a product change
+   * or an edited prefix does not make our own secret and queue look foreign.
+   */
+  @Column({
+    name: 'comment_prefixes',
+    type: 'varchar',
+    length: 1000,
+    default: '[]',
+    transformer: {
+      to: (v: string[] | undefined) => JSON.stringify(v ?? []),
+      from: (v: string | null) => parsePrefixes(v),
+    },
+  })
+  commentPrefixes!: string[];
+
+  /** RouterOS `.id` of the account's PPP secret, as last seen: ours whatever its comment says now. */
+  @Column({ name: 'secret_ros_id', type: 'varchar', length: 20, nullable: true })
+  secretRosId!: string | null;
+
+  /** RouterOS `.id` of the account's simple queue, as last seen. */
+  @Column({ name: 'queue_ros_id', type: 'varchar', length: 20, nullable: true })
+  queueRosId!: string | null;
+
+  /** What could not be applied on the router (a missing profile, say); reconcile retries it. */
+  @Authorized()
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What could not be applied on the router (e.g. a PPP profile that does not exist there). Enforcement (disabling, ending the session) never waits for it; reconcile retries it. Not for client tokens.',
+  })
+  @Column({ name: 'router_problem', type: 'varchar', length: 500, nullable: true })
+  routerProblem!: string | null;
 
   @Field(() => Date, { nullable: true })
   @Column({ name: 'terminated_at', type: 'datetime', precision: 3, nullable: true })
@@ -104,4 +150,14 @@ export class VpnAccountEntity {
   @Field(() => Date)
   @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt!: Date;
+}
+
+/** The stored prefix list; anything unreadable counts as none. */
+export function parsePrefixes(value: string | null | undefined): string[] {
+  try {
+    const list: unknown = JSON.parse(value ?? '[]');
+    return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
 }

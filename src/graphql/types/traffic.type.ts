@@ -3,7 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Bytes } from '../scalars';
 import { Connection } from '../connection';
 import { NotificationKind } from '../../entities/own/notification.entity';
-import { TopUpKind } from '../../entities/own/traffic-topup.entity';
+import { TopUpKind, TopUpReason } from '../../entities/own/traffic-topup.entity';
 
 export enum UsageGranularity {
   DAY = 'DAY',
@@ -19,18 +19,35 @@ registerEnumType(CollectionFrequency, {
   name: 'CollectionFrequency',
   description: 'CRON collects the products set to "cron"; DAILY collects every product.',
 });
-registerEnumType(TopUpKind, { name: 'TopUpKind' });
+registerEnumType(TopUpKind, {
+  name: 'TopUpKind',
+  description: 'CYCLE, ADDON and ADJUSTMENT change the balance; NOTE is a 0-byte line (e.g. a move).',
+});
+registerEnumType(TopUpReason, {
+  name: 'TopUpReason',
+  description:
+    "Why the line was written; screens word it in the customer's language (with `cycle` for cycle credits).",
+});
 registerEnumType(NotificationKind, { name: 'NotificationKind' });
 
 @ObjectType('TrafficSample', { description: "Traffic of one period, in the customer's perspective." })
 export class TrafficSampleType {
-  @Field(() => Date, { description: 'When the sample was taken (SAMPLE), or the start of the day (DAY).' })
+  @Field(() => Date, {
+    description:
+      'When the sample was taken (SAMPLE), or the instant the day starts in the WHMCS time zone (DAY).',
+  })
   at!: Date;
   @Field({ description: 'The day in the WHMCS time zone, YYYY-MM-DD.' }) day!: string;
   @Field(() => Bytes) downloadBytes!: bigint;
   @Field(() => Bytes) uploadBytes!: bigint;
   @Field(() => Bytes) totalBytes!: bigint;
-  @Field(() => Bytes, { description: 'The balance after this period.' }) balanceAfterBytes!: bigint;
+  @Field(() => Bytes, {
+    description:
+      "The balance at the end of this period (DAY: after the day's last collection or top-up, whichever came later).",
+  })
+  balanceAfterBytes!: bigint;
+  @Field(() => Bytes, { description: 'Traffic credited during this period (DAY; 0 for SAMPLE).' })
+  creditedBytes!: bigint;
 }
 
 @ObjectType('TrafficTopUp', { description: 'One line of the traffic-added history.' })
@@ -38,11 +55,19 @@ export class TrafficTopUpType {
   @Field(() => ID) id!: string;
   @Field(() => Date) at!: Date;
   @Field(() => TopUpKind) kind!: TopUpKind;
+  @Field(() => TopUpReason, { nullable: true, description: 'Null on lines written before reasons existed.' })
+  reason!: TopUpReason | null;
+  @Field(() => String, { nullable: true, description: 'The billing cycle credited (CYCLE lines).' })
+  cycle!: string | null;
   @Field(() => Bytes) bytes!: bigint;
   @Field(() => Bytes) balanceBeforeBytes!: bigint;
   @Field(() => Bytes) balanceAfterBytes!: bigint;
   @Field(() => Int, { nullable: true }) invoiceId!: number | null;
-  @Field() description!: string;
+  @Field({
+    description:
+      "What a person or WHMCS named (an addon's name, an adjustment's reason); empty on lines the server words itself.",
+  })
+  description!: string;
 }
 
 @ObjectType()

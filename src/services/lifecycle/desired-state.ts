@@ -3,6 +3,7 @@ import { VpnAccountStatus, type VpnAccountEntity } from '../../entities/own/vpn-
 import { toBytes } from '../../common/units';
 import type { ProductSettings } from '../../product/product-settings';
 import type { PppSecretSpec, PppService, SimpleQueueSpec } from '../../router';
+import type { DesiredAccount } from './router-plan';
 
 /**
  * What an account should look like on its router, derived from the database alone. Every lifecycle
@@ -53,6 +54,36 @@ export function queueSpec(account: VpnAccountEntity, settings: ProductSettings):
     address: account.address,
     maxLimit: { downloadBps: settings.downloadBitsPerSecond, uploadBps: settings.uploadBitsPerSecond },
     comment: ownerComment(settings, account.serviceId),
+  };
+}
+
+/** Every prefix whose comment marks the account's objects as ours: those it carried, and the product's. */
+export function ownPrefixes(
+  account: Pick<VpnAccountEntity, 'commentPrefixes'>,
+  settings: ProductSettings | null,
+): string[] {
+  const prefixes = [...account.commentPrefixes];
+  if (settings && !prefixes.includes(settings.commentPrefix)) prefixes.push(settings.commentPrefix);
+  return prefixes;
+}
+
+/** The whole picture the router plan works from (see router-plan.ts). */
+export function desiredAccount(account: VpnAccountEntity, settings: ProductSettings): DesiredAccount {
+  return {
+    username: account.username,
+    address: account.address,
+    disabled: shouldBeDisabled(account),
+    profile: settings.profile,
+    service: settings.service as PppService,
+    comment: ownerComment(settings, account.serviceId),
+    ownComments: ownPrefixes(account, settings).map((p) => `${p}${account.serviceId}`),
+    secretRosId: account.secretRosId,
+    queueRosId: account.queueRosId,
+    queueName: queueName(account.serviceId),
+    maxLimit: {
+      downloadBps: BigInt(settings.downloadBitsPerSecond),
+      uploadBps: BigInt(settings.uploadBitsPerSecond),
+    },
   };
 }
 

@@ -12,8 +12,11 @@ import type { RouterService } from '../router.service';
 import type { EventService } from '../event.service';
 import { MODULE_NAME } from '../product.service';
 import { LockBusyError, type NamedLocks } from '../../db/named-lock';
-import { desiredStatus, placeholderPassword, queueName, queueSpec, secretSpec } from './desired-state';
+import { desiredAccount, desiredStatus, ownPrefixes } from './desired-state';
 import { addressInTarget } from './queue-order';
+import { planAccount, type ObservedAccount, type RouterStep } from './router-plan';
+import { applyPlan } from './router-apply';
+import type { RouterRemovals } from './router-removal';
 import { PENDING_TERMINATE, serviceLockName, type VpnLifecycleService } from './vpn-lifecycle.service';
 
 /** How long reconcile waits for a service that a mutation is working on before skipping it. */
@@ -23,16 +26,32 @@ const LOCK_WAIT_SECONDS = 2;
 interface RouterSnapshot {
   target: RouterTarget;
   secretByName: Map<string, PppSecret>;
+  secretById: Map<string, PppSecret>;
   queueByName: Map<string, SimpleQueue>;
+  queueById: Map<string, SimpleQueue>;
   /** In router order: the first matching queue takes a packet. */
   queues: SimpleQueue[];
-  online: Set<string>;
+  sessionsByName: Map<string, ActiveSession[]>;
 }
+
+/** The report's word for each kind of router step. */
+const STEP_KIND: Record<RouterStep['kind'], string> = {
+  'disable-secret': 'SECRET_DISABLED',
+  'end-sessions': 'SESSION_ENDED',
+  'enable-secret': 'SECRET_UPDATED',
+  'add-secret': 'SECRET_CREATED',
+  'update-secret': 'SECRET_UPDATED',
+  'add-queue': 'QUEUE_CREATED',
+  'update-queue': 'QUEUE_UPDATED',
+};
 
 /**
  * Level-triggered repair: compares every live account with its router and makes the router match
- * the database. Each router is read once (secrets, queues, sessions: one print each); secrets that
- * carry one of our comment prefixes but belong to no live account are reported, never touched.
+ * the database, with the same plan the lifecycle actions use (router-plan.ts) — so a product
+ * setting edited in WHMCS (prefix, profile, service, speed) reaches existing accounts here, and what
+ * was changed is reported. Each router is read once (secrets, queues, sessions: one print each);
+ * secrets that carry one of our comment prefixes but belong to no live account are reported, never
+ * touched. Removals left by moves while a router was away are finished first.
  */
 export class ReconcileService {
   constructor(
@@ -41,6 +60,7 @@ export class ReconcileService {
     private readonly gateway: RouterGateway,
     private readonly events: EventService,
     private readonly lifecycle: VpnLifecycleService,
+    private readonly removals: RouterRemovals,
     private readonly locks: NamedLocks,
   ) {}
 
@@ -94,26 +114,40 @@ export class ReconcileService {
     prefixes: string[],
     report: ReconcileReport,
   ) {
+    const act = (serviceId: number | null, kind: string, detail: string, repaired = true) => {
+      const action: ReconcileAction = { serviceId, routerId: String(router.id), kind, detail };
+      report.actions.push(action);
+      if (repaired) report.repaired++;
+    };
+    // Objects a move left here while the router was away: bill what they counted, then remove them.
+    for (const r of await this.removals.finishPending(ctx, router, settingsById)) {
+      act(r.serviceId, r.ok ? 'REMOVAL_FINISHED' : 'REMOVAL_FAILED', r.detail, r.ok);
+    }
+
     const target = this.routers.target(router);
     const [secrets, queues, sessions] = await Promise.all([
       this.gateway.listPppSecrets(target),
       this.gateway.listSimpleQueues(target),
       this.gateway.listActiveSessions(target),
     ]);
-    const secretByName = new Map<string, PppSecret>(secrets.map((s) => [s.name, s]));
-    const queueByName = new Map<string, SimpleQueue>(queues.map((q) => [q.name, q]));
-    const online = new Set(sessions.map((s: ActiveSession) => s.name));
-    const snapshot: RouterSnapshot = { target, secretByName, queueByName, queues, online };
-    const act = (serviceId: number | null, kind: string, detail: string, repaired = true) => {
-      const action: ReconcileAction = { serviceId, routerId: String(router.id), kind, detail };
-      report.actions.push(action);
-      if (repaired) report.repaired++;
+    const sessionsByName = new Map<string, ActiveSession[]>();
+    for (const s of sessions) sessionsByName.set(s.name, [...(sessionsByName.get(s.name) ?? []), s]);
+    const snapshot: RouterSnapshot = {
+      target,
+      secretByName: new Map(secrets.map((s) => [s.name, s])),
+      secretById: new Map(secrets.map((s) => [s.id, s])),
+      queueByName: new Map(queues.map((q) => [q.name, q])),
+      queueById: new Map(queues.map((q) => [q.id, q])),
+      queues,
+      sessionsByName,
     };
 
     const ours = new Set<string>();
     for (const account of accounts) {
       report.accountsChecked++;
       ours.add(account.username);
+      if (account.secretRosId)
+        ours.add(snapshot.secretById.get(account.secretRosId)?.name ?? account.username);
       try {
         // Holds the service's lock like every mutation; a service busy for longer is skipped.
         await this.locks.with(serviceLockName(account.serviceId), LOCK_WAIT_SECONDS, async () => {
@@ -138,7 +172,7 @@ export class ReconcileService {
             );
             return;
           }
-          await this.reconcileAccount(fresh, settingsById.get(fresh.productId), snapshot, act);
+          await this.reconcileAccount(ctx, fresh, settingsById.get(fresh.productId), snapshot, act);
         });
       } catch (error) {
         if (error instanceof LockBusyError) {
@@ -170,9 +204,10 @@ export class ReconcileService {
   }
 
   private async reconcileAccount(
+    ctx: RequestContext,
     account: VpnAccountEntity,
     settings: ProductSettings | undefined,
-    { target, secretByName, queueByName, queues, online }: RouterSnapshot,
+    snapshot: RouterSnapshot,
     act: (serviceId: number | null, kind: string, detail: string, repaired?: boolean) => void,
   ) {
     if (!settings) {
@@ -184,99 +219,92 @@ export class ReconcileService {
       );
       return;
     }
-    const want = secretSpec(account, settings);
-    const have = secretByName.get(account.username);
-    if (have && (have.comment ?? '') !== want.comment) {
-      // Same name, someone else's comment: create refuses such a secret, so reconcile never takes it over.
+    const prefixes = ownPrefixes(account, settings);
+    if (prefixes.length !== account.commentPrefixes.length) {
+      // Remembered before the router is touched: a crash half-way never makes our objects foreign.
+      account.commentPrefixes = prefixes;
+      await this.db.getRepository(VpnAccountEntity).update({ id: account.id }, { commentPrefixes: prefixes });
+    }
+    const want = desiredAccount(account, settings);
+    const observed: ObservedAccount = {
+      secret:
+        snapshot.secretByName.get(account.username) ??
+        (account.secretRosId ? (snapshot.secretById.get(account.secretRosId) ?? null) : null),
+      queue:
+        snapshot.queueByName.get(want.queueName) ??
+        (account.queueRosId ? (snapshot.queueById.get(account.queueRosId) ?? null) : null),
+      sessions: snapshot.sessionsByName.get(account.username) ?? [],
+    };
+    const plan = planAccount(want, observed);
+    for (const conflict of plan.conflicts) {
       act(
         account.serviceId,
-        'SECRET_CONFLICT',
-        `secret ${account.username} carries the comment "${have.comment ?? ''}", not "${want.comment}"; left untouched (remove it, or set its comment if it is ours)`,
+        conflict.startsWith('a PPP secret') ? 'SECRET_CONFLICT' : 'QUEUE_CONFLICT',
+        conflict,
         false,
       );
-      return;
     }
-    if (!have) {
-      await this.gateway.addPppSecret(target, { ...want, password: placeholderPassword() });
-      act(
-        account.serviceId,
-        'SECRET_CREATED',
-        `secret ${account.username} was missing; re-created (password must be set again)`,
-      );
-      await this.setStatus(
-        account,
-        desiredStatus(account),
-        'secret was re-created: set the password again (WHMCS: Change Password)',
-      );
-    } else {
-      const differences = secretDifferences(have, want);
-      if (differences.length) {
-        await this.gateway.setPppSecret(target, account.username, want);
-        act(
-          account.serviceId,
-          want.disabled && !have.disabled ? 'SECRET_DISABLED' : 'SECRET_UPDATED',
-          differences.join(', '),
-        );
-      }
+    const result = await applyPlan(this.gateway, snapshot.target, plan, {
+      secretRosId:
+        observed.secret && !plan.conflicts.some((c) => c.startsWith('a PPP secret'))
+          ? observed.secret.id
+          : account.secretRosId,
+      queueRosId: observed.queue ? observed.queue.id : account.queueRosId,
+    });
+    for (const { step, detail } of result.done) {
+      act(account.serviceId, STEP_KIND[step.kind], `${account.username}: ${detail}`);
     }
-    if (want.disabled && online.has(account.username)) {
-      await this.gateway.kick(target, account.username);
-      act(
-        account.serviceId,
-        'SESSION_ENDED',
-        `${account.username} was online while ${desiredStatus(account).toLowerCase()}`,
-      );
-    }
-    const queue = queueSpec(account, settings);
-    const current = queueByName.get(queueName(account.serviceId));
-    if (!current) {
-      await this.gateway.addSimpleQueue(target, queue);
-      act(account.serviceId, 'QUEUE_CREATED', `queue ${queue.name} was missing`);
-    } else if (
-      !addressInTarget(account.address, current.target) ||
-      BigInt(current.maxLimit.downloadBps) !== BigInt(queue.maxLimit.downloadBps) ||
-      BigInt(current.maxLimit.uploadBps) !== BigInt(queue.maxLimit.uploadBps) ||
-      current.comment !== queue.comment
-    ) {
-      await this.gateway.setSimpleQueue(target, queue.name, queue);
-      act(account.serviceId, 'QUEUE_UPDATED', `queue ${queue.name} had other limits or target`);
-    }
+    for (const problem of result.problems) act(account.serviceId, 'APPLY_FAILED', problem, false);
+
     // A queue above ours that also matches the address would take the traffic: we would bill nothing.
-    const ourIndex = queues.findIndex((q) => q.name === queue.name);
-    const shadow = queues
-      .slice(0, ourIndex < 0 ? queues.length : ourIndex)
+    const ourIndex = snapshot.queues.findIndex((q) => q.name === want.queueName);
+    const shadow = snapshot.queues
+      .slice(0, ourIndex < 0 ? snapshot.queues.length : ourIndex)
       .find((q) => !q.disabled && (q.dynamic || addressInTarget(account.address, q.target)));
     if (shadow) {
       act(
         account.serviceId,
         'QUEUE_SHADOWED',
-        `queue "${shadow.name}" sits above ${queue.name} and takes its traffic: move it below, or remove the profile's rate-limit`,
+        `queue "${shadow.name}" sits above ${want.queueName} and takes its traffic: move it below, or remove the profile's rate-limit`,
         false,
       );
     }
-    if (account.status === VpnAccountStatus.PENDING) {
-      await this.setStatus(account, desiredStatus(account), null);
-      act(account.serviceId, 'PENDING_FINISHED', `status now ${account.status}`);
+    const wasPending = account.status === VpnAccountStatus.PENDING;
+    const wasLimited = account.status === VpnAccountStatus.LIMITED;
+    const status = desiredStatus(account);
+    const problem = result.problems.join('; ').slice(0, 500) || null;
+    const reason = result.passwordReset
+      ? 'secret was re-created: set the password again (WHMCS: Change Password)'
+      : status === VpnAccountStatus.SUSPENDED
+        ? account.statusReason
+        : status === VpnAccountStatus.LIMITED
+          ? 'traffic balance used up'
+          : wasPending
+            ? null
+            : account.statusReason;
+    if (
+      status !== account.status ||
+      reason !== account.statusReason ||
+      problem !== account.routerProblem ||
+      result.secretRosId !== account.secretRosId ||
+      result.queueRosId !== account.queueRosId
+    ) {
+      Object.assign(account, {
+        status,
+        statusReason: reason,
+        pendingAction: null,
+        routerProblem: problem,
+        secretRosId: result.secretRosId,
+        queueRosId: result.queueRosId,
+      });
+      await this.db.transaction(async (manager) => {
+        await this.lifecycle.saveRouterSide(manager, account);
+        if (status === VpnAccountStatus.LIMITED && !wasLimited)
+          await this.lifecycle.noticeLimited(manager, ctx, account);
+      });
     }
+    if (wasPending) act(account.serviceId, 'PENDING_FINISHED', `status now ${status}`);
   }
-
-  private async setStatus(account: VpnAccountEntity, status: VpnAccountStatus, reason: string | null) {
-    account.status = status;
-    account.statusReason = reason;
-    await this.db
-      .getRepository(VpnAccountEntity)
-      .update({ id: account.id }, { status, statusReason: reason });
-  }
-}
-
-function secretDifferences(have: PppSecret, want: ReturnType<typeof secretSpec>): string[] {
-  const out: string[] = [];
-  if (have.service !== want.service) out.push(`service ${have.service} → ${want.service}`);
-  if (have.profile !== want.profile) out.push(`profile ${have.profile} → ${want.profile}`);
-  if ((have.remoteAddress ?? null) !== (want.remoteAddress ?? null))
-    out.push(`remote-address ${have.remoteAddress ?? '-'} → ${want.remoteAddress}`);
-  if (have.disabled !== want.disabled) out.push(want.disabled ? 'enabled → disabled' : 'disabled → enabled');
-  return out;
 }
 
 /** What decides an account's router side; if it changed after the router was read, skip the account. */

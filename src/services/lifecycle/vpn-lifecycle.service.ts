@@ -1,11 +1,17 @@
-import { Not, type DataSource } from 'typeorm';
+import { Not, type DataSource, type EntityManager } from 'typeorm';
 import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
 import { WhmcsServer } from '../../entities/whmcs/whmcs-server.entity';
 import { WhmcsService } from '../../entities/whmcs/whmcs-service.entity';
-import { TopUpKind, TrafficTopUpEntity } from '../../entities/own/traffic-topup.entity';
-import { AppError, ConflictError, NotFoundError, ValidationError } from '../../errors/app-errors';
+import { TopUpKind, TopUpReason, TrafficTopUpEntity } from '../../entities/own/traffic-topup.entity';
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  RouterError,
+  ValidationError,
+} from '../../errors/app-errors';
 import { ErrorCode } from '../../errors/error-code';
 import {
   BILLING_CYCLES,
@@ -22,17 +28,19 @@ import { MODULE_NAME } from '../product.service';
 import type { RouterService } from '../router.service';
 import type { EventService } from '../event.service';
 import type { TrafficLedger } from '../traffic-ledger.service';
+import type { NotificationService } from '../traffic/notification.service';
 import { requireId } from '../../common/validate';
 import {
   PASSWORD_PATTERN,
   USERNAME_PATTERN,
+  desiredAccount,
   desiredStatus,
-  ownerComment,
-  placeholderPassword,
+  ownPrefixes,
   queueName,
-  queueSpec,
-  secretSpec,
 } from './desired-state';
+import { planAccount, type ObservedAccount } from './router-plan';
+import { applyPlan, type ApplyResult } from './router-apply';
+import type { RouterRemovals } from './router-removal';
 import { loggedAction } from './logged-action';
 
 const LOCK_WAIT_SECONDS = 30;
@@ -45,16 +53,39 @@ export function serviceLockName(serviceId: number): string {
   return `service:${serviceId}`;
 }
 
-interface Placement {
+export interface Placement {
   router: RouterEntity;
   target: RouterTarget;
   settings: ProductSettings;
 }
 
+interface ApplyOptions {
+  password?: string;
+  reconnectOnProfileChange?: boolean;
+  /** Every router step must succeed (create); otherwise refused steps are reported and retried. */
+  strict?: boolean;
+}
+
+/** Actions whose caller asked for the router change itself: a step the router refused is an error. */
+const REQUESTED_CHANGES = new Set(['create', 'change-package', 'change-password']);
+
+/** The billing cycle WHMCS has for the service now (tblhosting.billingcycle), checked. */
+export function currentCycle(service: Pick<WhmcsService, 'id' | 'billingcycle'>): BillingCycle {
+  const cycle = String(service.billingcycle ?? '').trim() as BillingCycle;
+  if (!BILLING_CYCLES.includes(cycle)) {
+    throw new ValidationError(
+      `WHMCS service ${service.id} has the billing cycle "${service.billingcycle}", which is not one of ${BILLING_CYCLES.join(', ')}`,
+      { field: 'billingcycle' },
+    );
+  }
+  return cycle;
+}
+
 /**
- * Creates, suspends, unsuspends, terminates, re-packages and re-passwords VPN accounts on the router
- * and in the database together. Every mutation of one service holds that service's advisory lock,
- * is idempotent, and leaves either the finished state or a PENDING account with the reason.
+ * Creates, suspends, unsuspends, terminates, re-packages, re-passwords and moves VPN accounts on the
+ * router and in the database together. Every mutation of one service holds that service's advisory
+ * lock, is idempotent, and leaves either the finished state or a PENDING account with the reason.
+ * Every router change goes through one plan (router-plan.ts), also used by reconcile.
  */
 export class VpnLifecycleService {
   constructor(
@@ -64,6 +95,8 @@ export class VpnLifecycleService {
     private readonly events: EventService,
     private readonly ledger: TrafficLedger,
     private readonly locks: NamedLocks,
+    private readonly notifications: NotificationService,
+    private readonly removals: RouterRemovals,
   ) {}
 
   // ---- create -------------------------------------------------------------------------------------
@@ -82,32 +115,50 @@ export class VpnLifecycleService {
     if (!PASSWORD_PATTERN.test(input.password)) {
       throw new ValidationError(
         'password must be 1-128 printable ASCII characters (no accents or control characters)',
-        {
-          field: 'password',
-        },
+        { field: 'password' },
       );
     }
-    const cycle = input.billingCycle.trim() as BillingCycle;
-    if (!BILLING_CYCLES.includes(cycle)) {
+    if (!BILLING_CYCLES.includes(input.billingCycle.trim() as BillingCycle)) {
       throw new ValidationError(`billingCycle must be one of ${BILLING_CYCLES.join(', ')}`, {
         field: 'billingCycle',
       });
     }
     const service = await this.db.getRepository(WhmcsService).findOneBy({ id: input.serviceId });
     if (!service) throw new NotFoundError('WHMCS service', input.serviceId);
+    // The cycle WHMCS has now; the caller's only when WHMCS's own is not one we know.
+    const cycle = BILLING_CYCLES.includes(service.billingcycle?.trim() as BillingCycle)
+      ? currentCycle(service)
+      : (input.billingCycle.trim() as BillingCycle);
     const settings = await this.productSettings(input.productId);
     const router = await this.routerForServer(input.serverId);
     const target = this.routers.target(router);
 
     return this.lockService(input.serviceId, async () => {
-      const existing = await this.findLive(input.serviceId);
+      let existing = await this.findLive(input.serviceId);
+      if (existing?.pendingAction === PENDING_TERMINATE) {
+        // A termination that stopped half-way is finished first; then the service starts anew.
+        await this.finishTermination(ctx, existing);
+        existing = null;
+      }
+      if (existing && existing.routerId !== router.id) {
+        return this.move(ctx, existing, { router, target, settings }, input, username);
+      }
       if (existing) {
         // Idempotent: a repeated create returns the account, repairing the router side if needed.
         await this.applyOrPend(ctx, existing, 'create', { password: input.password });
         return existing;
       }
       const allowance = settings.trafficPerCycle.get(cycle) ?? 0n;
-      const account = await this.insertPending(ctx, router, service, input, username, cycle, allowance);
+      const account = await this.insertPending(
+        ctx,
+        router,
+        service,
+        input,
+        username,
+        cycle,
+        allowance,
+        settings,
+      );
       await this.provision(ctx, account, { router, target, settings }, input.password);
       await this.db.transaction(async (manager) => {
         account.status = desiredStatus(account);
@@ -115,7 +166,12 @@ export class VpnLifecycleService {
         await manager.update(
           VpnAccountEntity,
           { id: account.id },
-          { status: account.status, statusReason: null },
+          {
+            status: account.status,
+            statusReason: null,
+            secretRosId: account.secretRosId,
+            queueRosId: account.queueRosId,
+          },
         );
         await this.events.record(
           ctx,
@@ -139,31 +195,11 @@ export class VpnLifecycleService {
     username: string,
     cycle: BillingCycle,
     allowance: bigint,
+    settings: ProductSettings,
   ): Promise<VpnAccountEntity> {
     try {
       return await this.db.transaction(async (manager) => {
-        // Serialises address allocation per router across processes; other routers go on in parallel.
-        await manager.query('SELECT id FROM mod_mikrotikvpn_routers WHERE id = ? FOR UPDATE', [router.id]);
-        const server = await manager.getRepository(WhmcsServer).findOneByOrFail({ id: router.serverId });
-        const list = parseAddressList(server.assignedips);
-        const used = new Set(
-          (
-            (await manager.query(
-              'SELECT live_address AS address FROM mod_mikrotikvpn_accounts WHERE router_id = ? AND live_address IS NOT NULL',
-              [router.id],
-            )) as { address: string }[]
-          ).map((r) => r.address),
-        );
-        const address = list.addresses.find((a) => !used.has(a));
-        if (!address) {
-          const note = list.malformed.length
-            ? ` (${list.malformed.length} malformed line(s) ignored: ${list.malformed.map((m) => `line ${m.line}`).join(', ')})`
-            : '';
-          throw new AppError(
-            ErrorCode.ADDRESS_POOL_EXHAUSTED,
-            `No free address left on WHMCS server ${router.serverId}: add addresses to its Assigned IP Addresses${note}`,
-          );
-        }
+        const address = await this.freeAddress(manager, router);
         const account = manager.getRepository(VpnAccountEntity).create({
           serviceId: input.serviceId,
           clientId: service.userid,
@@ -178,11 +214,18 @@ export class VpnLifecycleService {
           billingCycle: cycle,
           balanceBytes: '0',
           cycleAllowanceBytes: allowance.toString(),
+          cycleUsedBytes: '0',
+          cycleKey: null,
           unlimited: allowance === 0n,
           lastDownloadCounter: '0',
           lastUploadCounter: '0',
           counterQueueId: null,
+          counterBootEpoch: null,
           lastCountersAt: null,
+          commentPrefixes: [settings.commentPrefix],
+          secretRosId: null,
+          queueRosId: null,
+          routerProblem: null,
           terminatedAt: null,
         });
         await manager.insert(VpnAccountEntity, account);
@@ -190,9 +233,10 @@ export class VpnLifecycleService {
           const { topUp } = await this.ledger.credit(manager, {
             accountId: account.id,
             kind: TopUpKind.CYCLE,
+            reason: TopUpReason.FIRST_CYCLE,
+            cycle,
             bytes: allowance,
             idempotencyKey: `cycle:${account.serviceId}:account-${account.id}:first`,
-            description: `First ${cycle.toLowerCase()} traffic allowance`,
             actor: actorName(ctx.actor),
           });
           account.balanceBytes = topUp.balanceAfterBytes;
@@ -200,12 +244,38 @@ export class VpnLifecycleService {
         return account;
       });
     } catch (error) {
-      const message = (error as Error).message ?? '';
-      if (/Duplicate entry .* for key 'uq_accounts_router_live_username'/.test(message)) {
-        throw new ConflictError(`The username ${username} is already used by another account on this router`);
-      }
-      throw error;
+      throw usernameConflict(error, username) ?? error;
     }
+  }
+
+  /**
+   * The lowest address of the router's list that no live account holds (nor a removal still to be
+   * finished there). Takes the router's row lock: allocation is serialised per router across
+   * processes, other routers go on in parallel.
+   */
+  private async freeAddress(manager: EntityManager, router: RouterEntity): Promise<string> {
+    await manager.query('SELECT id FROM mod_mikrotikvpn_routers WHERE id = ? FOR UPDATE', [router.id]);
+    const server = await manager.getRepository(WhmcsServer).findOneByOrFail({ id: router.serverId });
+    const list = parseAddressList(server.assignedips);
+    const rows: { address: string }[] = await manager.query(
+      'SELECT live_address AS address FROM mod_mikrotikvpn_accounts WHERE router_id = ? AND live_address IS NOT NULL',
+      [router.id],
+    );
+    const used = new Set([
+      ...rows.map((r) => r.address),
+      ...(await this.removals.heldAddresses(manager, router.id)),
+    ]);
+    const address = list.addresses.find((a) => !used.has(a));
+    if (!address) {
+      const note = list.malformed.length
+        ? ` (${list.malformed.length} malformed line(s) ignored: ${list.malformed.map((m) => `line ${m.line}`).join(', ')})`
+        : '';
+      throw new AppError(
+        ErrorCode.ADDRESS_POOL_EXHAUSTED,
+        `No free address left on WHMCS server ${router.serverId}: add addresses to its Assigned IP Addresses${note}`,
+      );
+    }
+    return address;
   }
 
   /** Creates the secret and the queue; on failure undoes what this call added, so nothing is half-done. */
@@ -215,41 +285,14 @@ export class VpnLifecycleService {
     where: Placement,
     password: string,
   ) {
-    const added: ('secret' | 'queue')[] = [];
-    const { target, settings } = where;
+    let before: ObservedAccount | null = null;
     try {
-      const existing = await this.gateway.findPppSecret(target, account.username);
-      const comment = ownerComment(settings, account.serviceId);
-      if (existing && existing.comment !== comment) {
-        throw new ConflictError(
-          `A PPP secret named ${account.username} already exists on router ${where.router.name} and does not belong to service ${account.serviceId}`,
-        );
-      }
-      // A queue of that name that is not ours (another installation, or made by hand) would be
-      // adopted and its whole counter billed: refuse it as a foreign secret is refused.
-      const [queueRow] = await this.gateway.run(target, [
-        '/queue/simple/print',
-        `?name=${queueName(account.serviceId)}`,
-        '=.proplist=.id,comment',
-      ]);
-      if (queueRow && (queueRow.comment ?? '') !== comment) {
-        throw new ConflictError(
-          `A simple queue named ${queueName(account.serviceId)} already exists on router ${where.router.name} and does not belong to service ${account.serviceId} (comment "${queueRow.comment ?? ''}")`,
-        );
-      }
-      const secret = { ...secretSpec(account, settings), password };
-      if (existing) await this.gateway.setPppSecret(target, account.username, secret);
-      else {
-        await this.gateway.addPppSecret(target, secret);
-        added.push('secret');
-      }
-      const queue = queueSpec(account, settings);
-      if (!(await this.gateway.setSimpleQueue(target, queue.name, queue))) {
-        await this.gateway.addSimpleQueue(target, queue);
-        added.push('queue');
-      }
+      before = await this.observe(where.target, account);
+      const result = await this.applyToRouter(account, where, { password, strict: true }, before);
+      account.secretRosId = result.secretRosId;
+      account.queueRosId = result.queueRosId;
     } catch (error) {
-      await this.compensateCreate(ctx, account, target, added, error as Error);
+      await this.compensateCreate(ctx, account, where.target, before, error as Error);
       throw error;
     }
   }
@@ -258,12 +301,22 @@ export class VpnLifecycleService {
     ctx: RequestContext,
     account: VpnAccountEntity,
     target: RouterTarget,
-    added: ('secret' | 'queue')[],
+    before: ObservedAccount | null,
     cause: Error,
   ) {
     try {
-      if (added.includes('queue')) await this.gateway.removeSimpleQueue(target, queueName(account.serviceId));
-      if (added.includes('secret')) await this.gateway.removePppSecret(target, account.username);
+      // Only what this create added: what was not there before and carries its comment.
+      const comment = `${account.commentPrefixes[0]}${account.serviceId}`;
+      if (before && !before.queue) {
+        const queue = await this.gateway.findSimpleQueue(target, queueName(account.serviceId));
+        if (queue?.comment === comment)
+          await this.gateway.onItem(target, '/queue/simple', queue.id, 'remove');
+      }
+      if (before && !before.secret) {
+        const secret = await this.gateway.findPppSecret(target, account.username);
+        if (secret?.comment === comment)
+          await this.gateway.onItem(target, '/ppp/secret', secret.id, 'remove');
+      }
       await this.db.transaction(async (manager) => {
         // Nothing was created: the account and its first credit go together.
         await manager.delete(TrafficTopUpEntity, { accountId: account.id });
@@ -274,6 +327,132 @@ export class VpnLifecycleService {
       // The router went away while undoing: keep the account PENDING so the next call or reconcile finishes it.
       await this.markPending(ctx, account, 'create', `creation interrupted: ${cause.message}`);
     }
+  }
+
+  // ---- move to another server ---------------------------------------------------------------------
+
+  /**
+   * The service's WHMCS server changed: the account leaves its router (cut off, billed, removed —
+   * or, when that router cannot be reached, a removal is left that reconcile finishes when it is
+   * back), takes an address of the new server's list, and is provisioned there. Balance and history
+   * stay; the move is one event and one line of the traffic history. The caller holds the lock.
+   */
+  private async move(
+    ctx: RequestContext,
+    account: VpnAccountEntity,
+    to: Placement,
+    input: CreateVpnAccountInput,
+    username: string,
+  ): Promise<VpnAccountEntity> {
+    const from = await this.db.getRepository(RouterEntity).findOneBy({ id: account.routerId });
+    const fromServer = from ? `WHMCS server ${from.serverId}` : `router ${account.routerId}`;
+    const toServer = `WHMCS server ${to.router.serverId}`;
+    // What would make the move fail half-way is checked before the old router is touched.
+    const [taken] = await this.db.query(
+      `SELECT service_id FROM mod_mikrotikvpn_accounts WHERE router_id = ? AND live_username = ? AND id <> ?`,
+      [to.router.id, username, account.id],
+    );
+    if (taken) {
+      throw new ConflictError(
+        `Cannot move service ${account.serviceId} from ${fromServer} to ${toServer}: the username ${username} is used by service ${taken.service_id} there`,
+      );
+    }
+    const foreign = await this.gateway.findPppSecret(to.target, username);
+    if (
+      foreign &&
+      !ownPrefixes(account, to.settings).some((p) => foreign.comment === `${p}${account.serviceId}`)
+    ) {
+      throw new ConflictError(
+        `Cannot move service ${account.serviceId} from ${fromServer} to ${toServer}: a PPP secret named ${username} that does not belong to it exists there`,
+      );
+    }
+    let left: string | null = null;
+    if (from) {
+      try {
+        await this.removals.remove(
+          ctx,
+          from,
+          this.removalSubject(account),
+          await this.settingsMap(account.productId),
+        );
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code === ErrorCode.DATABASE_UNAVAILABLE) throw error;
+        left = `left on ${fromServer} while it could not be reached (${error.message}); removed when it is back`;
+      }
+    }
+    const previousAddress = account.address;
+    await this.db.transaction(async (manager) => {
+      const address = await this.freeAddress(manager, to.router);
+      if (left && from) await this.removals.leave(manager, from.id, account, left);
+      // Moving back onto a router that still holds this service's old objects: they are its own again.
+      const resumed = await this.removals.takeBack(manager, to.router.id, account.serviceId);
+      Object.assign(account, {
+        routerId: to.router.id,
+        address,
+        username,
+        productId: input.productId,
+        status: VpnAccountStatus.PENDING,
+        statusReason: `being moved from ${fromServer} to ${toServer}`,
+        lastDownloadCounter: resumed?.lastDownloadCounter ?? '0',
+        lastUploadCounter: resumed?.lastUploadCounter ?? '0',
+        counterQueueId: resumed?.counterQueueId ?? null,
+        counterBootEpoch: resumed?.counterBootEpoch ?? null,
+        secretRosId: resumed?.secretRosId ?? null,
+        queueRosId: resumed?.queueRosId ?? null,
+        commentPrefixes: ownPrefixes(account, to.settings),
+      });
+      await manager.update(
+        VpnAccountEntity,
+        { id: account.id },
+        {
+          routerId: account.routerId,
+          address,
+          username,
+          productId: account.productId,
+          status: account.status,
+          statusReason: account.statusReason,
+          lastDownloadCounter: account.lastDownloadCounter,
+          lastUploadCounter: account.lastUploadCounter,
+          counterQueueId: account.counterQueueId,
+          counterBootEpoch: account.counterBootEpoch,
+          secretRosId: account.secretRosId,
+          queueRosId: account.queueRosId,
+          commentPrefixes: account.commentPrefixes,
+        },
+      );
+      await this.ledger.credit(manager, {
+        accountId: account.id,
+        kind: TopUpKind.NOTE,
+        reason: TopUpReason.MOVED,
+        bytes: 0n,
+        idempotencyKey: `move:${account.id}:${to.router.id}:${Date.now()}`,
+        description: `${fromServer} → ${toServer}`,
+        actor: actorName(ctx.actor),
+      });
+      await this.events.record(
+        ctx,
+        this.event(
+          'move',
+          account,
+          'OK',
+          `from ${fromServer} to ${toServer}, address ${previousAddress} → ${address}${left ? `; ${left}` : ''}`,
+        ),
+        manager,
+      );
+    });
+    await this.applyOrPend(ctx, account, 'create', { password: input.password });
+    return account;
+  }
+
+  private removalSubject(account: VpnAccountEntity) {
+    return {
+      accountId: account.id,
+      serviceId: account.serviceId,
+      username: account.username,
+      secretRosId: account.secretRosId,
+      queueRosId: account.queueRosId,
+      ownComments: account.commentPrefixes.map((p) => `${p}${account.serviceId}`),
+    };
   }
 
   // ---- suspend / unsuspend / change password / reset --------------------------------------------
@@ -305,9 +484,7 @@ export class VpnLifecycleService {
     if (!PASSWORD_PATTERN.test(password)) {
       throw new ValidationError(
         'password must be 1-128 printable ASCII characters (no accents or control characters)',
-        {
-          field: 'password',
-        },
+        { field: 'password' },
       );
     }
     return this.mutateLive(ctx, serviceId, 'change-password', async () => undefined, { password });
@@ -318,7 +495,8 @@ export class VpnLifecycleService {
     requireId('serviceId', serviceId);
     return this.lockService(serviceId, async () => {
       const account = await this.requireLive(serviceId);
-      const { target } = await this.placement(account);
+      const router = await this.routerOf(account);
+      const target = this.routers.target(router);
       try {
         const kicked = await this.gateway.kick(target, account.username);
         await this.events.record(
@@ -336,6 +514,11 @@ export class VpnLifecycleService {
     });
   }
 
+  /**
+   * Another product: its profile, service, speed and comment on the router (a live session is
+   * reconnected when profile or service changed), its allowance for the billing cycle WHMCS has now
+   * (from the next renewal; leaving an unlimited product credits it at once, once per cycle).
+   */
   @loggedAction('change-package')
   async changePackage(ctx: RequestContext, serviceId: number, productId: number): Promise<VpnAccountEntity> {
     requireId('productId', productId);
@@ -345,36 +528,44 @@ export class VpnLifecycleService {
       serviceId,
       'change-package',
       async (account) => {
-        const allowance = settings.trafficPerCycle.get(account.billingCycle as BillingCycle) ?? 0n;
+        const service = await this.db.getRepository(WhmcsService).findOneBy({ id: serviceId });
+        const cycle = service ? currentCycle(service) : (account.billingCycle as BillingCycle);
+        const allowance = settings.trafficPerCycle.get(cycle) ?? 0n;
         const wasUnlimited = account.unlimited;
         await this.db.transaction(async (manager) => {
           account.productId = productId;
+          account.billingCycle = cycle;
           account.cycleAllowanceBytes = allowance.toString();
           account.unlimited = allowance === 0n;
+          account.commentPrefixes = ownPrefixes(account, settings);
           await manager.update(
             VpnAccountEntity,
             { id: account.id },
             {
               productId,
+              billingCycle: cycle,
               cycleAllowanceBytes: account.cycleAllowanceBytes,
               unlimited: account.unlimited,
+              commentPrefixes: account.commentPrefixes,
             },
           );
-          // Leaving an unlimited product: start the new product with its allowance, not at zero.
+          // Leaving an unlimited product: start the new product with its allowance, not at zero —
+          // once per product and cycle, however often the package goes back and forth.
           if (wasUnlimited && allowance > 0n) {
             const { topUp } = await this.ledger.credit(manager, {
               accountId: account.id,
               kind: TopUpKind.CYCLE,
+              reason: TopUpReason.PACKAGE_CHANGE,
+              cycle,
               bytes: allowance,
-              idempotencyKey: `package:${account.id}:${productId}:${Date.now()}`,
-              description: 'Traffic allowance of the new package',
+              idempotencyKey: `package:${account.id}:${productId}:${account.cycleKey ?? 'first'}`,
               actor: actorName(ctx.actor),
             });
             account.balanceBytes = topUp.balanceAfterBytes;
           }
         });
       },
-      { kickOnProfileChange: true },
+      { reconnectOnProfileChange: true },
     );
   }
 
@@ -421,10 +612,10 @@ export class VpnLifecycleService {
   }
 
   /**
-   * Ends the session, removes secret and queue, frees the address. The intent is written first, so a
-   * failure (or a crash) at any step leaves the account PENDING with `pending_action = terminate`: the
-   * next press, the collector's settle or reconcile finish it instead of provisioning it again. The
-   * caller holds the service's lock.
+   * Cuts the account off, bills what its queue counted since the last collection, removes secret
+   * and queue, frees the address. The intent is written first, so a failure (or a crash) at any step
+   * leaves the account PENDING with `pending_action = terminate`: the next press, the collector's
+   * settle or reconcile finish it instead of provisioning it again. The caller holds the lock.
    */
   async finishTermination(ctx: RequestContext, account: VpnAccountEntity): Promise<void> {
     if (account.pendingAction !== PENDING_TERMINATE) {
@@ -433,11 +624,14 @@ export class VpnLifecycleService {
         .getRepository(VpnAccountEntity)
         .update({ id: account.id }, { pendingAction: PENDING_TERMINATE });
     }
+    let notes: string[];
     try {
-      const { target } = await this.placement(account);
-      await this.gateway.kick(target, account.username);
-      await this.gateway.removePppSecret(target, account.username);
-      await this.gateway.removeSimpleQueue(target, queueName(account.serviceId));
+      notes = await this.removals.remove(
+        ctx,
+        await this.routerOf(account),
+        this.removalSubject(account),
+        await this.settingsMap(account.productId),
+      );
     } catch (error) {
       await this.markPending(
         ctx,
@@ -459,12 +653,12 @@ export class VpnLifecycleService {
           status: account.status,
           statusReason: null,
           pendingAction: null,
-          terminatedAt: account.terminatedAt,
+          terminatedAt: () => 'UTC_TIMESTAMP(3)',
         },
       );
       await this.events.record(
         ctx,
-        this.event('terminate', account, 'OK', `address ${account.address} freed`),
+        this.event('terminate', account, 'OK', [`address ${account.address} freed`, ...notes].join('; ')),
         manager,
       );
     });
@@ -481,7 +675,7 @@ export class VpnLifecycleService {
     serviceId: number,
     action: string,
     change: (account: VpnAccountEntity) => Promise<void>,
-    options: { password?: string; kickOnProfileChange?: boolean } = {},
+    options: ApplyOptions = {},
   ): Promise<VpnAccountEntity> {
     requireId('serviceId', serviceId);
     return this.lockService(serviceId, async () => {
@@ -492,16 +686,21 @@ export class VpnLifecycleService {
     });
   }
 
-  /** Applies the account's desired state to its router and settles its status, or marks it PENDING. */
+  /**
+   * Applies the account's desired state to its router and settles its status, or marks it PENDING.
+   * Enforcement that failed makes the account PENDING and the call fail. Other steps the router
+   * refused are kept on the account (`routerProblem`) for the admin and reconcile; they fail the call
+   * only when the caller asked for that change (create, Change Package, Change Password).
+   */
   private async applyOrPend(
     ctx: RequestContext,
     account: VpnAccountEntity,
     action: string,
-    options: { password?: string; kickOnProfileChange?: boolean } = {},
+    options: ApplyOptions = {},
   ): Promise<void> {
-    let notes: string[];
+    let result: ApplyResult;
     try {
-      notes = await this.applyToRouter(account, await this.placement(account), options);
+      result = await this.applyToRouter(account, await this.placement(account), options);
     } catch (error) {
       await this.markPending(
         ctx,
@@ -513,72 +712,118 @@ export class VpnLifecycleService {
     }
     const status = desiredStatus(account);
     const reason =
-      notes.includes('password-reset') && !options.password
+      result.passwordReset && !options.password
         ? 'secret was re-created: set the password again (WHMCS: Change Password)'
         : status === VpnAccountStatus.SUSPENDED
           ? account.statusReason
           : status === VpnAccountStatus.LIMITED
             ? 'traffic balance used up'
             : null;
+    const wasLimited = account.status === VpnAccountStatus.LIMITED;
     account.status = status;
     account.statusReason = reason;
     account.pendingAction = null;
+    account.routerProblem = result.problems.join('; ').slice(0, 500) || null;
+    account.secretRosId = result.secretRosId;
+    account.queueRosId = result.queueRosId;
     await this.db.transaction(async (manager) => {
-      await manager.update(
-        VpnAccountEntity,
-        { id: account.id },
-        { status, statusReason: reason, pendingAction: null },
+      await this.saveRouterSide(manager, account);
+      if (status === VpnAccountStatus.LIMITED && !wasLimited) await this.noticeLimited(manager, ctx, account);
+      await this.events.record(
+        ctx,
+        this.event(
+          action,
+          account,
+          'OK',
+          [...result.done.map((d) => d.detail), ...result.problems.map((p) => `not applied: ${p}`)].join(
+            ', ',
+          ) || null,
+        ),
+        manager,
       );
-      await this.events.record(ctx, this.event(action, account, 'OK', notes.join(', ') || null), manager);
     });
+    if (result.problems.length && REQUESTED_CHANGES.has(action)) {
+      throw new RouterError(
+        ErrorCode.ROUTER_ERROR,
+        `${action} done except: ${account.routerProblem} (kept on the account; reconcile retries it)`,
+        String(account.routerId),
+      );
+    }
+  }
+
+  /** Status, reason, router problem and object ids after an apply (also reconcile's). */
+  async saveRouterSide(manager: EntityManager, account: VpnAccountEntity): Promise<void> {
+    await manager.update(
+      VpnAccountEntity,
+      { id: account.id },
+      {
+        status: account.status,
+        statusReason: account.statusReason,
+        pendingAction: account.pendingAction,
+        routerProblem: account.routerProblem,
+        secretRosId: account.secretRosId,
+        queueRosId: account.queueRosId,
+      },
+    );
+  }
+
+  /** The used-up notice, whatever made the account LIMITED (once per cycle: notification.service). */
+  async noticeLimited(manager: EntityManager, ctx: RequestContext, account: VpnAccountEntity): Promise<void> {
+    await this.notifications.enqueueFor(
+      manager,
+      ctx,
+      [],
+      [account],
+      await this.settingsMap(account.productId),
+    );
   }
 
   /**
-   * Makes the router match the account: secret (created when missing, updated when different,
-   * disabled while suspended or limited, with its session ended) and queue. Returns what it repaired.
+   * Makes the router match the account (the plan of router-plan.ts, from three reads: the secret,
+   * the queue and the live sessions). Every prefix the objects will carry is remembered first, so a
+   * crash half-way never leaves our own objects looking foreign.
    */
   async applyToRouter(
     account: VpnAccountEntity,
     where: Placement,
-    options: { password?: string; kickOnProfileChange?: boolean } = {},
-  ): Promise<string[]> {
-    const { target, settings } = where;
-    const notes: string[] = [];
-    const spec = secretSpec(account, settings);
-    const current = await this.gateway.findPppSecret(target, account.username);
-    if (current && current.comment !== spec.comment) {
+    options: ApplyOptions = {},
+    observedBefore?: ObservedAccount,
+  ): Promise<ApplyResult> {
+    const prefixes = ownPrefixes(account, where.settings);
+    if (prefixes.length !== account.commentPrefixes.length) {
+      account.commentPrefixes = prefixes;
+      await this.db.getRepository(VpnAccountEntity).update({ id: account.id }, { commentPrefixes: prefixes });
+    }
+    const want = desiredAccount(account, where.settings);
+    const observed = observedBefore ?? (await this.observe(where.target, account));
+    const plan = planAccount(want, observed, {
+      setPassword: options.password !== undefined,
+      reconnectOnProfileChange: options.reconnectOnProfileChange,
+    });
+    if (plan.conflicts.length) {
       throw new ConflictError(
-        `The PPP secret ${account.username} on router ${where.router.name} belongs to something else (comment "${current.comment ?? ''}")`,
+        `On router ${where.router.name}, for service ${account.serviceId}: ${plan.conflicts.join('; ')}`,
       );
     }
-    if (!current) {
-      await this.gateway.addPppSecret(target, {
-        ...spec,
-        password: options.password ?? placeholderPassword(),
-      });
-      notes.push(options.password ? 'secret-created' : 'password-reset');
-    } else {
-      const profileChanged = current.profile !== spec.profile || current.service !== spec.service;
-      await this.gateway.setPppSecret(target, account.username, {
-        ...spec,
-        ...(options.password ? { password: options.password } : {}),
-      });
-      if (options.kickOnProfileChange && profileChanged) {
-        // A new profile or service applies to a session only after it reconnects.
-        await this.gateway.kick(target, account.username);
-        notes.push('reconnected for the new profile');
-      }
-    }
-    if (spec.disabled) {
-      const kicked = await this.gateway.kick(target, account.username);
-      if (kicked) notes.push(`${kicked} session(s) ended`);
-    }
-    const queue = queueSpec(account, settings);
-    if (!(await this.gateway.setSimpleQueue(target, queue.name, queue))) {
-      await this.gateway.addSimpleQueue(target, queue);
-      notes.push('queue-created');
-    }
-    return notes;
+    return applyPlan(this.gateway, where.target, plan, {
+      password: options.password,
+      strict: options.strict,
+      secretRosId: observed.secret && !plan.conflicts.length ? observed.secret.id : account.secretRosId,
+      queueRosId: observed.queue ? observed.queue.id : account.queueRosId,
+    });
+  }
+
+  /** The account's secret, queue and sessions on its router: three reads at once. */
+  private async observe(target: RouterTarget, account: VpnAccountEntity): Promise<ObservedAccount> {
+    const [byName, queue, sessions] = await Promise.all([
+      this.gateway.findPppSecret(target, account.username),
+      this.gateway.findSimpleQueue(target, queueName(account.serviceId), account.queueRosId),
+      this.gateway.sessionsOf(target, account.username),
+    ]);
+    const secret =
+      byName ??
+      (account.secretRosId ? await this.gateway.findPppSecretById(target, account.secretRosId) : null);
+    return { secret, queue, sessions };
   }
 
   private async markPending(ctx: RequestContext, account: VpnAccountEntity, action: string, reason: string) {
@@ -606,13 +851,26 @@ export class VpnLifecycleService {
 
   /** Router, decrypted target and product settings of a live account. */
   async placement(account: VpnAccountEntity): Promise<Placement> {
-    const router = await this.db.getRepository(RouterEntity).findOneBy({ id: account.routerId });
-    if (!router) throw new NotFoundError('Router', account.routerId);
+    const router = await this.routerOf(account);
     return {
       router,
       target: this.routers.target(router),
       settings: await this.productSettings(account.productId),
     };
+  }
+
+  private async routerOf(account: VpnAccountEntity): Promise<RouterEntity> {
+    const router = await this.db.getRepository(RouterEntity).findOneBy({ id: account.routerId });
+    if (!router) throw new NotFoundError('Router', account.routerId);
+    return router;
+  }
+
+  /** The product's settings for the meter's notices; empty when the product is gone (nothing to notify). */
+  private async settingsMap(productId: number): Promise<Map<number, ProductSettings>> {
+    const product = await this.db.getRepository(WhmcsProduct).findOneBy({ id: productId });
+    return product && product.servertype === MODULE_NAME
+      ? new Map([[productId, readProductSettings(product.configOptions())]])
+      : new Map();
   }
 
   /** A product's settings, refusing products that are not ours, never configured, or malformed. */
@@ -634,6 +892,7 @@ export class VpnLifecycleService {
     if (settings.invalid.length) {
       throw new ValidationError(
         `Product ${productId} has malformed module settings: ${settings.invalid.join(', ')}`,
+        { settings: settings.invalid },
       );
     }
     return settings;
@@ -685,4 +944,12 @@ export class VpnLifecycleService {
       message,
     };
   }
+}
+
+/** A username another live account of the router holds (the database's unique key said so). */
+function usernameConflict(error: unknown, username: string): ConflictError | null {
+  const message = (error as Error)?.message ?? '';
+  return /Duplicate entry .* for key 'uq_accounts_router_live_username'/.test(message)
+    ? new ConflictError(`The username ${username} is already used by another account on this router`)
+    : null;
 }

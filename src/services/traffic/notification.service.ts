@@ -19,13 +19,21 @@ interface MergeSource {
   product: string | null;
   nextduedate: string | Date | null;
   last_cycle: number | null;
-  last_credit: number | null;
 }
 
 /**
- * The outbox of customer emails. A notice is written in the same transaction as the debit that
- * caused it, deduplicated by key (one low-traffic notice per billing cycle, one limited notice per
- * exhaustion), and stays pending until the WHMCS module reports that WHMCS accepted it.
+ * One notice of each kind per billing cycle (the cycle is named by its credit; accounts without one
+ * count as one long cycle), whatever made the balance fall and however many processes noticed it.
+ */
+function noticeKey(kind: NotificationKind, accountId: number, cycleCredit: number | null): string {
+  return `${kind === NotificationKind.LOW_TRAFFIC ? 'low' : 'limited'}:${accountId}:cycle-${cycleCredit ?? 0}`;
+}
+
+/**
+ * The outbox of customer emails. A notice is written in the same transaction as the change that
+ * caused it (the debit that crossed a threshold, the status change to LIMITED), deduplicated by key
+ * (one low-traffic and one used-up notice per billing cycle), and stays pending until the WHMCS
+ * module reports that WHMCS accepted it.
  */
 export class NotificationService {
   constructor(private readonly db: DataSource) {}
@@ -41,8 +49,7 @@ export class NotificationService {
     if (!accounts.length) return;
     const sources: MergeSource[] = await manager.query(
       `SELECT a.id, c.firstname, c.lastname, p.name AS product, h.nextduedate,
-              (SELECT MAX(t.id) FROM mod_mikrotikvpn_traffic_topups t WHERE t.account_id = a.id AND t.kind = 'CYCLE') AS last_cycle,
-              (SELECT MAX(t.id) FROM mod_mikrotikvpn_traffic_topups t WHERE t.account_id = a.id AND t.bytes > 0) AS last_credit
+              (SELECT MAX(t.id) FROM mod_mikrotikvpn_traffic_topups t WHERE t.account_id = a.id AND t.kind = 'CYCLE') AS last_cycle
          FROM mod_mikrotikvpn_accounts a
          LEFT JOIN tblhosting h ON h.id = a.service_id
          LEFT JOIN tblclients c ON c.id = a.client_id
@@ -58,12 +65,11 @@ export class NotificationService {
       if (!s || !src) return;
       const template = kind === NotificationKind.LOW_TRAFFIC ? s.lowTrafficTemplate : s.limitedTemplate;
       if (!template) return;
-      const episode = kind === NotificationKind.LOW_TRAFFIC ? src.last_cycle : src.last_credit;
       rows.push({
         accountId: account.id,
         serviceId: account.serviceId,
         kind,
-        dedupeKey: `${kind === NotificationKind.LOW_TRAFFIC ? 'low' : 'limited'}:${account.id}:${episode ?? 0}`,
+        dedupeKey: noticeKey(kind, account.id, src.last_cycle),
         template,
         mergeFields: JSON.stringify(mergeFields(account, s, src)),
         createdAt: new Date(),

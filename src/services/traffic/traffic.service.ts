@@ -1,15 +1,15 @@
-import { LessThan, Not, type DataSource } from 'typeorm';
+import { In, LessThan, Not, type DataSource } from 'typeorm';
 import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
-import { TopUpKind, TrafficTopUpEntity } from '../../entities/own/traffic-topup.entity';
+import { WhmcsService } from '../../entities/whmcs/whmcs-service.entity';
+import { TopUpKind, TopUpReason, TrafficTopUpEntity } from '../../entities/own/traffic-topup.entity';
 import { actorName, type RequestContext } from '../../context/request-context';
 import { NotFoundError, ValidationError } from '../../errors/app-errors';
 import { requireId } from '../../common/validate';
-import { toBytes } from '../../common/units';
-import { dayIn } from '../../common/time-zone';
+import { MAX_BYTES, toBytes } from '../../common/units';
+import { addDays, dayIn, startOfDay } from '../../common/time-zone';
 import { retryTransaction } from '../../db/retry';
-import type { BillingCycle } from '../../product/product-settings';
 import type { TrafficLedger } from '../traffic-ledger.service';
-import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
+import { currentCycle, type VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { EventService } from '../event.service';
 import {
   UsageGranularity,
@@ -21,6 +21,8 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor } from '..
 
 const MAX_DAYS = { [UsageGranularity.DAY]: 1100, [UsageGranularity.SAMPLE]: 62 };
 
+const KEY_PATTERN = /^[\x21-\x7E]{1,100}$/;
+
 /** Credits (cycle renewals, bought traffic, admin adjustments) and the statistics customers see. */
 export class TrafficService {
   constructor(
@@ -31,35 +33,104 @@ export class TrafficService {
     private readonly timeZone: string,
   ) {}
 
-  /** The billing cycle's allowance, once per cycle key; null for unlimited products. */
+  /**
+   * A new billing cycle (WHMCS's Renew): the allowance of the cycle WHMCS has for the service NOW
+   * (tblhosting.billingcycle) in the product's current settings, credited once per cycle key. The
+   * key is the caller's, or else the service's next due date (`due:YYYY-MM-DD`). Null for
+   * unlimited products (the cycle still starts anew: its usage counts from zero).
+   */
   async renew(
     ctx: RequestContext,
     serviceId: number,
-    cycleKey: string,
+    cycleKey: string | null,
     invoiceId: number | null,
   ): Promise<TrafficTopUpType | null> {
     requireId('serviceId', serviceId);
-    if (!/^[\x21-\x7E]{1,100}$/.test(cycleKey))
-      throw new ValidationError('cycleKey must be 1-100 visible ASCII characters');
+    if (cycleKey != null && !KEY_PATTERN.test(cycleKey))
+      throw new ValidationError('cycleKey must be 1-100 visible ASCII characters', { field: 'cycleKey' });
     if (invoiceId != null) requireId('invoiceId', invoiceId);
     const account = await this.requireLive(serviceId);
-    if (account.unlimited) return null;
-    const allowance = toBytes(account.cycleAllowanceBytes);
-    return this.credit(ctx, account, {
-      kind: TopUpKind.CYCLE,
-      bytes: allowance,
-      // Per account: after terminate and re-create, the same service's new account is credited too.
-      idempotencyKey: `cycle:${serviceId}:account-${account.id}:${cycleKey}`,
-      previousKeys: [`cycle:${serviceId}:${cycleKey}`],
-      invoiceId,
-      description: `${account.billingCycle as BillingCycle} traffic allowance`,
-    });
+    const service = await this.db.getRepository(WhmcsService).findOneBy({ id: serviceId });
+    if (!service) throw new NotFoundError('WHMCS service', serviceId);
+    const cycle = currentCycle(service);
+    const due = service.nextduedate ? String(service.nextduedate).slice(0, 10) : '';
+    if (cycleKey == null && !/^\d{4}-\d{2}-\d{2}$/.test(due))
+      throw new ValidationError(`WHMCS service ${serviceId} has no next due date to name the cycle by`, {
+        field: 'nextduedate',
+      });
+    const key = cycleKey ?? `due:${due}`;
+    const settings = await this.lifecycle.productSettings(account.productId);
+    const allowance = settings.trafficPerCycle.get(cycle) ?? 0n;
+    // Per account: after terminate and re-create, the same service's new account is credited too.
+    const idempotencyKey = `cycle:${serviceId}:account-${account.id}:${key}`;
+    const { topUp, created } = await retryTransaction(() =>
+      this.db.transaction(async (manager) => {
+        const [row] = await manager.query(
+          'SELECT cycle_key FROM mod_mikrotikvpn_accounts WHERE id = ? FOR UPDATE',
+          [account.id],
+        );
+        const done = await manager.getRepository(TrafficTopUpEntity).findOne({
+          where: { accountId: account.id, idempotencyKey: In([idempotencyKey, `cycle:${serviceId}:${key}`]) },
+        });
+        if (done) return { topUp: done, created: false };
+        if (row.cycle_key === key) return { topUp: null, created: false }; // an unlimited cycle, already started
+        account.billingCycle = cycle;
+        account.cycleAllowanceBytes = allowance.toString();
+        account.unlimited = allowance === 0n;
+        account.cycleKey = key;
+        account.cycleUsedBytes = '0';
+        await manager.update(
+          VpnAccountEntity,
+          { id: account.id },
+          {
+            billingCycle: cycle,
+            cycleAllowanceBytes: account.cycleAllowanceBytes,
+            unlimited: account.unlimited,
+            cycleKey: key,
+            cycleUsedBytes: '0',
+          },
+        );
+        const credit =
+          allowance > 0n
+            ? (
+                await this.ledger.credit(manager, {
+                  accountId: account.id,
+                  kind: TopUpKind.CYCLE,
+                  reason: TopUpReason.RENEWAL,
+                  cycle,
+                  bytes: allowance,
+                  idempotencyKey,
+                  invoiceId,
+                  actor: actorName(ctx.actor),
+                })
+              ).topUp
+            : null;
+        await this.events.record(
+          ctx,
+          {
+            action: 'traffic.cycle',
+            result: 'OK',
+            accountId: account.id,
+            serviceId: account.serviceId,
+            routerId: account.routerId,
+            message: `${cycle}: ${allowance > 0n ? `${allowance} bytes` : 'unlimited'} (${key})`,
+          },
+          manager,
+        );
+        return { topUp: credit, created: true };
+      }),
+    );
+    // The new cycle may restore a used-up account (a credit, or a product now unlimited).
+    if (created) await this.lifecycle.settle(ctx, serviceId).catch(() => undefined);
+    return topUp ? toTopUp(topUp) : null;
   }
 
   /** Bought traffic (ADDON), a cycle credit, or an admin ADJUSTMENT (which may be negative). */
   async topUp(ctx: RequestContext, input: TopUpTrafficInput): Promise<TrafficTopUpType> {
     requireId('serviceId', input.serviceId);
     if (input.invoiceId != null) requireId('invoiceId', input.invoiceId);
+    if (input.kind === TopUpKind.NOTE)
+      throw new ValidationError('NOTE lines are written by the server, not credited', { field: 'kind' });
     const bytes = BigInt(input.bytes);
     if (input.kind === TopUpKind.ADJUSTMENT ? bytes === 0n : bytes <= 0n) {
       throw new ValidationError(
@@ -69,23 +140,37 @@ export class TrafficService {
         { field: 'bytes' },
       );
     }
-    if (bytes > 10n ** 17n || bytes < -(10n ** 17n))
+    if (bytes > MAX_BYTES || bytes < -MAX_BYTES)
       throw new ValidationError('bytes is out of range', { field: 'bytes' });
     if (!/^[\x21-\x7E]{1,150}$/.test(input.idempotencyKey)) {
       throw new ValidationError('idempotencyKey must be 1-150 visible ASCII characters', {
         field: 'idempotencyKey',
       });
     }
-    if ((input.description ?? '').length > 500) {
+    const description = (input.description ?? '').trim();
+    if (description.length > 500) {
       throw new ValidationError('description must be at most 500 characters', { field: 'description' });
+    }
+    if (input.kind === TopUpKind.ADJUSTMENT && !description) {
+      throw new ValidationError('An adjustment needs a reason (description): the customer sees it', {
+        field: 'description',
+      });
     }
     const account = await this.requireLive(input.serviceId);
     return (await this.credit(ctx, account, {
       kind: input.kind,
+      reason:
+        input.kind === TopUpKind.CYCLE
+          ? TopUpReason.RENEWAL
+          : input.kind === TopUpKind.ADJUSTMENT
+            ? TopUpReason.ADJUSTMENT
+            : TopUpReason.ADDON,
+      cycle: input.kind === TopUpKind.CYCLE ? account.billingCycle : null,
       bytes,
       idempotencyKey: `${input.kind.toLowerCase()}:${input.idempotencyKey}`,
+      callerKey: true,
       invoiceId: input.invoiceId ?? null,
-      description: input.description ?? '',
+      description,
     }))!;
   }
 
@@ -94,9 +179,11 @@ export class TrafficService {
     account: VpnAccountEntity,
     credit: {
       kind: TopUpKind;
+      reason: TopUpReason;
+      cycle: string | null;
       bytes: bigint;
       idempotencyKey: string;
-      previousKeys?: string[];
+      callerKey: boolean;
       invoiceId: number | null;
       description: string;
     },
@@ -125,7 +212,8 @@ export class TrafficService {
         return r;
       }),
     );
-    // A credit that brings the balance back above zero restores the account at once.
+    // A credit that brings the balance back above zero restores the account at once; a negative
+    // adjustment that uses it up limits it (with the used-up notice).
     if (created) await this.lifecycle.settle(ctx, account.serviceId).catch(() => undefined);
     return toTopUp(topUp);
   }
@@ -147,15 +235,93 @@ export class TrafficService {
             WHERE account_id = ? AND at >= ? AND at < ? ORDER BY at, id`,
           [account.id, from, to],
         );
-      return rows.map((r) => sample(r.at, dayIn(this.timeZone, r.at), r));
+      return rows.map((r) => ({
+        ...amounts(r.download_bytes, r.upload_bytes),
+        at: r.at,
+        day: dayIn(this.timeZone, r.at),
+        balanceAfterBytes: toBytes(r.balance_after_bytes),
+        creditedBytes: 0n,
+      }));
     }
-    const rows: { day: string; download_bytes: string; upload_bytes: string; balance_after_bytes: string }[] =
-      await this.db.query(
-        `SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes
-           FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day`,
-        [account.id, dayIn(this.timeZone, from), dayIn(this.timeZone, new Date(to.getTime() - 1))],
-      );
-    return rows.map((r) => sample(new Date(`${r.day}T00:00:00Z`), r.day, r));
+    return this.days(account, from, to);
+  }
+
+  /**
+   * Every day of the range in WHMCS's time zone (up to today), quiet days included, each with its
+   * traffic, the traffic credited that day, and the balance at its end — after that day's last
+   * collection or top-up, whichever came later (both carry the database's time, taken under the
+   * account's lock). Two statements, whatever the range.
+   */
+  private async days(account: VpnAccountEntity, from: Date, to: Date): Promise<TrafficSampleType[]> {
+    const tz = this.timeZone;
+    const first = dayIn(tz, from);
+    const today = dayIn(tz, new Date());
+    const wanted = dayIn(tz, new Date(to.getTime() - 1));
+    const last = wanted < today ? wanted : today;
+    if (first > last) return [];
+    const rangeStart = startOfDay(first, tz);
+    const rangeEnd = startOfDay(addDays(last, 1), tz);
+    const [daily, credits] = await Promise.all([
+      this.db.query(
+        `(SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes, balance_at, 0 AS opening
+            FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ?)
+         UNION ALL
+         (SELECT DATE_FORMAT(day, '%Y-%m-%d'), 0, 0, balance_after_bytes, balance_at, 1
+            FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day < ? ORDER BY day DESC LIMIT 1)`,
+        [account.id, first, last, account.id, first],
+      ) as Promise<
+        {
+          day: string;
+          download_bytes: string;
+          upload_bytes: string;
+          balance_after_bytes: string;
+          balance_at: Date | null;
+          opening: number;
+        }[]
+      >,
+      this.db.query(
+        `(SELECT at, bytes, balance_after_bytes, id FROM mod_mikrotikvpn_traffic_topups
+           WHERE account_id = ? AND at >= ? AND at < ?)
+         UNION ALL
+         (SELECT at, 0, balance_after_bytes, id FROM mod_mikrotikvpn_traffic_topups
+           WHERE account_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1)`,
+        [account.id, rangeStart, rangeEnd, account.id, rangeStart],
+      ) as Promise<{ at: Date; bytes: string; balance_after_bytes: string; id: number }[]>,
+    ]);
+    // A balance is known at an instant; a day's end balance is the latest one up to its end.
+    // Daily rows written before balance_at existed count as written at the start of their day.
+    type Mark = { at: number; order: number; balance: bigint };
+    const marks: Mark[] = [
+      ...daily.map((d) => ({
+        at: d.balance_at ? d.balance_at.getTime() : startOfDay(d.day, tz).getTime(),
+        order: 0,
+        balance: toBytes(d.balance_after_bytes),
+      })),
+      ...credits.map((c) => ({ at: c.at.getTime(), order: c.id, balance: toBytes(c.balance_after_bytes) })),
+    ].sort((a, b) => a.at - b.at || a.order - b.order);
+    const byDay = new Map(daily.filter((d) => !d.opening).map((d) => [d.day, d]));
+    const creditedByDay = new Map<string, bigint>();
+    for (const c of credits) {
+      if (c.at < rangeStart) continue;
+      const day = dayIn(tz, c.at);
+      creditedByDay.set(day, (creditedByDay.get(day) ?? 0n) + toBytes(c.bytes));
+    }
+    const rows: TrafficSampleType[] = [];
+    let balance = 0n;
+    let m = 0;
+    for (let day = first; day <= last; day = addDays(day, 1)) {
+      const end = startOfDay(addDays(day, 1), tz).getTime();
+      while (m < marks.length && marks[m].at < end) balance = marks[m++].balance;
+      const row = byDay.get(day);
+      rows.push({
+        ...amounts(row?.download_bytes ?? '0', row?.upload_bytes ?? '0'),
+        at: startOfDay(day, tz),
+        day,
+        balanceAfterBytes: balance,
+        creditedBytes: creditedByDay.get(day) ?? 0n,
+      });
+    }
+    return rows;
   }
 
   async topUps(account: VpnAccountEntity, first: number | undefined, after: string | null | undefined) {
@@ -179,17 +345,9 @@ export class TrafficService {
     };
   }
 
-  /** Traffic since the last cycle credit (whole days, from the daily totals). */
-  async usedThisCycle(account: VpnAccountEntity): Promise<bigint> {
-    const [row] = await this.db.query(
-      `SELECT COALESCE(SUM(d.download_bytes + d.upload_bytes), 0) AS used
-         FROM mod_mikrotikvpn_traffic_daily d
-        WHERE d.account_id = ?
-          AND d.day >= COALESCE((SELECT DATE(MAX(t.at)) FROM mod_mikrotikvpn_traffic_topups t
-                                  WHERE t.account_id = d.account_id AND t.kind = 'CYCLE'), '1970-01-01')`,
-      [account.id],
-    );
-    return toBytes(String(row.used));
+  /** Traffic since the current cycle started (the last renewal, or the account's creation), exact. */
+  usedThisCycle(account: VpnAccountEntity): bigint {
+    return toBytes(account.cycleUsedBytes);
   }
 
   private async requireLive(serviceId: number): Promise<VpnAccountEntity> {
@@ -201,21 +359,10 @@ export class TrafficService {
   }
 }
 
-function sample(
-  at: Date,
-  day: string,
-  r: { download_bytes: string; upload_bytes: string; balance_after_bytes: string },
-): TrafficSampleType {
-  const download = toBytes(r.download_bytes);
-  const upload = toBytes(r.upload_bytes);
-  return {
-    at,
-    day,
-    downloadBytes: download,
-    uploadBytes: upload,
-    totalBytes: download + upload,
-    balanceAfterBytes: toBytes(r.balance_after_bytes),
-  };
+function amounts(download: string, upload: string) {
+  const downloadBytes = toBytes(download);
+  const uploadBytes = toBytes(upload);
+  return { downloadBytes, uploadBytes, totalBytes: downloadBytes + uploadBytes };
 }
 
 function toTopUp(row: TrafficTopUpEntity): TrafficTopUpType {
@@ -223,6 +370,8 @@ function toTopUp(row: TrafficTopUpEntity): TrafficTopUpType {
     id: String(row.id),
     at: row.at,
     kind: row.kind,
+    reason: row.reason,
+    cycle: row.cycle,
     bytes: toBytes(row.bytes),
     balanceBeforeBytes: toBytes(row.balanceBeforeBytes),
     balanceAfterBytes: toBytes(row.balanceAfterBytes),

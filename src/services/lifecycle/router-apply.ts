@@ -1,0 +1,145 @@
+import { RouterTrapError, type RouterGateway, type RouterTarget } from '../../router';
+import { placeholderPassword } from './desired-state';
+import type { RouterPlan, RouterStep } from './router-plan';
+
+export interface ApplyResult {
+  /** What was changed: the step and, in words, what it did (event log, reconcile report). */
+  done: { step: RouterStep; detail: string }[];
+  /** Steps the router refused (a missing profile, say): reported and retried, never fatal. */
+  problems: string[];
+  /** The objects' RouterOS ids after the plan (new ones when they were added). */
+  secretRosId: string | null;
+  queueRosId: string | null;
+  /** The secret was re-created without the customer's password (a placeholder was set). */
+  passwordReset: boolean;
+  /** Sessions that were ended. */
+  sessionsEnded: number;
+}
+
+export interface ApplyOptions {
+  /** The customer's password, when the caller has it (create, change password). */
+  password?: string;
+  /** Every step must succeed (create): a refused step fails the call instead of being reported. */
+  strict?: boolean;
+  secretRosId: string | null;
+  queueRosId: string | null;
+}
+
+/**
+ * Runs a plan on the router. Enforcement first, step by step, and any failure there is the caller's
+ * failure: a suspended or used-up customer is never reported as cut off while still online. The
+ * other steps each run on their own; one the router refuses (a `!trap`) is collected as a problem
+ * and the rest go on, while a router that cannot be reached fails the call (nothing more can be
+ * done now; the account stays PENDING and is finished later).
+ */
+export async function applyPlan(
+  gateway: RouterGateway,
+  target: RouterTarget,
+  plan: RouterPlan,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const result: ApplyResult = {
+    done: [],
+    problems: [],
+    secretRosId: options.secretRosId,
+    queueRosId: options.queueRosId,
+    passwordReset: false,
+    sessionsEnded: 0,
+  };
+  for (const step of plan.enforcement) await runStep(gateway, target, step, options, result);
+  // A new password is what the caller asked for: set on its own (nothing else in the command can
+  // make it fail), and its failure is the caller's.
+  const update = plan.steps.find((s) => s.kind === 'update-secret');
+  if (options.password !== undefined && update?.kind === 'update-secret') {
+    if (await gateway.setPppSecretById(target, update.secretId, { password: options.password }))
+      done(result, update, 'password set');
+  }
+  for (const step of plan.steps) {
+    try {
+      await runStep(gateway, target, step, options, result);
+    } catch (error) {
+      if (!(error instanceof RouterTrapError) || options.strict) throw error;
+      result.problems.push(`${describe(step)}: ${error.routerMessage}`);
+    }
+  }
+  return result;
+}
+
+async function runStep(
+  gateway: RouterGateway,
+  target: RouterTarget,
+  step: RouterStep,
+  options: ApplyOptions,
+  result: ApplyResult,
+): Promise<void> {
+  switch (step.kind) {
+    case 'disable-secret':
+      // Only the id: no other field can make the disable fail.
+      if (await gateway.onItem(target, '/ppp/secret', step.secretId, 'disable'))
+        done(result, step, 'enabled → disabled');
+      return;
+    case 'end-sessions': {
+      const ended = await gateway.kick(target, step.username);
+      result.sessionsEnded += ended;
+      if (ended) {
+        done(
+          result,
+          step,
+          step.reason === 'reconnect' ? 'reconnected for the new profile' : `${ended} session(s) ended`,
+        );
+      }
+      return;
+    }
+    case 'enable-secret':
+      if (await gateway.onItem(target, '/ppp/secret', step.secretId, 'enable'))
+        done(result, step, 'disabled → enabled');
+      return;
+    case 'add-secret': {
+      const password = options.password ?? placeholderPassword();
+      result.secretRosId = (await gateway.addPppSecret(target, { ...step.spec, password })) || null;
+      result.passwordReset = options.password === undefined;
+      done(
+        result,
+        step,
+        options.password ? 'secret created' : 'secret re-created (password must be set again)',
+      );
+      return;
+    }
+    case 'update-secret':
+      result.secretRosId = step.secretId;
+      if (step.changes.length && (await gateway.setPppSecretById(target, step.secretId, step.patch)))
+        done(result, step, `secret: ${step.changes.join(', ')}`);
+      return;
+    case 'add-queue':
+      result.queueRosId = (await gateway.addSimpleQueue(target, step.spec)) || null;
+      done(result, step, `queue ${step.spec.name} created`);
+      return;
+    case 'update-queue':
+      if (await gateway.setSimpleQueueById(target, step.queueId, step.patch)) {
+        result.queueRosId = step.queueId;
+        done(result, step, `queue: ${step.changes.join(', ')}`);
+      }
+      return;
+  }
+}
+
+function done(result: ApplyResult, step: RouterStep, detail: string) {
+  result.done.push({ step, detail });
+}
+
+function describe(step: RouterStep): string {
+  switch (step.kind) {
+    case 'update-secret':
+      return `secret not updated (${step.changes.join(', ')})`;
+    case 'update-queue':
+      return `queue not updated (${step.changes.join(', ')})`;
+    case 'add-secret':
+      return `secret ${step.spec.name} not created`;
+    case 'add-queue':
+      return `queue ${step.spec.name} not created`;
+    case 'enable-secret':
+      return 'secret not enabled';
+    default:
+      return step.kind;
+  }
+}
