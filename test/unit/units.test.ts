@@ -1,11 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { bytesToGb, gbToBytes, mbitToBits, toBytes } from '../../src/common/units';
+
+/** The GB parsing rules shared with the WHMCS module (its PHPUnit test reads the same file). */
+const VECTORS = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'vectors', 'gb-amounts.json'), 'utf8'),
+) as { vectors: { input: string; bytes: string | null }[] };
 
 describe('units: one policy for bytes, GB and Mbit/s', () => {
   it('converts GB to exact bytes with 1 GB = 10^9 bytes', () => {
     expect(gbToBytes('10')).to.equal(10_000_000_000n);
     expect(gbToBytes('2.5')).to.equal(2_500_000_000n);
     expect(gbToBytes('0.000000001')).to.equal(1n);
+  });
+
+  it('parses every shared GB vector as the WHMCS module must (test/vectors/gb-amounts.json)', () => {
+    expect(VECTORS.vectors.length).to.be.greaterThan(20);
+    for (const { input, bytes } of VECTORS.vectors) {
+      let got: string | null;
+      try {
+        got = gbToBytes(input).toString();
+      } catch (error) {
+        expect(error, input).to.be.instanceOf(RangeError);
+        got = null;
+      }
+      expect(got, JSON.stringify(input)).to.equal(bytes);
+    }
   });
 
   it('refuses what is not a number of GB', () => {
