@@ -85,6 +85,7 @@ export async function doctor(options: DoctorOptions, print = console.log): Promi
         services.secretBox.activeKeyId,
       );
       await checkRouters(findings, services);
+      await checkRouterSide(findings, db);
       await checkTimeZones(findings, db, config.timeZone, options.whmcsTimeZone);
     } finally {
       await services.routerPool.closeAll();
@@ -182,6 +183,38 @@ async function checkRouters(findings: Findings, services: ReturnType<typeof crea
           : 'TLS';
     findings.add('ok', what, `logged in to ${result.identity} (RouterOS ${result.version}), ${pin}`);
     for (const warning of result.warnings) findings.add('warn', what, warning);
+  }
+}
+
+/**
+ * What the routers could not take (a product's profile missing on the router, say) and removals a
+ * move left on a router that was away: enforcement never waits for them, but the admin should know.
+ */
+async function checkRouterSide(findings: Findings, db: DataSource) {
+  const problems: { service_id: number; router_id: number; router_problem: string }[] = await db.query(
+    `SELECT service_id, router_id, router_problem FROM mod_mikrotikvpn_accounts
+      WHERE router_problem IS NOT NULL AND status <> 'TERMINATED' ORDER BY service_id LIMIT 6`,
+  );
+  for (const p of problems.slice(0, 5)) {
+    findings.add(
+      'warn',
+      `service ${p.service_id}`,
+      `router ${p.router_id} did not take: ${p.router_problem}`,
+      'fix the product setting or the router (e.g. create the PPP profile), then run reconcile',
+    );
+  }
+  if (problems.length > 5)
+    findings.add('warn', 'accounts', 'more accounts have router problems (see reconcile)');
+  const [removals] = await db.query(
+    'SELECT COUNT(*) AS n, MIN(created_at) AS since FROM mod_mikrotikvpn_router_removals',
+  );
+  if (Number(removals.n) > 0) {
+    findings.add(
+      'warn',
+      'moves',
+      `${removals.n} account(s) moved away still have objects on their old router (since ${new Date(removals.since).toISOString()})`,
+      'bring the old router back online: reconcile bills what they counted and removes them',
+    );
   }
 }
 

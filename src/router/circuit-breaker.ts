@@ -1,5 +1,6 @@
 import { RouterError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
+import { monotonicNow } from '../common/monotonic';
 
 /** Options of {@link CircuitBreaker}. */
 export interface CircuitBreakerOptions {
@@ -61,7 +62,8 @@ export class CircuitBreaker {
     this.baseMs = options.baseMs ?? 1000;
     this.maxMs = options.maxMs ?? 300_000;
     this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
+    // Waits are measured on the monotonic clock: a wall-clock step must not shorten or lengthen them.
+    this.now = options.now ?? monotonicNow;
   }
 
   /** Runs `work` unless the router's breaker is open; records its outcome. */

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { TlsOptions } from 'node:tls';
 import { RouterOSAPI } from 'routeros-api';
+import { monotonicNow } from '../common/monotonic';
 import { RouterError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 import { RouterTrapError, connectFailure } from './router-errors';
@@ -41,7 +42,7 @@ export class RouterSession {
   private readonly pending = new Set<PendingCommand>();
   private failure: RouterError | null = null;
   private failListeners: Array<(error: RouterError) => void> = [];
-  private lastUsed = Date.now();
+  private lastUsed = monotonicNow();
 
   private constructor(
     private readonly api: RouterOSAPI,
@@ -63,7 +64,7 @@ export class RouterSession {
 
   /** Connects and logs in, or fails with a RouterError within `connectTimeoutMs`. */
   static async open(target: RouterTarget, options: RouterSessionOptions): Promise<RouterSession> {
-    const deadline = Date.now() + options.connectTimeoutMs;
+    const deadline = monotonicNow() + options.connectTimeoutMs;
     const pinnedLeaf =
       target.tls && !target.caPem && target.fingerprintSha256
         ? await fetchPinnedLeaf(target, options.connectTimeoutMs)
@@ -80,7 +81,7 @@ export class RouterSession {
       keepalive: false,
     });
     const session = new RouterSession(api, target);
-    const remaining = Math.max(1, deadline - Date.now());
+    const remaining = Math.max(1, deadline - monotonicNow());
     let timer: NodeJS.Timeout | undefined;
     try {
       const connecting = api.connect();
@@ -203,7 +204,7 @@ export class RouterSession {
   private settle(command: PendingCommand): boolean {
     if (!this.pending.delete(command)) return false;
     clearTimeout(command.timer);
-    this.lastUsed = Date.now();
+    this.lastUsed = monotonicNow();
     return true;
   }
 

@@ -6,6 +6,7 @@ import { generateKeyLine } from '../../src/auth/secret-box';
 import { noteSecret, noteSecretsIn, suiteTraffic } from './suite-traffic';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
+const CLOCK_SHIFT = path.join(__dirname, 'clock-shift.js');
 
 export interface TestServer {
   url: string;
@@ -27,7 +28,9 @@ export function makeKeyFile(lines: string[] = [generateKeyLine('test1')]): strin
 
 /** Starts the real server process (node dist/src/main.js) on a free port and waits until it listens. */
 export async function startServer(env: Record<string, string>, timeoutMs = 20_000): Promise<TestServer> {
-  const child = spawn(process.execPath, [MAIN], {
+  // A server whose wall clock a test steps (see clock-shift.ts and stepClock below).
+  const preload = env.MVPN_TEST_CLOCK_FILE ? ['-r', CLOCK_SHIFT] : [];
+  const child = spawn(process.execPath, [...preload, MAIN], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -116,4 +119,23 @@ export async function waitForHealthy(server: TestServer, timeoutMs = 20_000): Pr
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server not healthy after ${timeoutMs} ms:\n${server.output.slice(-5).join('\n')}`);
+}
+
+/** A file that sets a server's clock offset (pass it as MVPN_TEST_CLOCK_FILE), starting at `offsetMs`. */
+export function makeClockFile(offsetMs = 0): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvpn-clock-'));
+  const file = path.join(dir, 'offset');
+  fs.writeFileSync(file, String(offsetMs));
+  return file;
+}
+
+/** Steps a server's wall clock to `offsetMs` from the real time, and waits until it took effect. */
+export async function stepClock(server: TestServer, file: string, offsetMs: number): Promise<void> {
+  fs.writeFileSync(file, String(offsetMs));
+  server.process.kill('SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    if (fs.readFileSync(`${file}.ack`, 'utf8') === String(offsetMs)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the server did not take the clock step');
 }

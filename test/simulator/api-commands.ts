@@ -405,7 +405,13 @@ const secretMenu: MenuSpec = {
 // --- /ppp/profile ---
 
 const PROFILE_SETTERS: Record<string, Setter<ProfileRow>> = {
-  name: (row, value) => (row.name = value),
+  // Secrets refer to their profile, so a rename shows in them (as RouterOS's references do).
+  name: (row, value, state) => {
+    if (row.name && row.name !== value) {
+      for (const secret of state.secrets.values()) if (secret.profile === row.name) secret.profile = value;
+    }
+    row.name = value;
+  },
   'local-address': (row, value) => (row.localAddress = value),
   'remote-address': (row, value) => (row.remoteAddress = value),
   'rate-limit': (row, value) => (row.rateLimit = value),

@@ -59,7 +59,21 @@ export async function applyPlan(
       await runStep(gateway, target, step, options, result);
     } catch (error) {
       if (!(error instanceof RouterTrapError) || options.strict) throw error;
-      result.problems.push(`${describe(step)}: ${error.routerMessage}`);
+      // One refused field (a profile the router does not have) must not hold back the others:
+      // they are applied one by one, and each refusal is reported on its own.
+      const parts = splitUpdate(step);
+      if (parts.length < 2) {
+        result.problems.push(`${describe(step)}: ${error.routerMessage}`);
+        continue;
+      }
+      for (const part of parts) {
+        try {
+          await runStep(gateway, target, part, options, result);
+        } catch (partError) {
+          if (!(partError instanceof RouterTrapError)) throw partError;
+          result.problems.push(`${describe(part)}: ${partError.routerMessage}`);
+        }
+      }
     }
   }
   return result;
@@ -121,6 +135,17 @@ async function runStep(
       }
       return;
   }
+}
+
+/** An update of several fields as one update per field (after the router refused the whole). */
+function splitUpdate(step: RouterStep): RouterStep[] {
+  if (step.kind !== 'update-secret' && step.kind !== 'update-queue') return [step];
+  const keys = Object.keys(step.patch) as (keyof typeof step.patch)[];
+  return keys.map((key, i) => ({
+    ...step,
+    patch: { [key]: step.patch[key] },
+    changes: [keys.length === step.changes.length ? step.changes[i] : String(key)],
+  })) as RouterStep[];
 }
 
 function done(result: ApplyResult, step: RouterStep, detail: string) {

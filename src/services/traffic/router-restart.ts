@@ -7,17 +7,17 @@
  *
  * For a reading i: `dbTime` is the database clock and `uptime` the router's uptime (whole seconds,
  * rounded down); both were sampled inside a window of `windowMs` (from sending the two requests to
- * the later answer). The router's boot time estimated from it, `dbTime − uptime`, is within
- * `e = windowMs + 1000` of the truth (the extra second is the uptime's rounding).
+ * the later answer). The boot time a reading implies, `dbTime − uptime`, lies between `windowMs`
+ * before the true boot time and `windowMs + 1 s` after it (the second is the uptime's rounding).
  *
  * - Uptime is monotonic while the router runs: a lower uptime means a restart, always.
- * - Otherwise let D be how far the estimated boot time moved. Without a restart D is within
- *   e₁ + e₂ of zero. A restart after the previous reading put the new boot after that reading,
- *   i.e. at least `uptime₁` seconds after the old boot, so D > uptime₁ − (e₁ + e₂). The threshold
- *   sits as high as that allows: θ = max(e₁ + e₂, uptime₁ − (e₁ + e₂)). Every restart is caught
- *   unless the previous reading was taken within 2·(e₁ + e₂) (a few seconds) of the router's boot,
- *   and a database clock step is mistaken for a restart only when it is about as large as the
- *   router's previous uptime (hours or days on a router in service).
+ * - Otherwise let D be how far the implied boot time moved between two readings, and
+ *   e = window₁ + window₂ + 1 s. Without a restart, |D| < e. A restart after the previous reading
+ *   puts the new boot after that reading, at least `uptime₁` after the old boot, so D > uptime₁ − e.
+ *   The threshold sits as high as that allows: θ = max(e, uptime₁ − e). Every restart is caught
+ *   unless the previous reading was taken within 2e (about two seconds) of the router's boot —
+ *   two boots seconds apart, which no RouterOS device does — and a step of the database server's
+ *   clock is mistaken for a restart only when it is about as large as the router's previous uptime.
  *
  * The limits are written in docs/reliability.md.
  */
@@ -30,13 +30,13 @@ export interface UptimeReading {
   windowMs: number;
 }
 
-/** Uptime is printed in whole seconds (rounded down): one second of uncertainty per reading. */
+/** Uptime is printed in whole seconds (rounded down): one second of uncertainty between two readings. */
 const UPTIME_RESOLUTION_MS = 1000;
 
 export function routerRestarted(previous: UptimeReading | null, current: UptimeReading): boolean {
   if (!previous) return false;
   if (current.uptimeSeconds < previous.uptimeSeconds) return true;
-  const error = previous.windowMs + current.windowMs + 2 * UPTIME_RESOLUTION_MS;
+  const error = previous.windowMs + current.windowMs + UPTIME_RESOLUTION_MS;
   const bootMoved =
     current.dbTimeMs - current.uptimeSeconds * 1000 - (previous.dbTimeMs - previous.uptimeSeconds * 1000);
   const threshold = Math.max(error, previous.uptimeSeconds * 1000 - error);
