@@ -10,7 +10,10 @@ export interface CreditInput {
   bytes: bigint;
   /** Unique per credit (cycle key, addon + invoice, ...): a repeated key credits nothing. */
   idempotencyKey: string;
-  /** Older spellings of the same key: a credit of THIS account under one of them counts as done. */
+  /**
+   * Other spellings of the same key: a credit of THIS account under one of them counts as done (and,
+   * for caller keys, must be the same credit).
+   */
   previousKeys?: string[];
   /**
    * The key was chosen by the caller (topUpTraffic): sent again, it must mean the same credit —
@@ -51,6 +54,11 @@ export class TrafficLedger {
     const existing = await repo.findBy({
       idempotencyKey: In([input.idempotencyKey, ...(input.previousKeys ?? [])]),
     });
+    if (input.callerKey && existing.some((t) => t.accountId !== input.accountId)) {
+      throw new ConflictError(
+        `The idempotency key "${shown(input.idempotencyKey)}" was already used for another VPN account`,
+      );
+    }
     const mine = existing.find((t) => t.accountId === input.accountId);
     if (mine) {
       if (input.callerKey && (mine.kind !== input.kind || toBytes(mine.bytes) !== input.bytes)) {

@@ -168,6 +168,10 @@ export class TrafficService {
       cycle: input.kind === TopUpKind.CYCLE ? account.billingCycle : null,
       bytes,
       idempotencyKey: `${input.kind.toLowerCase()}:${input.idempotencyKey}`,
+      // One key names one credit, whatever kind it was sent with.
+      previousKeys: [TopUpKind.ADDON, TopUpKind.ADJUSTMENT, TopUpKind.CYCLE]
+        .filter((k) => k !== input.kind)
+        .map((k) => `${k.toLowerCase()}:${input.idempotencyKey}`),
       callerKey: true,
       invoiceId: input.invoiceId ?? null,
       description,
@@ -183,6 +187,7 @@ export class TrafficService {
       cycle: string | null;
       bytes: bigint;
       idempotencyKey: string;
+      previousKeys: string[];
       callerKey: boolean;
       invoiceId: number | null;
       description: string;
