@@ -44,15 +44,50 @@ class Format
         return ($negative && ($whole > 0 || $fraction > 0)) ? '-' . $text : $text;
     }
 
-    /** "10", "2.5" (GB as an admin types it) to exact bytes; null when it is not such a number. */
+    /** The minus sign of signed amounts (U+2212). */
+    const MINUS = "\u{2212}";
+
+    /** The most GB a setting, a top-up or an adjustment may name, as on the server (src/common/units.ts). */
+    const MAX_GB = 100000000;
+
+    /** What JavaScript's trim() removes: white space, no-break and other Unicode spaces, line separators, BOM. */
+    const SPACE = '\s\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}';
+
+    /**
+     * Bytes as a signed GB amount: "+100.00", "−5.00" (U+2212, never "+-5.00"), and "0.00" without a
+     * sign. Screens show it inside a left-to-right isolate, so right-to-left languages read it as written.
+     */
+    public static function signedGb($bytes, int $decimals = 2): string
+    {
+        $bytes = self::int($bytes);
+        $text = self::gb($bytes < 0 ? -$bytes : $bytes, $decimals);
+        if (!preg_match('/[1-9]/', $text)) {
+            return $text;
+        }
+        return ($bytes < 0 ? self::MINUS : '+') . $text;
+    }
+
+    /**
+     * GB as an admin types them ("10", "2.5") to exact bytes, by the server's rules (src/common/units.ts
+     * gbToBytes; both pinned by test/vectors/gb-amounts.json): surrounding white space is ignored; ASCII
+     * digits, optionally a dot and 1-9 decimals; no sign, no comma (a decimal mark in some languages and
+     * a thousands separator in others: refused rather than guessed), nothing else; at most 100,000,000 GB.
+     * Null when refused.
+     */
     public static function gbToBytes(string $gb): ?int
     {
-        $gb = trim(str_replace(',', '.', $gb));
-        if (!preg_match('/^(\d{1,9})(?:\.(\d{1,9}))?$/', $gb, $m)) {
+        $gb = preg_replace('/^[' . self::SPACE . ']+|[' . self::SPACE . ']+$/u', '', $gb);
+        if (!is_string($gb) || !preg_match('/^([0-9]+)(?:\.([0-9]{1,9}))?$/D', $gb, $m)) {
+            return null; // not such a number (or not UTF-8 at all)
+        }
+        $whole = ltrim($m[1], '0');
+        // More than 9 digits of whole GB is more than the maximum (and could overflow a 64-bit int).
+        if (strlen($whole) > 9) {
             return null;
         }
         $fraction = isset($m[2]) ? str_pad($m[2], 9, '0') : '000000000';
-        return (int) $m[1] * self::BYTES_PER_GB + (int) $fraction;
+        $bytes = (int) $whole * self::BYTES_PER_GB + (int) $fraction;
+        return $bytes > self::MAX_GB * self::BYTES_PER_GB ? null : $bytes;
     }
 
     /** Bits per second as Mbit/s ("10", "0.5"); 0 = no limit (returned as null). */
