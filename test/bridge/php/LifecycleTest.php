@@ -136,6 +136,7 @@ class LifecycleTest extends BridgeTestCase
         $cycle = $this->topUps($serviceId, 'CYCLE');
         $this->assertCount(2, $cycle, 'the first allowance at create, then one renewal');
         $this->assertSame((string) $invoice, (string) $cycle[1]['invoice_id']);
+        $this->assertStringEndsWith(':due:2026-12-01', $cycle[1]['idempotency_key'], 'the server names the cycle by the due date');
         $this->assertSame(20000000000, $this->account($serviceId)['traffic']['balanceBytes']);
         Capsule::table('tblhosting')->where('id', $serviceId)->update(['nextduedate' => '2027-01-01']);
         $this->assertSame('success', StandIn::call('Renew', StandIn::params($serviceId)));

@@ -371,6 +371,8 @@ class Module
                 return 'success';
             }
             $serviceId = (int) $params['serviceid'];
+            // The server names the cycle by the service's next due date and reads its billing cycle
+            // from tblhosting itself; the check here only keeps WHMCS's message in the admin's language.
             $service = Whmcs::service($serviceId);
             $due = $service && $service->nextduedate ? (string) $service->nextduedate : '';
             if ($due === '' || $due === '0000-00-00') {
@@ -380,8 +382,8 @@ class Module
             $client = new GraphQLClient(null, Lang::forAdmin());
             $client->call(
                 'Renew',
-                'mutation($s: Int!, $k: String!, $i: Int) { renewVpnAccount(serviceId: $s, cycleKey: $k, invoiceId: $i) { id bytes balanceAfterBytes } }',
-                ['s' => $serviceId, 'k' => 'due:' . $due, 'i' => $invoice ? $invoice['id'] : null]
+                'mutation($s: Int!, $i: Int) { renewVpnAccount(serviceId: $s, invoiceId: $i) { id bytes balanceAfterBytes } }',
+                ['s' => $serviceId, 'i' => $invoice ? $invoice['id'] : null]
             );
             return 'success';
         });
