@@ -96,6 +96,10 @@ class CronAndClientAreaTest extends BridgeTestCase
         $this->assertMatchesRegularExpression('/data-token="[^"]{16,}"/', $html);
         $this->assertStringContainsString('data-graphql-url="' . getenv('BRIDGE_GRAPHQL_URL') . '"', $html);
         $this->assertStringContainsString('&quot;usage_download&quot;:&quot;Download&quot;', $html);
+        // The page words the server's history lines itself: it gets the reasons and cycle names too.
+        $this->assertStringContainsString('&quot;topup_RENEWAL&quot;:&quot;Renewal traffic allowance ({cycle})&quot;', $html);
+        $this->assertStringContainsString('&quot;cycle_name_monthly&quot;:&quot;Monthly&quot;', $html);
+        $this->assertStringContainsString('&quot;kind_NOTE&quot;:&quot;Note&quot;', $html);
     }
 
     public function test2OnlineClientArea(): void

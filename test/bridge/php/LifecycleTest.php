@@ -155,8 +155,9 @@ class LifecycleTest extends BridgeTestCase
         $this->assertStringContainsString('Online', $fields['Connection']);
         $this->assertStringContainsString('10.00 GB', $fields['Traffic']);
         $this->assertStringContainsString('20 Mbit/s', $fields['Traffic']);
-        $this->assertStringContainsString('+10.00 GB', $fields['Traffic added']);
-        $this->assertStringContainsString('Billing cycle traffic', $fields['Traffic added']);
+        $this->assertStringContainsString('<bdi dir="ltr">+10.00</bdi> GB', $fields['Traffic added']);
+        $this->assertStringContainsString('First traffic allowance (Monthly)', $fields['Traffic added'], 'worded from reason and cycle');
+        $this->assertStringNotContainsString('&middot;', $fields['Traffic added'], 'the server wrote no description of its own');
     }
 
     public function testAdminServicesTabExplainsAnUnreachableApi(): void

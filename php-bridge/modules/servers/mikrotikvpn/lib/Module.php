@@ -487,7 +487,7 @@ class Module
         $fields[$lang->t('traffic')] = self::trafficSummaryHtml($account, $lang);
         try {
             $data = $client->call('AdminServicesTabFields',
-                'query($s: Int!) { vpnAccount(serviceId: $s) { topUps(first: 20) { nodes { id at kind bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } } }',
+                'query($s: Int!) { vpnAccount(serviceId: $s) { topUps(first: 20) { nodes { id at day kind reason cycle bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } } }',
                 ['s' => $serviceId]);
             $fields[$lang->t('history_title')] = self::historyHtml($data['vpnAccount']['topUps']['nodes'], $lang);
         } catch (BridgeException $ex) {
@@ -544,17 +544,68 @@ class Module
             $html .= '<th>' . $e($lang->t($key)) . '</th>';
         }
         $html .= '</tr></thead><tbody>';
+        $unit = ' ' . $e($lang->t('unit_gb'));
         foreach ($topUps as $t) {
             $invoice = $t['invoiceId'] ? '<a href="invoices.php?action=edit&amp;id=' . (int) $t['invoiceId'] . '">'
                 . $e($lang->t('invoice_number', ['number' => (int) $t['invoiceId']])) . '</a>' : '';
-            $html .= '<tr><td>' . $e(Format::date($t['at'])) . '</td>'
-                . '<td>+' . $e(Format::gb($t['bytes'])) . ' ' . $e($lang->t('unit_gb')) . '</td>'
-                . '<td>' . $e(Format::gb($t['balanceBeforeBytes'])) . ' ' . $e($lang->t('unit_gb')) . '</td>'
-                . '<td>' . $e(Format::gb($t['balanceAfterBytes'])) . ' ' . $e($lang->t('unit_gb')) . '</td>'
-                . '<td>' . $e($lang->t('kind_' . $t['kind'])) . ($t['description'] ? ' &middot; ' . $e($t['description']) : '') . '</td>'
+            // The day in WHMCS's time zone, as the server counts it (not this PHP's zone).
+            $day = isset($t['day']) && $t['day'] !== '' ? (string) $t['day'] : Format::date($t['at']);
+            $html .= '<tr><td>' . $e($day) . '</td>'
+                . '<td><bdi dir="ltr">' . $e(Format::signedGb($t['bytes'])) . '</bdi>' . $unit . '</td>'
+                . '<td><bdi dir="ltr">' . $e(Format::gb($t['balanceBeforeBytes'])) . '</bdi>' . $unit . '</td>'
+                . '<td><bdi dir="ltr">' . $e(Format::gb($t['balanceAfterBytes'])) . '</bdi>' . $unit . '</td>'
+                . '<td>' . $e(self::topUpText($t, $lang)) . '</td>'
                 . '<td>' . $invoice . '</td></tr>';
         }
         return $html . '</tbody></table>';
+    }
+
+    /**
+     * What a history line is, in the reader's language: the server words its own lines by reason
+     * (and billing cycle) and leaves their description empty; addons, adjustments and lines from
+     * before reasons existed go by their kind.
+     *
+     * @param array<string,mixed> $t a TrafficTopUp
+     */
+    public static function topUpLabel(array $t, Lang $lang): string
+    {
+        $reason = isset($t['reason']) ? (string) $t['reason'] : '';
+        $cycle = isset($t['cycle']) ? (string) $t['cycle'] : '';
+        if ($reason === 'MOVED') {
+            return $lang->t('topup_MOVED');
+        }
+        if (in_array($reason, ['FIRST_CYCLE', 'RENEWAL', 'PACKAGE_CHANGE'], true) && $cycle !== '') {
+            return $lang->t('topup_' . $reason, ['cycle' => self::cycleName($cycle, $lang)]);
+        }
+        return $lang->t('kind_' . (string) $t['kind']);
+    }
+
+    /** A billing cycle as WHMCS names it ("Semi-Annually") in the reader's language; unknown ones as they are. */
+    public static function cycleName(string $cycle, Lang $lang): string
+    {
+        $key = 'cycle_name_' . preg_replace('/[^a-z]/', '', strtolower($cycle));
+        $name = $lang->t($key);
+        return $name === $key ? $cycle : $name;
+    }
+
+    /**
+     * The label, then what a person or WHMCS named (an addon's name, an adjustment's reason), unless
+     * it only repeats the label or the kind ("Additional traffic · Additional traffic").
+     *
+     * @param array<string,mixed> $t a TrafficTopUp
+     */
+    public static function topUpText(array $t, Lang $lang): string
+    {
+        $label = self::topUpLabel($t, $lang);
+        $description = trim((string) (isset($t['description']) ? $t['description'] : ''));
+        $fold = function ($s) {
+            $s = trim((string) $s);
+            return function_exists('mb_strtolower') ? mb_strtolower($s, 'UTF-8') : strtolower($s);
+        };
+        if ($description === '' || in_array($fold($description), [$fold($label), $fold($lang->t('kind_' . (string) $t['kind']))], true)) {
+            return $label;
+        }
+        return $label . ' · ' . $description;
     }
 
     /** Daily cron, once per server: WHMCS's own bandwidth columns (MB = 10^6 bytes). */
@@ -780,7 +831,7 @@ class Module
         }
         $strings = [];
         foreach ($lang->all() as $key => $value) {
-            if (strpos($key, 'usage_') === 0 || strpos($key, 'kind_') === 0 || in_array($key, ['unit_gb', 'unit_note', 'buy_traffic'], true)) {
+            if (preg_match('/^(usage_|kind_|topup_|cycle_name_)/', $key) || in_array($key, ['unit_gb', 'unit_note', 'buy_traffic'], true)) {
                 $strings[$key] = $value;
             }
         }
