@@ -67,7 +67,7 @@ async function timedCollect(fleet: Fleet) {
   const phases = new Map<CollectPhase, number[]>();
   fleet.services.collector.onPhase = (_id, phase, ms) =>
     phases.set(phase, [...(phases.get(phase) ?? []), ms]);
-  const ctx = jobContext(fleet.services);
+  const ctx = jobContext();
   const db = mariadbPid();
   collectGarbage();
   const cpu0 = { own: process.cpuUsage(), sim: processCpuMs(fleet.sim.pid), db: processCpuMs(db) };
@@ -115,7 +115,7 @@ async function timedCollect(fleet: Fleet) {
  */
 async function countedCollect(fleet: Fleet) {
   const { services, counter } = await fleet.counted();
-  const ctx = jobContext(services);
+  const ctx = jobContext();
   // Cold run: fresh router sessions and pools, as after a server start. Its once-an-hour pruning
   // of old samples is left out of the counted runs below.
   await fleet.newTraffic();

@@ -8,7 +8,6 @@ import { dataSourceOptions } from '../src/config/data-source-options';
 import { generateKeyLine } from '../src/auth/secret-box';
 import { createServices } from '../src/app-services';
 import { systemContext } from '../src/context/request-context';
-import { createLoaders } from '../src/loaders/create-loaders';
 import type { RouterTarget } from '../src/router';
 import { askSimHost, startSimHost, type SimHostRouter } from './bench-kit';
 import { SqlCounter } from './sql-counter';
@@ -146,6 +145,6 @@ export async function startFleet(options: {
 }
 
 /** The context the server's collection job runs with. */
-export function jobContext(services: ReturnType<typeof createServices>) {
-  return systemContext(services, 'bench', createLoaders(services));
+export function jobContext() {
+  return systemContext('bench');
 }

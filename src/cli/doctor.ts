@@ -4,7 +4,6 @@ import { loadConfig, loadDatabaseConfig, type AppConfig } from '../config/app-co
 import { dataSourceOptions } from '../config/data-source-options';
 import { createServices } from '../app-services';
 import { systemContext } from '../context/request-context';
-import { createLoaders } from '../loaders/create-loaders';
 import { RouterEntity } from '../entities/own/router.entity';
 import { KeyRotationService } from '../services/key-rotation.service';
 import { utcOffsetMs } from '../common/time-zone';
@@ -147,7 +146,7 @@ async function checkRouters(findings: Findings, services: ReturnType<typeof crea
     );
     return;
   }
-  const ctx = systemContext(services, 'doctor', createLoaders(services));
+  const ctx = systemContext('doctor');
   for (const router of routers) {
     const what = `router ${router.id} "${router.name}" ${router.host}:${router.port}`;
     const keyId = services.secretBox.keyIdOf(router.passwordEncrypted);

@@ -5,7 +5,6 @@ import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, loadDatabaseConfig } from '../config/app-config';
 import { createServices, type AppServices } from '../app-services';
 import { systemContext } from '../context/request-context';
-import { createLoaders } from '../loaders/create-loaders';
 import { requireIdString } from '../common/validate';
 import { CollectionFrequency } from '../graphql/types/traffic.type';
 import { dataSourceOptions } from '../config/data-source-options';
@@ -119,7 +118,7 @@ async function run(argv: string[]): Promise<number> {
       });
     case 'reconcile':
       return withServices(async (services) => {
-        const ctx = systemContext(services, 'cli', createLoaders(services));
+        const ctx = systemContext('cli');
         const routerId = values.router === undefined ? undefined : requireIdString('router', values.router);
         const progress = new Progress();
         let printed = 0;
@@ -139,7 +138,7 @@ async function run(argv: string[]): Promise<number> {
       });
     case 'collect':
       return withServices(async (services) => {
-        const ctx = systemContext(services, 'cli', createLoaders(services));
+        const ctx = systemContext('cli');
         const routerId = values.router === undefined ? undefined : requireIdString('router', values.router);
         const routersTotal = await services.db
           .getRepository(RouterEntity)

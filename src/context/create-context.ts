@@ -6,13 +6,13 @@ import type { AppServices } from '../app-services';
 import type { Database } from '../db/database';
 import { createLoaders } from '../loaders/create-loaders';
 import { CLIENT_TOKEN_PREFIX } from '../auth/client-tokens';
-import type { RequestContext } from './request-context';
+import type { GraphQLContext } from '../graphql/context';
 import type { RequestLocals } from './request-id';
 import { silentLogger } from '../common/logger';
 
 /** Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders. */
 export function createContextFactory(services: AppServices, database: Database) {
-  return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
+  return async ({ req, res }: { req: Request; res: Response }): Promise<GraphQLContext> => {
     // Set by requestIdMiddleware; the fallback only serves a server built without it.
     const locals = res.locals as Partial<RequestLocals>;
     const requestId = locals.requestId ?? crypto.randomUUID();

@@ -1,5 +1,3 @@
-import type { AppServices } from '../app-services';
-import type { Loaders } from '../loaders/create-loaders';
 import { silentLogger, type Logger } from '../common/logger';
 
 /**
@@ -11,14 +9,17 @@ export type Actor =
   | { kind: 'client'; clientId: number; serviceIds: number[] }
   | { kind: 'system'; name: string };
 
-/** The first argument of every service method (Vendure style): who, which request, and its loaders. */
+/**
+ * The first argument of every service method (Vendure style): the facts of one request or job —
+ * which one, who asks, and its logger. Nothing else: services get their collaborators in their
+ * constructors, and the GraphQL layer's own context (src/graphql/context.ts) adds services and
+ * loaders for the resolvers.
+ */
 export interface RequestContext {
   requestId: string;
   /** The logger of this request or job: every line carries its `requestId`. */
   log: Logger;
   actor: Actor;
-  services: AppServices;
-  loaders: Loaders;
 }
 
 export function actorName(actor: Actor): string {
@@ -28,18 +29,7 @@ export function actorName(actor: Actor): string {
 }
 
 /** The context of work the server does by itself (schedules, CLI): acts as `system:<name>`. */
-export function systemContext(
-  services: AppServices,
-  name: string,
-  loaders: Loaders,
-  log: Logger = silentLogger,
-): RequestContext {
+export function systemContext(name: string, log: Logger = silentLogger): RequestContext {
   const requestId = `${name}-${Date.now().toString(36)}`;
-  return {
-    requestId,
-    log: log.child({ requestId }),
-    actor: { kind: 'system', name },
-    services,
-    loaders,
-  };
+  return { requestId, log: log.child({ requestId }), actor: { kind: 'system', name } };
 }

@@ -2,7 +2,6 @@ import type { AppServices } from '../app-services';
 import type { Logger } from '../common/logger';
 import { dayIn } from '../common/time-zone';
 import { systemContext } from '../context/request-context';
-import { createLoaders } from '../loaders/create-loaders';
 import { CollectionFrequency } from '../graphql/types/traffic.type';
 import { startPeriodic } from './periodic';
 
@@ -22,7 +21,7 @@ export function startCollectionSchedule(
     if (!options.isReady()) return;
     const today = dayIn(services.config.timeZone, new Date());
     const frequency = lastDailyDay === today ? CollectionFrequency.CRON : CollectionFrequency.DAILY;
-    const ctx = systemContext(services, 'schedule', createLoaders(services), log);
+    const ctx = systemContext('schedule', log);
     const report = await services.collector.collect(ctx, { frequency });
     if (frequency === CollectionFrequency.DAILY) lastDailyDay = today;
     const failed = report.routers.filter((r) => !r.ok);

@@ -1,7 +1,6 @@
 import type { AppServices } from '../app-services';
 import type { Logger } from '../common/logger';
 import { systemContext } from '../context/request-context';
-import { createLoaders } from '../loaders/create-loaders';
 import { LockBusyError } from '../db/named-lock';
 import { startPeriodic } from './periodic';
 
@@ -19,7 +18,7 @@ export function startReconcileSchedule(
     if (!options.isReady()) return;
     try {
       await services.locks.with('reconcile', 0, async () => {
-        const ctx = systemContext(services, 'schedule', createLoaders(services));
+        const ctx = systemContext('schedule');
         const report = await services.reconcile.reconcile(ctx);
         const kinds: Record<string, number> = {};
         for (const a of report.actions) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Field, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
 import { In } from 'typeorm';
-import type { RequestContext } from '../context/request-context';
+import type { GraphQLContext } from '../graphql/context';
 import { WhmcsService } from '../entities/whmcs/whmcs-service.entity';
 import { requireId } from '../common/validate';
 import { ForbiddenError, ValidationError } from '../errors/app-errors';
@@ -22,7 +22,7 @@ export class ClientTokenResolver {
   async mintClientToken(
     @Arg('clientId', () => Int) clientId: number,
     @Arg('serviceIds', () => [Int]) serviceIds: number[],
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
     @Arg('ttlSeconds', () => Int, { nullable: true }) ttlSeconds?: number,
   ): Promise<ClientToken> {
     requireId('clientId', clientId);

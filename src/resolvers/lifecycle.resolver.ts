@@ -3,7 +3,7 @@ import { VpnAccountEntity } from '../entities/own/vpn-account.entity';
 import { CreateVpnAccountInput } from '../graphql/inputs/create-vpn-account.input';
 import { RouterInput } from '../graphql/inputs/router.input';
 import { ReconcileReport, RouterTestResult } from '../graphql/types/lifecycle.type';
-import type { RequestContext } from '../context/request-context';
+import type { GraphQLContext } from '../graphql/context';
 import { requireIdString } from '../common/validate';
 
 /** The WHMCS module's buttons and hooks, one mutation each. All are idempotent. */
@@ -13,7 +13,7 @@ export class LifecycleResolver {
   @Mutation(() => RouterTestResult, {
     description: 'Checks credentials, TLS pin and RouterOS version of a router.',
   })
-  testRouterConnection(@Arg('input', () => RouterInput) input: RouterInput, @Ctx() ctx: RequestContext) {
+  testRouterConnection(@Arg('input', () => RouterInput) input: RouterInput, @Ctx() ctx: GraphQLContext) {
     return ctx.services.routerCheck.test(ctx, input);
   }
 
@@ -24,7 +24,7 @@ export class LifecycleResolver {
   })
   createVpnAccount(
     @Arg('input', () => CreateVpnAccountInput) input: CreateVpnAccountInput,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.lifecycle.create(ctx, input);
   }
@@ -34,7 +34,7 @@ export class LifecycleResolver {
   suspendVpnAccount(
     @Arg('serviceId', () => Int) serviceId: number,
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.lifecycle.suspend(ctx, serviceId, reason);
   }
@@ -43,7 +43,7 @@ export class LifecycleResolver {
   @Mutation(() => VpnAccountEntity, {
     description: 'Enables the secret again, unless the traffic balance is used up (LIMITED).',
   })
-  unsuspendVpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: RequestContext) {
+  unsuspendVpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
     return ctx.services.lifecycle.unsuspend(ctx, serviceId);
   }
 
@@ -51,7 +51,7 @@ export class LifecycleResolver {
   @Mutation(() => VpnAccountEntity, {
     description: 'Removes the secret and queue and frees the address; history stays.',
   })
-  terminateVpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: RequestContext) {
+  terminateVpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
     return ctx.services.lifecycle.terminate(ctx, serviceId);
   }
 
@@ -62,7 +62,7 @@ export class LifecycleResolver {
   changeVpnPackage(
     @Arg('serviceId', () => Int) serviceId: number,
     @Arg('productId', () => Int) productId: number,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.lifecycle.changePackage(ctx, serviceId, productId);
   }
@@ -74,14 +74,14 @@ export class LifecycleResolver {
   changeVpnPassword(
     @Arg('serviceId', () => Int) serviceId: number,
     @Arg('password', () => String) password: string,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.lifecycle.changePassword(ctx, serviceId, password);
   }
 
   @Authorized('admin')
   @Mutation(() => VpnAccountEntity, { description: 'Ends the live PPP session; the customer reconnects.' })
-  resetVpnConnection(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: RequestContext) {
+  resetVpnConnection(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
     return ctx.services.lifecycle.resetConnection(ctx, serviceId);
   }
 
@@ -92,7 +92,7 @@ export class LifecycleResolver {
   })
   reconcile(
     @Arg('routerId', () => ID, { nullable: true }) routerId: string | null,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.reconcile.reconcile(
       ctx,

@@ -4,7 +4,7 @@ import { RouterInput } from '../graphql/inputs/router.input';
 import { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
 import { VpnAccountConnection } from '../graphql/types/vpn-account-fields.type';
 import { pageSizeComplexity } from '../graphql/connection';
-import type { RequestContext } from '../context/request-context';
+import type { GraphQLContext } from '../graphql/context';
 import { requireId, requireIdString } from '../common/validate';
 import { NotFoundError } from '../errors/app-errors';
 
@@ -12,7 +12,7 @@ import { NotFoundError } from '../errors/app-errors';
 export class RouterResolver {
   @Authorized()
   @Query(() => RouterEntity, { nullable: true })
-  router(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
+  router(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.routerById.load(requireIdString('id', id));
   }
 
@@ -21,19 +21,19 @@ export class RouterResolver {
     nullable: true,
     description: 'The router of a WHMCS server record (tblservers.id).',
   })
-  routerForServer(@Arg('serverId', () => Int) serverId: number, @Ctx() ctx: RequestContext) {
+  routerForServer(@Arg('serverId', () => Int) serverId: number, @Ctx() ctx: GraphQLContext) {
     return ctx.services.routers.findByServerId(requireId('serverId', serverId));
   }
 
   @Authorized()
   @Query(() => [RouterEntity])
-  routers(@Ctx() ctx: RequestContext) {
+  routers(@Ctx() ctx: GraphQLContext) {
     return ctx.services.routers.list();
   }
 
   @Authorized('admin')
   @Mutation(() => RouterEntity, { description: 'Create or update the router of a WHMCS server record.' })
-  upsertRouter(@Arg('input', () => RouterInput) input: RouterInput, @Ctx() ctx: RequestContext) {
+  upsertRouter(@Arg('input', () => RouterInput) input: RouterInput, @Ctx() ctx: GraphQLContext) {
     return ctx.services.routers.upsert(ctx, input);
   }
 
@@ -45,13 +45,13 @@ export class RouterResolver {
   @FieldResolver(() => RouterStatus, {
     description: 'Read live from the router; never fails the whole query.',
   })
-  status(@Root() router: RouterEntity, @Ctx() ctx: RequestContext) {
+  status(@Root() router: RouterEntity, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.routerStatus.load(router);
   }
 
   @Authorized()
   @Query(() => [String], { description: 'PPP profiles on a router (for the product settings dropdown).' })
-  async routerProfiles(@Arg('routerId', () => ID) routerId: string, @Ctx() ctx: RequestContext) {
+  async routerProfiles(@Arg('routerId', () => ID) routerId: string, @Ctx() ctx: GraphQLContext) {
     const router = await ctx.loaders.routerById.load(requireIdString('routerId', routerId));
     if (!router) throw new NotFoundError('Router', routerId);
     const profiles = await ctx.services.gateway.listPppProfiles(ctx.loaders.targetOf(router));
@@ -59,14 +59,14 @@ export class RouterResolver {
   }
 
   @FieldResolver(() => AddressPool)
-  addressPool(@Root() router: RouterEntity, @Ctx() ctx: RequestContext) {
+  addressPool(@Root() router: RouterEntity, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.addressPoolByRouter.load(router);
   }
 
   @FieldResolver(() => VpnAccountConnection, { complexity: pageSizeComplexity })
   accounts(
     @Root() router: RouterEntity,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {

@@ -13,7 +13,7 @@ import { AccountTraffic } from '../graphql/types/vpn-account-fields.type';
 import { TopUpTrafficInput } from '../graphql/inputs/top-up.input';
 import { Bytes } from '../graphql/scalars';
 import { pageSizeComplexity } from '../graphql/connection';
-import type { RequestContext } from '../context/request-context';
+import type { GraphQLContext } from '../graphql/context';
 import { requireIdString } from '../common/validate';
 import { dayIn } from '../common/time-zone';
 import { ValidationError } from '../errors/app-errors';
@@ -35,7 +35,7 @@ export class TrafficResolver {
     })
     cycleKey: string | null | undefined,
     @Arg('invoiceId', () => Int, { nullable: true }) invoiceId: number | null | undefined,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.traffic.renew(ctx, serviceId, cycleKey ?? null, invoiceId ?? null);
   }
@@ -44,7 +44,7 @@ export class TrafficResolver {
   @Mutation(() => TrafficTopUpType, {
     description: 'Credits bought traffic (or an admin adjustment) once per key.',
   })
-  topUpTraffic(@Arg('input', () => TopUpTrafficInput) input: TopUpTrafficInput, @Ctx() ctx: RequestContext) {
+  topUpTraffic(@Arg('input', () => TopUpTrafficInput) input: TopUpTrafficInput, @Ctx() ctx: GraphQLContext) {
     return ctx.services.traffic.topUp(ctx, input);
   }
 
@@ -53,7 +53,7 @@ export class TrafficResolver {
     description: 'Collects traffic now: all routers, one router, or one frequency.',
   })
   collectTraffic(
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
     @Arg('routerId', () => ID, { nullable: true }) routerId?: string | null,
     @Arg('frequency', () => CollectionFrequency, { nullable: true }) frequency?: CollectionFrequency | null,
   ) {
@@ -66,7 +66,7 @@ export class TrafficResolver {
   @Authorized('admin')
   @Query(() => [NotificationType], { description: 'Emails waiting to be sent through WHMCS, oldest first.' })
   pendingNotifications(
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { nullable: true }) first?: number,
   ) {
     return ctx.services.notifications.pending(first ?? 50);
@@ -74,7 +74,7 @@ export class TrafficResolver {
 
   @Authorized('admin')
   @Mutation(() => Int, { description: 'Marks notifications delivered; returns how many were still pending.' })
-  acknowledgeNotifications(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: RequestContext) {
+  acknowledgeNotifications(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: GraphQLContext) {
     if (ids.length > 500) throw new ValidationError('At most 500 ids at once');
     return ctx.services.notifications.acknowledge(ids.map((id) => requireIdString('ids', id)));
   }
@@ -84,7 +84,7 @@ export class TrafficResolver {
   reportNotificationFailure(
     @Arg('id', () => ID) id: string,
     @Arg('error', () => String) error: string,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.notifications.reportFailure(requireIdString('id', id), error);
   }
@@ -95,7 +95,7 @@ export class TrafficResolver {
   })
   usage(
     @Root() account: VpnAccountEntity,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
     @Arg('from', () => Date) from: Date,
     @Arg('to', () => Date) to: Date,
     @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.DAY })
@@ -110,7 +110,7 @@ export class TrafficResolver {
   })
   topUps(
     @Root() account: VpnAccountEntity,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
@@ -121,7 +121,7 @@ export class TrafficResolver {
     description:
       'The IANA time zone in which traffic days are counted (WHMCS_TIME_ZONE), so that screens show the same days.',
   })
-  timeZone(@Ctx() ctx: RequestContext): string {
+  timeZone(@Ctx() ctx: GraphQLContext): string {
     return ctx.services.config.timeZone;
   }
 }
@@ -129,7 +129,7 @@ export class TrafficResolver {
 @Resolver(() => TrafficTopUpType)
 export class TrafficTopUpResolver {
   @FieldResolver(() => String, { description: 'The day of the credit in the WHMCS time zone, YYYY-MM-DD.' })
-  day(@Root() topUp: TrafficTopUpType, @Ctx() ctx: RequestContext): string {
+  day(@Root() topUp: TrafficTopUpType, @Ctx() ctx: GraphQLContext): string {
     return dayIn(ctx.services.config.timeZone, topUp.at);
   }
 }
@@ -140,7 +140,7 @@ export class AccountTrafficResolver {
     description:
       'Traffic since the current billing cycle started (the last renewal, or the creation), exact.',
   })
-  usedThisCycleBytes(@Root() traffic: AccountTraffic, @Ctx() ctx: RequestContext) {
+  usedThisCycleBytes(@Root() traffic: AccountTraffic, @Ctx() ctx: GraphQLContext) {
     return ctx.services.traffic.usedThisCycle(traffic.account);
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '../graphql/types/vpn-account-fields.type';
 import { VpnAccountFilter } from '../graphql/inputs/vpn-account-filter.input';
 import { pageSizeComplexity } from '../graphql/connection';
-import type { RequestContext } from '../context/request-context';
+import type { GraphQLContext } from '../graphql/context';
 import { requireId } from '../common/validate';
 import { toBytes } from '../common/units';
 import { ForbiddenError } from '../errors/app-errors';
@@ -22,7 +22,7 @@ export class VpnAccountResolver {
     description:
       'The account of a WHMCS service (tblhosting.id). A client token reads only its own services.',
   })
-  vpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: RequestContext) {
+  vpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
     requireId('serviceId', serviceId);
     if (ctx.actor.kind === 'client' && !ctx.actor.serviceIds.includes(serviceId)) {
       throw new ForbiddenError('This token may not read that service');
@@ -33,7 +33,7 @@ export class VpnAccountResolver {
   @Authorized()
   @Query(() => VpnAccountConnection, { complexity: pageSizeComplexity })
   vpnAccounts(
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Arg('filter', () => VpnAccountFilter, { nullable: true }) filter?: VpnAccountFilter,
@@ -43,7 +43,7 @@ export class VpnAccountResolver {
 
   @Authorized()
   @FieldResolver(() => RouterEntity, { description: 'Not for client tokens.' })
-  async router(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
+  async router(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.routerById.load(account.routerId);
   }
 
@@ -51,12 +51,12 @@ export class VpnAccountResolver {
     nullable: true,
     description: 'Null when the WHMCS product was deleted.',
   })
-  product(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
+  product(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.productById.load(account.productId);
   }
 
   @FieldResolver(() => Bandwidth, { nullable: true, description: "The product's speed limits." })
-  async bandwidth(@Root() account: VpnAccountEntity, @Ctx() ctx: RequestContext) {
+  async bandwidth(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
     return (await ctx.loaders.productById.load(account.productId))?.bandwidth ?? null;
   }
 
@@ -66,7 +66,7 @@ export class VpnAccountResolver {
   })
   async connection(
     @Root() account: VpnAccountEntity,
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: GraphQLContext,
   ): Promise<VpnConnection | null> {
     if (account.status === VpnAccountStatus.TERMINATED) return null;
     const router = await ctx.loaders.routerById.load(account.routerId);

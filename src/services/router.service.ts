@@ -66,7 +66,7 @@ export class RouterService {
       router.caPem = caPem;
       router.fingerprintSha256 = fingerprint;
       const saved = await repo.save(router);
-      await ctx.services.events.record(
+      await this.events.record(
         ctx,
         { action: existing ? 'router.update' : 'router.create', result: 'OK', routerId: saved.id },
         manager,
