@@ -1,3 +1,4 @@
+import { ErrorCode } from './error-code.type';
 import { Field, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'The result of checking a router with the given credentials.' })
@@ -7,8 +8,11 @@ export class RouterTestResult {
   @Field(() => String, { nullable: true }) version!: string | null;
   @Field(() => Int, { nullable: true }) uptimeSeconds!: number | null;
   @Field(() => [String], { description: 'PPP profiles on the router.' }) profiles!: string[];
-  @Field(() => String, { nullable: true, description: 'The error code when the router could not be used.' })
-  errorCode!: string | null;
+  @Field(() => ErrorCode, {
+    nullable: true,
+    description: 'The error code when the router could not be used.',
+  })
+  errorCode!: ErrorCode | null;
   @Field(() => [String], { description: 'What blocks provisioning, in words an admin can act on.' })
   problems!: string[];
   @Field(() => [String], { description: 'What works but deserves attention.' }) warnings!: string[];

@@ -1,3 +1,4 @@
+import { ErrorCode } from './error-code.type';
 import { Field, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: "Addresses of the WHMCS server's address list (Assigned IP Addresses)." })
@@ -17,10 +18,10 @@ export class RouterStatus {
   version!: string | null;
   @Field(() => Int, { nullable: true, description: 'Seconds since the router booted.' })
   uptimeSeconds!: number | null;
-  @Field(() => String, {
+  @Field(() => ErrorCode, {
     nullable: true,
     description: 'ROUTER_UNREACHABLE, ROUTER_TIMEOUT, ... when not reachable.',
   })
-  errorCode!: string | null;
+  errorCode!: ErrorCode | null;
   @Field(() => String, { nullable: true }) error!: string | null;
 }

@@ -1,3 +1,4 @@
+import { ErrorCode } from './error-code.type';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Bytes } from '../scalars';
@@ -78,7 +79,7 @@ export class RouterCollection {
   @Field() routerId!: string;
   @Field() ok!: boolean;
   @Field({ description: 'True when another server process was collecting this router.' }) skipped!: boolean;
-  @Field(() => String, { nullable: true }) errorCode!: string | null;
+  @Field(() => ErrorCode, { nullable: true }) errorCode!: ErrorCode | null;
   @Field(() => String, { nullable: true }) error!: string | null;
   @Field(() => Int, { description: 'Accounts whose counters were read.' }) accounts!: number;
   @Field(() => Int, { description: 'Samples written (accounts with new traffic).' }) samples!: number;

@@ -171,7 +171,7 @@ export class TrafficCollector {
         result.error = 'the database was unavailable; nothing was written for this router';
       } else {
         // Recorded for this router only; the other routers' collections go on.
-        result.errorCode = 'INTERNAL_SERVER_ERROR';
+        result.errorCode = ErrorCode.INTERNAL_SERVER_ERROR;
         result.error = 'collection failed; see the server log';
         (this.options.logError ?? logToStderr)(error, router.id);
       }
