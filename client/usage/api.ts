@@ -19,6 +19,10 @@ export interface TopUp {
   at: string;
   day: string;
   kind: string;
+  /** Why the server wrote the line (null on lines written before reasons existed). */
+  reason: string | null;
+  /** The billing cycle credited (cycle lines), as WHMCS names it ("Monthly"). */
+  cycle: string | null;
   bytes: bigint;
   balanceBeforeBytes: bigint;
   balanceAfterBytes: bigint;
@@ -31,7 +35,10 @@ export interface DayRow {
   downloadBytes: bigint;
   uploadBytes: bigint;
   totalBytes: bigint;
+  /** The balance at the end of the day (after its last collection or top-up). */
   balanceAfterBytes: bigint;
+  /** The sum of the day's top-ups. */
+  creditedBytes: bigint;
 }
 
 export interface Account {
@@ -124,7 +131,7 @@ export class UsageApi {
       const data = await this.call(
         `query MvpnUsageTopUps($s: Int!, $first: Int!, $after: String) { vpnAccount(serviceId: $s) {
            topUps(first: $first, after: $after) {
-             nodes { id at day kind bytes balanceBeforeBytes balanceAfterBytes invoiceId description }
+             nodes { id at day kind reason cycle bytes balanceBeforeBytes balanceAfterBytes invoiceId description }
              pageInfo { hasNextPage endCursor } } } }`,
         { s: this.serviceId, first: TOP_UP_PAGE, after },
       );
@@ -143,6 +150,8 @@ export class UsageApi {
           at: n.at,
           day: n.day,
           kind: n.kind,
+          reason: n.reason ?? null,
+          cycle: n.cycle ?? null,
           bytes: this.toBytes(n.bytes),
           balanceBeforeBytes: this.toBytes(n.balanceBeforeBytes),
           balanceAfterBytes: this.toBytes(n.balanceAfterBytes),
@@ -156,11 +165,15 @@ export class UsageApi {
     return all;
   }
 
-  /** Daily totals between two instants (the server counts days in WHMCS's time zone). */
+  /**
+   * Every day between two instants, up to today (the server counts days in WHMCS's time zone),
+   * quiet days included with 0 bytes and the balance carried.
+   */
   async days(from: Date, to: Date): Promise<DayRow[]> {
     const data = await this.call(
       `query MvpnUsageDays($s: Int!, $from: DateTime!, $to: DateTime!) { vpnAccount(serviceId: $s) {
-         usage(from: $from, to: $to, granularity: DAY) { day downloadBytes uploadBytes totalBytes balanceAfterBytes } } }`,
+         usage(from: $from, to: $to, granularity: DAY) {
+           day downloadBytes uploadBytes totalBytes balanceAfterBytes creditedBytes } } }`,
       { s: this.serviceId, from: from.toISOString(), to: to.toISOString() },
     );
     const rows = (data.vpnAccount as { usage: Json[] } | null)?.usage ?? [];
@@ -170,6 +183,7 @@ export class UsageApi {
       uploadBytes: this.toBytes(r.uploadBytes),
       totalBytes: this.toBytes(r.totalBytes),
       balanceAfterBytes: this.toBytes(r.balanceAfterBytes),
+      creditedBytes: this.toBytes(r.creditedBytes),
     }));
   }
 }

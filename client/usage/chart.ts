@@ -1,6 +1,8 @@
 /**
  * The daily chart: download and upload as stacked bars, the balance as a line on its own axis, and a
  * mark on every day traffic was added. Chart.js is bundled (tree-shaken to what is used here).
+ * Everything is drawn from the daily rows the server sends (every day of the range, each with its
+ * end-of-day balance, which includes that day's top-ups), so the line agrees with the history.
  */
 import {
   BarController,
@@ -17,7 +19,7 @@ import {
   type Plugin,
 } from 'chart.js';
 import type { DayRow, TopUp } from './api';
-import { daysFrom, gbNumber, type Formatter } from './format';
+import { gbNumber, ltrText, type Formatter } from './format';
 
 Chart.register(
   BarController,
@@ -40,9 +42,9 @@ export const COLORS = {
 } as const;
 
 export interface ChartInput {
-  from: string;
-  to: string;
+  /** Every day to draw, oldest first. */
   rows: DayRow[];
+  /** Lines of traffic added (marked on their day when it is drawn). */
   topUps: TopUp[];
   unlimited: boolean;
   rtl: boolean;
@@ -92,11 +94,11 @@ const marksPlugin: Plugin<'bar' | 'line', MarksOptions> = {
 
 export function renderChart(canvas: HTMLCanvasElement, input: ChartInput): Chart<'bar' | 'line'> {
   const { format, labels } = input;
-  const days = daysFrom(input.from, input.to);
+  const days = input.rows.map((r) => r.day);
   const byDay = new Map(input.rows.map((r) => [r.day, r]));
   const creditsByDay = new Map<string, TopUp[]>();
   for (const t of input.topUps) {
-    if (t.day < input.from || t.day > input.to) continue;
+    if (!byDay.has(t.day)) continue;
     creditsByDay.set(t.day, [...(creditsByDay.get(t.day) ?? []), t]);
   }
   const markDays = days.map((d, i) => (creditsByDay.has(d) ? i : -1)).filter((i) => i >= 0);
@@ -125,16 +127,12 @@ export function renderChart(canvas: HTMLCanvasElement, input: ChartInput): Chart
     datasets.push({
       type: 'line',
       label: labels.balance,
-      // Only days that have a row carry a balance; the line spans the days in between.
-      data: days.map((d) => {
-        const row = byDay.get(d);
-        return row ? gbNumber(row.balanceAfterBytes) : null;
-      }),
+      // Every day carries its end-of-day balance (carried over quiet days, top-ups included).
+      data: input.rows.map((r) => gbNumber(r.balanceAfterBytes)),
       borderColor: COLORS.balance,
       backgroundColor: COLORS.balance,
       pointRadius: days.length > 45 ? 0 : 2,
       borderWidth: 2,
-      spanGaps: true,
       yAxisID: 'balance',
       order: 1,
     });
@@ -187,7 +185,7 @@ export function renderChart(canvas: HTMLCanvasElement, input: ChartInput): Chart
             footer: (items) => {
               const day = items[0] ? days[items[0].dataIndex] : undefined;
               return (day ? (creditsByDay.get(day) ?? []) : []).map(
-                (t) => `${format.signedBytes(t.bytes)} ${labels.unit} (${labels.kind(t.kind)})`,
+                (t) => `${ltrText(format.signedBytes(t.bytes))} ${labels.unit} (${labels.kind(t.kind)})`,
               );
             },
           },

@@ -25,6 +25,38 @@ export function gbDecimal(bytes: bigint, decimals = GB_DECIMALS): `${number}` {
   return bytesToGb(bytes, decimals) as `${number}`;
 }
 
+/**
+ * What a row's total shows: the sum of its download and upload AS SHOWN (each rounded to
+ * `decimals` first), so that the three cells of a row add up. Exact decimal arithmetic on bigints.
+ */
+export function shownSumDecimal(parts: bigint[], decimals = GB_DECIMALS): `${number}` {
+  const scale = 10n ** BigInt(decimals);
+  let sum = 0n;
+  for (const part of parts) {
+    const text = gbDecimal(part, decimals);
+    const negative = text.startsWith('-');
+    const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+    const scaled = BigInt(whole) * scale + BigInt(fraction.padEnd(decimals, '0') || '0');
+    sum += negative ? -scaled : scaled;
+  }
+  const negative = sum < 0n;
+  const abs = negative ? -sum : sum;
+  const fraction = (abs % scale).toString().padStart(decimals, '0');
+  const text = decimals > 0 ? `${abs / scale}.${fraction}` : `${abs / scale}`;
+  return (negative ? `-${text}` : text) as `${number}`;
+}
+
+/** The minus sign of signed amounts (U+2212), never a hyphen. */
+export const MINUS = '\u2212';
+
+/**
+ * Plain text kept left to right inside right-to-left text (LRI … PDI), for places that cannot take
+ * markup (the chart's canvas): "+100.00" stays "+100.00" in Arabic, not "100.00+".
+ */
+export function ltrText(text: string): string {
+  return `\u2066${text}\u2069`;
+}
+
 /** GB as a number, for the chart's scale only (never for what is written on the page). */
 export function gbNumber(bytes: bigint): number {
   return Number(gbDecimal(bytes, 6));
@@ -73,7 +105,6 @@ export function localeFor(language: string, fallback: string): string {
 /** Number and date formatting in the customer's locale. */
 export class Formatter {
   private readonly gb: Intl.NumberFormat;
-  private readonly signedGb: Intl.NumberFormat;
   private readonly integer: Intl.NumberFormat;
   private readonly dayFormat: Intl.DateTimeFormat;
   private readonly instantFormat: Intl.DateTimeFormat;
@@ -84,7 +115,6 @@ export class Formatter {
   ) {
     const digits = { minimumFractionDigits: GB_DECIMALS, maximumFractionDigits: GB_DECIMALS };
     this.gb = new Intl.NumberFormat(locale, digits);
-    this.signedGb = new Intl.NumberFormat(locale, { ...digits, signDisplay: 'exceptZero' });
     this.integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
     // A day is a calendar date: format it at noon UTC as UTC so that no zone can move it.
     this.dayFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
@@ -100,9 +130,22 @@ export class Formatter {
     return this.gb.format(gbDecimal(bytes));
   }
 
-  /** "+100.00" / "−1.00": a credit or an adjustment. */
+  /** A plain decimal GB string ("3.15") in the locale. */
+  decimal(text: `${number}`): string {
+    return this.gb.format(text);
+  }
+
+  /**
+   * "+100.00" / "−5.00" (U+2212) / "0.00": a credit or an adjustment. The sign is ours, not the
+   * locale's (some put it after the number or wrap it in bidi marks); show it inside a left-to-right
+   * isolate so that right-to-left pages read it as written.
+   */
   signedBytes(bytes: bigint): string {
-    return this.signedGb.format(gbDecimal(bytes));
+    const negative = bytes < 0n;
+    const abs = gbDecimal(negative ? -bytes : bytes);
+    const text = this.gb.format(abs);
+    if (/^0+(\.0+)?$/.test(abs)) return text;
+    return `${negative ? MINUS : '+'}${text}`;
   }
 
   int(n: number): string {

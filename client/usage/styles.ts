@@ -27,6 +27,9 @@ const CSS = `
 .mvpn-usage-app td.mvpn-num, .mvpn-usage-app th.mvpn-num { text-align: end; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .mvpn-usage-app tbody tr:nth-child(odd) { background: #f9fafb; }
 .mvpn-usage-app .mvpn-negative { color: #b91c1c; }
+.mvpn-usage-app .mvpn-added-line { display: block; }
+.mvpn-usage-app .mvpn-added-kind { color: #6b7280; font-size: 0.9em; }
+.mvpn-usage-app bdi { unicode-bidi: isolate; }
 .mvpn-usage-app .mvpn-usage-pager { display: flex; gap: 10px; align-items: center; justify-content: flex-end; margin-top: 6px; }
 .mvpn-usage-app .mvpn-usage-unit { color: #6b7280; font-size: 0.9em; margin-top: 12px; }
 .mvpn-usage-app .mvpn-usage-btn { cursor: pointer; }

@@ -14,6 +14,7 @@ import {
   gbDecimal,
   isDay,
   localeFor,
+  shownSumDecimal,
   startOfDay,
   toBytes,
 } from './format';
@@ -132,6 +133,7 @@ export class UsageView {
   private readonly custom: HTMLSpanElement;
   private readonly fromInput: HTMLInputElement;
   private readonly toInput: HTMLInputElement;
+  private readonly chartSection: HTMLElement;
   private readonly canvasBox: HTMLDivElement;
   private readonly marks: HTMLUListElement;
   private readonly daysBody: HTMLTableSectionElement;
@@ -221,6 +223,7 @@ export class UsageView {
           {},
           el(doc, 'th', { scope: 'col' }, t('usage_date')),
           el(doc, 'th', { scope: 'col', ...num }, `${t('usage_balance')} (${unit})`),
+          el(doc, 'th', { scope: 'col', ...num }, `${t('usage_added')} (${unit})`),
           el(doc, 'th', { scope: 'col', ...num }, `${t('usage_total')} (${unit})`),
           el(doc, 'th', { scope: 'col', ...num }, `${t('usage_download')} (${unit})`),
           el(doc, 'th', { scope: 'col', ...num }, `${t('usage_upload')} (${unit})`),
@@ -267,18 +270,19 @@ export class UsageView {
       () => this.renderHistory(),
     );
 
+    this.chartSection = el(
+      doc,
+      'section',
+      { class: 'mvpn-usage-chart' },
+      el(doc, 'h4', {}, t('usage_chart')),
+      this.canvasBox,
+      this.marks,
+    );
     this.data = el(
       doc,
       'div',
       { class: 'mvpn-usage-data' },
-      el(
-        doc,
-        'section',
-        { class: 'mvpn-usage-chart' },
-        el(doc, 'h4', {}, t('usage_chart')),
-        this.canvasBox,
-        this.marks,
-      ),
+      this.chartSection,
       el(
         doc,
         'section',
@@ -412,9 +416,12 @@ export class UsageView {
     return dayIn(this.account!.timeZone, new Date());
   }
 
-  /** The first day of the current billing cycle: the day of the last cycle credit. */
+  /**
+   * The first day of the current billing cycle: the day of the last cycle credit that started a
+   * cycle (a first allowance or a renewal; a package change credits within the cycle).
+   */
   private cycleStart(): string {
-    const cycle = this.topUps.find((t) => t.kind === 'CYCLE');
+    const cycle = this.topUps.find((t) => t.kind === 'CYCLE' && t.reason !== 'PACKAGE_CHANGE');
     return cycle ? cycle.day : dayIn(this.account!.timeZone, new Date(this.account!.createdAt));
   }
 
@@ -465,25 +472,25 @@ export class UsageView {
       const rows = await this.api.days(startOfDay(from, zone), startOfDay(addDays(to, 1), zone));
       if (seq !== this.loadSeq) return; // a newer range was chosen meanwhile
       this.loaded();
-      this.rows = rows.slice().sort((a, b) => (a.day < b.day ? 1 : -1)); // newest first
+      // The server lists every day of the range up to today, quiet days included; days before the
+      // account existed are not its days (their "balance" would be a made-up 0).
+      const created = dayIn(zone, new Date(this.account!.createdAt));
+      this.rows = rows.filter((r) => r.day >= created).sort((a, b) => (a.day < b.day ? 1 : -1)); // newest first
       this.body.hidden = false;
       this.app.dataset.from = from;
       this.app.dataset.to = to;
-      if (!this.rows.length) {
-        this.destroyChart();
-        this.data.hidden = true;
-        this.empty.hidden = false;
-        this.renderMarks();
-        this.setState('empty');
-        return;
-      }
-      this.empty.hidden = true;
-      this.data.hidden = false;
+      // No traffic in the range: say so, draw no chart of zeros, but still list the days (their
+      // balance and what was added on them) when the account existed then.
+      const traffic = this.rows.some((r) => r.totalBytes !== 0n);
+      this.empty.hidden = traffic;
+      this.data.hidden = this.rows.length === 0;
+      this.chartSection.hidden = !traffic;
       this.dayPager.reset(this.rows.length);
       this.renderDays();
       this.renderMarks();
-      this.renderChart();
-      this.setState('ready');
+      if (traffic) this.renderChart();
+      else this.destroyChart();
+      this.setState(traffic ? 'ready' : 'empty');
     } catch (error) {
       if (seq === this.loadSeq) this.fail(error);
     }
@@ -528,15 +535,56 @@ export class UsageView {
     return cell;
   }
 
+  /** A signed amount ("+100.00", "−5.00") kept left to right in right-to-left pages. */
+  private signed(bytes: bigint): HTMLElement {
+    return el(this.doc, 'bdi', { dir: 'ltr' }, this.format.signedBytes(bytes));
+  }
+
+  /** The lines of traffic added on a day (0-byte notes such as a move are only in the history). */
+  private creditsOn(day: string): TopUp[] {
+    return this.topUps.filter((t) => t.day === day && t.bytes !== 0n);
+  }
+
+  /** "+100.00 (Additional traffic)", one line per top-up of the day, after their sum when several. */
+  private addedCell(r: DayRow): HTMLTableCellElement {
+    const cell = el(this.doc, 'td', {
+      class: `mvpn-num mvpn-added${r.creditedBytes < 0n ? ' mvpn-negative' : ''}`,
+    });
+    cell.dataset.bytes = r.creditedBytes.toString();
+    const credits = this.creditsOn(r.day);
+    const line = (bytes: bigint, label?: string) => {
+      const span = el(this.doc, 'span', { class: 'mvpn-added-line' }, this.signed(bytes));
+      if (label) span.append(' ', el(this.doc, 'span', { class: 'mvpn-added-kind' }, `(${label})`));
+      return span;
+    };
+    const sum = credits.reduce((a, t) => a + t.bytes, 0n);
+    if (credits.length === 1 && sum === r.creditedBytes) {
+      cell.append(line(credits[0].bytes, this.kindLabel(credits[0].kind)));
+      return cell;
+    }
+    if (r.creditedBytes !== 0n || credits.length) cell.append(line(r.creditedBytes));
+    for (const t of credits) cell.append(line(t.bytes, this.kindLabel(t.kind)));
+    return cell;
+  }
+
   private renderDays(): void {
     const rows = this.dayPager.slice(this.rows).map((r) => {
+      // The total shown is the sum of the download and upload shown, so that a row adds up.
+      const total = el(
+        this.doc,
+        'td',
+        { class: 'mvpn-num' },
+        this.format.decimal(shownSumDecimal([r.downloadBytes, r.uploadBytes])),
+      );
+      total.dataset.bytes = r.totalBytes.toString();
       const tr = el(
         this.doc,
         'tr',
         { 'data-day': r.day },
         el(this.doc, 'td', {}, el(this.doc, 'time', { datetime: r.day }, this.format.day(r.day))),
         this.gbCell(r.balanceAfterBytes),
-        this.gbCell(r.totalBytes),
+        this.addedCell(r),
+        total,
         this.gbCell(r.downloadBytes),
         this.gbCell(r.uploadBytes),
       );
@@ -549,9 +597,35 @@ export class UsageView {
     return this.t(`kind_${kind}`);
   }
 
+  /** A billing cycle as WHMCS names it ("Semi-Annually") in the customer's language. */
+  private cycleName(cycle: string): string {
+    return this.options.strings[`cycle_name_${cycle.toLowerCase().replace(/[^a-z]/g, '')}`] ?? cycle;
+  }
+
+  /**
+   * What a history line is, in the customer's language: the server words its own lines by reason
+   * (and cycle); lines from before reasons existed, addons and adjustments by their kind.
+   */
+  private topUpLabel(t: TopUp): string {
+    if (t.reason === 'MOVED') return this.t('topup_MOVED');
+    if ((t.reason === 'FIRST_CYCLE' || t.reason === 'RENEWAL' || t.reason === 'PACKAGE_CHANGE') && t.cycle) {
+      return this.t(`topup_${t.reason}`).split('{cycle}').join(this.cycleName(t.cycle));
+    }
+    return this.kindLabel(t.kind);
+  }
+
+  /** The label, then what a person or WHMCS named (an addon, a reason) unless it only repeats it. */
+  private topUpText(t: TopUp): string {
+    const label = this.topUpLabel(t);
+    const description = t.description.trim();
+    const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+    if (!description || same(description, label) || same(description, this.kindLabel(t.kind))) return label;
+    return `${label} · ${description}`;
+  }
+
   private renderMarks(): void {
     const { from, to } = this.range;
-    const inRange = this.topUps.filter((t) => t.day >= from && t.day <= to);
+    const inRange = this.topUps.filter((t) => t.day >= from && t.day <= to && t.bytes !== 0n);
     const unit = this.t('unit_gb');
     this.marks.replaceChildren(
       ...inRange.map((t) =>
@@ -559,7 +633,9 @@ export class UsageView {
           this.doc,
           'li',
           { 'data-day': t.day, 'data-bytes': t.bytes.toString(), 'data-kind': t.kind },
-          `${this.format.day(t.day)}: ${this.format.signedBytes(t.bytes)} ${unit} (${this.kindLabel(t.kind)})`,
+          `${this.format.day(t.day)}: `,
+          this.signed(t.bytes),
+          ` ${unit} (${this.kindLabel(t.kind)})`,
         ),
       ),
     );
@@ -578,7 +654,6 @@ export class UsageView {
         if (t.invoiceId) {
           invoice.append(el(this.doc, 'a', { href: invoiceHref(t.invoiceId) }, `#${t.invoiceId}`));
         }
-        const description = this.kindLabel(t.kind) + (t.description ? ` · ${t.description}` : '');
         return el(
           this.doc,
           'tr',
@@ -587,12 +662,12 @@ export class UsageView {
           el(
             this.doc,
             'td',
-            { class: 'mvpn-num', 'data-bytes': t.bytes.toString() },
-            this.format.signedBytes(t.bytes),
+            { class: `mvpn-num${t.bytes < 0n ? ' mvpn-negative' : ''}`, 'data-bytes': t.bytes.toString() },
+            this.signed(t.bytes),
           ),
           this.gbCell(t.balanceBeforeBytes),
           this.gbCell(t.balanceAfterBytes),
-          el(this.doc, 'td', {}, description),
+          el(this.doc, 'td', { 'data-reason': t.reason ?? '' }, this.topUpText(t)),
           invoice,
         );
       }),
@@ -604,10 +679,8 @@ export class UsageView {
     const canvas = el(this.doc, 'canvas', { role: 'img', 'aria-label': this.t('usage_chart') });
     this.canvasBox.replaceChildren(canvas);
     this.chart = renderChart(canvas, {
-      from: this.range.from,
-      to: this.range.to,
-      rows: this.rows,
-      topUps: this.topUps,
+      rows: this.rows.slice().reverse(),
+      topUps: this.topUps.filter((t) => t.bytes !== 0n),
       unlimited: this.account!.unlimited,
       rtl: this.options.dir === 'rtl',
       format: this.format,
@@ -632,15 +705,18 @@ export class UsageView {
     const header = [
       this.t('usage_date'),
       `${this.t('usage_balance')} (${unit})`,
+      `${this.t('usage_added')} (${unit})`,
       `${this.t('usage_total')} (${unit})`,
       `${this.t('usage_download')} (${unit})`,
       `${this.t('usage_upload')} (${unit})`,
     ];
-    // Plain numbers (dot decimals, fixed places) and ISO days, so every spreadsheet reads them.
+    // Plain numbers (dot decimals, fixed places, "-" for negatives) and ISO days, so every
+    // spreadsheet reads them; the total is the sum of the parts as written, like the table's.
     const rows = this.rows.map((r) => [
       r.day,
       gbDecimal(r.balanceAfterBytes),
-      gbDecimal(r.totalBytes),
+      gbDecimal(r.creditedBytes),
+      shownSumDecimal([r.downloadBytes, r.uploadBytes]),
       gbDecimal(r.downloadBytes),
       gbDecimal(r.uploadBytes),
     ]);
