@@ -95,9 +95,12 @@ export class PageServer {
 }
 
 /** A whole HTML page around what the module rendered, as a WHMCS theme would wrap it. */
-export function wrapPage(body: string, options: { lang?: string; title?: string } = {}): string {
+export function wrapPage(
+  body: string,
+  options: { lang?: string; title?: string; dir?: 'ltr' | 'rtl' } = {},
+): string {
   return `<!doctype html>
-<html lang="${options.lang ?? 'en'}">
+<html lang="${options.lang ?? 'en'}" dir="${options.dir ?? 'ltr'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

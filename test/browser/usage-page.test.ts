@@ -9,7 +9,7 @@ import { startStack, type Stack } from '../helpers/stack';
 import { gql } from '../helpers/test-server';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 import { bytesToGb } from '../../src/common/units';
-import { dayIn } from '../../src/common/time-zone';
+import { addDays as addCalendarDays, dayIn, startOfDay } from '../../src/common/time-zone';
 import {
   OUTPUT_DIR,
   PageServer,
@@ -35,12 +35,23 @@ const GB = 1_000_000_000;
 const TZ = 'Europe/Berlin';
 const HISTORY_DAYS = 45;
 const COLOR = { download: [37, 99, 235], upload: [22, 163, 74], mark: [217, 119, 6] } as const;
+const MINUS = '\u2212';
 
+/** What the page must list for one day, worked out from the database's own rows. */
 interface DbDay {
   day: string;
   download: bigint;
   upload: bigint;
+  /** At the end of the day: after its last collection or top-up, whichever came later. */
   balance: bigint;
+  /** The sum of the day's top-ups. */
+  credited: bigint;
+}
+
+/** GB as shown, summed exactly (two decimals): what a row's total must read. */
+function shownSum(...parts: bigint[]): string {
+  const cents = parts.reduce((sum, b) => sum + BigInt(bytesToGb(b).replace('.', '')), 0n);
+  return `${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`;
 }
 
 describe('usage page: chart, daily table, traffic-added history and CSV in a real Chromium', function () {
@@ -105,10 +116,15 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
   /**
    * 45 days of history from real collections: each "day" is one collection run (and the credits of
    * that day), after which that day's rows are moved to the day they stand for. Some days have no
-   * traffic (no daily row), and traffic was added on three of them.
+   * traffic (no daily row); traffic was added on three of them and taken away on one.
    */
   async function buildHistory(serviceId: number, address: string): Promise<void> {
     const account = await accountId(serviceId);
+    // The account stands for one created 44 days ago (its first credit is moved there below).
+    await stack.db.query(
+      'UPDATE mod_mikrotikvpn_accounts SET created_at = created_at - INTERVAL ? DAY WHERE id = ?',
+      [HISTORY_DAYS - 1, account],
+    );
     const maxId = async (table: string) =>
       Number(
         (
@@ -122,8 +138,10 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await collect(); // baseline of the new queue
     for (let d = HISTORY_DAYS - 1; d >= 0; d--) {
       if (d % 7 !== 3) {
-        const download = 500_000_000 + ((d * 37) % 20) * 100_000_000 + d * 12_345;
-        const upload = 100_000_000 + (d % 5) * 50_000_000 + 999;
+        let download = 500_000_000 + ((d * 37) % 20) * 100_000_000 + d * 12_345;
+        let upload = 100_000_000 + (d % 5) * 50_000_000 + 999;
+        // Yesterday: 3.015 + 0.125 GB, shown 3.02 + 0.13; their sum must read 3.15, not 3.14.
+        if (d === 1) [download, upload] = [3_015_000_000, 125_000_000];
         sim.pushTraffic(address, download, upload);
         await collect();
       }
@@ -135,7 +153,19 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
             bytes: gb * GB,
             idempotencyKey: `addon-${d}`,
             invoiceId: 1000 + d,
-            description: `Traffic ${gb} GB (invoice ${1000 + d})`,
+            // An addon WHMCS names like the kind itself: the history must not say it twice.
+            description: d === 40 ? `Traffic ${gb} GB (invoice ${1000 + d})` : 'Additional traffic',
+          },
+        });
+      }
+      if (d === 12) {
+        await call(`mutation($i: TopUpTrafficInput!) { topUpTraffic(input: $i) { id } }`, {
+          i: {
+            serviceId,
+            kind: 'ADJUSTMENT',
+            bytes: String(-5 * GB),
+            idempotencyKey: 'adjust-12',
+            description: 'Traffic counted twice',
           },
         });
       }
@@ -150,8 +180,8 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
       if (d > 0) {
         const target = addDays(today, -d);
         await stack.db.query(
-          'UPDATE mod_mikrotikvpn_traffic_daily SET day = ? WHERE account_id = ? AND day >= ?',
-          [target, account, today],
+          'UPDATE mod_mikrotikvpn_traffic_daily SET day = ?, balance_at = balance_at - INTERVAL ? DAY WHERE account_id = ? AND day >= ?',
+          [target, d, account, today],
         );
         await stack.db.query(
           'UPDATE mod_mikrotikvpn_traffic_samples SET at = at - INTERVAL ? DAY WHERE account_id = ? AND id > ?',
@@ -167,31 +197,70 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     }
   }
 
+  /**
+   * Every day from `from` to `to` that the account existed (up to today), from the database's own
+   * rows: traffic of the day's row (0 without one), the top-ups of the day, and the balance at the
+   * day's end — the latest written of the day's row and the top-ups, carried over quiet days.
+   */
   async function dbDays(serviceId: number, from = '0000-01-01', to = '9999-12-31'): Promise<DbDay[]> {
-    const rows: { day: string; d: string; u: string; b: string }[] = await stack.db.query(
-      `SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes AS d, upload_bytes AS u, balance_after_bytes AS b
-         FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day BETWEEN ? AND ? ORDER BY day DESC`,
-      [await accountId(serviceId), from, to],
+    const account = await accountId(serviceId);
+    const [{ created }]: { created: Date }[] = await stack.db.query(
+      'SELECT created_at AS created FROM mod_mikrotikvpn_accounts WHERE id = ?',
+      [account],
     );
-    return rows.map((r) => ({
-      day: r.day,
-      download: BigInt(r.d),
-      upload: BigInt(r.u),
-      balance: BigInt(r.b),
-    }));
+    const daily: { day: string; d: string; u: string; b: string; at: Date }[] = await stack.db.query(
+      `SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes AS d, upload_bytes AS u,
+              balance_after_bytes AS b, balance_at AS at
+         FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ?`,
+      [account],
+    );
+    const topUps: { id: number; at: Date; bytes: string; b: string }[] = await stack.db.query(
+      'SELECT id, at, bytes, balance_after_bytes AS b FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ?',
+      [account],
+    );
+    const written = [
+      ...daily.map((r) => ({ at: r.at.getTime(), order: 0, balance: BigInt(r.b) })),
+      ...topUps.map((t) => ({ at: t.at.getTime(), order: t.id, balance: BigInt(t.b) })),
+    ].sort((x, y) => x.at - y.at || x.order - y.order);
+    const first = [from, dayIn(TZ, created)].sort()[1];
+    const last = [to, today].sort()[0];
+    const days: DbDay[] = [];
+    for (let day = first; day <= last; day = addCalendarDays(day, 1)) {
+      const end = startOfDay(addCalendarDays(day, 1), TZ).getTime();
+      const row = daily.find((r) => r.day === day);
+      days.push({
+        day,
+        download: BigInt(row?.d ?? 0),
+        upload: BigInt(row?.u ?? 0),
+        balance: written.filter((w) => w.at < end).pop()?.balance ?? 0n,
+        credited: topUps.filter((t) => dayIn(TZ, t.at) === day).reduce((sum, t) => sum + BigInt(t.bytes), 0n),
+      });
+    }
+    return days.reverse(); // newest first, as the table
   }
 
   async function dbTopUps(serviceId: number) {
-    const rows: { id: number; at: Date; bytes: string; kind: string; invoice_id: number | null }[] =
-      await stack.db.query(
-        'SELECT id, at, bytes, kind, invoice_id FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ? ORDER BY id DESC',
-        [await accountId(serviceId)],
-      );
+    const rows: {
+      id: number;
+      at: Date;
+      bytes: string;
+      kind: string;
+      reason: string | null;
+      description: string;
+      b: string;
+    }[] = await stack.db.query(
+      `SELECT id, at, bytes, kind, reason, description, balance_after_bytes AS b
+         FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ? ORDER BY id DESC`,
+      [await accountId(serviceId)],
+    );
     return rows.map((r) => ({
       id: String(r.id),
       day: dayIn(TZ, new Date(r.at)),
       bytes: BigInt(r.bytes),
       kind: r.kind,
+      reason: r.reason,
+      description: r.description,
+      balanceAfter: BigInt(r.b),
     }));
   }
 
@@ -309,12 +378,24 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
   const rangeOf = (page: Page) =>
     page.$eval('.mvpn-usage-app', (app: any) => ({ from: app.dataset.from, to: app.dataset.to }));
 
+  /** Every day, and per day its balance, added, total, download and upload in exact bytes. */
   function expectRowsMatch(rows: { day: string; bytes: string[] }[], db: DbDay[]) {
     expect(rows.map((r) => r.day)).to.deep.equal(db.map((r) => r.day));
     expect(rows.map((r) => r.bytes)).to.deep.equal(
-      db.map((r) => [r.balance, r.download + r.upload, r.download, r.upload].map(String)),
+      db.map((r) => [r.balance, r.credited, r.download + r.upload, r.download, r.upload].map(String)),
     );
   }
+
+  /** The cells a day's row must show (after the date), GB in the locale; the total from the shown parts. */
+  const shownCells = async (page: Page, locale: string, r: DbDay, added = '') => [
+    ...(await intlGb(page, locale, [bytesToGb(r.balance)])),
+    added,
+    ...(await intlGb(page, locale, [
+      shownSum(r.download, r.upload),
+      bytesToGb(r.download),
+      bytesToGb(r.upload),
+    ])),
+  ];
 
   const screenshot = (page: Page, name: string, selector = '#mvpn-usage') =>
     page.locator(selector).screenshot({ path: path.join(OUTPUT_DIR, `usage-${name}.png`) });
@@ -340,6 +421,29 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     const history = await newService('grace');
     svc.history = history.serviceId;
     await buildHistory(history.serviceId, history.address);
+    // Today the account moves to another server (WHMCS changed the service's server): a 0-byte note.
+    const second = await stack.addRouter({
+      assignedips: Array.from({ length: 4 }, (_, i) => `10.62.0.${i + 2}`),
+    });
+    second.sim.state.bootTime = Date.now() - 3_600_000;
+    await stack.db.query('UPDATE tblhosting SET server = ? WHERE id = ?', [second.serverId, svc.history]);
+    const moved = await call(
+      `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { address } }`,
+      {
+        i: {
+          serviceId: svc.history,
+          serverId: second.serverId,
+          productId,
+          username: 'grace',
+          password: 'Passw0rd!',
+          billingCycle: 'Monthly',
+        },
+      },
+    );
+    await stack.db.query('UPDATE tblhosting SET dedicatedip = ? WHERE id = ?', [
+      moved.createVpnAccount.address,
+      svc.history,
+    ]);
 
     const limited = await newService('grace2');
     svc.limited = limited.serviceId;
@@ -411,7 +515,7 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     expect(r.status, r.stderr + r.stdout).to.equal(0);
   });
 
-  it("draws the chart and shows exactly the database's daily rows, newest first, in the customer's locale", async () => {
+  it("draws the chart and lists every day of the range, newest first, in the customer's locale", async () => {
     const page = await open(clientPage('online', svc.history));
     const range = await rangeOf(page);
     expect(range).to.deep.equal({ from: addDays(today, -29), to: today });
@@ -422,18 +526,22 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await page.locator('#mvpn-usage').scrollIntoViewIfNeeded();
     await screenshot(page, 'online');
 
+    // Every day of the 30, quiet ones too (0 GB, the balance carried from the day before).
     const db = await dbDays(svc.history, range.from, range.to);
-    expect(db.length).to.be.within(20, 30);
+    expect(db.map((r) => r.day)).to.deep.equal(Array.from({ length: 30 }, (_, i) => addDays(today, -i)));
     const rows = await tableRows(page);
     expectRowsMatch(rows, db);
+    const quiet = db.filter((r) => r.download + r.upload === 0n && r.day < today);
+    expect(quiet.map((r) => r.day)).to.deep.equal([3, 10, 17, 24].map((d) => addDays(today, -d)));
+    for (const r of quiet) {
+      const before = db[db.indexOf(r) + 1];
+      expect(r.balance, `${r.day} carries the balance of ${before.day}`).to.equal(before.balance);
+      const row = rows.find((x) => x.day === r.day)!;
+      expect(row.cells.slice(1)).to.deep.equal(await shownCells(page, 'en', r));
+    }
     // The cells are GB with two decimals (1 GB = 10^9 bytes, half away from zero) in the page's locale.
     const first = db[0];
-    const expected = await intlGb(
-      page,
-      'en',
-      [first.balance, first.download + first.upload, first.download, first.upload].map((b) => bytesToGb(b)),
-    );
-    expect(rows[0].cells.slice(1)).to.deep.equal(expected);
+    expect(rows[0].cells.slice(1)).to.deep.equal(await shownCells(page, 'en', first));
     expect(rows[0].cells[0]).to.equal(
       await page.evaluate(
         (day: string) =>
@@ -443,12 +551,24 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
         first.day,
       ),
     );
+    // A row adds up as shown: yesterday's 3.015 + 0.125 GB read 3.02 + 0.13 = 3.15 (the exact
+    // total, 3.14 GB, stays in the cell's data).
+    const yesterday = rows.find((r) => r.day === addDays(today, -1))!;
+    expect(yesterday.cells.slice(3)).to.deep.equal(['3.15', '3.02', '0.13']);
+    expect(yesterday.bytes[2]).to.equal('3140000000');
+    for (const [i, r] of db.entries()) {
+      expect(rows[i].cells[3], r.day).to.equal(
+        (await intlGb(page, 'en', [shownSum(r.download, r.upload)]))[0],
+      );
+    }
     // Ten rows a page, with the unit policy stated.
     expect(await page.locator('.mvpn-usage-days tbody tr').count()).to.be.at.most(10);
     expect(await page.locator('.mvpn-usage-unit').textContent()).to.equal(en.unit_note);
+    expect(await page.locator('.mvpn-usage-empty').isVisible()).to.equal(false);
     expect(await page.locator('.mvpn-usage-days th').allTextContents()).to.deep.equal([
       en.usage_date,
       `${en.usage_balance} (GB)`,
+      `${en.usage_added} (GB)`,
       `${en.usage_total} (GB)`,
       `${en.usage_download} (GB)`,
       `${en.usage_upload} (GB)`,
@@ -456,24 +576,84 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await page.close();
   });
 
-  it('marks the days traffic was added and lists the traffic-added history as the database has it', async () => {
-    const page = await open(clientPage('marks', svc.history));
+  it("shows each top-up on its day's row, in that day's balance, and the history worded in the customer's language", async () => {
+    const page = await open(clientPage('topups', svc.history));
     await chooseRange(page, '90');
     const topUps = await dbTopUps(svc.history);
-    expect(topUps.map((t) => t.kind)).to.deep.equal(['CYCLE', 'ADDON', 'ADDON', 'CYCLE']);
+    expect(topUps.map((t) => [t.kind, t.reason])).to.deep.equal([
+      ['NOTE', 'MOVED'],
+      ['CYCLE', 'RENEWAL'],
+      ['ADJUSTMENT', 'ADJUSTMENT'],
+      ['ADDON', 'ADDON'],
+      ['ADDON', 'ADDON'],
+      ['CYCLE', 'FIRST_CYCLE'],
+    ]);
+    // The account exists since 44 days: those 45 days are listed, not the 45 before it.
+    const db = await dbDays(svc.history, addDays(today, -89), today);
+    expect(db).to.have.length(HISTORY_DAYS);
+    const rows = await tableRows(page);
+    expectRowsMatch(rows, db);
+
+    // 40 days ago: 100 GB bought after that day's collection. The row shows them and its balance
+    // includes them: it is the history's "after", not the balance the collection left.
+    const addonDay = addDays(today, -40);
+    const addon = topUps.find((t) => t.day === addonDay)!;
+    const row = rows.find((r) => r.day === addonDay)!;
+    expect(row.cells[2]).to.equal(`+100.00 (${en.kind_ADDON})`);
+    expect(row.bytes[0]).to.equal(String(addon.balanceAfter));
+    const [collected]: { b: string }[] = await stack.db.query(
+      `SELECT balance_after_bytes AS b FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day = ?`,
+      [await accountId(svc.history), addonDay],
+    );
+    expect(BigInt(collected.b) + 100n * BigInt(GB)).to.equal(addon.balanceAfter);
+    // The adjustment: a true minus, never "+-".
+    const adjusted = rows.find((r) => r.day === addDays(today, -12))!;
+    expect(adjusted.cells[2]).to.equal(`${MINUS}5.00 (${en.kind_ADJUSTMENT})`);
+    expect(adjusted.bytes[1]).to.equal(String(-5n * BigInt(GB)));
+    // The first allowance on the first day; today's move adds nothing, so the cell stays empty.
+    expect(rows.at(-1)!.cells[2]).to.equal(`+10.00 (${en.kind_CYCLE})`);
+    expect(rows[0].cells[2]).to.equal('');
+
+    // The history: newest first, every line, worded from reason and cycle, a description once.
+    const history = await tableRows(page, '.mvpn-usage-history');
+    expect(history.map((r: any) => r.id)).to.deep.equal(topUps.map((t) => t.id));
+    expect(history.map((r) => r.cells[4])).to.deep.equal([
+      `${en.topup_MOVED} · ${topUps[0].description}`,
+      'Renewal traffic allowance (Monthly)',
+      `${en.kind_ADJUSTMENT} · Traffic counted twice`,
+      en.kind_ADDON, // WHMCS named the addon "Additional traffic": said once
+      `${en.kind_ADDON} · Traffic 100 GB (invoice 1040)`,
+      'First traffic allowance (Monthly)',
+    ]);
+    expect(topUps[0].description).to.match(/→/);
+    expect(history.map((r) => r.cells[1])).to.deep.equal([
+      '0.00',
+      '+10.00',
+      `${MINUS}5.00`,
+      '+50.00',
+      '+100.00',
+      '+10.00',
+    ]);
+    expect(history[4].cells[5]).to.equal('#1040');
+    expect(
+      await page.$$eval('.mvpn-usage-history tbody td:nth-child(2) > bdi', (els: any[]) =>
+        els.map((e) => e.getAttribute('dir')),
+      ),
+    ).to.deep.equal(['ltr', 'ltr', 'ltr', 'ltr', 'ltr', 'ltr']);
+    await page.close();
+  });
+
+  it('marks the days traffic was added on the chart', async () => {
+    const page = await open(clientPage('marks', svc.history));
+    await chooseRange(page, '90');
+    const credits = (await dbTopUps(svc.history)).filter((t) => t.bytes !== 0n); // not the move
     const marks = await page.$$eval('.mvpn-usage-marks li', (lis: any[]) =>
       lis.map((li) => ({ day: li.dataset.day, bytes: li.dataset.bytes, text: li.textContent })),
     );
-    expect(marks.map((m) => [m.day, m.bytes])).to.deep.equal(topUps.map((t) => [t.day, String(t.bytes)]));
-    expect(marks[2].text).to.contain(`+100.00 GB (${en.kind_ADDON})`);
+    expect(marks.map((m) => [m.day, m.bytes])).to.deep.equal(credits.map((t) => [t.day, String(t.bytes)]));
+    expect(marks[3].text).to.contain(`+100.00 GB (${en.kind_ADDON})`);
+    expect(marks[1].text).to.contain(`${MINUS}5.00 GB (${en.kind_ADJUSTMENT})`);
     expect((await canvasPixels(page)).mark, 'marks drawn on the chart').to.be.greaterThan(100);
-
-    // The history table: newest first, every credit, paginated like the daily table.
-    const history = await tableRows(page, '.mvpn-usage-history');
-    expect(history.map((r: any) => r.id)).to.deep.equal(topUps.map((t) => t.id));
-    expect(history[2].cells[1]).to.equal('+100.00');
-    expect(history[2].cells[4]).to.equal(`${en.kind_ADDON} · Traffic 100 GB (invoice 1040)`);
-    expect(history[2].cells[5]).to.equal('#1040');
 
     // Last 7 days: only the renewal of 5 days ago is marked.
     await chooseRange(page, '7');
@@ -508,14 +688,36 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await waitRange(page);
     expect(await rangeOf(page)).to.deep.equal({ from, to });
     const db = await dbDays(svc.history, from, to);
-    expect(db.length).to.be.within(4, 6);
+    expect(db).to.have.length(6);
     expectRowsMatch(await tableRows(page), db);
-    // A range without traffic says so instead of drawing an empty chart.
-    await page.fill('.mvpn-usage-from', addDays(today, -400));
-    await page.fill('.mvpn-usage-to', addDays(today, -300));
+    // A day without traffic says so and draws no chart of zeros, but still lists the day: nothing
+    // used, the balance of the day before.
+    const quiet = addDays(today, -3);
+    await page.fill('.mvpn-usage-from', quiet);
+    await page.fill('.mvpn-usage-to', quiet);
     await page.waitForFunction(() => document.querySelector('#mvpn-usage')?.dataset.state === 'empty');
     expect(await page.locator('.mvpn-usage-empty').textContent()).to.equal(en.usage_no_data);
     expect(await page.locator('.mvpn-usage-canvas canvas').count()).to.equal(0);
+    expect(await page.locator('.mvpn-usage-chart').isVisible()).to.equal(false);
+    const [quietDay] = await dbDays(svc.history, quiet, quiet);
+    expect(quietDay.balance).to.equal(
+      (await dbDays(svc.history, addDays(quiet, -1), addDays(quiet, -1)))[0].balance,
+    );
+    const quietRows = await tableRows(page);
+    expectRowsMatch(quietRows, [quietDay]);
+    expect(quietRows[0].cells.slice(1)).to.deep.equal(await shownCells(page, 'en', quietDay));
+    // A range before the account existed has no days at all: only the note.
+    await page.fill('.mvpn-usage-from', addDays(today, -400));
+    await page.fill('.mvpn-usage-to', addDays(today, -300));
+    await page.waitForFunction(
+      (wanted: string) => document.querySelector('.mvpn-usage-app')?.dataset.from === wanted,
+      addDays(today, -400),
+    );
+    await waitRange(page);
+    expect(await page.locator('#mvpn-usage').getAttribute('data-state')).to.equal('empty');
+    expect(await page.locator('.mvpn-usage-empty').textContent()).to.equal(en.usage_no_data);
+    expect(await page.locator('.mvpn-usage-canvas canvas').count()).to.equal(0);
+    expect(await page.locator('.mvpn-usage-days').isVisible()).to.equal(false);
     // A range that ends before it starts is marked on its fields and loads nothing.
     await page.fill('.mvpn-usage-from', addDays(today, -10));
     await page.fill('.mvpn-usage-to', addDays(today, -20));
@@ -532,7 +734,7 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await page.close();
   });
 
-  it('exports what the table shows as CSV', async () => {
+  it('exports every day of the range as CSV, with what was added and totals that add up', async () => {
     const page = await open(clientPage('csv', svc.history));
     await chooseRange(page, '90');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('.mvpn-usage-csv')]);
@@ -543,20 +745,26 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     expect(text.startsWith('\ufeff')).to.equal(true);
     const lines = text.slice(1).trimEnd().split('\r\n');
     expect(lines[0]).to.equal(
-      `${en.usage_date},${en.usage_balance} (GB),${en.usage_total} (GB),${en.usage_download} (GB),${en.usage_upload} (GB)`,
+      `${en.usage_date},${en.usage_balance} (GB),${en.usage_added} (GB),${en.usage_total} (GB),${en.usage_download} (GB),${en.usage_upload} (GB)`,
     );
     const db = await dbDays(svc.history, addDays(today, -89), today);
+    expect(db).to.have.length(HISTORY_DAYS);
     expect(lines.slice(1)).to.deep.equal(
       db.map((r) =>
         [
           r.day,
           bytesToGb(r.balance),
-          bytesToGb(r.download + r.upload),
+          bytesToGb(r.credited),
+          shownSum(r.download, r.upload),
           bytesToGb(r.download),
           bytesToGb(r.upload),
         ].join(','),
       ),
     );
+    // Plain numbers: a dot, a hyphen-minus for spreadsheets, 0.00 on days nothing was added.
+    expect(lines).to.include(`${addDays(today, -1)},${bytesToGb(db[1].balance)},0.00,3.15,3.02,0.13`);
+    expect(lines.find((l) => l.startsWith(addDays(today, -12)))!.split(',')[2]).to.equal('-5.00');
+    expect(lines.find((l) => l.startsWith(addDays(today, -40)))!.split(',')[2]).to.equal('100.00');
     await page.close();
   });
 
@@ -570,18 +778,34 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     const buy = banner.locator('a.mvpn-usage-buy');
     expect(await buy.textContent()).to.equal(en.buy_traffic);
     expect(await buy.getAttribute('href')).to.equal('cart.php?gid=addons');
-    expectRowsMatch(await tableRows(page), await dbDays(svc.limited));
+    const range = await rangeOf(page);
+    const db = await dbDays(svc.limited, range.from, range.to);
+    expect(
+      db.map((r) => r.day),
+      'created today: one day',
+    ).to.deep.equal([today]);
+    expectRowsMatch(await tableRows(page), db);
     const [row] = await tableRows(page);
     expect(row.cells[1]).to.equal((await intlGb(page, 'en', [bytesToGb(-1_500_000_000n)]))[0]);
     await screenshot(page, 'limited', '.mvpn');
     await page.close();
   });
 
-  it('a new account: no data yet, and the first cycle credit in the history', async () => {
+  it('a new account: no traffic yet, today listed with its first allowance, and that credit in the history', async () => {
     const page = await open(clientPage('fresh', svc.fresh), 'empty');
     expect(await page.locator('.mvpn-usage-empty').textContent()).to.equal(en.usage_no_data);
     expect(await page.locator('.mvpn-usage-canvas canvas').count()).to.equal(0);
-    expect(await page.locator('.mvpn-usage-history tbody tr').count()).to.equal(1);
+    const rows = await tableRows(page);
+    expect(rows.map((r) => r.day)).to.deep.equal([today]);
+    expect(rows[0].cells.slice(1)).to.deep.equal([
+      '10.00',
+      `+10.00 (${en.kind_CYCLE})`,
+      '0.00',
+      '0.00',
+      '0.00',
+    ]);
+    const history = await tableRows(page, '.mvpn-usage-history');
+    expect(history.map((r) => r.cells[4])).to.deep.equal(['First traffic allowance (Monthly)']);
     await page.close();
   });
 
@@ -623,7 +847,23 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await page.close();
   });
 
-  it('Arabic: right to left, Arabic labels, numbers and dates in the Arabic locale', async () => {
+  /** For each element: its text, and whether its first character (the sign) is drawn left of its last. */
+  const signSides = (page: Page, selector: string) =>
+    page.$$eval(selector, (els: any[]) =>
+      els.map((e) => {
+        const node = e.firstChild;
+        const range = e.ownerDocument.createRange();
+        range.setStart(node, 0);
+        range.setEnd(node, 1);
+        const sign = range.getBoundingClientRect();
+        range.setStart(node, node.length - 1);
+        range.setEnd(node, node.length);
+        const last = range.getBoundingClientRect();
+        return { text: e.textContent, signOnTheLeft: sign.right <= last.left + 0.5 };
+      }),
+    );
+
+  it('Arabic: right to left, Arabic labels, numbers and dates in the Arabic locale, signed amounts as written', async () => {
     const page = await open(clientPage('arabic', svc.history, 'arabic'));
     const app = page.locator('.mvpn-usage-app');
     expect(await app.getAttribute('dir')).to.equal('rtl');
@@ -634,22 +874,54 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await screenshot(page, 'arabic');
     const headers = page.locator('.mvpn-usage-days th');
     expect(await headers.first().textContent()).to.equal(ar.usage_date);
+    expect(await headers.nth(2).textContent()).to.equal(`${ar.usage_added} (${ar.unit_gb})`);
     // Right to left: the first column (date) is the rightmost.
     const firstBox = (await headers.first().boundingBox())!;
     const lastBox = (await headers.last().boundingBox())!;
     expect(firstBox.x).to.be.greaterThan(lastBox.x);
+    // The first page (the last ten days): the renewal of 5 days ago on its row in the Arabic
+    // locale's digits, the plus sign on the left of the number (not "10.00+").
+    const [ten] = await intlGb(page, 'ar', ['10.00']);
+    expect(await signSides(page, '.mvpn-usage-days td.mvpn-added bdi')).to.deep.equal([
+      { text: `+${ten}`, signOnTheLeft: true },
+    ]);
     const range = await rangeOf(page);
     const db = await dbDays(svc.history, range.from, range.to);
     const rows = await tableRows(page);
     expectRowsMatch(rows, db);
-    expect(rows[0].cells.slice(1)).to.deep.equal(
-      await intlGb(
-        page,
-        'ar',
-        [db[0].balance, db[0].download + db[0].upload, db[0].download, db[0].upload].map((b) => bytesToGb(b)),
-      ),
-    );
+    expect(rows[0].cells.slice(1)).to.deep.equal(await shownCells(page, 'ar', db[0]));
+    expect(rows.find((r) => r.day === addDays(today, -5))!.cells[2]).to.equal(`+${ten} (${ar.kind_CYCLE})`);
     expect((await canvasPixels(page)).download).to.be.greaterThan(500);
+
+    // The history in Arabic: the server's lines worded from reason and cycle, signs on the left.
+    const history = await tableRows(page, '.mvpn-usage-history');
+    const moveNote = (await dbTopUps(svc.history))[0].description;
+    expect(history.map((r) => r.cells[4])).to.deep.equal([
+      `${ar.topup_MOVED} · ${moveNote}`,
+      ar.topup_RENEWAL.replace('{cycle}', ar.cycle_name_monthly),
+      `${ar.kind_ADJUSTMENT} · Traffic counted twice`,
+      `${ar.kind_ADDON} · Additional traffic`, // the addon's English name repeats nothing in Arabic
+      `${ar.kind_ADDON} · Traffic 100 GB (invoice 1040)`,
+      ar.topup_FIRST_CYCLE.replace('{cycle}', ar.cycle_name_monthly),
+    ]);
+    const [zero, five, fifty, hundred] = await intlGb(page, 'ar', ['0.00', '5.00', '50.00', '100.00']);
+    const sides = await signSides(page, '.mvpn-usage-history tbody td:nth-child(2) > bdi');
+    expect(sides.map((s) => s.text)).to.deep.equal([
+      zero,
+      `+${ten}`,
+      `${MINUS}${five}`,
+      `+${fifty}`,
+      `+${hundred}`,
+      `+${ten}`,
+    ]);
+    expect(
+      sides.slice(1).every((s) => s.signOnTheLeft),
+      JSON.stringify(sides),
+    ).to.equal(true);
+    // The marks under the chart too: the renewal, the adjustment and the addon of the last 30 days.
+    expect(await signSides(page, '.mvpn-usage-marks bdi')).to.deep.equal(
+      [`+${ten}`, `${MINUS}${five}`, `+${fifty}`].map((text) => ({ text, signOnTheLeft: true })),
+    );
     await page.close();
   });
 
@@ -663,6 +935,47 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     expect(await page.locator('a.mvpn-usage-buy').count()).to.equal(0);
     const invoice = await page.locator('.mvpn-usage-history a').first().getAttribute('href');
     expect(invoice).to.equal('invoices.php?action=edit&id=1105');
+    await page.close();
+  });
+
+  it("the admin tab's own history in Arabic: worded lines, a true minus, signs on the left, WHMCS's days", async () => {
+    const url = pages.page('/admin/clientsservices-ar.php', async () =>
+      wrapPage(await renderWithPhp('admin', svc.history, 'arabic', phpEnv), { lang: 'ar', dir: 'rtl' }),
+    );
+    const page = await open(url);
+    const table = page.locator('tr', { has: page.locator(`td.fieldlabel:text-is("${ar.history_title}")`) });
+    const cells = await table
+      .locator('td.fieldarea tbody tr')
+      .evaluateAll((trs: any[]) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td: any) => td.textContent.trim())),
+      );
+    const topUps = await dbTopUps(svc.history);
+    expect(cells.map((c) => c[0])).to.deep.equal(topUps.map((t) => t.day));
+    expect(cells.map((c) => c[4])).to.deep.equal([
+      `${ar.topup_MOVED} · ${topUps[0].description}`,
+      ar.topup_RENEWAL.replace('{cycle}', ar.cycle_name_monthly),
+      `${ar.kind_ADJUSTMENT} · Traffic counted twice`,
+      `${ar.kind_ADDON} · Additional traffic`, // the addon's English name repeats nothing in Arabic
+      `${ar.kind_ADDON} · Traffic 100 GB (invoice 1040)`,
+      ar.topup_FIRST_CYCLE.replace('{cycle}', ar.cycle_name_monthly),
+    ]);
+    const sides = await signSides(
+      page,
+      `tr:has(> td.fieldlabel:text-is("${ar.history_title}")) tbody td:nth-child(2) > bdi`,
+    );
+    expect(sides.map((s) => s.text)).to.deep.equal([
+      '0.00',
+      '+10.00',
+      `${MINUS}5.00`,
+      '+50.00',
+      '+100.00',
+      '+10.00',
+    ]);
+    expect(
+      sides.slice(1).every((s) => s.signOnTheLeft),
+      JSON.stringify(sides),
+    ).to.equal(true);
+    await screenshot(page, 'admin-history-arabic', 'table.form');
     await page.close();
   });
 });
