@@ -474,8 +474,8 @@ export class UsageView {
       this.loaded();
       // The server lists every day of the range up to today, quiet days included; days before the
       // account existed are not its days (their "balance" would be a made-up 0).
-      const created = dayIn(zone, new Date(this.account!.createdAt));
-      this.rows = rows.filter((r) => r.day >= created).sort((a, b) => (a.day < b.day ? 1 : -1)); // newest first
+      // The server lists every day of the range the account existed (quiet ones too).
+      this.rows = rows.slice().sort((a, b) => (a.day < b.day ? 1 : -1)); // newest first
       this.body.hidden = false;
       this.app.dataset.from = from;
       this.app.dataset.to = to;

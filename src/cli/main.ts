@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, loadDatabaseConfig } from '../config/app-confi
 import { createServices, type AppServices } from '../app-services';
 import { systemContext } from '../context/request-context';
 import { requireIdString } from '../common/validate';
-import { CollectionFrequency } from '../graphql/types/traffic.type';
+import { CollectionFrequency } from '../services/traffic/traffic-types';
 import { dataSourceOptions } from '../config/data-source-options';
 import { ApiKeyService } from '../services/api-key.service';
 import { generateKeyLine } from '../auth/secret-box';

@@ -1,4 +1,5 @@
 import { Field, ObjectType, ClassType } from 'type-graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../common/pagination';
 
 @ObjectType()
 export class PageInfo {
@@ -21,19 +22,6 @@ export function Connection<TNode extends object>(Node: ClassType<TNode>, name: s
     @Field(() => PageInfo) pageInfo!: PageInfo;
   }
   return ConnectionType;
-}
-
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
-
-/** Keyset cursors: an opaque base64 of the row id. */
-export function encodeCursor(id: number): string {
-  return Buffer.from(`id:${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number | null {
-  const match = /^id:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return match ? Number(match[1]) : null;
 }
 
 export function pageSizeComplexity({

@@ -2,7 +2,7 @@ import type { AppServices } from '../app-services';
 import type { Logger } from '../common/logger';
 import { dayIn } from '../common/time-zone';
 import { systemContext } from '../context/request-context';
-import { CollectionFrequency } from '../graphql/types/traffic.type';
+import { CollectionFrequency } from '../services/traffic/traffic-types';
 import { startPeriodic } from './periodic';
 
 /**

@@ -1,7 +1,27 @@
 import { In, type DataSource } from 'typeorm';
 import { WhmcsProduct } from '../entities/whmcs/whmcs-product.entity';
 import { BILLING_CYCLES, readProductSettings } from '../product/product-settings';
-import type { ProductType } from '../graphql/types/product.type';
+
+/** A WHMCS product's module settings, as screens and the API show them. */
+export interface ProductView {
+  id: number;
+  name: string;
+  usesModule: boolean;
+  commentPrefix: string;
+  profile: string;
+  service: string;
+  bandwidth: { downloadBitsPerSecond: number; uploadBitsPerSecond: number };
+  trafficPerCycle: { cycle: string; bytes: bigint; unlimited: boolean }[];
+  historyDays: number;
+  lowTrafficThresholdBytes: bigint;
+  templates: { lowTraffic: string; limited: string };
+  instructionsUrl: string;
+  protocols: string[];
+  l2tpPsk: string;
+  collectionFrequency: string;
+  /** Settings whose stored value could not be read (their default is used). */
+  invalidSettings: string[];
+}
 
 /** The module name WHMCS stores in tblproducts.servertype and tblservers.type. */
 export const MODULE_NAME = 'mikrotikvpn';
@@ -10,12 +30,12 @@ export const MODULE_NAME = 'mikrotikvpn';
 export class ProductService {
   constructor(private readonly db: DataSource) {}
 
-  async findByIds(ids: readonly number[]): Promise<Map<number, ProductType>> {
+  async findByIds(ids: readonly number[]): Promise<Map<number, ProductView>> {
     const rows = ids.length ? await this.db.getRepository(WhmcsProduct).findBy({ id: In([...ids]) }) : [];
     return new Map(rows.map((row) => [row.id, toProduct(row)]));
   }
 
-  async list(): Promise<ProductType[]> {
+  async list(): Promise<ProductView[]> {
     const rows = await this.db
       .getRepository(WhmcsProduct)
       .find({ where: { servertype: MODULE_NAME }, order: { id: 'ASC' } });
@@ -23,7 +43,7 @@ export class ProductService {
   }
 }
 
-export function toProduct(row: WhmcsProduct): ProductType {
+export function toProduct(row: WhmcsProduct): ProductView {
   const s = readProductSettings(row.configOptions());
   return {
     id: row.id,

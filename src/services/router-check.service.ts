@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { RouterEntity } from '../entities/own/router.entity';
-import type { RouterInput } from '../graphql/inputs/router.input';
-import type { RouterTestResult } from '../graphql/types/lifecycle.type';
+import type { RouterSettings } from './router.service';
 import { AppError, ValidationError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 import type { RouterGateway, RouterSessionPool, RouterTarget } from '../router';
@@ -11,7 +10,22 @@ import type { EventService } from './event.service';
 import type { RequestContext } from '../context/request-context';
 
 /** What an admin should do about each way a router can refuse us. */
-const ADVICE: Partial<Record<ErrorCode, (input: RouterInput, port: number) => string>> = {
+/** What Test Connection found. */
+export interface RouterTestReport {
+  /** Login works and nothing blocks provisioning. */
+  ok: boolean;
+  identity: string | null;
+  version: string | null;
+  uptimeSeconds: number | null;
+  profiles: string[];
+  errorCode: ErrorCode | null;
+  /** What blocks provisioning, in words an admin can act on. */
+  problems: string[];
+  /** What works but deserves attention. */
+  warnings: string[];
+}
+
+const ADVICE: Partial<Record<ErrorCode, (input: RouterSettings, port: number) => string>> = {
   [ErrorCode.ROUTER_UNREACHABLE]: (input, port) =>
     input.tls === false
       ? `Nothing answers on ${input.host}:${port}. Is the api service enabled (/ip service enable api) and reachable from this server?`
@@ -34,7 +48,7 @@ export class RouterCheckService {
     private readonly events: EventService,
   ) {}
 
-  async test(ctx: RequestContext, input: RouterInput): Promise<RouterTestResult> {
+  async test(ctx: RequestContext, input: RouterSettings): Promise<RouterTestReport> {
     const existing = await this.db.getRepository(RouterEntity).findOneBy({ serverId: input.serverId });
     const password = input.password ?? (existing ? this.routers.target(existing).password : undefined);
     if (!password) throw new ValidationError('password is required to test a router that is not saved yet');
@@ -50,7 +64,7 @@ export class RouterCheckService {
       caPem: input.caPem ?? null,
       fingerprintSha256: input.fingerprintSha256 ?? null,
     };
-    const result: RouterTestResult = {
+    const result: RouterTestReport = {
       ok: false,
       identity: null,
       version: null,

@@ -4,14 +4,34 @@ import { RouterEntity } from '../entities/own/router.entity';
 import { VpnAccountEntity } from '../entities/own/vpn-account.entity';
 import { WhmcsServer } from '../entities/whmcs/whmcs-server.entity';
 import { NotFoundError, ValidationError } from '../errors/app-errors';
-import type { RouterInput } from '../graphql/inputs/router.input';
 import type { SecretBox } from '../auth/secret-box';
 import type { RequestContext } from '../context/request-context';
 import type { EventService } from './event.service';
 import { parseAddressList } from './address-pool';
 import { MODULE_NAME } from './product.service';
-import type { AddressPool } from '../graphql/types/router-fields.type';
 import type { RouterTarget } from '../router';
+
+/** A router as a WHMCS server record describes it. The password is write-only. */
+export interface RouterSettings {
+  serverId: number;
+  name?: string;
+  host: string;
+  port?: number;
+  tls?: boolean;
+  username: string;
+  password?: string;
+  caPem?: string;
+  fingerprintSha256?: string;
+}
+
+/** How much of a server's address list is in use. */
+export interface AddressPoolUse {
+  total: number;
+  used: number;
+  free: number;
+  /** Lines of the address list that are not an IP address. */
+  malformedLines: string[];
+}
 
 export const DEFAULT_API_SSL_PORT = 8729;
 export const DEFAULT_API_PORT = 8728;
@@ -38,7 +58,7 @@ export class RouterService {
   }
 
   /** Creates or updates the router of a WHMCS server. The password is kept when not given. */
-  async upsert(ctx: RequestContext, input: RouterInput): Promise<RouterEntity> {
+  async upsert(ctx: RequestContext, input: RouterSettings): Promise<RouterEntity> {
     const server = await this.db.getRepository(WhmcsServer).findOneBy({ id: input.serverId });
     if (!server) throw new NotFoundError('WHMCS server', input.serverId);
     if (server.type !== MODULE_NAME) {
@@ -76,7 +96,7 @@ export class RouterService {
   }
 
   /** Address pool use per router, for many routers in two queries. */
-  async addressPools(routers: readonly RouterEntity[]): Promise<Map<number, AddressPool>> {
+  async addressPools(routers: readonly RouterEntity[]): Promise<Map<number, AddressPoolUse>> {
     if (!routers.length) return new Map();
     const servers = await this.db
       .getRepository(WhmcsServer)

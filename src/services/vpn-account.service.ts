@@ -1,13 +1,14 @@
 import { In, type DataSource } from 'typeorm';
 import { VpnAccountEntity, VpnAccountStatus } from '../entities/own/vpn-account.entity';
 import { ValidationError } from '../errors/app-errors';
-import type { VpnAccountFilter } from '../graphql/inputs/vpn-account-filter.input';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor } from '../graphql/connection';
+import { pageRequest, toPage } from '../common/pagination';
 
-export interface Page<T> {
-  nodes: T[];
-  edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+/** Which accounts to list (all given fields must match). */
+export interface AccountFilter {
+  status?: VpnAccountStatus[];
+  routerId?: string;
+  productId?: number;
+  clientId?: number;
 }
 
 /** Reads and pages VPN accounts. (Lifecycle changes live in the lifecycle service.) */
@@ -35,13 +36,9 @@ export class VpnAccountService {
     return byService;
   }
 
-  async page(first: number | undefined, after: string | null | undefined, filter: VpnAccountFilter = {}) {
-    const size = first ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-      throw new ValidationError(`first must be from 1 to ${MAX_PAGE_SIZE}`);
-    }
-    const afterId = after == null ? 0 : decodeCursor(after);
-    if (afterId === null) throw new ValidationError('after is not a cursor from this API');
+  async page(first: number | undefined, after: string | null | undefined, filter: AccountFilter = {}) {
+    const { size, cursorId } = pageRequest(first, after);
+    const afterId = cursorId ?? 0;
     const qb = this.db
       .getRepository(VpnAccountEntity)
       .createQueryBuilder('a')
@@ -57,7 +54,7 @@ export class VpnAccountService {
       qb.andWhere('a.product_id = :productId', { productId: filter.productId });
     if (filter.clientId !== undefined) qb.andWhere('a.client_id = :clientId', { clientId: filter.clientId });
     const rows = await qb.getMany();
-    return toPage(rows, size);
+    return toPage(rows, size, (a) => a.id);
   }
 
   static readonly LIVE_STATUSES = [
@@ -66,17 +63,4 @@ export class VpnAccountService {
     VpnAccountStatus.SUSPENDED,
     VpnAccountStatus.LIMITED,
   ];
-}
-
-function toPage(rows: VpnAccountEntity[], size: number): Page<VpnAccountEntity> {
-  const nodes = rows.slice(0, size);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
-  return {
-    nodes,
-    edges,
-    pageInfo: {
-      hasNextPage: rows.length > size,
-      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
-    },
-  };
 }

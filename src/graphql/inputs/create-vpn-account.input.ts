@@ -1,8 +1,9 @@
 import { Field, InputType, Int } from 'type-graphql';
+import type { CreateAccountRequest } from '../../services/lifecycle/vpn-lifecycle.service';
 
 /** What WHMCS knows when it creates a service's account (CreateAccount). */
 @InputType()
-export class CreateVpnAccountInput {
+export class CreateVpnAccountInput implements CreateAccountRequest {
   @Field(() => Int, { description: 'tblhosting.id' }) serviceId!: number;
   @Field(() => Int, { description: 'tblservers.id' }) serverId!: number;
   @Field(() => Int, { description: 'tblproducts.id' }) productId!: number;

@@ -1,9 +1,10 @@
 import { Field, InputType, Int } from 'type-graphql';
+import type { RouterSettings } from '../../services/router.service';
 import { IsInt, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 
 /** A router, from a WHMCS server record. The password is write-only: it is never returned. */
 @InputType()
-export class RouterInput {
+export class RouterInput implements RouterSettings {
   @Field(() => Int, { description: 'The WHMCS server id (tblservers.id) this router belongs to.' })
   @IsInt()
   @Min(1)

@@ -1,8 +1,13 @@
 import { ErrorCode } from './error-code.type';
 import { Field, Int, ObjectType } from 'type-graphql';
+import type { RouterTestReport } from '../../services/router-check.service';
+import type {
+  ReconcileAction as ReconcileActionShape,
+  ReconcileReport as ReconcileReportShape,
+} from '../../services/lifecycle/reconcile.service';
 
 @ObjectType({ description: 'The result of checking a router with the given credentials.' })
-export class RouterTestResult {
+export class RouterTestResult implements RouterTestReport {
   @Field({ description: 'True when login works and nothing blocks provisioning.' }) ok!: boolean;
   @Field(() => String, { nullable: true }) identity!: string | null;
   @Field(() => String, { nullable: true }) version!: string | null;
@@ -19,7 +24,7 @@ export class RouterTestResult {
 }
 
 @ObjectType({ description: 'One difference reconcile found, and what it did about it.' })
-export class ReconcileAction {
+export class ReconcileAction implements ReconcileActionShape {
   @Field(() => Int, { nullable: true }) serviceId!: number | null;
   @Field() routerId!: string;
   @Field({
@@ -31,7 +36,7 @@ export class ReconcileAction {
 }
 
 @ObjectType()
-export class ReconcileReport {
+export class ReconcileReport implements ReconcileReportShape {
   @Field(() => Int) routersChecked!: number;
   @Field(() => Int) accountsChecked!: number;
   @Field(() => Int) repaired!: number;

@@ -1,6 +1,7 @@
 import { Authorized, Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Bytes } from '../scalars';
+import type { ProductView } from '../../services/product.service';
 
 @ObjectType({ description: "Speed limits in the customer's perspective, in bits per second (0 = no limit)." })
 export class Bandwidth {
@@ -28,7 +29,7 @@ export class EmailTemplates {
 
 /** A WHMCS product (tblproducts) read through the product-settings manifest. */
 @ObjectType('Product')
-export class ProductType {
+export class ProductType implements ProductView {
   @Field(() => Int) id!: number;
   @Field() name!: string;
   @Field({ description: 'True when the product uses this module (tblproducts.servertype = mikrotikvpn).' })

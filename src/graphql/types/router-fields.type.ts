@@ -1,8 +1,9 @@
 import { ErrorCode } from './error-code.type';
 import { Field, Int, ObjectType } from 'type-graphql';
+import type { AddressPoolUse } from '../../services/router.service';
 
 @ObjectType({ description: "Addresses of the WHMCS server's address list (Assigned IP Addresses)." })
-export class AddressPool {
+export class AddressPool implements AddressPoolUse {
   @Field(() => Int) total!: number;
   @Field(() => Int) used!: number;
   @Field(() => Int) free!: number;

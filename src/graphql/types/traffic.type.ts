@@ -5,17 +5,20 @@ import { Bytes } from '../scalars';
 import { Connection } from '../connection';
 import { NotificationKind } from '../../entities/own/notification.entity';
 import { TopUpKind, TopUpReason } from '../../entities/own/traffic-topup.entity';
+import {
+  CollectionFrequency,
+  UsageGranularity,
+  type CollectionReport as CollectionReportShape,
+  type PendingNotice,
+  type RouterCollection as RouterCollectionShape,
+  type TopUpView,
+  type UsageRow,
+} from '../../services/traffic/traffic-types';
 
-export enum UsageGranularity {
-  DAY = 'DAY',
-  SAMPLE = 'SAMPLE',
-}
+export { CollectionFrequency, UsageGranularity };
+
 registerEnumType(UsageGranularity, { name: 'UsageGranularity' });
 
-export enum CollectionFrequency {
-  CRON = 'CRON',
-  DAILY = 'DAILY',
-}
 registerEnumType(CollectionFrequency, {
   name: 'CollectionFrequency',
   description: 'CRON collects the products set to "cron"; DAILY collects every product.',
@@ -32,7 +35,7 @@ registerEnumType(TopUpReason, {
 registerEnumType(NotificationKind, { name: 'NotificationKind' });
 
 @ObjectType('TrafficSample', { description: "Traffic of one period, in the customer's perspective." })
-export class TrafficSampleType {
+export class TrafficSampleType implements UsageRow {
   @Field(() => Date, {
     description:
       'When the sample was taken (SAMPLE), or the instant the day starts in the WHMCS time zone (DAY).',
@@ -52,7 +55,7 @@ export class TrafficSampleType {
 }
 
 @ObjectType('TrafficTopUp', { description: 'One line of the traffic-added history.' })
-export class TrafficTopUpType {
+export class TrafficTopUpType implements TopUpView {
   @Field(() => ID) id!: string;
   @Field(() => Date) at!: Date;
   @Field(() => TopUpKind) kind!: TopUpKind;
@@ -75,7 +78,7 @@ export class TrafficTopUpType {
 export class TrafficTopUpConnection extends Connection(TrafficTopUpType, 'TrafficTopUp') {}
 
 @ObjectType({ description: 'How one router fared in a collection run.' })
-export class RouterCollection {
+export class RouterCollection implements RouterCollectionShape {
   @Field() routerId!: string;
   @Field() ok!: boolean;
   @Field({ description: 'True when another server process was collecting this router.' }) skipped!: boolean;
@@ -95,7 +98,7 @@ export class RouterCollection {
 }
 
 @ObjectType()
-export class CollectionReport {
+export class CollectionReport implements CollectionReportShape {
   @Field(() => Date) startedAt!: Date;
   @Field(() => Int) durationMs!: number;
   @Field(() => Int) accountsCollected!: number;
@@ -107,7 +110,7 @@ export class CollectionReport {
 }
 
 @ObjectType('Notification', { description: 'An email to send through WHMCS; pending until acknowledged.' })
-export class NotificationType {
+export class NotificationType implements PendingNotice {
   @Field(() => ID) id!: string;
   @Field(() => NotificationKind) kind!: NotificationKind;
   @Field(() => Int) serviceId!: number;

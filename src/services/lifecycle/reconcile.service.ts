@@ -4,7 +4,6 @@ import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
 import type { RequestContext } from '../../context/request-context';
 import type { RouterGateway, PppSecret, SimpleQueue, ActiveSession, RouterTarget } from '../../router';
-import type { ReconcileAction, ReconcileReport } from '../../graphql/types/lifecycle.type';
 import { AppError, RouterError } from '../../errors/app-errors';
 import { ErrorCode } from '../../errors/error-code';
 import { readProductSettings, type ProductSettings } from '../../product/product-settings';
@@ -18,6 +17,22 @@ import { planAccount, type ObservedAccount, type RouterStep } from './router-pla
 import { applyPlan } from './router-apply';
 import type { RouterRemovals } from './router-removal';
 import { PENDING_TERMINATE, serviceLockName, type VpnLifecycleService } from './vpn-lifecycle.service';
+
+/** One difference reconcile found, and what it did about it. */
+export interface ReconcileAction {
+  serviceId: number | null;
+  routerId: string;
+  /** SECRET_CREATED, SECRET_UPDATED, SECRET_DISABLED, SESSION_ENDED, QUEUE_CREATED, ... (see STEP_KIND) */
+  kind: string;
+  detail: string;
+}
+
+export interface ReconcileReport {
+  routersChecked: number;
+  accountsChecked: number;
+  repaired: number;
+  actions: ReconcileAction[];
+}
 
 /** How long reconcile waits for a service that a mutation is working on before skipping it. */
 const LOCK_WAIT_SECONDS = 2;

@@ -20,7 +20,6 @@ import {
   type ProductSettings,
 } from '../../product/product-settings';
 import { actorName, type RequestContext } from '../../context/request-context';
-import type { CreateVpnAccountInput } from '../../graphql/inputs/create-vpn-account.input';
 import type { RouterGateway, RouterTarget } from '../../router';
 import type { NamedLocks } from '../../db/named-lock';
 import { parseAddressList } from '../address-pool';
@@ -44,6 +43,17 @@ import type { RouterRemovals } from './router-removal';
 import { loggedAction } from './logged-action';
 
 const LOCK_WAIT_SECONDS = 30;
+
+/** What WHMCS knows when it creates a service's account (CreateAccount). */
+export interface CreateAccountRequest {
+  serviceId: number;
+  serverId: number;
+  productId: number;
+  username: string;
+  /** Never stored by the server. */
+  password: string;
+  billingCycle: string;
+}
 
 /** `pending_action` of an account whose termination started and must be finished, never undone. */
 export const PENDING_TERMINATE = 'terminate';
@@ -102,7 +112,7 @@ export class VpnLifecycleService {
   // ---- create -------------------------------------------------------------------------------------
 
   @loggedAction('create')
-  async create(ctx: RequestContext, input: CreateVpnAccountInput): Promise<VpnAccountEntity> {
+  async create(ctx: RequestContext, input: CreateAccountRequest): Promise<VpnAccountEntity> {
     requireId('serviceId', input.serviceId);
     requireId('serverId', input.serverId);
     requireId('productId', input.productId);
@@ -191,7 +201,7 @@ export class VpnLifecycleService {
     ctx: RequestContext,
     router: RouterEntity,
     service: WhmcsService,
-    input: CreateVpnAccountInput,
+    input: CreateAccountRequest,
     username: string,
     cycle: BillingCycle,
     allowance: bigint,
@@ -341,7 +351,7 @@ export class VpnLifecycleService {
     ctx: RequestContext,
     account: VpnAccountEntity,
     to: Placement,
-    input: CreateVpnAccountInput,
+    input: CreateAccountRequest,
     username: string,
   ): Promise<VpnAccountEntity> {
     const from = await this.db.getRepository(RouterEntity).findOneBy({ id: account.routerId });

@@ -11,11 +11,7 @@ import { isDatabaseUnavailable } from '../../db/database-errors';
 import { ErrorCode } from '../../errors/error-code';
 import { toBytes } from '../../common/units';
 import { MODULE_NAME } from '../product.service';
-import type {
-  CollectionFrequency,
-  CollectionReport,
-  RouterCollection,
-} from '../../graphql/types/traffic.type';
+import type { CollectionFrequency, CollectionReport, RouterCollection } from './traffic-types';
 import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { MeteredAccount, MeterPhase, TrafficMeter } from './meter.service';
 

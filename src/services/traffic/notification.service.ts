@@ -10,7 +10,7 @@ export type NoticeAccount = Pick<
 import type { ProductSettings } from '../../product/product-settings';
 import type { RequestContext } from '../../context/request-context';
 import { bytesToGb, toBytes } from '../../common/units';
-import type { NotificationType } from '../../graphql/types/traffic.type';
+import type { PendingNotice } from './traffic-types';
 
 interface MergeSource {
   id: number;
@@ -84,7 +84,7 @@ export class NotificationService {
       await manager.createQueryBuilder().insert().into(NotificationEntity).values(rows).orIgnore().execute();
   }
 
-  async pending(first = 50): Promise<NotificationType[]> {
+  async pending(first = 50): Promise<PendingNotice[]> {
     const rows = await this.db.getRepository(NotificationEntity).find({
       where: { acknowledgedAt: IsNull() },
       order: { id: 'ASC' },

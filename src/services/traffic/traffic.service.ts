@@ -11,13 +11,8 @@ import { retryTransaction } from '../../db/retry';
 import type { TrafficLedger } from '../traffic-ledger.service';
 import { currentCycle, type VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { EventService } from '../event.service';
-import {
-  UsageGranularity,
-  type TrafficSampleType,
-  type TrafficTopUpType,
-} from '../../graphql/types/traffic.type';
-import type { TopUpTrafficInput } from '../../graphql/inputs/top-up.input';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor } from '../../graphql/connection';
+import { UsageGranularity, type TopUpRequest, type TopUpView, type UsageRow } from './traffic-types';
+import { pageRequest, toPage } from '../../common/pagination';
 
 const MAX_DAYS = { [UsageGranularity.DAY]: 1100, [UsageGranularity.SAMPLE]: 62 };
 
@@ -44,7 +39,7 @@ export class TrafficService {
     serviceId: number,
     cycleKey: string | null,
     invoiceId: number | null,
-  ): Promise<TrafficTopUpType | null> {
+  ): Promise<TopUpView | null> {
     requireId('serviceId', serviceId);
     if (cycleKey != null && !KEY_PATTERN.test(cycleKey))
       throw new ValidationError('cycleKey must be 1-100 visible ASCII characters', { field: 'cycleKey' });
@@ -126,7 +121,7 @@ export class TrafficService {
   }
 
   /** Bought traffic (ADDON), a cycle credit, or an admin ADJUSTMENT (which may be negative). */
-  async topUp(ctx: RequestContext, input: TopUpTrafficInput): Promise<TrafficTopUpType> {
+  async topUp(ctx: RequestContext, input: TopUpRequest): Promise<TopUpView> {
     requireId('serviceId', input.serviceId);
     if (input.invoiceId != null) requireId('invoiceId', input.invoiceId);
     if (input.kind === TopUpKind.NOTE)
@@ -192,7 +187,7 @@ export class TrafficService {
       invoiceId: number | null;
       description: string;
     },
-  ): Promise<TrafficTopUpType> {
+  ): Promise<TopUpView> {
     const { topUp, created } = await retryTransaction(() =>
       this.db.transaction(async (manager) => {
         const r = await this.ledger.credit(manager, {
@@ -228,7 +223,7 @@ export class TrafficService {
     from: Date,
     to: Date,
     granularity: UsageGranularity,
-  ): Promise<TrafficSampleType[]> {
+  ): Promise<UsageRow[]> {
     if (!(from < to)) throw new ValidationError('from must be before to');
     if ((to.getTime() - from.getTime()) / 86_400_000 > MAX_DAYS[granularity]) {
       throw new ValidationError(`A ${granularity} range may span at most ${MAX_DAYS[granularity]} days`);
@@ -252,12 +247,13 @@ export class TrafficService {
   }
 
   /**
-   * Every day of the range in WHMCS's time zone (up to today), quiet days included, each with its
+   * Every day of the range in WHMCS's time zone (from the account's first day, up to today), quiet
+   * days included, each with its
    * traffic, the traffic credited that day, and the balance at its end — after that day's last
    * collection or top-up, whichever came later (both carry the database's time, taken under the
    * account's lock). Two statements, whatever the range.
    */
-  private async days(account: VpnAccountEntity, from: Date, to: Date): Promise<TrafficSampleType[]> {
+  private async days(account: VpnAccountEntity, from: Date, to: Date): Promise<UsageRow[]> {
     const tz = this.timeZone;
     const first = dayIn(tz, from);
     const today = dayIn(tz, new Date());
@@ -311,10 +307,21 @@ export class TrafficService {
       const day = dayIn(tz, c.at);
       creditedByDay.set(day, (creditedByDay.get(day) ?? 0n) + toBytes(c.bytes));
     }
-    const rows: TrafficSampleType[] = [];
+    // Days before the account existed are not listed (it had no balance then): the range starts at
+    // its creation day, or earlier where it has traffic or credits (history imported, say).
+    let start = first;
+    if (!daily.some((d) => d.opening) && !credits.some((c) => c.at < rangeStart)) {
+      const known = [
+        dayIn(tz, account.createdAt),
+        ...daily.map((d) => d.day),
+        ...credits.map((c) => dayIn(tz, c.at)),
+      ].sort()[0];
+      if (known > start) start = known;
+    }
+    const rows: UsageRow[] = [];
     let balance = 0n;
     let m = 0;
-    for (let day = first; day <= last; day = addDays(day, 1)) {
+    for (let day = start; day <= last; day = addDays(day, 1)) {
       const end = startOfDay(addDays(day, 1), tz).getTime();
       while (m < marks.length && marks[m].at < end) balance = marks[m++].balance;
       const row = byDay.get(day);
@@ -330,24 +337,13 @@ export class TrafficService {
   }
 
   async topUps(account: VpnAccountEntity, first: number | undefined, after: string | null | undefined) {
-    const size = first ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-      throw new ValidationError(`first must be from 1 to ${MAX_PAGE_SIZE}`);
-    }
-    const beforeId = after == null ? null : decodeCursor(after);
-    if (after != null && beforeId === null) throw new ValidationError('after is not a cursor from this API');
+    const { size, cursorId } = pageRequest(first, after);
     const rows = await this.db.getRepository(TrafficTopUpEntity).find({
-      where: { accountId: account.id, ...(beforeId === null ? {} : { id: LessThan(beforeId) }) },
+      where: { accountId: account.id, ...(cursorId === null ? {} : { id: LessThan(cursorId) }) },
       order: { id: 'DESC' },
       take: size + 1,
     });
-    const nodes = rows.slice(0, size).map(toTopUp);
-    const edges = nodes.map((node) => ({ cursor: encodeCursor(Number(node.id)), node }));
-    return {
-      nodes,
-      edges,
-      pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null },
-    };
+    return toPage(rows.map(toTopUp), size, (t) => Number(t.id));
   }
 
   /** Traffic since the current cycle started (the last renewal, or the account's creation), exact. */
@@ -370,7 +366,7 @@ function amounts(download: string, upload: string) {
   return { downloadBytes, uploadBytes, totalBytes: downloadBytes + uploadBytes };
 }
 
-function toTopUp(row: TrafficTopUpEntity): TrafficTopUpType {
+function toTopUp(row: TrafficTopUpEntity): TopUpView {
   return {
     id: String(row.id),
     at: row.at,
