@@ -157,9 +157,10 @@ describe('faults: billing cycles changed in WHMCS, time zones with DST, credits 
 
   it('every day of a range starts at its local midnight, DST days included, west and east of UTC', async () => {
     const a = await create();
-    await stack.db.query("UPDATE mod_mikrotikvpn_accounts SET created_at = '2026-01-01' WHERE service_id = ?", [
-      a.serviceId,
-    ]);
+    await stack.db.query(
+      "UPDATE mod_mikrotikvpn_accounts SET created_at = '2026-01-01' WHERE service_id = ?",
+      [a.serviceId],
+    );
     const days = async (server: TestServer, from: string, to: string) =>
       (await call(USAGE, { s: a.serviceId, f: from, t: to }, server)).data!.vpnAccount.usage as {
         at: string;
