@@ -160,6 +160,19 @@ class LifecycleTest extends BridgeTestCase
         $this->assertStringNotContainsString('&middot;', $fields['Traffic added'], 'the server wrote no description of its own');
     }
 
+    public function testAdminServicesTabShowsWhatTheRouterDidNotTake(): void
+    {
+        $serviceId = $this->createdService();
+        $fields = StandIn::call('AdminServicesTabFields', StandIn::params($serviceId));
+        $this->assertArrayNotHasKey('Not applied on the router (retried by reconcile)', $fields);
+        // As the server records it when the router refuses a profile (enforcement went through).
+        Capsule::table('mod_mikrotikvpn_accounts')->where('service_id', $serviceId)->where('status', '<>', 'TERMINATED')
+            ->update(['router_problem' => 'secret not updated (profile default → gold): input does not match any value of profile']);
+        $fields = StandIn::call('AdminServicesTabFields', StandIn::params($serviceId));
+        $this->assertStringContainsString('input does not match any value of profile',
+            $fields['Not applied on the router (retried by reconcile)']);
+    }
+
     public function testAdminServicesTabExplainsAnUnreachableApi(): void
     {
         $serviceId = $this->service();

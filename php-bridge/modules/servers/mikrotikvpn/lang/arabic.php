@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'خادم واجهة VPN البرمجية يستجيب.
 $_LANG['admin_api_failed'] = 'غير متاح';
 $_LANG['admin_vpn_user'] = 'مستخدم VPN';
 $_LANG['admin_no_account'] = 'لا يوجد حساب VPN لهذه الخدمة بعد.';
+$_LANG['admin_router_problem'] = 'لم يُطبَّق على الموجّه (تعيد المطابقة المحاولة)';
 $_LANG['btn_reset_connection'] = 'إعادة تعيين الاتصال';
 $_LANG['btn_install_templates'] = 'تثبيت قوالب البريد الإلكتروني';
 $_LANG['addon_traffic_gb'] = 'حركة البيانات بالغيغابايت';

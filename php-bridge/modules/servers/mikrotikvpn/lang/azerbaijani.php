@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN API serveri cavab verir.';
 $_LANG['admin_api_failed'] = 'Əlçatan deyil';
 $_LANG['admin_vpn_user'] = 'VPN istifadəçisi';
 $_LANG['admin_no_account'] = 'Bu xidmətin hələ VPN hesabı yoxdur.';
+$_LANG['admin_router_problem'] = 'Routerdə tətbiq olunmayıb (uzlaşdırma yenidən cəhd edir)';
 $_LANG['btn_reset_connection'] = 'Bağlantını sıfırla';
 $_LANG['btn_install_templates'] = 'E-poçt şablonlarını quraşdır';
 $_LANG['addon_traffic_gb'] = 'Trafik (GB)';

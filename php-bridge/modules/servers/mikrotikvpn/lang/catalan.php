@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'El servidor de l\'API VPN respon.';
 $_LANG['admin_api_failed'] = 'No disponible';
 $_LANG['admin_vpn_user'] = 'Usuari VPN';
 $_LANG['admin_no_account'] = 'Aquest servei encara no té cap compte VPN.';
+$_LANG['admin_router_problem'] = 'No aplicat al router (la reconciliació ho torna a provar)';
 $_LANG['btn_reset_connection'] = 'Restableix la connexió';
 $_LANG['btn_install_templates'] = 'Instal·la les plantilles de correu electrònic';
 $_LANG['addon_traffic_gb'] = 'Trànsit en GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN API 服务器有响应。';
 $_LANG['admin_api_failed'] = '不可用';
 $_LANG['admin_vpn_user'] = 'VPN 用户';
 $_LANG['admin_no_account'] = '此服务尚无 VPN 账户。';
+$_LANG['admin_router_problem'] = '未在路由器上应用（对账时重试）';
 $_LANG['btn_reset_connection'] = '重置连接';
 $_LANG['btn_install_templates'] = '安装邮件模板';
 $_LANG['addon_traffic_gb'] = '流量（GB）';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN API poslužitelj odgovara.';
 $_LANG['admin_api_failed'] = 'Nije dostupno';
 $_LANG['admin_vpn_user'] = 'VPN korisnik';
 $_LANG['admin_no_account'] = 'Ova usluga još nema VPN račun.';
+$_LANG['admin_router_problem'] = 'Nije primijenjeno na usmjerivaču (usklađivanje pokušava ponovno)';
 $_LANG['btn_reset_connection'] = 'Resetiraj vezu';
 $_LANG['btn_install_templates'] = 'Instaliraj predloške e-pošte';
 $_LANG['addon_traffic_gb'] = 'Promet u GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Server VPN API odpovídá.';
 $_LANG['admin_api_failed'] = 'Nedostupné';
 $_LANG['admin_vpn_user'] = 'Uživatel VPN';
 $_LANG['admin_no_account'] = 'Tato služba zatím nemá účet VPN.';
+$_LANG['admin_router_problem'] = 'Na routeru nepoužito (sladění to zkusí znovu)';
 $_LANG['btn_reset_connection'] = 'Resetovat připojení';
 $_LANG['btn_install_templates'] = 'Nainstalovat e-mailové šablony';
 $_LANG['addon_traffic_gb'] = 'Objem dat v GB';

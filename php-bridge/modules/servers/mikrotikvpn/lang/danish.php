@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN-API-serveren svarer.';
 $_LANG['admin_api_failed'] = 'Ikke tilgængelig';
 $_LANG['admin_vpn_user'] = 'VPN-bruger';
 $_LANG['admin_no_account'] = 'Denne tjeneste har endnu ingen VPN-konto.';
+$_LANG['admin_router_problem'] = 'Ikke anvendt på routeren (afstemning prøver igen)';
 $_LANG['btn_reset_connection'] = 'Nulstil forbindelse';
 $_LANG['btn_install_templates'] = 'Installér e-mailskabeloner';
 $_LANG['addon_traffic_gb'] = 'Trafik i GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'De VPN-API-server antwoordt.';
 $_LANG['admin_api_failed'] = 'Niet beschikbaar';
 $_LANG['admin_vpn_user'] = 'VPN-gebruiker';
 $_LANG['admin_no_account'] = 'Deze dienst heeft nog geen VPN-account.';
+$_LANG['admin_router_problem'] = 'Niet toegepast op de router (reconcile probeert het opnieuw)';
 $_LANG['btn_reset_connection'] = 'Verbinding resetten';
 $_LANG['btn_install_templates'] = 'E-mailsjablonen installeren';
 $_LANG['addon_traffic_gb'] = 'Dataverkeer in GB';

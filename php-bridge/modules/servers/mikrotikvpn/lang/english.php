@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'The VPN API server answers.';
 $_LANG['admin_api_failed'] = 'Not available';
 $_LANG['admin_vpn_user'] = 'VPN user';
 $_LANG['admin_no_account'] = 'This service has no VPN account yet.';
+$_LANG['admin_router_problem'] = 'Not applied on the router (retried by reconcile)';
 $_LANG['btn_reset_connection'] = 'Reset connection';
 $_LANG['btn_install_templates'] = 'Install email templates';
 $_LANG['addon_traffic_gb'] = 'Traffic in GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN-i API server vastab.';
 $_LANG['admin_api_failed'] = 'Pole saadaval';
 $_LANG['admin_vpn_user'] = 'VPN-i kasutaja';
 $_LANG['admin_no_account'] = 'Sellel teenusel pole veel VPN-kontot.';
+$_LANG['admin_router_problem'] = 'Ruuteril rakendamata (ühtlustamine proovib uuesti)';
 $_LANG['btn_reset_connection'] = 'Lähtesta ühendus';
 $_LANG['btn_install_templates'] = 'Paigalda e-kirja mallid';
 $_LANG['addon_traffic_gb'] = 'Andmemaht GB-des';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'سرور VPN API پاسخ می‌دهد.';
 $_LANG['admin_api_failed'] = 'در دسترس نیست';
 $_LANG['admin_vpn_user'] = 'کاربر VPN';
 $_LANG['admin_no_account'] = 'این سرویس هنوز حساب VPN ندارد.';
+$_LANG['admin_router_problem'] = 'روی روتر اعمال نشد (تطبیق دوباره تلاش می‌کند)';
 $_LANG['btn_reset_connection'] = 'بازنشانی اتصال';
 $_LANG['btn_install_templates'] = 'نصب قالب‌های ایمیل';
 $_LANG['addon_traffic_gb'] = 'ترافیک (GB)';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Le serveur API VPN répond.';
 $_LANG['admin_api_failed'] = 'Indisponible';
 $_LANG['admin_vpn_user'] = 'Utilisateur VPN';
 $_LANG['admin_no_account'] = 'Ce service n\'a pas encore de compte VPN.';
+$_LANG['admin_router_problem'] = 'Non appliqué sur le routeur (la réconciliation réessaie)';
 $_LANG['btn_reset_connection'] = 'Réinitialiser la connexion';
 $_LANG['btn_install_templates'] = 'Installer les modèles d\'e-mail';
 $_LANG['addon_traffic_gb'] = 'Trafic en Go';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Der VPN-API-Server antwortet.';
 $_LANG['admin_api_failed'] = 'Nicht verfügbar';
 $_LANG['admin_vpn_user'] = 'VPN-Benutzer';
 $_LANG['admin_no_account'] = 'Dieser Dienst hat noch kein VPN-Konto.';
+$_LANG['admin_router_problem'] = 'Auf dem Router nicht übernommen (der Abgleich versucht es erneut)';
 $_LANG['btn_reset_connection'] = 'Verbindung zurücksetzen';
 $_LANG['btn_install_templates'] = 'E-Mail-Vorlagen installieren';
 $_LANG['addon_traffic_gb'] = 'Datenvolumen in GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'שרת ה-VPN API מגיב.';
 $_LANG['admin_api_failed'] = 'לא זמין';
 $_LANG['admin_vpn_user'] = 'משתמש VPN';
 $_LANG['admin_no_account'] = 'לשירות זה אין עדיין חשבון VPN.';
+$_LANG['admin_router_problem'] = 'לא הוחל בנתב (הסנכרון ינסה שוב)';
 $_LANG['btn_reset_connection'] = 'איפוס החיבור';
 $_LANG['btn_install_templates'] = 'התקנת תבניות דוא"ל';
 $_LANG['addon_traffic_gb'] = 'תעבורה ב-GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'A VPN-API-szerver válaszol.';
 $_LANG['admin_api_failed'] = 'Nem érhető el';
 $_LANG['admin_vpn_user'] = 'VPN-felhasználó';
 $_LANG['admin_no_account'] = 'Ehhez a szolgáltatáshoz még nem tartozik VPN-fiók.';
+$_LANG['admin_router_problem'] = 'A routeren nem alkalmazva (az egyeztetés újrapróbálja)';
 $_LANG['btn_reset_connection'] = 'Kapcsolat visszaállítása';
 $_LANG['btn_install_templates'] = 'E-mail-sablonok telepítése';
 $_LANG['addon_traffic_gb'] = 'Forgalom (GB)';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Il server API VPN risponde.';
 $_LANG['admin_api_failed'] = 'Non disponibile';
 $_LANG['admin_vpn_user'] = 'Utente VPN';
 $_LANG['admin_no_account'] = 'Questo servizio non ha ancora un account VPN.';
+$_LANG['admin_router_problem'] = 'Non applicato sul router (la riconciliazione riprova)';
 $_LANG['btn_reset_connection'] = 'Reimposta connessione';
 $_LANG['btn_install_templates'] = 'Installa modelli email';
 $_LANG['addon_traffic_gb'] = 'Traffico in GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN API серверот одговара.';
 $_LANG['admin_api_failed'] = 'Не е достапно';
 $_LANG['admin_vpn_user'] = 'VPN корисник';
 $_LANG['admin_no_account'] = 'Оваа услуга сè уште нема VPN сметка.';
+$_LANG['admin_router_problem'] = 'Не е применето на рутерот (усогласувањето пробува повторно)';
 $_LANG['btn_reset_connection'] = 'Ресетирај ја врската';
 $_LANG['btn_install_templates'] = 'Инсталирај шаблони за е-пошта';
 $_LANG['addon_traffic_gb'] = 'Сообраќај во GB';

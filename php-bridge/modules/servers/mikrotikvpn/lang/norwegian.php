@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN-API-serveren svarer.';
 $_LANG['admin_api_failed'] = 'Ikke tilgjengelig';
 $_LANG['admin_vpn_user'] = 'VPN-bruker';
 $_LANG['admin_no_account'] = 'Denne tjenesten har ingen VPN-konto ennå.';
+$_LANG['admin_router_problem'] = 'Ikke tatt i bruk på ruteren (avstemmingen prøver igjen)';
 $_LANG['btn_reset_connection'] = 'Tilbakestill tilkoblingen';
 $_LANG['btn_install_templates'] = 'Installer e-postmaler';
 $_LANG['addon_traffic_gb'] = 'Trafikk i GB';

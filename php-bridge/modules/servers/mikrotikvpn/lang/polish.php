@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Serwer API VPN odpowiada.';
 $_LANG['admin_api_failed'] = 'Niedostępne';
 $_LANG['admin_vpn_user'] = 'Użytkownik VPN';
 $_LANG['admin_no_account'] = 'Ta usługa nie ma jeszcze konta VPN.';
+$_LANG['admin_router_problem'] = 'Nie zastosowano na routerze (uzgadnianie ponowi próbę)';
 $_LANG['btn_reset_connection'] = 'Zresetuj połączenie';
 $_LANG['btn_install_templates'] = 'Zainstaluj szablony e-maili';
 $_LANG['addon_traffic_gb'] = 'Transfer w GB';

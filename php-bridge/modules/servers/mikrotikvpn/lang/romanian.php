@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Serverul API VPN răspunde.';
 $_LANG['admin_api_failed'] = 'Indisponibil';
 $_LANG['admin_vpn_user'] = 'Utilizator VPN';
 $_LANG['admin_no_account'] = 'Acest serviciu nu are încă un cont VPN.';
+$_LANG['admin_router_problem'] = 'Neaplicat pe router (reconcilierea reîncearcă)';
 $_LANG['btn_reset_connection'] = 'Resetează conexiunea';
 $_LANG['btn_install_templates'] = 'Instalează șabloanele de e-mail';
 $_LANG['addon_traffic_gb'] = 'Trafic în GB';

@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Сервер API VPN отвечает.';
 $_LANG['admin_api_failed'] = 'Недоступен';
 $_LANG['admin_vpn_user'] = 'Пользователь VPN';
 $_LANG['admin_no_account'] = 'У этой услуги ещё нет VPN-аккаунта.';
+$_LANG['admin_router_problem'] = 'Не применено на маршрутизаторе (сверка повторит попытку)';
 $_LANG['btn_reset_connection'] = 'Сбросить подключение';
 $_LANG['btn_install_templates'] = 'Установить шаблоны писем';
 $_LANG['addon_traffic_gb'] = 'Трафик в GB';

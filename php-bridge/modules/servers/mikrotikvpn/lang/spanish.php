@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'El servidor de la API de VPN responde.';
 $_LANG['admin_api_failed'] = 'No disponible';
 $_LANG['admin_vpn_user'] = 'Usuario VPN';
 $_LANG['admin_no_account'] = 'Este servicio todavía no tiene cuenta VPN.';
+$_LANG['admin_router_problem'] = 'No aplicado en el router (la conciliación lo reintenta)';
 $_LANG['btn_reset_connection'] = 'Restablecer conexión';
 $_LANG['btn_install_templates'] = 'Instalar plantillas de correo';
 $_LANG['addon_traffic_gb'] = 'Tráfico en GB';

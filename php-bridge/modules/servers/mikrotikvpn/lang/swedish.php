@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN-API-servern svarar.';
 $_LANG['admin_api_failed'] = 'Inte tillgänglig';
 $_LANG['admin_vpn_user'] = 'VPN-användare';
 $_LANG['admin_no_account'] = 'Den här tjänsten har inget VPN-konto ännu.';
+$_LANG['admin_router_problem'] = 'Inte tillämpat på routern (avstämningen försöker igen)';
 $_LANG['btn_reset_connection'] = 'Återställ anslutningen';
 $_LANG['btn_install_templates'] = 'Installera e-postmallar';
 $_LANG['addon_traffic_gb'] = 'Trafik i GB';

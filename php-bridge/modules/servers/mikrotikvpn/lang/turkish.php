@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'VPN API sunucusu yanıt veriyor.';
 $_LANG['admin_api_failed'] = 'Kullanılamıyor';
 $_LANG['admin_vpn_user'] = 'VPN kullanıcısı';
 $_LANG['admin_no_account'] = 'Bu hizmetin henüz bir VPN hesabı yok.';
+$_LANG['admin_router_problem'] = 'Yönlendiricide uygulanmadı (uzlaştırma yeniden dener)';
 $_LANG['btn_reset_connection'] = 'Bağlantıyı sıfırla';
 $_LANG['btn_install_templates'] = 'E-posta şablonlarını yükle';
 $_LANG['addon_traffic_gb'] = 'GB cinsinden trafik';

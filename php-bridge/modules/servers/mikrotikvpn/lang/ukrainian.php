@@ -99,6 +99,7 @@ $_LANG['admin_api_ok'] = 'Сервер API VPN відповідає.';
 $_LANG['admin_api_failed'] = 'Недоступний';
 $_LANG['admin_vpn_user'] = 'Користувач VPN';
 $_LANG['admin_no_account'] = 'Ця послуга ще не має облікового запису VPN.';
+$_LANG['admin_router_problem'] = 'Не застосовано на маршрутизаторі (звірка повторить спробу)';
 $_LANG['btn_reset_connection'] = 'Скинути підключення';
 $_LANG['btn_install_templates'] = 'Встановити шаблони листів';
 $_LANG['addon_traffic_gb'] = 'Трафік у GB';

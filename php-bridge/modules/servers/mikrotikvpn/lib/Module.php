@@ -14,7 +14,7 @@ class Module
     /** Placeholder server id for "Test Connection" on a server record that is not saved yet. */
     const UNSAVED_SERVER_ID = 2147483647;
 
-    const ACCOUNT_FIELDS = 'serviceId username status statusReason address billingCycle clientId
+    const ACCOUNT_FIELDS = 'serviceId username status statusReason routerProblem address billingCycle clientId
         router { id name host }
         product { id name profile service }
         bandwidth { downloadBitsPerSecond uploadBitsPerSecond }
@@ -474,6 +474,10 @@ class Module
             . ($account['statusReason'] ? ' ' . $e($account['statusReason']) : '')
             . ' &middot; ' . $e($lang->t('address')) . ': <code>' . $e($account['address']) . '</code>'
             . ' &middot; ' . $e($lang->t('router')) . ': ' . $e($account['router']['name'] . ' (' . $account['router']['host'] . ')');
+        if (!empty($account['routerProblem'])) {
+            // Enforcement never waits for it; the admin should still know (e.g. a missing profile).
+            $fields[$lang->t('admin_router_problem')] = $warn . '!</span> ' . $e($account['routerProblem']);
+        }
         $conn = isset($account['connection']) ? $account['connection'] : null;
         if ($conn && !empty($conn['online'])) {
             $fields[$lang->t('connection')] = $ok . $e($lang->t('online')) . '</span> '
