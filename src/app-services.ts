@@ -19,6 +19,7 @@ import { NotificationService } from './services/traffic/notification.service';
 import { TrafficCollector } from './services/traffic/collector.service';
 import { TrafficMeter } from './services/traffic/meter.service';
 import { RouterRemovals } from './services/lifecycle/router-removal';
+import { WhmcsBillingService } from './services/whmcs-billing.service';
 import { TrafficService } from './services/traffic/traffic.service';
 
 /** The server's long-lived services, built once at start and shared by requests, jobs and the CLI. */
@@ -72,7 +73,7 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     ledger,
     lifecycle,
     notifications,
-    traffic: new TrafficService(db, ledger, lifecycle, events, config.timeZone),
+    traffic: new TrafficService(db, ledger, lifecycle, events, new WhmcsBillingService(db), config.timeZone),
     locks,
     meter,
     collector: new TrafficCollector(db, meter, lifecycle, {

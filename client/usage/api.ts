@@ -3,6 +3,8 @@
  * (it reads only this client's services). Failures come back as one of three kinds the page shows.
  */
 
+import { ErrorCode } from '../../src/errors/error-code';
+
 export type ApiFailureKind = 'expired' | 'unreachable' | 'refused';
 
 export class ApiFailure extends Error {
@@ -90,8 +92,8 @@ export class UsageApi {
     const error = body.errors?.[0];
     if (error) {
       const code = error.extensions?.code;
-      if (code === 'UNAUTHENTICATED') throw new ApiFailure('expired', error.message);
-      if (code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'VALIDATION')
+      if (code === ErrorCode.UNAUTHENTICATED) throw new ApiFailure('expired', error.message);
+      if (code === ErrorCode.FORBIDDEN || code === ErrorCode.NOT_FOUND || code === ErrorCode.VALIDATION)
         throw new ApiFailure('refused', error.message);
       throw new ApiFailure('unreachable', error.message);
     }

@@ -240,6 +240,7 @@ export class WhmcsRows {
     addonId: number;
     userid: number;
     name: string;
+    qty?: number;
   }): Promise<number> {
     return this.insert('tblhostingaddons', {
       orderid: 1,
@@ -247,6 +248,7 @@ export class WhmcsRows {
       addonid: fields.addonId,
       userid: fields.userid,
       name: fields.name,
+      qty: fields.qty ?? 1,
       billingcycle: 'One Time',
       tax: '',
       status: 'Active',
@@ -255,5 +257,46 @@ export class WhmcsRows {
       paymentmethod: 'banktransfer',
       notes: '',
     });
+  }
+
+  /** A paid invoice (tblinvoices) with one item per `items` entry (type 'Hosting' or 'Addon' + relid). */
+  async paidInvoice(fields: {
+    userid: number;
+    items: { type: 'Hosting' | 'Addon'; relid: number }[];
+    paidAt?: string;
+    number?: string;
+  }): Promise<number> {
+    const id = await this.insert('tblinvoices', {
+      userid: fields.userid,
+      invoicenum: fields.number ?? '',
+      date: '2026-11-01',
+      duedate: '2026-11-01',
+      datepaid: fields.paidAt ?? '2026-11-01 10:00:00',
+      last_capture_attempt: '0000-00-00 00:00:00',
+      subtotal: 0,
+      credit: 0,
+      tax: 0,
+      tax2: 0,
+      total: 0,
+      taxrate: 0,
+      taxrate2: 0,
+      status: 'Paid',
+      paymentmethod: 'banktransfer',
+      notes: '',
+    });
+    for (const item of fields.items) {
+      await this.insert('tblinvoiceitems', {
+        invoiceid: id,
+        userid: fields.userid,
+        type: item.type,
+        relid: item.relid,
+        description: '',
+        amount: 0,
+        taxed: 0,
+        paymentmethod: 'banktransfer',
+        notes: '',
+      });
+    }
+    return id;
   }
 }

@@ -16,6 +16,29 @@ export interface ProductSettingSpec {
 
 export const PRODUCT_SETTINGS: readonly ProductSettingSpec[] = manifest.settings as ProductSettingSpec[];
 
+/** The module settings of a traffic addon (tbladdons with our module; stored in tblmodule_configuration). */
+export const ADDON_SETTINGS: readonly ProductSettingSpec[] = manifest.addonSettings as ProductSettingSpec[];
+
+/**
+ * A traffic addon's settings: the bytes one unit adds, or null with the setting's key in `invalid`
+ * when it is empty or not a GB amount (an addon never saved is refused, not guessed at).
+ */
+export function readAddonSettings(values: readonly (string | null | undefined)[]): {
+  trafficBytesPerUnit: bigint | null;
+  invalid: string[];
+} {
+  const index = ADDON_SETTINGS.findIndex((s) => s.key === 'trafficGb');
+  const raw = (values[index] ?? '').trim();
+  try {
+    const bytes = gbToBytes(raw);
+    return bytes > 0n
+      ? { trafficBytesPerUnit: bytes, invalid: [] }
+      : { trafficBytesPerUnit: null, invalid: ['trafficGb'] };
+  } catch {
+    return { trafficBytesPerUnit: null, invalid: ['trafficGb'] };
+  }
+}
+
 /** WHMCS allows at most 24 module settings per product. */
 export const MAX_WHMCS_SETTINGS = 24;
 

@@ -3,6 +3,7 @@ import { VpnAccountEntity } from '../entities/own/vpn-account.entity';
 import { CreateVpnAccountInput } from '../graphql/inputs/create-vpn-account.input';
 import { RouterInput } from '../graphql/inputs/router.input';
 import { ReconcileReport, RouterTestResult } from '../graphql/types/lifecycle.type';
+import { TerminateVpnServiceResult, nothingToTerminate } from '../graphql/types/results.type';
 import type { GraphQLContext } from '../graphql/context';
 import { requireIdString } from '../common/validate';
 
@@ -53,6 +54,15 @@ export class LifecycleResolver {
   })
   terminateVpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
     return ctx.services.lifecycle.terminate(ctx, serviceId);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => TerminateVpnServiceResult, {
+    description:
+      "Terminates the service's account like terminateVpnAccount; a service that never had one answers NothingToTerminate (WHMCS's Terminate then has nothing to do) instead of an error.",
+  })
+  async terminateVpnService(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
+    return (await ctx.services.lifecycle.terminateIfAny(ctx, serviceId)) ?? nothingToTerminate(serviceId);
   }
 
   @Authorized('admin')

@@ -10,6 +10,7 @@ import {
   UsageGranularity,
 } from '../graphql/types/traffic.type';
 import { AccountTraffic } from '../graphql/types/vpn-account-fields.type';
+import { AddonCreditResult, AddonEvent, notATrafficAddon } from '../graphql/types/results.type';
 import { TopUpTrafficInput } from '../graphql/inputs/top-up.input';
 import { Bytes } from '../graphql/scalars';
 import { pageSizeComplexity } from '../graphql/connection';
@@ -38,6 +39,22 @@ export class TrafficResolver {
     @Ctx() ctx: GraphQLContext,
   ) {
     return ctx.services.traffic.renew(ctx, serviceId, cycleKey ?? null, invoiceId ?? null);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => AddonCreditResult, {
+    description:
+      "Credits a WHMCS traffic addon (tblhostingaddons.id) activated or renewed: its Traffic in GB times the quantity, once per paying invoice. NotATrafficAddon when the addon is not one of this module's.",
+  })
+  async creditHostingAddon(
+    @Arg('hostingAddonId', () => Int) hostingAddonId: number,
+    @Arg('event', () => AddonEvent) event: AddonEvent,
+    @Ctx() ctx: GraphQLContext,
+  ) {
+    return (
+      (await ctx.services.traffic.creditHostingAddon(ctx, hostingAddonId, event)) ??
+      notATrafficAddon(hostingAddonId)
+    );
   }
 
   @Authorized('admin')

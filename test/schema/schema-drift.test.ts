@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { printSortedSchema } from '../../src/schema';
+import { printPhpErrorCodes, printSortedSchema } from '../../src/schema';
+import { ErrorCode } from '../../src/errors/error-code';
 
 describe('schema/schema.graphql', () => {
   it('is what the code emits (run `npm run schema:emit` after changing the API)', async () => {
@@ -10,5 +11,60 @@ describe('schema/schema.graphql', () => {
       'utf8',
     );
     expect(committed).to.equal(await printSortedSchema());
+  });
+});
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const MODULE = path.join(ROOT, 'php-bridge', 'modules', 'servers', 'mikrotikvpn');
+
+function filesUnder(dir: string, ext: RegExp): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? filesUnder(path.join(dir, e.name), ext)
+        : ext.test(e.name)
+          ? [path.join(dir, e.name)]
+          : [],
+    );
+}
+
+describe('error codes: one list for the server, the WHMCS module and the usage page', () => {
+  it("the module's lib/ErrorCode.php is the code's list (run `npm run schema:emit`)", () => {
+    expect(fs.readFileSync(path.join(MODULE, 'lib', 'ErrorCode.php'), 'utf8')).to.equal(printPhpErrorCodes());
+  });
+
+  it('PHP branches on ErrorCode constants only, and every constant it names is in the schema enum', () => {
+    const known = new Set<string>(Object.values(ErrorCode));
+    const problems: string[] = [];
+    for (const file of filesUnder(MODULE, /\.php$/)) {
+      if (file.includes(`${path.sep}lang${path.sep}`)) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      // A code typed as a string where the module compares or raises one.
+      for (const m of text.matchAll(
+        /getErrorCode\(\)\s*[!=]==?\s*'([A-Z_]+)'|'([A-Z_]+)'\s*[!=]==?\s*\$\w+->getErrorCode\(\)/g,
+      ))
+        problems.push(
+          `${path.relative(ROOT, file)}: the string '${m[1] ?? m[2]}' instead of an ErrorCode constant`,
+        );
+      for (const m of text.matchAll(/ErrorCode::([A-Z_]+)/g))
+        if (!known.has(m[1]))
+          problems.push(`${path.relative(ROOT, file)}: ErrorCode::${m[1]} is not in the schema`);
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('the usage page compares codes from the same list', () => {
+    const known = new Set<string>(Object.values(ErrorCode));
+    const problems: string[] = [];
+    for (const file of filesUnder(path.join(ROOT, 'client'), /\.ts$/)) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/code\s*[!=]==?\s*'([A-Z_]+)'/g))
+        problems.push(`${path.relative(ROOT, file)}: the string '${m[1]}' instead of ErrorCode.${m[1]}`);
+      for (const m of text.matchAll(/ErrorCode\.([A-Z_]+)/g))
+        if (!known.has(m[1]))
+          problems.push(`${path.relative(ROOT, file)}: ErrorCode.${m[1]} is not in the schema`);
+    }
+    expect(problems).to.deep.equal([]);
   });
 });

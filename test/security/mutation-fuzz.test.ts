@@ -29,12 +29,14 @@ const MUTATIONS = [
   'suspendVpnAccount',
   'unsuspendVpnAccount',
   'terminateVpnAccount',
+  'terminateVpnService',
   'changeVpnPackage',
   'changeVpnPassword',
   'resetVpnConnection',
   'reconcile',
   'renewVpnAccount',
   'topUpTraffic',
+  'creditHostingAddon',
   'collectTraffic',
   'acknowledgeNotifications',
   'reportNotificationFailure',
@@ -200,6 +202,26 @@ describe('security: property-based fuzzing of every mutation (server process + s
     terminateVpnAccount: pickService.map((s) =>
       call('terminateVpnAccount', '$s: Int!', 'serviceId: $s', '{ status }', { s }),
     ),
+    terminateVpnService: pickService.map((s) =>
+      call(
+        'terminateVpnService',
+        '$s: Int!',
+        'serviceId: $s',
+        '{ ... on VpnAccount { status } ... on ErrorResult { errorCode } }',
+        { s },
+      ),
+    ),
+    creditHostingAddon: fc
+      .record({ a: someId, e: fc.constantFrom('ACTIVATION', 'RENEWAL') })
+      .map((v) =>
+        call(
+          'creditHostingAddon',
+          '$a: Int!, $e: AddonEvent!',
+          'hostingAddonId: $a, event: $e',
+          '{ ... on TrafficTopUp { id } ... on ErrorResult { errorCode } }',
+          v,
+        ),
+      ),
     changeVpnPackage: fc
       .record({ s: pickService, p: pickProduct })
       .map((v) =>

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { Not, type DataSource, type EntityManager } from 'typeorm';
 import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
 import { RouterEntity } from '../../entities/own/router.entity';
@@ -49,7 +50,8 @@ export interface CreateAccountRequest {
   serviceId: number;
   serverId: number;
   productId: number;
-  username: string;
+  /** Empty or absent: the server picks a free one (the result says which). */
+  username?: string | null;
   /** Never stored by the server. */
   password: string;
   billingCycle: string;
@@ -116,8 +118,8 @@ export class VpnLifecycleService {
     requireId('serviceId', input.serviceId);
     requireId('serverId', input.serverId);
     requireId('productId', input.productId);
-    const username = input.username.trim();
-    if (!USERNAME_PATTERN.test(username)) {
+    const requested = (input.username ?? '').trim();
+    if (requested && !USERNAME_PATTERN.test(requested)) {
       throw new ValidationError('username must be 1-64 letters, digits, dots, dashes, underscores or @', {
         field: 'username',
       });
@@ -150,6 +152,9 @@ export class VpnLifecycleService {
         await this.finishTermination(ctx, existing);
         existing = null;
       }
+      // The name asked for; else the account's own; else one the server picks (free in WHMCS and on
+      // the router).
+      const username = requested || existing?.username || (await this.freeUsername(router, target));
       if (existing && existing.routerId !== router.id) {
         return this.move(ctx, existing, { router, target, settings }, input, username);
       }
@@ -191,6 +196,24 @@ export class VpnLifecycleService {
       });
       return account;
     });
+  }
+
+  /**
+   * A user name for a service whose WHMCS username is empty: `vpn` and six letters or digits (no
+   * look-alikes), used by no other WHMCS service, no live account of the router and no secret on it.
+   */
+  private async freeUsername(router: RouterEntity, target: RouterTarget): Promise<string> {
+    const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const name = `vpn${Array.from({ length: 6 }, () => alphabet[crypto.randomInt(alphabet.length)]).join('')}`;
+      const [taken] = await this.db.query(
+        `SELECT 1 AS x FROM tblhosting WHERE username = ?
+          UNION ALL SELECT 1 FROM mod_mikrotikvpn_accounts WHERE router_id = ? AND live_username = ? LIMIT 1`,
+        [name, router.id, name],
+      );
+      if (!taken && !(await this.gateway.findPppSecret(target, name))) return name;
+    }
+    throw new ConflictError('No free user name found after 20 tries; set a username on the service in WHMCS');
   }
 
   /**
@@ -619,6 +642,13 @@ export class VpnLifecycleService {
       await this.finishTermination(ctx, account);
       return account;
     });
+  }
+
+  /** Terminate for WHMCS's button: null when the service never had an account (nothing to remove). */
+  async terminateIfAny(ctx: RequestContext, serviceId: number): Promise<VpnAccountEntity | null> {
+    requireId('serviceId', serviceId);
+    const any = await this.db.getRepository(VpnAccountEntity).findOneBy({ serviceId });
+    return any ? this.terminate(ctx, serviceId) : null;
   }
 
   /**

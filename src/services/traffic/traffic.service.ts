@@ -11,6 +11,9 @@ import { retryTransaction } from '../../db/retry';
 import type { TrafficLedger } from '../traffic-ledger.service';
 import { currentCycle, type VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { EventService } from '../event.service';
+import type { WhmcsBillingService } from '../whmcs-billing.service';
+import { MODULE_NAME } from '../product.service';
+import { readAddonSettings } from '../../product/product-settings';
 import { UsageGranularity, type TopUpRequest, type TopUpView, type UsageRow } from './traffic-types';
 import { pageRequest, toPage } from '../../common/pagination';
 
@@ -25,6 +28,7 @@ export class TrafficService {
     private readonly ledger: TrafficLedger,
     private readonly lifecycle: VpnLifecycleService,
     private readonly events: EventService,
+    private readonly billing: WhmcsBillingService,
     private readonly timeZone: string,
   ) {}
 
@@ -45,6 +49,8 @@ export class TrafficService {
       throw new ValidationError('cycleKey must be 1-100 visible ASCII characters', { field: 'cycleKey' });
     if (invoiceId != null) requireId('invoiceId', invoiceId);
     const account = await this.requireLive(serviceId);
+    // The invoice that paid the renewal, unless the caller names it.
+    invoiceId ??= (await this.billing.latestPaidInvoice('Hosting', serviceId))?.id ?? null;
     const service = await this.db.getRepository(WhmcsService).findOneBy({ id: serviceId });
     if (!service) throw new NotFoundError('WHMCS service', serviceId);
     const cycle = currentCycle(service);
@@ -118,6 +124,46 @@ export class TrafficService {
     // The new cycle may restore a used-up account (a credit, or a product now unlimited).
     if (created) await this.lifecycle.settle(ctx, serviceId).catch(() => undefined);
     return topUp ? toTopUp(topUp) : null;
+  }
+
+  /**
+   * A WHMCS traffic addon (tblhostingaddons.id) activated or renewed: its "Traffic in GB" times the
+   * quantity ordered, credited once per paying invoice (or, without one, per activation date or
+   * due date). Null when the addon is not one of this module's (nothing to do for it).
+   */
+  async creditHostingAddon(
+    ctx: RequestContext,
+    hostingAddonId: number,
+    event: 'ACTIVATION' | 'RENEWAL',
+  ): Promise<TopUpView | null> {
+    requireId('hostingAddonId', hostingAddonId);
+    const held = await this.billing.hostingAddon(hostingAddonId);
+    if (!held) throw new NotFoundError('WHMCS hosting addon', hostingAddonId);
+    const addon = held.addonid > 0 ? await this.billing.addon(held.addonid) : null;
+    if (!addon || addon.module !== MODULE_NAME) return null;
+    const { trafficBytesPerUnit } = readAddonSettings(await this.billing.addonSettingValues(addon.id));
+    if (trafficBytesPerUnit === null) {
+      throw new ValidationError(
+        `The addon "${addon.name}" has no valid "Traffic in GB" setting (trafficGb): open its Module Settings in WHMCS and save a number of GB`,
+        { field: 'trafficGb', addonId: addon.id },
+      );
+    }
+    const quantity = Math.max(1, Number(held.qty) || 1);
+    const invoice = await this.billing.latestPaidInvoice('Addon', hostingAddonId);
+    // The same keys the WHMCS module built before this moved here, so nothing is credited twice
+    // across the upgrade: WHMCS calling CreateAccount and the AddonActivation hook for one payment
+    // credits once.
+    const key = invoice
+      ? `addon:${hostingAddonId}:invoice:${invoice.id}`
+      : `addon:${hostingAddonId}:${event.toLowerCase()}:${event === 'RENEWAL' ? held.nextduedate : held.regdate}`;
+    return this.topUp(ctx, {
+      serviceId: held.hostingid,
+      bytes: trafficBytesPerUnit * BigInt(quantity),
+      idempotencyKey: key,
+      invoiceId: invoice?.id ?? null,
+      description: quantity > 1 ? `${addon.name} × ${quantity}` : addon.name,
+      kind: TopUpKind.ADDON,
+    });
   }
 
   /** Bought traffic (ADDON), a cycle credit, or an admin ADJUSTMENT (which may be negative). */

@@ -291,7 +291,7 @@ class Module
                     break;
                 } catch (BridgeException $e) {
                     // A generated name that is taken on the router: pick another (the server created nothing).
-                    if (!$generated || $e->getErrorCode() !== 'CONFLICT' || $attempt >= 4) {
+                    if (!$generated || $e->getErrorCode() !== ErrorCode::CONFLICT || $attempt >= 4) {
                         throw $e;
                     }
                 }
@@ -325,7 +325,7 @@ class Module
                     'mutation($s: Int!) { terminateVpnAccount(serviceId: $s) { status } }', [], true);
             } catch (BridgeException $e) {
                 // Nothing was ever created for this service: there is nothing to remove.
-                if ($e->getErrorCode() === 'NOT_FOUND' && stripos($e->getMessage(), 'VPN account') !== false) {
+                if ($e->getErrorCode() === ErrorCode::NOT_FOUND && stripos($e->getMessage(), 'VPN account') !== false) {
                     return 'success';
                 }
                 throw $e;

@@ -1,5 +1,6 @@
 <?php
 // Loads the module's classes (no Composer at run time). Safe to include more than once.
+require_once __DIR__ . '/ErrorCode.php';
 require_once __DIR__ . '/BridgeException.php';
 require_once __DIR__ . '/Config.php';
 require_once __DIR__ . '/Lang.php';
