@@ -52,7 +52,8 @@ async function liveStatusOneRouter() {
   sim.clearCommandLog();
   const started = performance.now();
   const oneByOne = [];
-  for (const account of sim.accounts) oneByOne.push(await gateway.findActiveSession(router, account.name));
+  for (const account of sim.accounts)
+    oneByOne.push((await gateway.sessionsOf(router, account.name))[0] ?? null);
   const oneByOneMs = performance.now() - started;
   const oneByOneCommands = sim.commandsFor('/ppp/active/print').length;
 

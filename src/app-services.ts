@@ -11,7 +11,7 @@ import { VpnAccountService } from './services/vpn-account.service';
 import { RouterGateway, RouterSessionPool } from './router';
 import { NamedLocks } from './db/named-lock';
 import { ClientTokens } from './auth/client-tokens';
-import { TrafficLedger } from './services/traffic-ledger.service';
+import { TrafficLedger } from './services/traffic/traffic-ledger.service';
 import { VpnLifecycleService } from './services/lifecycle/vpn-lifecycle.service';
 import { ReconcileService } from './services/lifecycle/reconcile.service';
 import { RouterCheckService } from './services/router-check.service';

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
 import { loadDatabaseConfig } from '../config/app-config';
 import { dataSourceOptions } from '../config/data-source-options';
-import { startPrivateMariaDb, type PrivateMariaDb } from '../db/private-mariadb';
+import { startPrivateMariaDb, type PrivateMariaDb } from './private-mariadb';
 import { ApiKeyService } from '../services/api-key.service';
 import { ensureMariaDbInstalled } from './ensure-mariadb';
 import { createWhmcsTables } from './whmcs-tables';

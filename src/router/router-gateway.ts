@@ -169,8 +169,8 @@ export function toSimpleQueue(row: RosRow, routerId: string): SimpleQueue {
 /**
  * The RouterOS operations the product needs, each one small and typed. Every call goes through the
  * session pool, so it shares the router's session and inherits its timeouts and typed errors.
- * Items are addressed by name: we look up the `.id` first, as RouterOS billing code does, because a
- * name in `numbers` would be split at commas.
+ * Items are changed by their `.id` (found with a filtered print first, as RouterOS billing code does;
+ * a name in `numbers` would be split at commas), with only the words the change needs.
  */
 export class RouterGateway {
   constructor(private readonly pool: RouterSessionPool) {}
@@ -215,12 +215,10 @@ export class RouterGateway {
     }));
   }
 
-  /** PPP secrets (without passwords), optionally only those whose comment starts with `commentPrefix`. */
-  async listPppSecrets(target: RouterTarget, options: { commentPrefix?: string } = {}): Promise<PppSecret[]> {
+  /** Every PPP secret (without passwords): one print. */
+  async listPppSecrets(target: RouterTarget): Promise<PppSecret[]> {
     const rows = await this.pool.run(target, ['/ppp/secret/print', `=.proplist=${SECRET_PROPS}`]);
-    const secrets = rows.map(toPppSecret);
-    const prefix = options.commentPrefix;
-    return prefix === undefined ? secrets : secrets.filter((secret) => secret.comment?.startsWith(prefix));
+    return rows.map(toPppSecret);
   }
 
   /** One PPP secret by name (without its password), or null: one filtered print. */
@@ -245,29 +243,6 @@ export class RouterGateway {
     return rows[0]?.ret ?? '';
   }
 
-  /** Changes a secret found by name; false when there is none. */
-  async setPppSecret(target: RouterTarget, name: string, patch: Partial<PppSecretSpec>): Promise<boolean> {
-    return this.onItemsNamed(target, '/ppp/secret', name, 'set', secretWords(patch));
-  }
-
-  /** Enables a secret; false when there is none. */
-  enablePppSecret(target: RouterTarget, name: string): Promise<boolean> {
-    return this.onItemsNamed(target, '/ppp/secret', name, 'enable');
-  }
-
-  /**
-   * Disables a secret; false when there is none. Disabling does not end a live session: call
-   * {@link kick} as well.
-   */
-  disablePppSecret(target: RouterTarget, name: string): Promise<boolean> {
-    return this.onItemsNamed(target, '/ppp/secret', name, 'disable');
-  }
-
-  /** Removes a secret; false when there was none. */
-  removePppSecret(target: RouterTarget, name: string): Promise<boolean> {
-    return this.onItemsNamed(target, '/ppp/secret', name, 'remove');
-  }
-
   /** Adds a simple queue on `<address>/32`; resolves with its `.id`. */
   async addSimpleQueue(target: RouterTarget, spec: SimpleQueueSpec): Promise<string> {
     const rows = await this.pool.run(target, [
@@ -276,20 +251,6 @@ export class RouterGateway {
       ...queueFields(spec),
     ]);
     return rows[0]?.ret ?? '';
-  }
-
-  /** Changes a queue found by name; false when there is none. */
-  async setSimpleQueue(
-    target: RouterTarget,
-    name: string,
-    patch: Partial<SimpleQueueSpec>,
-  ): Promise<boolean> {
-    return this.onItemsNamed(target, '/queue/simple', name, 'set', queueWords(patch));
-  }
-
-  /** Removes a queue; false when there was none. */
-  removeSimpleQueue(target: RouterTarget, name: string): Promise<boolean> {
-    return this.onItemsNamed(target, '/queue/simple', name, 'remove');
   }
 
   /** All simple queues in router order (order matters: the first matching queue takes the packet). */
@@ -325,16 +286,6 @@ export class RouterGateway {
       `=.proplist=${ACTIVE_PROPS}`,
     ]);
     return rows.map(toActiveSession);
-  }
-
-  /** The active session of one user, or null. For many users use the loaders instead. */
-  async findActiveSession(target: RouterTarget, name: string): Promise<ActiveSession | null> {
-    const rows = await this.pool.run(target, [
-      '/ppp/active/print',
-      `?name=${name}`,
-      `=.proplist=${ACTIVE_PROPS}`,
-    ]);
-    return rows.length > 0 ? toActiveSession(rows[0]) : null;
   }
 
   /** Ends every active session of `name`; resolves with how many there were. */
@@ -407,26 +358,6 @@ export class RouterGateway {
   /** Changes a queue found by `.id`; false when it is gone. */
   setSimpleQueueById(target: RouterTarget, id: string, patch: Partial<SimpleQueueSpec>): Promise<boolean> {
     return this.onItem(target, '/queue/simple', id, 'set', queueWords(patch));
-  }
-
-  /** Looks up the ids of items named `name` and runs `verb` on them; false when none exist. */
-  private async onItemsNamed(
-    target: RouterTarget,
-    menu: string,
-    name: string,
-    verb: string,
-    words: string[] = [],
-  ): Promise<boolean> {
-    const rows = await this.pool.run(target, [`${menu}/print`, `?name=${name}`, '=.proplist=.id']);
-    const ids = rows.map((row) => row['.id']).filter(Boolean);
-    if (ids.length === 0) return false;
-    try {
-      await this.pool.run(target, [`${menu}/${verb}`, `=numbers=${ids.join(',')}`, ...words]);
-    } catch (error) {
-      if (isNoSuchItem(error)) return false;
-      throw error;
-    }
-    return true;
   }
 }
 

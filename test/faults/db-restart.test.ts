@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startPrivateMariaDb, type PrivateMariaDb } from '../../src/db/private-mariadb';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../../src/demo/private-mariadb';
 import { startStack, type Stack } from '../helpers/stack';
 import { codeOf, type GqlResult } from '../helpers/test-server';
 import type { SimulatedRouter } from '../simulator/simulated-router';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
-import { startPrivateMariaDb } from '../../src/db/private-mariadb';
+import { startPrivateMariaDb } from '../../src/demo/private-mariadb';
 
 describe('private MariaDB (for the demo and the database-restart faults)', function () {
   this.timeout(120_000);

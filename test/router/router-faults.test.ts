@@ -225,7 +225,7 @@ describe('router adapter: faults become typed errors within the timeout', () => 
     sim.faults.failOn.push({ path: '/queue/simple/print', kind: 'omit-bytes' });
     const { error } = await expectRouterError(gateway.readQueueCounters(target), ErrorCode.ROUTER_ERROR);
     expect(error.message).to.contain('without valid byte counters');
-    await gateway.removeSimpleQueue(target, 'vpn-nobytes');
+    await sim.state.deleteQueue(sim.state.findQueue('vpn-nobytes')!);
   });
 
   it('a wrong password is ROUTER_AUTH_FAILED and the message never holds the password', async () => {
@@ -274,7 +274,7 @@ describe('router adapter: command latency', () => {
       const target = targetFor(sim);
       await gateway.identity(target);
       const started = Date.now();
-      for (let i = 0; i < 30; i++) await gateway.findActiveSession(target, `user${i}`);
+      for (let i = 0; i < 30; i++) await gateway.sessionsOf(target, `user${i}`);
       expect(Date.now() - started).to.be.below(600);
     } finally {
       await pool.closeAll();

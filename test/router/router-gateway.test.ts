@@ -53,7 +53,7 @@ for (const { transport, version } of VARIANTS) {
       ]);
     });
 
-    it('adds, changes, disables, enables and removes a PPP secret by name', async () => {
+    it('adds a PPP secret, then changes, disables, enables and removes it by id', async () => {
       const id = await gateway.addPppSecret(target, {
         name: 'alice',
         password: 'pa=ss,word',
@@ -68,18 +68,19 @@ for (const { transport, version } of VARIANTS) {
         service: 'l2tp',
         comment: 'whmcs:42',
       });
+      expect(await gateway.findPppSecretById(target, id)).to.deep.include({ name: 'alice' });
       expect(
-        await gateway.setPppSecret(target, 'alice', { password: 'new', remoteAddress: '10.70.0.6' }),
+        await gateway.setPppSecretById(target, id, { password: 'new', remoteAddress: '10.70.0.6' }),
       ).to.equal(true);
-      expect(await gateway.disablePppSecret(target, 'alice')).to.equal(true);
+      expect(await gateway.onItem(target, '/ppp/secret', id, 'disable')).to.equal(true);
       expect(sim.state.findSecret('alice')).to.include({
         password: 'new',
         remoteAddress: '10.70.0.6',
         disabled: true,
       });
-      expect(await gateway.enablePppSecret(target, 'alice')).to.equal(true);
+      expect(await gateway.onItem(target, '/ppp/secret', id, 'enable')).to.equal(true);
       expect(sim.state.findSecret('alice')!.disabled).to.equal(false);
-      const listed = await gateway.listPppSecrets(target, { commentPrefix: 'whmcs:' });
+      const listed = (await gateway.listPppSecrets(target)).filter((s) => s.comment === 'whmcs:42');
       expect(listed).to.deep.equal([
         {
           id,
@@ -91,9 +92,10 @@ for (const { transport, version } of VARIANTS) {
           disabled: false,
         },
       ]);
-      expect(await gateway.removePppSecret(target, 'alice')).to.equal(true);
-      expect(await gateway.removePppSecret(target, 'alice')).to.equal(false);
-      expect(await gateway.setPppSecret(target, 'ghost', { comment: 'x' })).to.equal(false);
+      expect(await gateway.onItem(target, '/ppp/secret', id, 'remove')).to.equal(true);
+      expect(await gateway.onItem(target, '/ppp/secret', id, 'remove')).to.equal(false);
+      expect(await gateway.setPppSecretById(target, '*FFFF', { comment: 'x' })).to.equal(false);
+      expect(await gateway.findPppSecret(target, 'alice')).to.equal(null);
     });
 
     it("surfaces RouterOS's own trap messages as ROUTER_ERROR", async () => {
@@ -127,18 +129,19 @@ for (const { transport, version } of VARIANTS) {
     });
 
     it('adds, changes and removes a simple queue on <address>/32', async () => {
-      await gateway.addSimpleQueue(target, {
+      const id = await gateway.addSimpleQueue(target, {
         name: 'svc-7',
         address: '10.70.0.7',
         maxLimit: { downloadBps: 20_000_000n, uploadBps: 5_000_000n },
         comment: 'whmcs:7',
       });
       expect(
-        await gateway.setSimpleQueue(target, 'svc-7', {
+        await gateway.setSimpleQueueById(target, id, {
           maxLimit: { downloadBps: 30_000_000, uploadBps: 6_000_000 },
         }),
       ).to.equal(true);
-      const queue = (await gateway.listSimpleQueues(target)).find((row) => row.name === 'svc-7')!;
+      const queue = (await gateway.findSimpleQueue(target, 'svc-7'))!;
+      expect((await gateway.findSimpleQueue(target, 'renamed', id))!.name).to.equal('svc-7');
       expect(queue).to.deep.include({
         target: '10.70.0.7/32',
         maxLimit: { downloadBps: 30_000_000n, uploadBps: 6_000_000n },
@@ -147,7 +150,7 @@ for (const { transport, version } of VARIANTS) {
         dynamic: false,
         downloadBytes: 0n,
       });
-      expect(await gateway.removeSimpleQueue(target, 'svc-7')).to.equal(true);
+      expect(await gateway.onItem(target, '/queue/simple', id, 'remove')).to.equal(true);
       expect(sim.state.findQueue('svc-7')).to.equal(undefined);
     });
 
@@ -162,7 +165,7 @@ for (const { transport, version } of VARIANTS) {
         address: '10.64.0.1',
       });
       expect(sessions[0].uptimeSeconds).to.be.within(125, 127);
-      expect(await gateway.findActiveSession(target, 'vpn00002')).to.equal(null);
+      expect(await gateway.sessionsOf(target, 'vpn00002')).to.deep.equal([]);
       expect(await gateway.kick(target, 'vpn00001')).to.equal(1);
       expect(await gateway.kick(target, 'vpn00001')).to.equal(0);
       expect(sim.state.findActive('vpn00001')).to.equal(undefined);

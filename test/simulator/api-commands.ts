@@ -10,6 +10,7 @@ import {
   type RouterState,
   type SecretRow,
   formatDuration,
+  queueRow,
 } from './router-state';
 
 /**
@@ -591,26 +592,7 @@ const queueMenu: MenuSpec = {
   idByName: (state, name) => state.findQueue(name)?.id,
   add(state, attributes) {
     if (!attributes.has('target')) throw new RosTrap('missing value(s) of argument(s) target', 1);
-    const row: QueueRow = {
-      id: '',
-      name: '',
-      targets: [],
-      parent: 'none',
-      priority: '8/8',
-      queue: 'default-small/default-small',
-      limitAt: [0n, 0n],
-      maxLimit: [0n, 0n],
-      burstLimit: [0n, 0n],
-      burstThreshold: [0n, 0n],
-      burstTime: '0s/0s',
-      bucketSize: '0.1/0.1',
-      packetMarks: '',
-      bytes: [0n, 0n],
-      packets: [0n, 0n],
-      comment: '',
-      disabled: false,
-      dynamic: false,
-    };
+    const row = queueRow();
     applyAttributes(row, attributes, QUEUE_SETTERS, state);
     checkLimits(row);
     if (row.name === '') {

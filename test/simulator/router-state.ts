@@ -94,6 +94,31 @@ export interface QueueRow {
   dynamic: boolean;
 }
 
+/** A simple queue as RouterOS makes one with `add` and only a target: its defaults, then `fields`. */
+export function queueRow(fields: Partial<QueueRow> = {}): QueueRow {
+  return {
+    id: '',
+    name: '',
+    targets: [],
+    parent: 'none',
+    priority: '8/8',
+    queue: 'default-small/default-small',
+    limitAt: [0n, 0n],
+    maxLimit: [0n, 0n],
+    burstLimit: [0n, 0n],
+    burstThreshold: [0n, 0n],
+    burstTime: '0s/0s',
+    bucketSize: '0.1/0.1',
+    packetMarks: '',
+    bytes: [0n, 0n],
+    packets: [0n, 0n],
+    comment: '',
+    disabled: false,
+    dynamic: false,
+    ...fields,
+  };
+}
+
 /** Insertion-ordered rows with RouterOS-style `*HEX` ids. */
 export class RowTable<T extends { id: string }> {
   private readonly rows = new Map<string, T>();

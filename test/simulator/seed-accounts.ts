@@ -1,4 +1,4 @@
-import type { RouterState } from './router-state';
+import { queueRow, type RouterState } from './router-state';
 
 /** How {@link seedAccounts} names and shapes the accounts it creates. */
 export interface SeedOptions {
@@ -62,26 +62,16 @@ export function seedAccounts(state: RouterState, count: number, options: SeedOpt
       comment: `${commentPrefix}${index}`,
       disabled: false,
     });
-    state.insertQueue({
-      id: state.queues.allocateId(),
-      name,
-      targets: [`${address}/32`],
-      parent: 'none',
-      priority: '8/8',
-      queue: 'default-small/default-small',
-      limitAt: [0n, 0n],
-      maxLimit: [10_000_000n, 50_000_000n],
-      burstLimit: [0n, 0n],
-      burstThreshold: [0n, 0n],
-      burstTime: '0s/0s',
-      bucketSize: '0.1/0.1',
-      packetMarks: '',
-      bytes: options.withTraffic ? [BigInt(index) * 100_000n, BigInt(index) * 1_000_000n] : [0n, 0n],
-      packets: [0n, 0n],
-      comment: `${commentPrefix}${index}`,
-      disabled: false,
-      dynamic: false,
-    });
+    state.insertQueue(
+      queueRow({
+        id: state.queues.allocateId(),
+        name,
+        targets: [`${address}/32`],
+        maxLimit: [10_000_000n, 50_000_000n],
+        bytes: options.withTraffic ? [BigInt(index) * 100_000n, BigInt(index) * 1_000_000n] : [0n, 0n],
+        comment: `${commentPrefix}${index}`,
+      }),
+    );
     if (connectedEvery > 0 && (index - first) % connectedEvery === 0) state.connect(name);
     accounts.push({ index, name, password, address, queueName: name });
   }

@@ -56,7 +56,7 @@ describe('simulator as a standalone process', function () {
         expect(await gateway.identity(secure)).to.equal(router.identity);
         const counters = await gateway.readQueueCounters(secure);
         expect(counters.map((c) => c.name)).to.deep.equal(['vpn00001', 'vpn00002', 'vpn00003']);
-        expect(await gateway.findActiveSession(secure, 'nobody')).to.equal(null);
+        expect(await gateway.sessionsOf(secure, 'nobody')).to.deep.equal([]);
       }
     } finally {
       await pool.closeAll();

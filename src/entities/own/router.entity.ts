@@ -1,10 +1,11 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { TimestampedEntity } from './timestamped.entity';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 
 /** A MikroTik router, one per WHMCS server record of our module. Its password is encrypted at rest. */
 @ObjectType('Router', { description: 'A MikroTik router (one WHMCS server record of this module).' })
 @Entity({ name: 'mod_mikrotikvpn_routers' })
-export class RouterEntity {
+export class RouterEntity extends TimestampedEntity {
   @Field(() => ID)
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
   id!: number;
@@ -81,12 +82,4 @@ export class RouterEntity {
   @Field(() => Date, { nullable: true })
   @Column({ name: 'last_seen_at', type: 'datetime', precision: 3, nullable: true })
   lastSeenAt!: Date | null;
-
-  @Field(() => Date)
-  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Field(() => Date)
-  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3 })
-  updatedAt!: Date;
 }

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { TimestampedEntity } from './timestamped.entity';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Authorized, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum VpnAccountStatus {
@@ -17,7 +18,7 @@ registerEnumType(VpnAccountStatus, {
 /** A VPN account: one per WHMCS service (tblhosting.id) while it lives; terminated rows stay for history. */
 @ObjectType('VpnAccount')
 @Entity({ name: 'mod_mikrotikvpn_accounts' })
-export class VpnAccountEntity {
+export class VpnAccountEntity extends TimestampedEntity {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
   id!: number;
 
@@ -142,14 +143,6 @@ export class VpnAccountEntity {
   @Field(() => Date, { nullable: true })
   @Column({ name: 'terminated_at', type: 'datetime', precision: 3, nullable: true })
   terminatedAt!: Date | null;
-
-  @Field(() => Date)
-  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Field(() => Date)
-  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3 })
-  updatedAt!: Date;
 }
 
 /** The stored prefix list; anything unreadable counts as none. */

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { Not, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
@@ -27,7 +27,7 @@ import { parseAddressList } from '../address-pool';
 import { MODULE_NAME } from '../product.service';
 import type { RouterService } from '../router.service';
 import type { EventService } from '../event.service';
-import type { TrafficLedger } from '../traffic-ledger.service';
+import type { TrafficLedger } from '../traffic/traffic-ledger.service';
 import type { NotificationService } from '../traffic/notification.service';
 import { requireId } from '../../common/validate';
 import {
@@ -41,6 +41,7 @@ import {
 import { planAccount, type ObservedAccount } from './router-plan';
 import { applyPlan, type ApplyResult } from './router-apply';
 import type { RouterRemovals } from './router-removal';
+import { findLiveAccount, requireLiveAccount } from '../live-account';
 import { loggedAction } from './logged-action';
 
 const LOCK_WAIT_SECONDS = 30;
@@ -954,14 +955,12 @@ export class VpnLifecycleService {
   }
 
   private findLive(serviceId: number): Promise<VpnAccountEntity | null> {
-    return this.db
-      .getRepository(VpnAccountEntity)
-      .findOneBy({ serviceId, status: Not(VpnAccountStatus.TERMINATED) });
+    return findLiveAccount(this.db, serviceId);
   }
 
+  /** The live account, refusing one whose termination is still to be finished. */
   private async requireLive(serviceId: number): Promise<VpnAccountEntity> {
-    const account = await this.findLive(serviceId);
-    if (!account) throw new NotFoundError('VPN account of service', serviceId);
+    const account = await requireLiveAccount(this.db, serviceId);
     if (account.pendingAction === PENDING_TERMINATE) {
       throw new ConflictError(
         `The termination of service ${serviceId} is not finished: press Terminate again or run reconcile`,

@@ -1,5 +1,5 @@
-import { In, LessThan, Not, type DataSource } from 'typeorm';
-import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
+import { In, LessThan, type DataSource } from 'typeorm';
+import { VpnAccountEntity } from '../../entities/own/vpn-account.entity';
 import { WhmcsService } from '../../entities/whmcs/whmcs-service.entity';
 import { TopUpKind, TopUpReason, TrafficTopUpEntity } from '../../entities/own/traffic-topup.entity';
 import { actorName, type RequestContext } from '../../context/request-context';
@@ -8,10 +8,11 @@ import { requireId } from '../../common/validate';
 import { MAX_BYTES, toBytes } from '../../common/units';
 import { addDays, dayIn, startOfDay } from '../../common/time-zone';
 import { retryTransaction } from '../../db/retry';
-import type { TrafficLedger } from '../traffic-ledger.service';
+import type { TrafficLedger } from './traffic-ledger.service';
 import { currentCycle, type VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { EventService } from '../event.service';
 import type { WhmcsBillingService } from '../whmcs-billing.service';
+import { requireLiveAccount } from '../live-account';
 import { MODULE_NAME } from '../product.service';
 import { readAddonSettings } from '../../product/product-settings';
 import { UsageGranularity, type TopUpRequest, type TopUpView, type UsageRow } from './traffic-types';
@@ -397,12 +398,8 @@ export class TrafficService {
     return toBytes(account.cycleUsedBytes);
   }
 
-  private async requireLive(serviceId: number): Promise<VpnAccountEntity> {
-    const account = await this.db
-      .getRepository(VpnAccountEntity)
-      .findOneBy({ serviceId, status: Not(VpnAccountStatus.TERMINATED) });
-    if (!account) throw new NotFoundError('VPN account of service', serviceId);
-    return account;
+  private requireLive(serviceId: number): Promise<VpnAccountEntity> {
+    return requireLiveAccount(this.db, serviceId);
   }
 }
 

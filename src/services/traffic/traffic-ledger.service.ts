@@ -1,7 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
-import { TopUpKind, TrafficTopUpEntity, type TopUpReason } from '../entities/own/traffic-topup.entity';
-import { toBytes } from '../common/units';
-import { ConflictError } from '../errors/app-errors';
+import { TopUpKind, TrafficTopUpEntity, type TopUpReason } from '../../entities/own/traffic-topup.entity';
+import { toBytes } from '../../common/units';
+import { ConflictError } from '../../errors/app-errors';
 
 export interface CreditInput {
   accountId: number;
