@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { counterDelta, type PreviousReading } from '../../src/services/traffic/counter-delta';
 import { routerRestarted, type UptimeReading } from '../../src/services/traffic/router-restart';
+import { desiredStatus, shouldBeDisabled } from '../../src/services/lifecycle/desired-state';
+import { VpnAccountStatus, type VpnAccountEntity } from '../../src/entities/own/vpn-account.entity';
+import { BYTES_PER_GB, MAX_BYTES, bytesToGb, gbToBytes } from '../../src/common/units';
 
 /**
  * The billing core's rules as properties (fast-check): whatever the readings' timing, clocks and
@@ -168,5 +171,51 @@ describe('billing rules: router restarts and counter deltas (properties)', () =>
       4,
     );
     expect(d).to.deep.equal({ download: 300n, upload: 0n, restarted: true });
+  });
+
+  it('desired status: suspension wins over limiting, unlimited is never limited, disabled iff cut off', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.values(VpnAccountStatus)),
+        fc.boolean(),
+        fc.boolean(),
+        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+        (status, suspended, unlimited, balance) => {
+          const account = {
+            status,
+            suspended,
+            unlimited,
+            balanceBytes: balance.toString(),
+          } as VpnAccountEntity;
+          const want = desiredStatus(account);
+          if (status === VpnAccountStatus.TERMINATED) expect(want).to.equal(VpnAccountStatus.TERMINATED);
+          else if (suspended) expect(want).to.equal(VpnAccountStatus.SUSPENDED);
+          else if (!unlimited && balance <= 0n) expect(want).to.equal(VpnAccountStatus.LIMITED);
+          else expect(want).to.equal(VpnAccountStatus.ACTIVE);
+          // A PENDING account converges to what its columns say.
+          if (status !== VpnAccountStatus.TERMINATED)
+            expect(desiredStatus({ ...account, status: VpnAccountStatus.PENDING })).to.equal(want);
+          expect(shouldBeDisabled(account)).to.equal(
+            want === VpnAccountStatus.SUSPENDED || want === VpnAccountStatus.LIMITED,
+          );
+        },
+      ),
+    );
+  });
+
+  it('GB amounts: every amount with up to 9 decimals reads back exactly; display rounds half away from zero', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: MAX_BYTES }), (bytes) => {
+        expect(gbToBytes(bytesToGb(bytes, 9))).to.equal(bytes);
+        const shown = bytesToGb(bytes, 2);
+        const back = gbToBytes(shown);
+        // Rounded to 0.01 GB: at most half a hundredth away, and halves go up.
+        const diff = back - bytes;
+        expect(diff <= BYTES_PER_GB / 200n && diff > -BYTES_PER_GB / 200n, `${bytes} → ${shown}`).to.equal(
+          true,
+        );
+        expect(bytesToGb(-bytes, 2)).to.equal(bytes === 0n || shown === '0.00' ? shown : `-${shown}`);
+      }),
+    );
   });
 });
