@@ -874,15 +874,7 @@ export class VpnLifecycleService {
     account.pendingAction = action === 'terminate' ? PENDING_TERMINATE : null;
     try {
       await this.db.transaction(async (manager) => {
-        await manager.update(
-          VpnAccountEntity,
-          { id: account.id },
-          {
-            status: account.status,
-            statusReason: account.statusReason,
-            pendingAction: account.pendingAction,
-          },
-        );
+        await this.saveRouterSide(manager, account);
         await this.events.record(ctx, this.event(action, account, 'FAILED', reason), manager);
       });
     } catch {
