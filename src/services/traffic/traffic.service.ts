@@ -368,17 +368,20 @@ export class TrafficService {
     const rows: UsageRow[] = [];
     let balance = 0n;
     let m = 0;
+    let dayStart = startOfDay(start, tz);
     for (let day = start; day <= last; day = addDays(day, 1)) {
-      const end = startOfDay(addDays(day, 1), tz).getTime();
+      const next = startOfDay(addDays(day, 1), tz);
+      const end = next.getTime();
       while (m < marks.length && marks[m].at < end) balance = marks[m++].balance;
       const row = byDay.get(day);
       rows.push({
         ...amounts(row?.download_bytes ?? '0', row?.upload_bytes ?? '0'),
-        at: startOfDay(day, tz),
+        at: dayStart,
         day,
         balanceAfterBytes: balance,
         creditedBytes: creditedByDay.get(day) ?? 0n,
       });
+      dayStart = next;
     }
     return rows;
   }
