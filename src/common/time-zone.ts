@@ -60,6 +60,19 @@ export function addDays(day: string, n: number): string {
  * exists when a DST change skips midnight). A day is 23, 24 or 25 hours long; never assume 24.
  */
 export function startOfDay(day: string, timeZone: string): Date {
+  const key = `${timeZone}|${day}`;
+  const known = dayStarts.get(key);
+  if (known !== undefined) return new Date(known);
+  const at = computeStartOfDay(day, timeZone);
+  // A day's start never changes: remembered (a bounded cache, dropped whole when full).
+  if (dayStarts.size >= 20_000) dayStarts.clear();
+  dayStarts.set(key, at);
+  return new Date(at);
+}
+
+const dayStarts = new Map<string, number>();
+
+function computeStartOfDay(day: string, timeZone: string): number {
   const utcMidnight = Date.parse(`${day}T00:00:00Z`);
   let at = utcMidnight - utcOffsetMs(timeZone, utcMidnight);
   // A second pass settles days on which the offset changes.
@@ -76,5 +89,5 @@ export function startOfDay(day: string, timeZone: string): Date {
     }
     at = high;
   }
-  return new Date(at);
+  return at;
 }
