@@ -22,7 +22,7 @@ class AddonTest extends BridgeTestCase
         $this->assertCount(1, $addons);
         $this->assertSame('100000000000', (string) $addons[0]['bytes']);
         $this->assertSame((string) $invoice, (string) $addons[0]['invoice_id']);
-        $this->assertStringContainsString('Invoice #INV-2026-0042', $addons[0]['description']);
+        $this->assertSame('Traffic 100 GB', $addons[0]['description'], 'the addon by name; its invoice is the line\'s invoice');
         $this->assertSame(110000000000, $this->account($serviceId)['traffic']['balanceBytes']);
         $this->assertSame([], StandIn::$activityLog);
 

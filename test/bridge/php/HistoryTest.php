@@ -2,9 +2,9 @@
 
 use PHPUnit\Framework\TestCase;
 use WHMCS\Module\Server\MikrotikVpn\Lang;
-use WHMCS\Module\Server\MikrotikVpn\Module;
+use WHMCS\Module\Server\MikrotikVpn\AdminScreen;
 
-/** The admin tab's traffic-added history (Module::historyHtml) from the server's lines. No server needed. */
+/** The admin tab's traffic-added history (AdminScreen::historyHtml) from the server's lines. No server needed. */
 class HistoryTest extends TestCase
 {
     /** A TrafficTopUp as the server answers it. */
@@ -35,7 +35,7 @@ class HistoryTest extends TestCase
 
     public function testServerLinesAreWordedFromReasonAndCycle(): void
     {
-        $html = Module::historyHtml([
+        $html = AdminScreen::historyHtml([
             $this->line(['reason' => 'MOVED', 'kind' => 'NOTE', 'bytes' => '0', 'balanceBeforeBytes' => '10000000000',
                 'description' => 'WHMCS server 1 → WHMCS server 2']),
             $this->line(['reason' => 'PACKAGE_CHANGE', 'cycle' => 'Semi-Annually']),
@@ -57,7 +57,7 @@ class HistoryTest extends TestCase
         $previous = date_default_timezone_get();
         date_default_timezone_set('UTC');
         try {
-            $rows = $this->rows(Module::historyHtml([$this->line([])], new Lang('english')));
+            $rows = $this->rows(AdminScreen::historyHtml([$this->line([])], new Lang('english')));
         } finally {
             date_default_timezone_set($previous);
         }
@@ -66,7 +66,7 @@ class HistoryTest extends TestCase
 
     public function testNegativeAmountsHaveATrueMinusAndSignedAmountsStayLeftToRight(): void
     {
-        $html = Module::historyHtml([
+        $html = AdminScreen::historyHtml([
             $this->line(['kind' => 'ADJUSTMENT', 'reason' => 'ADJUSTMENT', 'bytes' => '-5000000000',
                 'balanceBeforeBytes' => '3000000000', 'balanceAfterBytes' => '-2000000000', 'description' => 'Refund of a double credit']),
             $this->line(['kind' => 'ADDON', 'reason' => 'ADDON', 'bytes' => '100000000000', 'description' => 'Traffic 100 GB']),
@@ -84,7 +84,7 @@ class HistoryTest extends TestCase
 
     public function testADescriptionThatRepeatsTheKindIsShownOnce(): void
     {
-        $rows = $this->rows(Module::historyHtml([
+        $rows = $this->rows(AdminScreen::historyHtml([
             $this->line(['kind' => 'ADDON', 'reason' => 'ADDON', 'description' => 'Additional traffic']),
             $this->line(['kind' => 'ADDON', 'reason' => 'ADDON', 'description' => '  additional TRAFFIC ']),
             $this->line(['kind' => 'ADJUSTMENT', 'reason' => 'ADJUSTMENT', 'description' => 'Adjustment']),
@@ -95,7 +95,7 @@ class HistoryTest extends TestCase
 
     public function testOldLinesKeepTheirEnglishDescription(): void
     {
-        $rows = $this->rows(Module::historyHtml([
+        $rows = $this->rows(AdminScreen::historyHtml([
             $this->line(['reason' => null, 'description' => 'First monthly traffic allowance']),
         ], new Lang('german')));
         $this->assertSame('Datenvolumen des Abrechnungszeitraums · First monthly traffic allowance', $rows[0][4]);
@@ -104,7 +104,7 @@ class HistoryTest extends TestCase
     public function testArabicWordsTheLinesAndKeepsSignsOnTheLeft(): void
     {
         $ar = Lang::load('arabic');
-        $html = Module::historyHtml([
+        $html = AdminScreen::historyHtml([
             $this->line(['reason' => 'RENEWAL', 'cycle' => 'Monthly']),
             $this->line(['kind' => 'ADJUSTMENT', 'reason' => 'ADJUSTMENT', 'bytes' => '-5000000000', 'description' => 'تصحيح']),
         ], new Lang('arabic'));
@@ -119,8 +119,8 @@ class HistoryTest extends TestCase
     public function testAnUnknownCycleIsShownAsWhmcsNamesIt(): void
     {
         $this->assertSame('First traffic allowance (Fortnightly)',
-            Module::topUpLabel($this->line(['reason' => 'FIRST_CYCLE', 'cycle' => 'Fortnightly']), new Lang('english')));
-        $this->assertSame('Billing cycle traffic', Module::topUpLabel($this->line(['reason' => 'RENEWAL']), new Lang('english')),
+            AdminScreen::topUpLabel($this->line(['reason' => 'FIRST_CYCLE', 'cycle' => 'Fortnightly']), new Lang('english')));
+        $this->assertSame('Billing cycle traffic', AdminScreen::topUpLabel($this->line(['reason' => 'RENEWAL']), new Lang('english')),
             'without a cycle, the kind');
     }
 }

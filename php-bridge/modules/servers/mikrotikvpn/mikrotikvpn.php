@@ -13,67 +13,72 @@ if (!defined('WHMCS')) {
 
 require_once __DIR__ . '/lib/bootstrap.php';
 
+use WHMCS\Module\Server\MikrotikVpn\AdminScreen;
+use WHMCS\Module\Server\MikrotikVpn\ClientScreen;
 use WHMCS\Module\Server\MikrotikVpn\Lang;
-use WHMCS\Module\Server\MikrotikVpn\Module;
+use WHMCS\Module\Server\MikrotikVpn\Lifecycle;
+use WHMCS\Module\Server\MikrotikVpn\ProductSetup;
+use WHMCS\Module\Server\MikrotikVpn\ServerRecord;
+use WHMCS\Module\Server\MikrotikVpn\Sync;
 
 function mikrotikvpn_MetaData()
 {
-    return Module::metaData();
+    return ProductSetup::metaData();
 }
 
 function mikrotikvpn_ConfigOptions($params = [])
 {
-    return Module::configOptions(is_array($params) ? $params : []);
+    return ProductSetup::configOptions(is_array($params) ? $params : []);
 }
 
 function mikrotikvpn_LoaderProfiles($params)
 {
-    return Module::loaderProfiles($params);
+    return ProductSetup::loaderProfiles($params);
 }
 
 function mikrotikvpn_LoaderEmailTemplates($params)
 {
-    return Module::loaderEmailTemplates($params);
+    return ProductSetup::loaderEmailTemplates($params);
 }
 
 function mikrotikvpn_TestConnection(array $params)
 {
-    return Module::testConnection($params);
+    return ServerRecord::testConnection($params);
 }
 
 function mikrotikvpn_CreateAccount(array $params)
 {
-    return Module::createAccount($params);
+    return Lifecycle::createAccount($params);
 }
 
 function mikrotikvpn_SuspendAccount(array $params)
 {
-    return Module::suspendAccount($params);
+    return Lifecycle::suspendAccount($params);
 }
 
 function mikrotikvpn_UnsuspendAccount(array $params)
 {
-    return Module::unsuspendAccount($params);
+    return Lifecycle::unsuspendAccount($params);
 }
 
 function mikrotikvpn_TerminateAccount(array $params)
 {
-    return Module::terminateAccount($params);
+    return Lifecycle::terminateAccount($params);
 }
 
 function mikrotikvpn_ChangePackage(array $params)
 {
-    return Module::changePackage($params);
+    return Lifecycle::changePackage($params);
 }
 
 function mikrotikvpn_ChangePassword(array $params)
 {
-    return Module::changePassword($params);
+    return Lifecycle::changePassword($params);
 }
 
 function mikrotikvpn_Renew(array $params)
 {
-    return Module::renew($params);
+    return Lifecycle::renew($params);
 }
 
 function mikrotikvpn_AdminCustomButtonArray()
@@ -87,30 +92,30 @@ function mikrotikvpn_AdminCustomButtonArray()
 
 function mikrotikvpn_ResetConnection(array $params)
 {
-    return Module::resetConnection($params);
+    return Lifecycle::resetConnection($params);
 }
 
 function mikrotikvpn_InstallEmailTemplates(array $params)
 {
-    return Module::adminInstallEmailTemplates($params);
+    return ProductSetup::adminInstallEmailTemplates($params);
 }
 
 function mikrotikvpn_AdminServicesTabFields(array $params)
 {
-    return Module::adminServicesTabFields($params);
+    return AdminScreen::adminServicesTabFields($params);
 }
 
 function mikrotikvpn_UsageUpdate(array $params)
 {
-    return Module::usageUpdate($params);
+    return Sync::usageUpdate($params);
 }
 
 function mikrotikvpn_ListAccounts(array $params)
 {
-    return Module::listAccounts($params);
+    return Sync::listAccounts($params);
 }
 
 function mikrotikvpn_ClientArea(array $params)
 {
-    return Module::clientArea($params);
+    return ClientScreen::clientArea($params);
 }

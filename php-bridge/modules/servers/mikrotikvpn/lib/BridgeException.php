@@ -9,6 +9,13 @@ namespace WHMCS\Module\Server\MikrotikVpn;
  */
 class BridgeException extends \RuntimeException
 {
+    /** The bridge's own transport codes (the server's are in ErrorCode). */
+    const CONFIG = 'CONFIG';
+    const NETWORK = 'NETWORK';
+    const TIMEOUT = 'TIMEOUT';
+    const HTTP = 'HTTP';
+    const BAD_RESPONSE = 'BAD_RESPONSE';
+
     /** @var string */
     private $errorCode;
 

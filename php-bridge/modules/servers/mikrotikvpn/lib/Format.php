@@ -67,29 +67,6 @@ class Format
         return ($bytes < 0 ? self::MINUS : '+') . $text;
     }
 
-    /**
-     * GB as an admin types them ("10", "2.5") to exact bytes, by the server's rules (src/common/units.ts
-     * gbToBytes; both pinned by test/vectors/gb-amounts.json): surrounding white space is ignored; ASCII
-     * digits, optionally a dot and 1-9 decimals; no sign, no comma (a decimal mark in some languages and
-     * a thousands separator in others: refused rather than guessed), nothing else; at most 100,000,000 GB.
-     * Null when refused.
-     */
-    public static function gbToBytes(string $gb): ?int
-    {
-        $gb = preg_replace('/^[' . self::SPACE . ']+|[' . self::SPACE . ']+$/u', '', $gb);
-        if (!is_string($gb) || !preg_match('/^([0-9]+)(?:\.([0-9]{1,9}))?$/D', $gb, $m)) {
-            return null; // not such a number (or not UTF-8 at all)
-        }
-        $whole = ltrim($m[1], '0');
-        // More than 9 digits of whole GB is more than the maximum (and could overflow a 64-bit int).
-        if (strlen($whole) > 9) {
-            return null;
-        }
-        $fraction = isset($m[2]) ? str_pad($m[2], 9, '0') : '000000000';
-        $bytes = (int) $whole * self::BYTES_PER_GB + (int) $fraction;
-        return $bytes > self::MAX_GB * self::BYTES_PER_GB ? null : $bytes;
-    }
-
     /** Bits per second as Mbit/s ("10", "0.5"); 0 = no limit (returned as null). */
     public static function mbps($bitsPerSecond): ?string
     {

@@ -36,7 +36,7 @@ class GraphQLClient
         $url = (string) $this->config['graphql_url'];
         $key = (string) $this->config['api_key'];
         if ($url === '' || $key === '') {
-            throw new BridgeException('CONFIG', $this->lang->t('err_config'));
+            throw new BridgeException(BridgeException::CONFIG, $this->lang->t('err_config'));
         }
         $mask = array_merge([$key], $secrets, self::secretsIn($variables));
         $body = json_encode(['query' => $query, 'variables' => (object) $variables]);
@@ -67,8 +67,8 @@ class GraphQLClient
         if ($raw === false || $errno !== 0) {
             $timeout = $errno === CURLE_OPERATION_TIMEDOUT;
             $error = $timeout
-                ? new BridgeException('TIMEOUT', $this->lang->t('err_timeout', ['seconds' => (int) $this->config['timeout']]))
-                : new BridgeException('NETWORK', $this->lang->t('err_network', ['url' => self::safeUrl($url), 'detail' => $curlError]));
+                ? new BridgeException(BridgeException::TIMEOUT, $this->lang->t('err_timeout', ['seconds' => (int) $this->config['timeout']]))
+                : new BridgeException(BridgeException::NETWORK, $this->lang->t('err_network', ['url' => self::safeUrl($url), 'detail' => $curlError]));
             $this->log($action, $request, 'curl error ' . $errno . ': ' . $curlError, $error->getMessage(), $mask);
             throw $error;
         }
@@ -78,14 +78,14 @@ class GraphQLClient
         }
         if (!is_array($decoded) || (!array_key_exists('data', $decoded) && !isset($decoded['errors']))) {
             $error = $status >= 300
-                ? new BridgeException('HTTP', $this->lang->t('err_http', ['status' => $status]))
-                : new BridgeException('BAD_RESPONSE', $this->lang->t('err_http', ['status' => $status]));
+                ? new BridgeException(BridgeException::HTTP, $this->lang->t('err_http', ['status' => $status]))
+                : new BridgeException(BridgeException::BAD_RESPONSE, $this->lang->t('err_http', ['status' => $status]));
             $this->log($action, $request, (string) $raw, $error->getMessage(), $mask);
             throw $error;
         }
         if (!empty($decoded['errors'])) {
             $first = $decoded['errors'][0];
-            $code = isset($first['extensions']['code']) ? (string) $first['extensions']['code'] : 'INTERNAL_SERVER_ERROR';
+            $code = isset($first['extensions']['code']) ? (string) $first['extensions']['code'] : ErrorCode::INTERNAL_SERVER_ERROR;
             $error = new BridgeException($code, $this->humanMessage($code, isset($first['message']) ? (string) $first['message'] : ''));
             $this->log($action, $request, (string) $raw, $decoded, $mask);
             throw $error;
@@ -98,12 +98,12 @@ class GraphQLClient
     private function humanMessage(string $code, string $message): string
     {
         switch ($code) {
-            case 'UNAUTHENTICATED':
-            case 'FORBIDDEN':
+            case ErrorCode::UNAUTHENTICATED:
+            case ErrorCode::FORBIDDEN:
                 return $this->lang->t('err_auth');
-            case 'DATABASE_UNAVAILABLE':
+            case ErrorCode::DATABASE_UNAVAILABLE:
                 return $this->lang->t('err_database');
-            case 'INTERNAL_SERVER_ERROR':
+            case ErrorCode::INTERNAL_SERVER_ERROR:
                 return $this->lang->t('err_internal');
         }
         $message = trim(preg_replace('/\s+/', ' ', $message));

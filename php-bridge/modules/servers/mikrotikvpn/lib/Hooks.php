@@ -104,7 +104,7 @@ class Hooks
             if (empty($vars['id'])) {
                 return;
             }
-            Module::topUpForAddon((int) $vars['id'], $hook === 'AddonRenewal' ? 'renewal' : 'activation');
+            Lifecycle::creditAddon((int) $vars['id'], $hook === 'AddonRenewal' ? 'RENEWAL' : 'ACTIVATION');
         });
     }
 

@@ -8,20 +8,32 @@ namespace WHMCS\Module\Server\MikrotikVpn;
  */
 class Settings
 {
-    /** @var array<int,array<string,mixed>>|null */
-    private static $settings = null;
+    /** @var array<string,mixed>|null */
+    private static $manifest = null;
 
     /** @return array<int,array<string,mixed>> the settings, in configoption order (index 0 = configoption1) */
     public static function all(): array
     {
-        if (self::$settings === null) {
+        return self::section('settings');
+    }
+
+    /** @return array<int,array<string,mixed>> a traffic addon's module settings, in configoption order */
+    public static function addonAll(): array
+    {
+        return self::section('addonSettings');
+    }
+
+    /** @return array<int,array<string,mixed>> */
+    private static function section(string $name): array
+    {
+        if (self::$manifest === null) {
             $json = json_decode((string) file_get_contents(dirname(__DIR__) . '/product-settings.json'), true);
-            if (!is_array($json) || !isset($json['settings']) || !is_array($json['settings'])) {
+            if (!is_array($json) || !isset($json['settings'], $json['addonSettings']) || !is_array($json['settings'])) {
                 throw new \RuntimeException('product-settings.json is missing or malformed');
             }
-            self::$settings = array_values($json['settings']);
+            self::$manifest = $json;
         }
-        return self::$settings;
+        return array_values(self::$manifest[$name]);
     }
 
     /** configoptionN index (1-based) of a manifest key. */

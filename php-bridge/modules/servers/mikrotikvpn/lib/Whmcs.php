@@ -47,11 +47,6 @@ class Whmcs
         return $value ? (string) $value : 'english';
     }
 
-    public static function usernameTaken(string $username): bool
-    {
-        return Capsule::table('tblhosting')->where('username', $username)->first() !== null;
-    }
-
     /** The server to ask for a product's settings dropdowns: its server group's first, else any of ours. */
     public static function serverForProduct(int $productId): int
     {
@@ -70,52 +65,6 @@ class Whmcs
         }
         $id = Capsule::table('tblservers')->where('type', self::MODULE)->where('disabled', 0)->orderBy('id')->value('id');
         return $id ? (int) $id : 0;
-    }
-
-    /** @return object|null tblhostingaddons row */
-    public static function hostingAddon(int $id)
-    {
-        return Capsule::table('tblhostingaddons')->where('id', $id)->first();
-    }
-
-    /** @return object|null tbladdons row */
-    public static function addonDefinition(int $addonId)
-    {
-        return Capsule::table('tbladdons')->where('id', $addonId)->first();
-    }
-
-    /** An addon's module setting (tblmodule_configuration), e.g. configoption1. */
-    public static function addonSetting(int $addonId, string $name): string
-    {
-        $value = Capsule::table('tblmodule_configuration')
-            ->where('entity_type', 'addon')
-            ->where('entity_id', $addonId)
-            ->where('setting_name', $name)
-            ->value('value');
-        return $value === null ? '' : (string) $value;
-    }
-
-    /**
-     * The newest paid invoice that bills `relid` with an item of `type` ('Hosting' or 'Addon').
-     *
-     * @return array{id:int,number:string}|null
-     */
-    public static function latestPaidInvoice(string $type, int $relid)
-    {
-        $row = Capsule::table('tblinvoiceitems')
-            ->join('tblinvoices', 'tblinvoices.id', '=', 'tblinvoiceitems.invoiceid')
-            ->where('tblinvoiceitems.type', $type)
-            ->where('tblinvoiceitems.relid', $relid)
-            ->where('tblinvoices.status', 'Paid')
-            ->orderBy('tblinvoices.datepaid', 'desc')
-            ->orderBy('tblinvoices.id', 'desc')
-            ->select('tblinvoices.id', 'tblinvoices.invoicenum')
-            ->first();
-        if (!$row) {
-            return null;
-        }
-        $number = trim((string) $row->invoicenum);
-        return ['id' => (int) $row->id, 'number' => $number !== '' ? $number : (string) $row->id];
     }
 
     /** @return string[] names of the product email templates (for the settings dropdowns) */

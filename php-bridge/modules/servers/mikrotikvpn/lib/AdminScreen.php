@@ -1,0 +1,181 @@
+<?php
+
+namespace WHMCS\Module\Server\MikrotikVpn;
+
+/**
+ * The admin service page: status, connection, traffic, the traffic-added history and the usage page.
+ */
+class AdminScreen
+{
+    public static function adminServicesTabFields(array $params): array
+    {
+        $lang = Lang::forAdmin();
+        if (Module::addonId($params) > 0) {
+            return [];
+        }
+        $client = new GraphQLClient(null, $lang);
+        $serviceId = (int) $params['serviceid'];
+        $e = function ($s) {
+            return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
+        };
+        $ok = '<span class="label label-success badge badge-success">';
+        $bad = '<span class="label label-danger badge badge-danger">';
+        $warn = '<span class="label label-warning badge badge-warning">';
+        try {
+            $data = $client->call('AdminServicesTabFields',
+                'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS . ' } }',
+                ['s' => $serviceId]);
+        } catch (BridgeException $ex) {
+            return [$lang->t('admin_api') => $bad . $e($lang->t('admin_api_failed')) . '</span> ' . $e($ex->getMessage())];
+        }
+        $fields = [$lang->t('admin_api') => $ok . '&#10003;</span> ' . $e($lang->t('admin_api_ok'))];
+        $account = $data['vpnAccount'];
+        if (!$account) {
+            $fields[$lang->t('admin_vpn_user')] = $warn . $e($lang->t('admin_no_account')) . '</span>';
+            return $fields;
+        }
+        $status = (string) $account['status'];
+        $badge = $status === 'ACTIVE' ? $ok : ($status === 'PENDING' ? $warn : $bad);
+        $fields[$lang->t('admin_vpn_user')] = '<code>' . $e($account['username']) . '</code> ' . $badge
+            . $e($lang->t('status_' . $status)) . '</span>'
+            . ($account['statusReason'] ? ' ' . $e($account['statusReason']) : '')
+            . ' &middot; ' . $e($lang->t('address')) . ': <code>' . $e($account['address']) . '</code>'
+            . ' &middot; ' . $e($lang->t('router')) . ': ' . $e($account['router']['name'] . ' (' . $account['router']['host'] . ')');
+        if (!empty($account['routerProblem'])) {
+            // Enforcement never waits for it; the admin should still know (e.g. a missing profile).
+            $fields[$lang->t('admin_router_problem')] = $warn . '!</span> ' . $e($account['routerProblem']);
+        }
+        $conn = isset($account['connection']) ? $account['connection'] : null;
+        if ($conn && !empty($conn['online'])) {
+            $fields[$lang->t('connection')] = $ok . $e($lang->t('online')) . '</span> '
+                . $e($lang->t('conn_service')) . ': ' . $e($conn['service']) . ' &middot; '
+                . $e($lang->t('conn_caller')) . ': ' . $e($conn['callerId']) . ' &middot; '
+                . $e($lang->t('address')) . ': ' . $e($conn['address']) . ' &middot; '
+                . $e($lang->t('conn_uptime')) . ': ' . $e(Format::uptime($conn['uptimeSeconds']));
+        } else {
+            $fields[$lang->t('connection')] = $bad . $e($lang->t('offline')) . '</span>';
+        }
+        $fields[$lang->t('traffic')] = self::trafficSummaryHtml($account, $lang);
+        try {
+            $data = $client->call('AdminServicesTabFields',
+                'query($s: Int!) { vpnAccount(serviceId: $s) { topUps(first: 20) { nodes { id at day kind reason cycle bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } } }',
+                ['s' => $serviceId]);
+            $fields[$lang->t('history_title')] = self::historyHtml($data['vpnAccount']['topUps']['nodes'], $lang);
+        } catch (BridgeException $ex) {
+            $fields[$lang->t('history_title')] = $e($ex->getMessage());
+        }
+        // The client-area usage page, the same component, with a token for this service's client.
+        $usage = ClientScreen::usageMount($params, $lang, '../');
+        if ($usage) {
+            $fields[$lang->t('usage_title')] = ClientScreen::usageMountHtml($serviceId, $usage, $lang, 'admin');
+        }
+        return $fields;
+    }
+
+    private static function trafficSummaryHtml(array $account, Lang $lang): string
+    {
+        $e = function ($s) {
+            return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
+        };
+        $t = $account['traffic'];
+        $bw = $account['bandwidth'] ?: ['downloadBitsPerSecond' => 0, 'uploadBitsPerSecond' => 0];
+        $speed = function ($bits) use ($lang) {
+            $mbps = Format::mbps($bits);
+            return $mbps === null ? $lang->t('no_limit') : $mbps . ' ' . $lang->t('unit_mbps');
+        };
+        $cells = [
+            $lang->t('traffic_balance') => Format::gb($t['balanceBytes']) . ' ' . $lang->t('unit_gb'),
+            $lang->t('bandwidth_download') => $speed($bw['downloadBitsPerSecond']),
+            $lang->t('bandwidth_upload') => $speed($bw['uploadBitsPerSecond']),
+            $lang->t('cycle_allowance') => !empty($t['unlimited']) ? $lang->t('unlimited')
+                : Format::gb($t['cycleAllowanceBytes']) . ' ' . $lang->t('unit_gb'),
+        ];
+        $html = '<table class="table table-condensed table-sm" style="width:auto;margin:0"><tr>';
+        foreach ($cells as $label => $value) {
+            $html .= '<th>' . $e($label) . '</th>';
+        }
+        $html .= '</tr><tr>';
+        foreach ($cells as $value) {
+            $html .= '<td>' . $e($value) . '</td>';
+        }
+        return $html . '</tr></table>';
+    }
+
+    /** @param array<int,array<string,mixed>> $topUps */
+    public static function historyHtml(array $topUps, Lang $lang): string
+    {
+        $e = function ($s) {
+            return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
+        };
+        if (!$topUps) {
+            return $e($lang->t('history_none'));
+        }
+        $html = '<table class="table table-condensed table-sm table-striped" style="margin:0"><thead><tr>';
+        foreach (['usage_date', 'usage_added', 'usage_before', 'usage_after', 'usage_description', 'usage_invoice'] as $key) {
+            $html .= '<th>' . $e($lang->t($key)) . '</th>';
+        }
+        $html .= '</tr></thead><tbody>';
+        $unit = ' ' . $e($lang->t('unit_gb'));
+        foreach ($topUps as $t) {
+            $invoice = $t['invoiceId'] ? '<a href="invoices.php?action=edit&amp;id=' . (int) $t['invoiceId'] . '">'
+                . $e($lang->t('invoice_number', ['number' => (int) $t['invoiceId']])) . '</a>' : '';
+            // The day in WHMCS's time zone, as the server counts it (not this PHP's zone).
+            $day = isset($t['day']) && $t['day'] !== '' ? (string) $t['day'] : Format::date($t['at']);
+            $html .= '<tr><td>' . $e($day) . '</td>'
+                . '<td><bdi dir="ltr">' . $e(Format::signedGb($t['bytes'])) . '</bdi>' . $unit . '</td>'
+                . '<td><bdi dir="ltr">' . $e(Format::gb($t['balanceBeforeBytes'])) . '</bdi>' . $unit . '</td>'
+                . '<td><bdi dir="ltr">' . $e(Format::gb($t['balanceAfterBytes'])) . '</bdi>' . $unit . '</td>'
+                . '<td>' . $e(self::topUpText($t, $lang)) . '</td>'
+                . '<td>' . $invoice . '</td></tr>';
+        }
+        return $html . '</tbody></table>';
+    }
+
+    /**
+     * What a history line is, in the reader's language: the server words its own lines by reason
+     * (and billing cycle) and leaves their description empty; addons, adjustments and lines from
+     * before reasons existed go by their kind.
+     *
+     * @param array<string,mixed> $t a TrafficTopUp
+     */
+    public static function topUpLabel(array $t, Lang $lang): string
+    {
+        $reason = isset($t['reason']) ? (string) $t['reason'] : '';
+        $cycle = isset($t['cycle']) ? (string) $t['cycle'] : '';
+        if ($reason === 'MOVED') {
+            return $lang->t('topup_MOVED');
+        }
+        if (in_array($reason, ['FIRST_CYCLE', 'RENEWAL', 'PACKAGE_CHANGE'], true) && $cycle !== '') {
+            return $lang->t('topup_' . $reason, ['cycle' => self::cycleName($cycle, $lang)]);
+        }
+        return $lang->t('kind_' . (string) $t['kind']);
+    }
+
+    /** A billing cycle as WHMCS names it ("Semi-Annually") in the reader's language; unknown ones as they are. */
+    public static function cycleName(string $cycle, Lang $lang): string
+    {
+        $key = 'cycle_name_' . preg_replace('/[^a-z]/', '', strtolower($cycle));
+        $name = $lang->t($key);
+        return $name === $key ? $cycle : $name;
+    }
+
+    /**
+     * The label, then what a person or WHMCS named (an addon's name, an adjustment's reason), unless
+     * it only repeats the label or the kind ("Additional traffic · Additional traffic").
+     *
+     * @param array<string,mixed> $t a TrafficTopUp
+     */
+    public static function topUpText(array $t, Lang $lang): string
+    {
+        $label = self::topUpLabel($t, $lang);
+        $description = trim((string) (isset($t['description']) ? $t['description'] : ''));
+        $fold = function ($s) {
+            $s = trim((string) $s);
+            return function_exists('mb_strtolower') ? mb_strtolower($s, 'UTF-8') : strtolower($s);
+        };
+        if ($description === '' || in_array($fold($description), [$fold($label), $fold($lang->t('kind_' . (string) $t['kind']))], true)) {
+            return $label;
+        }
+        return $label . ' · ' . $description;
+    }
+}

@@ -1,0 +1,180 @@
+<?php
+
+namespace WHMCS\Module\Server\MikrotikVpn;
+
+/**
+ * The client area overview block and the usage page's mount point.
+ */
+class ClientScreen
+{
+    /** Client area: the overview block (WHMCS keeps its own billing information around it). */
+    public static function clientArea(array $params): array
+    {
+        $clientId = (int) $params['userid'];
+        $lang = Lang::forClient($clientId);
+        $serviceId = (int) $params['serviceid'];
+        $vars = self::clientAreaVars($params, $lang);
+        return [
+            'tabOverviewModuleOutputTemplate' => 'templates/clientarea.tpl',
+            'templateVariables' => [
+                'mvpn' => $vars,
+                'mvpnLang' => $lang->all(),
+                'mvpnDir' => $lang->dirAttr(),
+                'mvpnLanguage' => $lang->language(),
+                'mvpnServiceId' => $serviceId,
+            ],
+        ];
+    }
+
+    /** @return array<string,mixed> everything the client-area template shows, formatted */
+    public static function clientAreaVars(array $params, Lang $lang): array
+    {
+        $serviceId = (int) $params['serviceid'];
+        $protocolNames = ['l2tp' => 'L2TP/IPsec', 'pptp' => 'PPTP', 'sstp' => 'SSTP', 'ovpn' => 'OpenVPN', 'pppoe' => 'PPPoE'];
+        $protocols = [];
+        foreach (explode(',', Settings::value($params, 'protocols')) as $p) {
+            $p = strtolower(trim($p));
+            if ($p !== '') {
+                $protocols[] = isset($protocolNames[$p]) ? $protocolNames[$p] : strtoupper($p);
+            }
+        }
+        $psk = Settings::value($params, 'l2tpPsk');
+        $serverAddress = trim((string) (isset($params['serverhostname']) ? $params['serverhostname'] : ''));
+        if ($serverAddress === '') {
+            $serverAddress = trim((string) (isset($params['serverip']) ? $params['serverip'] : ''));
+        }
+        $vars = [
+            'serviceId' => $serviceId,
+            'instructionsUrl' => self::safeLink(Settings::value($params, 'instructionsUrl')),
+            'serverAddress' => $serverAddress,
+            'protocols' => $protocols,
+            'psk' => in_array('L2TP/IPsec', $protocols, true) ? $psk : '',
+            'username' => (string) (isset($params['username']) ? $params['username'] : ''),
+            'password' => (string) (isset($params['password']) ? $params['password'] : ''),
+            'error' => '',
+            'hasAccount' => false,
+            'status' => '',
+            'statusLabel' => '',
+            'limited' => false,
+            'suspended' => false,
+            'online' => false,
+            'connService' => '',
+            'connAddress' => '',
+            'connUptime' => '',
+            'balance' => '',
+            'balanceNegative' => false,
+            'download' => '',
+            'upload' => '',
+            'allowance' => '',
+            'address' => '',
+            'addons' => [],
+            'cartUrl' => 'cart.php?a=add',
+            'usage' => null,
+        ];
+        $client = new GraphQLClient(null, $lang);
+        try {
+            $data = $client->call('ClientArea',
+                'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS . ' } }',
+                ['s' => $serviceId]);
+            $account = $data['vpnAccount'];
+        } catch (BridgeException $e) {
+            $vars['error'] = $lang->t('unavailable');
+            $account = null;
+        }
+        if ($account) {
+            $t = $account['traffic'];
+            $bw = $account['bandwidth'] ?: ['downloadBitsPerSecond' => 0, 'uploadBitsPerSecond' => 0];
+            $speed = function ($bits) use ($lang) {
+                $mbps = Format::mbps($bits);
+                return $mbps === null ? $lang->t('no_limit') : $mbps . ' ' . $lang->t('unit_mbps');
+            };
+            $conn = $account['connection'];
+            $vars = array_merge($vars, [
+                'hasAccount' => true,
+                'username' => (string) $account['username'],
+                'address' => (string) $account['address'],
+                'status' => (string) $account['status'],
+                'statusLabel' => $lang->t('status_' . $account['status']),
+                'limited' => $account['status'] === 'LIMITED',
+                'suspended' => $account['status'] === 'SUSPENDED',
+                'online' => $conn && !empty($conn['online']),
+                'connService' => $conn && $conn['service'] ? strtoupper((string) $conn['service']) : '',
+                'connAddress' => $conn && $conn['address'] ? (string) $conn['address'] : '',
+                'connUptime' => $conn && !empty($conn['online']) ? Format::uptime($conn['uptimeSeconds']) : '',
+                'balance' => Format::gb($t['balanceBytes']) . ' ' . $lang->t('unit_gb'),
+                'balanceNegative' => Format::int($t['balanceBytes']) <= 0 && empty($t['unlimited']),
+                'download' => $speed($bw['downloadBitsPerSecond']),
+                'upload' => $speed($bw['uploadBitsPerSecond']),
+                'allowance' => !empty($t['unlimited']) ? $lang->t('unlimited') : Format::gb($t['cycleAllowanceBytes']) . ' ' . $lang->t('unit_gb'),
+            ]);
+        }
+        $service = Whmcs::service($serviceId);
+        $clientRow = Whmcs::client((int) $params['userid']);
+        $productId = (int) (isset($params['pid']) ? $params['pid'] : ($service ? $service->packageid : 0));
+        foreach (Whmcs::trafficAddons($productId, $clientRow ? (int) $clientRow->currency : 0) as $addon) {
+            $price = $addon['price'] === null ? $lang->t('price_free')
+                : $addon['price'] . ' ' . $lang->t('cycle_' . $addon['cycle']);
+            $vars['addons'][] = ['id' => $addon['id'], 'label' => $addon['name'] . ' (' . $price . ')'];
+        }
+        if ($account && $vars['error'] === '') {
+            $vars['usage'] = self::usageMount($params, $lang);
+        }
+        return $vars;
+    }
+
+    /**
+     * What the client-area usage page (a separate bundle) needs: the browser's GraphQL URL, a
+     * short-lived token for this client's service, and its strings. Null when no token can be had.
+     */
+    public static function usageMount(array $params, Lang $lang, string $scriptBase = '')
+    {
+        $config = Config::get();
+        try {
+            $client = new GraphQLClient(null, $lang);
+            $data = $client->call('MintClientToken',
+                'mutation($c: Int!, $s: [Int!]!) { mintClientToken(clientId: $c, serviceIds: $s) { token expiresAt } }',
+                ['c' => (int) $params['userid'], 's' => [(int) $params['serviceid']]]);
+        } catch (BridgeException $e) {
+            return null;
+        }
+        $strings = [];
+        foreach ($lang->all() as $key => $value) {
+            if (preg_match('/^(usage_|kind_|topup_|cycle_name_)/', $key) || in_array($key, ['unit_gb', 'unit_note', 'buy_traffic'], true)) {
+                $strings[$key] = $value;
+            }
+        }
+        $script = is_file(dirname(__DIR__) . '/js/usage.js') ? $scriptBase . 'modules/servers/' . Module::NAME . '/js/usage.js' : '';
+        return [
+            'graphqlUrl' => (string) $config['browser_graphql_url'],
+            'token' => (string) $data['mintClientToken']['token'],
+            'expiresAt' => (string) $data['mintClientToken']['expiresAt'],
+            'strings' => json_encode($strings, JSON_UNESCAPED_UNICODE | JSON_HEX_TAG | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_HEX_AMP),
+            'script' => $script,
+        ];
+    }
+
+    /**
+     * The usage page's mount point as HTML, for screens without a template (the admin service page):
+     * the same data attributes clientarea.tpl renders.
+     */
+    public static function usageMountHtml(int $serviceId, array $usage, Lang $lang, string $context): string
+    {
+        $e = function ($s) {
+            return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
+        };
+        $html = '<div id="mvpn-usage" class="mvpn-usage" data-service-id="' . $serviceId . '"'
+            . ' data-graphql-url="' . $e($usage['graphqlUrl']) . '" data-token="' . $e($usage['token']) . '"'
+            . ' data-token-expires="' . $e($usage['expiresAt']) . '" data-language="' . $e($lang->language()) . '"'
+            . ' data-dir="' . $e($lang->dirAttr()) . '" data-strings="' . $e($usage['strings']) . '"'
+            . ' data-context="' . $e($context) . '"></div>';
+        if ($usage['script'] !== '') {
+            $html .= '<script src="' . $e($usage['script']) . '" defer></script>';
+        }
+        return $html;
+    }
+
+    private static function safeLink(string $url): string
+    {
+        return preg_match('#^https?://#i', $url) ? $url : '';
+    }
+}

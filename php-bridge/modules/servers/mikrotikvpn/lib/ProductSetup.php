@@ -1,0 +1,148 @@
+<?php
+
+namespace WHMCS\Module\Server\MikrotikVpn;
+
+/**
+ * Product and addon settings (from the manifest shared with the server), their dropdown loaders,
+ * and the module's default email templates.
+ */
+class ProductSetup
+{
+    /** Default email templates (names = the manifest's defaults). */
+    const TEMPLATES = [
+        'lowTrafficTemplate' => [
+            'subject' => 'Your VPN traffic is running low ({$vpn_username})',
+            'message' => "<p>Dear {\$client_name},</p>\n<p>your VPN account <strong>{\$vpn_username}</strong> has less than {\$vpn_threshold_gb} GB of traffic left.</p>\n<p>Product: {\$service_product_name}<br>\nRemaining traffic: {\$vpn_balance_gb} GB<br>\nNext due date: {\$service_next_due_date}</p>\n<p>When the service renews, {\$vpn_cycle_allowance_gb} GB are added to the balance. If you need more before then, you can buy extra traffic in the client area.</p>\n<p>{\$signature}</p>",
+        ],
+        'limitedTemplate' => [
+            'subject' => 'Your VPN traffic is used up ({$vpn_username})',
+            'message' => "<p>Dear {\$client_name},</p>\n<p>the traffic balance of your VPN account <strong>{\$vpn_username}</strong> is used up, so the account cannot connect for now.</p>\n<p>Product: {\$service_product_name}<br>\nRemaining traffic: {\$vpn_balance_gb} GB<br>\nNext due date: {\$service_next_due_date}</p>\n<p>The account works again as soon as traffic is added: buy extra traffic in the client area, or wait for the renewal, which adds {\$vpn_cycle_allowance_gb} GB.</p>\n<p>{\$signature}</p>",
+        ],
+    ];
+
+    public static function metaData(): array
+    {
+        return [
+            'DisplayName' => 'MikroTik VPN',
+            'APIVersion' => '1.1',
+            'RequiresServer' => true,
+            'DefaultNonSSLPort' => '8728',
+            'DefaultSSLPort' => '8729',
+            'ServiceSingleSignOnLabel' => false,
+            'AdminSingleSignOnLabel' => false,
+            'ListAccountsUniqueIdentifierDisplayName' => 'Username',
+            'ListAccountsUniqueIdentifierField' => 'username',
+            'ListAccountsProductField' => 'configoption' . Settings::index('profile'),
+        ];
+    }
+
+    /** True when WHMCS draws the Module Settings of a product addon (not of a product). */
+    public static function isAddonSettingsPage(array $params): bool
+    {
+        if (!empty($params['addonId']) || !empty($params['addonid'])) {
+            return true;
+        }
+        $script = isset($_SERVER['SCRIPT_NAME']) ? basename((string) $_SERVER['SCRIPT_NAME']) : '';
+        return $script === 'configaddons.php';
+    }
+
+    public static function configOptions(array $params): array
+    {
+        $lang = Lang::forAdmin();
+        $addon = self::isAddonSettingsPage($params);
+        $options = [];
+        foreach ($addon ? Settings::addonAll() : Settings::all() as $spec) {
+            $key = (string) $spec['key'];
+            // Addon settings are labelled by addon_<snake key> (addon_traffic_gb), product ones by setting_<key>.
+            $langKey = $addon ? 'addon_' . strtolower((string) preg_replace('/([a-z])([A-Z])/', '$1_$2', $key)) : 'setting_' . $key;
+            $label = $lang->t($langKey);
+            $help = $addon ? $lang->t($langKey . '_help') : $langKey . '_help';
+            $field = [
+                'FriendlyName' => $label === $langKey ? (string) $spec['label'] : $label,
+                'Type' => (string) $spec['type'],
+                'Default' => isset($spec['default']) ? (string) $spec['default'] : '',
+                'Description' => $help !== $langKey . '_help' ? $help : (isset($spec['help']) ? (string) $spec['help'] : ''),
+            ];
+            if (isset($spec['size'])) {
+                $field['Size'] = (string) $spec['size'];
+            }
+            if (isset($spec['options'])) {
+                $field['Options'] = implode(',', $spec['options']);
+            }
+            if (isset($spec['loader'])) {
+                $field['Loader'] = Module::NAME . '_Loader' . ucfirst((string) $spec['loader']);
+            }
+            if (!empty($spec['simpleMode'])) {
+                $field['SimpleMode'] = true;
+            }
+            $options[$key] = $field;
+        }
+        return $options;
+    }
+
+    /** Loader: PPP profiles of the router behind the product's server (or the first server). */
+    public static function loaderProfiles(array $params): array
+    {
+        $client = new GraphQLClient(null, Lang::forAdmin());
+        $serverId = self::loaderServerId($params);
+        if ($serverId === 0) {
+            throw new \Exception(Lang::forAdmin()->t('err_no_server'));
+        }
+        if (!empty($params['serverpassword']) && (!empty($params['serverip']) || !empty($params['serverhostname']))) {
+            $routerId = ServerRecord::ensureRouter($client, $params);
+        } else {
+            $data = $client->call('LoaderProfiles', 'query($s: Int!) { routerForServer(serverId: $s) { id } }', ['s' => $serverId]);
+            if (empty($data['routerForServer']['id'])) {
+                throw new \Exception(Lang::forAdmin()->t('err_router_unknown'));
+            }
+            $routerId = (string) $data['routerForServer']['id'];
+        }
+        $data = $client->call('LoaderProfiles', 'query($r: ID!) { routerProfiles(routerId: $r) }', ['r' => $routerId]);
+        $profiles = [];
+        foreach ($data['routerProfiles'] as $name) {
+            $profiles[(string) $name] = (string) $name;
+        }
+        return $profiles;
+    }
+
+    /** Loader: the product email templates; the module's two defaults are created when missing. */
+    public static function loaderEmailTemplates(array $params): array
+    {
+        self::installEmailTemplates();
+        $names = [];
+        foreach (Whmcs::productEmailTemplates() as $name) {
+            $names[$name] = $name;
+        }
+        return $names;
+    }
+
+    private static function loaderServerId(array $params): int
+    {
+        if (!empty($params['serverid'])) {
+            return (int) $params['serverid'];
+        }
+        $productId = isset($_REQUEST['id']) ? (int) $_REQUEST['id'] : 0;
+        return Whmcs::serverForProduct($productId);
+    }
+
+    /** Creates the two default email templates when missing; returns how many it created. */
+    public static function installEmailTemplates(): int
+    {
+        $created = 0;
+        foreach (self::TEMPLATES as $key => $template) {
+            $name = Settings::all()[Settings::index($key) - 1]['default'];
+            if (Whmcs::ensureEmailTemplate((string) $name, $template['subject'], $template['message'])) {
+                $created++;
+            }
+        }
+        return $created;
+    }
+
+    public static function adminInstallEmailTemplates(array $params): string
+    {
+        return Module::guard(function () {
+            self::installEmailTemplates();
+            return 'success';
+        });
+    }
+}
