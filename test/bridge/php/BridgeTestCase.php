@@ -241,23 +241,37 @@ abstract class BridgeTestCase extends TestCase
         ], $fields));
     }
 
-    /** A paid invoice with one item (type 'Hosting' or 'Addon', relid). */
-    protected function paidInvoice(string $type, int $relid, string $invoicenum = ''): int
+    /**
+     * A paid invoice with one item (type 'Hosting' or 'Addon', relid); $fields override the invoice row
+     * (e.g. 'datepaid', or 'status' => 'Unpaid').
+     */
+    protected function paidInvoice(string $type, int $relid, string $invoicenum = '', array $fields = []): int
     {
         static $n = 0;
         $n++;
-        $id = $this->insert('tblinvoices', [
+        $id = $this->insert('tblinvoices', array_merge([
             'userid' => self::$clientId, 'invoicenum' => $invoicenum, 'date' => '2026-11-05', 'duedate' => '2026-11-05',
             'datepaid' => sprintf('2026-11-05 10:%02d:00', $n % 60), 'last_capture_attempt' => '0000-00-00 00:00:00',
             'subtotal' => 10, 'credit' => 0, 'tax' => 0, 'tax2' => 0, 'total' => 10, 'taxrate' => 0, 'taxrate2' => 0,
             'status' => 'Paid', 'paymentmethod' => 'banktransfer', 'notes' => '',
-        ]);
+        ], $fields));
         $this->insert('tblinvoiceitems', [
             'invoiceid' => $id, 'userid' => self::$clientId, 'type' => $type, 'relid' => $relid,
             'description' => 'item', 'amount' => 10, 'taxed' => 0, 'duedate' => '2026-11-05',
             'paymentmethod' => 'banktransfer', 'notes' => '',
         ]);
         return $id;
+    }
+
+    /** The GraphQL variables the module sent with its last call named $action (from the module log). */
+    protected function sentVariables(string $action): array
+    {
+        foreach (array_reverse(StandIn::$moduleRequests) as $entry) {
+            if ($entry['action'] === $action && is_array($entry['request'])) {
+                return $entry['request']['variables'];
+            }
+        }
+        $this->fail('the module made no ' . $action . ' call');
     }
 
     /** Every value that must never reach a log. */

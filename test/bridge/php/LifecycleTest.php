@@ -24,6 +24,16 @@ class LifecycleTest extends BridgeTestCase
         $this->assertSame(['UpsertRouter', 'CreateAccount'], array_column(StandIn::$moduleLog, 'action'));
     }
 
+    public function testCreateWithoutAUsernameStoresTheOneTheServerPicked(): void
+    {
+        $serviceId = $this->service(['username' => '']);
+        $this->assertSame('success', StandIn::call('CreateAccount', StandIn::params($serviceId)));
+        $this->assertNull($this->sentVariables('CreateAccount')['input']['username'], 'the module makes no user name');
+        $stored = Capsule::table('tblhosting')->where('id', $serviceId)->value('username');
+        $this->assertSame($this->account($serviceId)['username'], $stored, 'WHMCS keeps the name the server chose');
+        $this->assertNotNull($this->sim('secret', ['name' => $stored]));
+    }
+
     public function testCreateKeepsAUsernameWhmcsGaveAndMakesAPasswordWhenThereIsNone(): void
     {
         $serviceId = $this->service(['username' => 'given' . mt_rand(1000, 9999), 'password' => '']);
@@ -115,6 +125,16 @@ class LifecycleTest extends BridgeTestCase
         $this->assertSame('success', StandIn::call('TerminateAccount', StandIn::params($this->service())), 'never created: nothing to remove');
     }
 
+    public function testTerminateOfAServiceThatNeverHadAnAccountIsSuccess(): void
+    {
+        $serviceId = $this->service();
+        $this->assertSame('success', StandIn::call('TerminateAccount', StandIn::params($serviceId)));
+        // The server answered NothingToTerminate (a result, not an error whose text PHP would match).
+        $this->assertStringContainsString('NothingToTerminate', end(StandIn::$moduleLog)['response']);
+        $this->assertNull($this->account($serviceId));
+        $this->assertSame([], StandIn::$activityLog);
+    }
+
     public function testRouterDownIsOneSentence(): void
     {
         $serviceId = $this->createdService();
@@ -141,6 +161,29 @@ class LifecycleTest extends BridgeTestCase
         Capsule::table('tblhosting')->where('id', $serviceId)->update(['nextduedate' => '2027-01-01']);
         $this->assertSame('success', StandIn::call('Renew', StandIn::params($serviceId)));
         $this->assertCount(3, $this->topUps($serviceId, 'CYCLE'));
+    }
+
+    public function testRenewRecordsTheLatestPaidInvoiceWhichTheServerFinds(): void
+    {
+        $serviceId = $this->createdService(['nextduedate' => '2026-12-01']);
+        $this->paidInvoice('Hosting', $serviceId, '', ['datepaid' => '2026-11-01 09:00:00']);
+        $latest = $this->paidInvoice('Hosting', $serviceId, '', ['datepaid' => '2026-11-30 09:00:00']);
+        $this->paidInvoice('Hosting', $serviceId, '', ['datepaid' => '0000-00-00 00:00:00', 'status' => 'Unpaid']);
+        $this->paidInvoice('Hosting', $serviceId + 100000, '', ['datepaid' => '2026-12-01 09:00:00']);
+        $this->assertSame('success', StandIn::call('Renew', StandIn::params($serviceId)));
+        $this->assertSame(['s' => $serviceId], $this->sentVariables('Renew'), 'no invoice, no cycle key from PHP');
+        $cycle = $this->topUps($serviceId, 'CYCLE');
+        $this->assertCount(2, $cycle);
+        $this->assertSame((string) $latest, (string) $cycle[1]['invoice_id'], 'the newest paid invoice of this service');
+    }
+
+    public function testRenewWithoutADueDateShowsTheServersMessage(): void
+    {
+        $serviceId = $this->createdService();
+        Capsule::table('tblhosting')->where('id', $serviceId)->update(['nextduedate' => null]);
+        $message = StandIn::call('Renew', StandIn::params($serviceId));
+        $this->assertSame('WHMCS service ' . $serviceId . ' has no next due date to name the cycle by.', $message);
+        $this->assertCount(1, $this->topUps($serviceId, 'CYCLE'), 'nothing credited');
     }
 
     public function testAdminServicesTabShowsStatusConnectionTrafficAndHistory(): void

@@ -15,6 +15,8 @@ class StandIn
 
     /** @var array<int,array<string,string>> */
     public static $moduleLog = [];
+    /** @var array<int,array{action:string,request:array<string,mixed>|null}> unmasked, never asserted as the log */
+    public static $moduleRequests = [];
     /** @var string[] */
     public static $activityLog = [];
     /** @var array<int,array<string,mixed>> */
@@ -46,6 +48,7 @@ class StandIn
     public static function resetRecords(): void
     {
         self::$moduleLog = [];
+        self::$moduleRequests = [];
         self::$activityLog = [];
         self::$sentEmails = [];
         self::$sendEmailFailure = null;

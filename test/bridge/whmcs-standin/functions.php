@@ -26,6 +26,9 @@ function logModuleCall($module, $action, $request, $response, $data = '', $repla
         'response' => $render($response),
         'data' => $render($data),
     ];
+    // Kept apart from what WHMCS stores (which is masked below): what the module sent, for tests that
+    // assert on the operation's variables.
+    $sent = is_array($request) ? $request : null;
     foreach ((array) $replaceVars as $secret) {
         $secret = (string) $secret;
         if ($secret === '') {
@@ -36,6 +39,7 @@ function logModuleCall($module, $action, $request, $response, $data = '', $repla
         }
     }
     StandIn::$moduleLog[] = $entry;
+    StandIn::$moduleRequests[] = ['action' => $action, 'request' => $sent];
 }
 
 function logActivity($message, $userId = 0)
