@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'VPN API serverində gözlənilməz xəta baş verdi; t
 $_LANG['err_no_server'] = 'Heç bir MikroTik serveri təyin edilməyib: bu modulla server qeydi əlavə edin və onu təyin edin.';
 $_LANG['err_router_unknown'] = 'VPN API serveri bu serverin marşrutlaşdırıcısını hələ tanımır: server qeydində "Test Connection" funksiyasından istifadə edin və qeydi yadda saxlayın.';
 $_LANG['err_access_hash'] = 'Serverin Access Hash sahəsində marşrutlaşdırıcının CA sertifikatı (PEM) və ya onun SHA-256 barmaq izi olmalıdır.';
-$_LANG['err_no_due_date'] = 'Xidmətin növbəti ödəniş tarixi yoxdur, buna görə hansı ödəniş dövrünün hesablanacağı məlum deyil.';
-$_LANG['err_addon_missing'] = '{id} nömrəli əlavə xidmət tapılmadı.';
-$_LANG['err_addon_gb'] = '"{name}" əlavə xidmətində düzgün "Trafik (GB)" parametri yoxdur.';

@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'El servidor de l\'API VPN ha fallat de manera inespera
 $_LANG['err_no_server'] = 'No hi ha cap servidor MikroTik assignat: afegiu un registre de servidor amb aquest mòdul i assigneu-lo.';
 $_LANG['err_router_unknown'] = 'El servidor de l\'API VPN encara no coneix l\'encaminador d\'aquest servidor: feu servir «Test Connection» al registre del servidor i deseu-lo.';
 $_LANG['err_access_hash'] = 'L\'Access Hash del servidor ha de contenir el certificat de la CA de l\'encaminador (PEM) o la seva empremta SHA-256.';
-$_LANG['err_no_due_date'] = 'El servei no té data de venciment següent, de manera que no se sap quin cicle de facturació s\'ha d\'abonar.';
-$_LANG['err_addon_missing'] = 'No s\'ha trobat el complement {id}.';
-$_LANG['err_addon_gb'] = 'El complement «{name}» no té un valor vàlid per a «Trànsit en GB».';

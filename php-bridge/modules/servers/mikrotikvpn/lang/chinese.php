@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'VPN API 服务器发生意外故障；详情请查看�
 $_LANG['err_no_server'] = '未分配 MikroTik 服务器：请使用此模块添加服务器记录并进行分配。';
 $_LANG['err_router_unknown'] = 'VPN API 服务器尚不识别此服务器的路由器：请在服务器记录中使用“Test Connection”，然后保存。';
 $_LANG['err_access_hash'] = '服务器的 Access Hash 必须包含路由器的 CA 证书（PEM）或其 SHA-256 指纹。';
-$_LANG['err_no_due_date'] = '该服务没有下次到期日，因此无法确定要计入的计费周期。';
-$_LANG['err_addon_missing'] = '未找到附加项 {id}。';
-$_LANG['err_addon_gb'] = '附加项“{name}”没有有效的“流量（GB）”设置。';

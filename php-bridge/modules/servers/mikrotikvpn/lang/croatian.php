@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Na VPN API poslužitelju došlo je do neočekivane pog
 $_LANG['err_no_server'] = 'Nije dodijeljen nijedan MikroTik poslužitelj: dodajte zapis poslužitelja s ovim modulom i dodijelite ga.';
 $_LANG['err_router_unknown'] = 'VPN API poslužitelj još ne poznaje usmjerivač ovog poslužitelja: upotrijebite „Test Connection” u zapisu poslužitelja i spremite ga.';
 $_LANG['err_access_hash'] = 'Access Hash poslužitelja mora sadržavati CA certifikat usmjerivača (PEM) ili njegov SHA-256 otisak.';
-$_LANG['err_no_due_date'] = 'Usluga nema sljedeći datum dospijeća, pa nije poznato koje obračunsko razdoblje treba odobriti.';
-$_LANG['err_addon_missing'] = 'Dodatak {id} nije pronađen.';
-$_LANG['err_addon_gb'] = 'Dodatak „{name}” nema valjanu postavku „Promet u GB”.';

@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Na serveru VPN API došlo k neočekávané chybě; pod
 $_LANG['err_no_server'] = 'Není přiřazen žádný server MikroTik: přidejte záznam serveru s tímto modulem a přiřaďte jej.';
 $_LANG['err_router_unknown'] = 'Server VPN API zatím nezná směrovač tohoto serveru: v záznamu serveru použijte „Test Connection“ a záznam uložte.';
 $_LANG['err_access_hash'] = 'Pole Access Hash serveru musí obsahovat certifikát CA směrovače (PEM) nebo jeho otisk SHA-256.';
-$_LANG['err_no_due_date'] = 'Služba nemá datum příští splatnosti, takže není známo, které fakturační období připsat.';
-$_LANG['err_addon_missing'] = 'Doplněk {id} nebyl nalezen.';
-$_LANG['err_addon_gb'] = 'Doplněk „{name}“ nemá platné nastavení „Objem dat v GB“.';

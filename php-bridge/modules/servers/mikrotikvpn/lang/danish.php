@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'VPN-API-serveren fejlede uventet; detaljerne står i d
 $_LANG['err_no_server'] = 'Der er ikke tildelt nogen MikroTik-server: opret en server med dette modul, og tildel den.';
 $_LANG['err_router_unknown'] = 'VPN-API-serveren kender endnu ikke denne servers router: brug "Test Connection" på serveren, og gem den.';
 $_LANG['err_access_hash'] = 'Serverens Access Hash skal indeholde routerens CA-certifikat (PEM) eller dets SHA-256-fingeraftryk.';
-$_LANG['err_no_due_date'] = 'Tjenesten har ingen næste forfaldsdato, så det vides ikke, hvilken faktureringsperiode der skal krediteres.';
-$_LANG['err_addon_missing'] = 'Tilvalget {id} blev ikke fundet.';
-$_LANG['err_addon_gb'] = 'Tilvalget "{name}" har ingen gyldig indstilling for "Trafik i GB".';

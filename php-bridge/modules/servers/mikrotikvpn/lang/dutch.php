@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'De VPN-API-server is onverwacht mislukt; zijn logboek 
 $_LANG['err_no_server'] = 'Er is geen MikroTik-server toegewezen: maak een server met deze module aan en wijs die toe.';
 $_LANG['err_router_unknown'] = 'De VPN-API-server kent de router van deze server nog niet: gebruik „Test Connection” bij de server en sla hem op.';
 $_LANG['err_access_hash'] = 'De Access Hash van de server moet het CA-certificaat van de router (PEM) of zijn SHA-256-vingerafdruk bevatten.';
-$_LANG['err_no_due_date'] = 'De dienst heeft geen volgende vervaldatum, dus de te crediteren factuurperiode is onbekend.';
-$_LANG['err_addon_missing'] = 'Add-on {id} is niet gevonden.';
-$_LANG['err_addon_gb'] = 'De add-on „{name}” heeft geen geldige instelling „Dataverkeer in GB”.';

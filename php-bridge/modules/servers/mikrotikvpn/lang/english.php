@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'The VPN API server failed unexpectedly; its log has th
 $_LANG['err_no_server'] = 'No MikroTik server is assigned: add a server record with this module and assign it.';
 $_LANG['err_router_unknown'] = 'The VPN API server does not know this server\'s router yet: use "Test Connection" on the server record and save it.';
 $_LANG['err_access_hash'] = 'The server\'s Access Hash must hold the router\'s CA certificate (PEM) or its SHA-256 fingerprint.';
-$_LANG['err_no_due_date'] = 'The service has no next due date, so the billing cycle to credit is unknown.';
-$_LANG['err_addon_missing'] = 'Addon {id} was not found.';
-$_LANG['err_addon_gb'] = 'The addon "{name}" has no valid "Traffic in GB" setting.';

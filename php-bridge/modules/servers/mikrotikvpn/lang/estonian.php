@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'VPN-i API serveris tekkis ootamatu tõrge; üksikasjad
 $_LANG['err_no_server'] = 'Ühtegi MikroTiki serverit pole määratud: lisage selle mooduliga serveri kirje ja määrake see.';
 $_LANG['err_router_unknown'] = 'VPN-i API server ei tunne veel selle serveri ruuterit: kasutage serveri kirjes nuppu „Test Connection“ ja salvestage kirje.';
 $_LANG['err_access_hash'] = 'Serveri väljal Access Hash peab olema ruuteri CA-sertifikaat (PEM) või selle SHA-256 sõrmejälg.';
-$_LANG['err_no_due_date'] = 'Teenusel pole järgmist maksetähtaega, seega pole teada, millise arveldusperioodi andmemaht lisada.';
-$_LANG['err_addon_missing'] = 'Lisateenust {id} ei leitud.';
-$_LANG['err_addon_gb'] = 'Lisateenusel „{name}“ pole kehtivat sätet „Andmemaht GB-des“.';

@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Le serveur API VPN a rencontré une erreur inattendue 
 $_LANG['err_no_server'] = 'Aucun serveur MikroTik n\'est attribué : ajoutez un serveur utilisant ce module et attribuez-le.';
 $_LANG['err_router_unknown'] = 'Le serveur API VPN ne connaît pas encore le routeur de ce serveur : utilisez « Test Connection » sur la fiche du serveur puis enregistrez-la.';
 $_LANG['err_access_hash'] = 'L\'Access Hash du serveur doit contenir le certificat de l\'autorité du routeur (PEM) ou son empreinte SHA-256.';
-$_LANG['err_no_due_date'] = 'Le service n\'a pas de prochaine date d\'échéance : la période de facturation à créditer est inconnue.';
-$_LANG['err_addon_missing'] = 'L\'option {id} est introuvable.';
-$_LANG['err_addon_gb'] = 'L\'option « {name} » n\'a pas de réglage « Trafic en Go » valide.';

@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Im VPN-API-Server ist ein unerwarteter Fehler aufgetre
 $_LANG['err_no_server'] = 'Kein MikroTik-Server zugewiesen: Legen Sie einen Server mit diesem Modul an und weisen Sie ihn zu.';
 $_LANG['err_router_unknown'] = 'Der VPN-API-Server kennt den Router dieses Servers noch nicht: Verwenden Sie „Test Connection“ im Servereintrag und speichern Sie ihn.';
 $_LANG['err_access_hash'] = 'Der Access Hash des Servers muss das CA-Zertifikat des Routers (PEM) oder dessen SHA-256-Fingerabdruck enthalten.';
-$_LANG['err_no_due_date'] = 'Der Dienst hat kein nächstes Fälligkeitsdatum, daher ist der gutzuschreibende Abrechnungszeitraum unbekannt.';
-$_LANG['err_addon_missing'] = 'Add-on {id} wurde nicht gefunden.';
-$_LANG['err_addon_gb'] = 'Das Add-on „{name}“ hat keine gültige Einstellung „Datenvolumen in GB“.';

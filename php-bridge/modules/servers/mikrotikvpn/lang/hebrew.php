@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'אירעה תקלה לא צפויה בשרת ה-VPN AP
 $_LANG['err_no_server'] = 'לא הוקצה שרת MikroTik: הוסיפו רשומת שרת עם מודול זה והקצו אותה.';
 $_LANG['err_router_unknown'] = 'שרת ה-VPN API עדיין אינו מכיר את הנתב של שרת זה: השתמשו ב-"Test Connection" ברשומת השרת ושמרו אותה.';
 $_LANG['err_access_hash'] = 'שדה ה-Access Hash של השרת חייב להכיל את אישור ה-CA של הנתב (PEM) או את טביעת האצבע SHA-256 שלו.';
-$_LANG['err_no_due_date'] = 'לשירות אין תאריך תשלום הבא, ולכן לא ידוע לאיזה מחזור חיוב יש לזכות את התעבורה.';
-$_LANG['err_addon_missing'] = 'התוסף {id} לא נמצא.';
-$_LANG['err_addon_gb'] = 'לתוסף "{name}" אין הגדרה תקפה של "תעבורה ב-GB".';

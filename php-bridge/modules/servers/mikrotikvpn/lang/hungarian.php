@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'A VPN-API-szerver váratlan hibába ütközött; a ré
 $_LANG['err_no_server'] = 'Nincs hozzárendelve MikroTik-szerver: vegyen fel egy szervert ezzel a modullal, és rendelje hozzá.';
 $_LANG['err_router_unknown'] = 'A VPN-API-szerver még nem ismeri ennek a szervernek a routerét: használja a szerver adatlapján a „Test Connection” funkciót, majd mentse el.';
 $_LANG['err_access_hash'] = 'A szerver Access Hash mezőjének a router CA-tanúsítványát (PEM) vagy annak SHA-256 ujjlenyomatát kell tartalmaznia.';
-$_LANG['err_no_due_date'] = 'A szolgáltatásnak nincs következő esedékességi dátuma, ezért nem ismert, melyik számlázási ciklust kell jóváírni.';
-$_LANG['err_addon_missing'] = 'A(z) {id} azonosítójú kiegészítő nem található.';
-$_LANG['err_addon_gb'] = 'A(z) „{name}” kiegészítőnek nincs érvényes „Forgalom (GB)” beállítása.';

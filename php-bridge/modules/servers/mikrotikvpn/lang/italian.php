@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Il server API VPN ha avuto un errore imprevisto; i det
 $_LANG['err_no_server'] = 'Nessun server MikroTik assegnato: crea un server con questo modulo e assegnalo.';
 $_LANG['err_router_unknown'] = 'Il server API VPN non conosce ancora il router di questo server: usa «Test Connection» nella scheda del server e salvala.';
 $_LANG['err_access_hash'] = 'L\'Access Hash del server deve contenere il certificato CA del router (PEM) o la sua impronta SHA-256.';
-$_LANG['err_no_due_date'] = 'Il servizio non ha una prossima data di scadenza, quindi il ciclo da accreditare è sconosciuto.';
-$_LANG['err_addon_missing'] = 'Addon {id} non trovato.';
-$_LANG['err_addon_gb'] = 'L\'addon «{name}» non ha un\'impostazione «Traffico in GB» valida.';

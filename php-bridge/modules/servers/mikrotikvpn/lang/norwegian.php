@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Det oppstod en uventet feil i VPN-API-serveren; detalj
 $_LANG['err_no_server'] = 'Ingen MikroTik-server er tildelt: legg til en server med denne modulen, og tildel den.';
 $_LANG['err_router_unknown'] = 'VPN-API-serveren kjenner ennå ikke ruteren til denne serveren: bruk «Test Connection» på serveroppføringen, og lagre den.';
 $_LANG['err_access_hash'] = 'Serverens Access Hash må inneholde ruterens CA-sertifikat (PEM) eller SHA-256-fingeravtrykket til det.';
-$_LANG['err_no_due_date'] = 'Tjenesten har ingen neste forfallsdato, så det er ukjent hvilken faktureringsperiode som skal krediteres.';
-$_LANG['err_addon_missing'] = 'Fant ikke tillegget {id}.';
-$_LANG['err_addon_gb'] = 'Tillegget «{name}» har ingen gyldig innstilling for «Trafikk i GB».';

@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Wystąpił nieoczekiwany błąd serwera API VPN; szcze
 $_LANG['err_no_server'] = 'Nie przypisano żadnego serwera MikroTik: dodaj serwer z tym modułem i przypisz go.';
 $_LANG['err_router_unknown'] = 'Serwer API VPN nie zna jeszcze routera tego serwera: użyj „Test Connection” w ustawieniach serwera i zapisz je.';
 $_LANG['err_access_hash'] = 'Pole Access Hash serwera musi zawierać certyfikat CA routera (PEM) lub jego odcisk SHA-256.';
-$_LANG['err_no_due_date'] = 'Usługa nie ma daty następnej płatności, więc nie wiadomo, który okres rozliczeniowy należy doliczyć.';
-$_LANG['err_addon_missing'] = 'Nie znaleziono dodatku {id}.';
-$_LANG['err_addon_gb'] = 'Dodatek „{name}” nie ma prawidłowego ustawienia „Transfer w GB”.';

@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'Serverul API VPN a eșuat în mod neașteptat; detalii
 $_LANG['err_no_server'] = 'Nu este atribuit niciun server MikroTik: adăugați o înregistrare de server cu acest modul și atribuiți-o.';
 $_LANG['err_router_unknown'] = 'Serverul API VPN nu cunoaște încă routerul acestui server: folosiți „Test Connection” în înregistrarea serverului și salvați-o.';
 $_LANG['err_access_hash'] = 'Câmpul Access Hash al serverului trebuie să conțină certificatul CA al routerului (PEM) sau amprenta sa SHA-256.';
-$_LANG['err_no_due_date'] = 'Serviciul nu are o dată de scadență următoare, așa că nu se știe ce ciclu de facturare trebuie creditat.';
-$_LANG['err_addon_missing'] = 'Addonul {id} nu a fost găsit.';
-$_LANG['err_addon_gb'] = 'Addonul „{name}” nu are o setare „Trafic în GB” validă.';

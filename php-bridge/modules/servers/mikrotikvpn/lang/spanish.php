@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'El servidor de la API de VPN falló de forma inesperad
 $_LANG['err_no_server'] = 'No hay ningún servidor MikroTik asignado: cree un servidor con este módulo y asígnelo.';
 $_LANG['err_router_unknown'] = 'El servidor de la API de VPN aún no conoce el router de este servidor: use «Test Connection» en la ficha del servidor y guárdela.';
 $_LANG['err_access_hash'] = 'El Access Hash del servidor debe contener el certificado de la CA del router (PEM) o su huella SHA-256.';
-$_LANG['err_no_due_date'] = 'El servicio no tiene próxima fecha de vencimiento, por lo que se desconoce el ciclo que hay que abonar.';
-$_LANG['err_addon_missing'] = 'No se encontró el complemento {id}.';
-$_LANG['err_addon_gb'] = 'El complemento «{name}» no tiene un ajuste «Tráfico en GB» válido.';

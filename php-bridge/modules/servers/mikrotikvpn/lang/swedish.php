@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'VPN-API-servern drabbades av ett oväntat fel; detalje
 $_LANG['err_no_server'] = 'Ingen MikroTik-server är tilldelad: lägg till en server med den här modulen och tilldela den.';
 $_LANG['err_router_unknown'] = 'VPN-API-servern känner ännu inte till den här serverns router: använd ”Test Connection” på serverposten och spara den.';
 $_LANG['err_access_hash'] = 'Serverns Access Hash måste innehålla routerns CA-certifikat (PEM) eller dess SHA-256-fingeravtryck.';
-$_LANG['err_no_due_date'] = 'Tjänsten har inget nästa förfallodatum, så det är okänt vilken faktureringsperiod som ska krediteras.';
-$_LANG['err_addon_missing'] = 'Tillägget {id} hittades inte.';
-$_LANG['err_addon_gb'] = 'Tillägget ”{name}” har ingen giltig inställning för ”Trafik i GB”.';

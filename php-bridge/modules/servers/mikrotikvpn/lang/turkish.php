@@ -133,6 +133,3 @@ $_LANG['err_internal'] = 'VPN API sunucusunda beklenmeyen bir hata oluştu; ayr�
 $_LANG['err_no_server'] = 'Atanmış bir MikroTik sunucusu yok: bu modülle bir sunucu kaydı ekleyin ve atayın.';
 $_LANG['err_router_unknown'] = 'VPN API sunucusu bu sunucunun yönlendiricisini henüz tanımıyor: sunucu kaydında "Test Connection" seçeneğini kullanın ve kaydedin.';
 $_LANG['err_access_hash'] = 'Sunucunun Access Hash alanı, yönlendiricinin CA sertifikasını (PEM) veya SHA-256 parmak izini içermelidir.';
-$_LANG['err_no_due_date'] = 'Hizmetin bir sonraki vade tarihi yok; bu nedenle hangi fatura döneminin ekleneceği bilinmiyor.';
-$_LANG['err_addon_missing'] = '{id} numaralı eklenti bulunamadı.';
-$_LANG['err_addon_gb'] = '"{name}" eklentisinin geçerli bir "GB cinsinden trafik" ayarı yok.';

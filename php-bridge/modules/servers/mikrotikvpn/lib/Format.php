@@ -47,12 +47,6 @@ class Format
     /** The minus sign of signed amounts (U+2212). */
     const MINUS = "\u{2212}";
 
-    /** The most GB a setting, a top-up or an adjustment may name, as on the server (src/common/units.ts). */
-    const MAX_GB = 100000000;
-
-    /** What JavaScript's trim() removes: white space, no-break and other Unicode spaces, line separators, BOM. */
-    const SPACE = '\s\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}';
-
     /**
      * Bytes as a signed GB amount: "+100.00", "−5.00" (U+2212, never "+-5.00"), and "0.00" without a
      * sign. Screens show it inside a left-to-right isolate, so right-to-left languages read it as written.
