@@ -1,6 +1,7 @@
 <?php
 
 use WHMCS\Database\Capsule;
+use WHMCS\Module\Server\MikrotikVpn\Lang;
 use WHMCS\Module\Server\MikrotikVpn\Settings;
 use WhmcsStandIn\StandIn;
 
@@ -46,6 +47,15 @@ class SettingsTest extends BridgeTestCase
         $options = StandIn::call('ConfigOptions', []);
         $this->assertSame(['trafficGb'], array_keys($options));
         $this->assertSame('Traffic in GB', $options['trafficGb']['FriendlyName']);
+        // Built from the manifest's addonSettings entry, labelled in the admin's language.
+        $spec = json_decode(file_get_contents(StandIn::$moduleDir . '/product-settings.json'), true)['addonSettings'][0];
+        $this->assertSame(['FriendlyName' => 'Traffic in GB', 'Type' => $spec['type'], 'Default' => $spec['default'],
+            'Description' => Lang::load('english')['addon_traffic_gb_help'],
+            'Size' => (string) $spec['size'], 'SimpleMode' => true], $options['trafficGb']);
+        $this->assertSame(['trafficGb'], array_keys(StandIn::call('ConfigOptions', ['addonId' => 7])), 'WHMCS naming the addon');
+        $_SESSION['adminlang'] = 'german';
+        $this->assertSame(Lang::load('german')['addon_traffic_gb'],
+            StandIn::call('ConfigOptions', [])['trafficGb']['FriendlyName']);
     }
 
     public function testProfileLoaderReadsTheRouterThroughTheServer(): void

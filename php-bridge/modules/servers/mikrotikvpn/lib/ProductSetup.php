@@ -53,15 +53,16 @@ class ProductSetup
         $options = [];
         foreach ($addon ? Settings::addonAll() : Settings::all() as $spec) {
             $key = (string) $spec['key'];
-            // Addon settings are labelled by addon_<snake key> (addon_traffic_gb), product ones by setting_<key>.
+            // Addon settings are labelled by addon_<snake key> (addon_traffic_gb), product ones by setting_<key>;
+            // a label or help text without a translation is the manifest's (English) one.
             $langKey = $addon ? 'addon_' . strtolower((string) preg_replace('/([a-z])([A-Z])/', '$1_$2', $key)) : 'setting_' . $key;
             $label = $lang->t($langKey);
-            $help = $addon ? $lang->t($langKey . '_help') : $langKey . '_help';
+            $help = $lang->t($langKey . '_help');
             $field = [
                 'FriendlyName' => $label === $langKey ? (string) $spec['label'] : $label,
                 'Type' => (string) $spec['type'],
                 'Default' => isset($spec['default']) ? (string) $spec['default'] : '',
-                'Description' => $help !== $langKey . '_help' ? $help : (isset($spec['help']) ? (string) $spec['help'] : ''),
+                'Description' => $help === $langKey . '_help' ? (isset($spec['help']) ? (string) $spec['help'] : '') : $help,
             ];
             if (isset($spec['size'])) {
                 $field['Size'] = (string) $spec['size'];
