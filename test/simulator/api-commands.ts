@@ -1,4 +1,12 @@
 import { isIPv4 } from 'node:net';
+import {
+  type MenuSpec,
+  type RenderedRow,
+  type Setter,
+  applyAttributes,
+  parseBool,
+  parseInteger,
+} from './menu-spec';
 import { PrintQuery, QuerySyntaxError } from './print-query';
 import {
   type ActiveRow,
@@ -77,23 +85,6 @@ function trapSentence(trap: RosTrap): ReplySentence {
   if (trap.category !== undefined) words.push(`=category=${trap.category}`);
   words.push(`=message=${trap.message}`);
   return words;
-}
-
-/** One row as print renders it: ordered property name → value (strings only, as on the wire). */
-type RenderedRow = Map<string, string>;
-
-interface MenuSpec {
-  verbs: readonly string[];
-  /** Menus keyed by name accept the name in place of the id in `numbers`. */
-  nameKeyed: boolean;
-  render(state: RouterState): RenderedRow[];
-  add?(state: RouterState, attributes: Map<string, string>): string;
-  set?(state: RouterState, id: string, attributes: Map<string, string>): void;
-  remove?(state: RouterState, id: string): void;
-  /** Name → id lookup for `numbers`. */
-  idByName?(state: RouterState, name: string): string | undefined;
-  exists?(state: RouterState, id: string): boolean;
-  resetCounters?(state: RouterState, id: string | null): void;
 }
 
 const PRINT_FLAGS = new Set([
@@ -240,19 +231,8 @@ function resolveNumbers(state: RouterState, menu: MenuSpec, attributes: Map<stri
 
 // --- value parsing, with RouterOS's own error texts ---
 
-function parseBool(name: string, value: string): boolean {
-  if (value === 'yes' || value === 'true') return true;
-  if (value === 'no' || value === 'false') return false;
-  throw new RosTrap(`invalid value for argument ${name}`, 1);
-}
-
 function parseAddress(name: string, value: string): string {
   if (value === '' || isIPv4(value)) return value;
-  throw new RosTrap(`invalid value for argument ${name}`, 1);
-}
-
-function parseInteger(name: string, value: string): string {
-  if (/^\d+$/.test(value)) return BigInt(value).toString();
   throw new RosTrap(`invalid value for argument ${name}`, 1);
 }
 
@@ -283,20 +263,6 @@ function parseTargets(text: string): string[] {
     }
     return `${address}/${prefix}`;
   });
-}
-
-type Setter<T> = (row: T, value: string, state: RouterState) => void;
-
-function applyAttributes<T>(
-  row: T,
-  attributes: Map<string, string>,
-  setters: Record<string, Setter<T>>,
-  state: RouterState,
-): void {
-  for (const name of attributes.keys()) {
-    if (!(name in setters)) throw new RosTrap(`unknown parameter ${name}`);
-  }
-  for (const [name, value] of attributes) setters[name](row, value, state);
 }
 
 // --- /ppp/secret ---
