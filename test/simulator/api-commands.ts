@@ -20,6 +20,7 @@ import {
   formatDuration,
   queueRow,
 } from './router-state';
+import { wgInterfaceMenu, wgPeerMenu } from './wireguard-menus';
 
 /**
  * Executes RouterOS API menu commands (`/ppp/secret/add`, `/queue/simple/print`, …) against a
@@ -106,7 +107,10 @@ function dispatch(
   const menuPath = command.path.slice(0, slash);
   const verb = command.path.slice(slash + 1);
   const menu = MENUS[menuPath];
-  if (!menu) throw unknownPath(command.path);
+  // RouterOS 6 has no WireGuard: its menus answer like any path the router does not know.
+  if (!menu || (menuPath.startsWith('/interface/wireguard') && !state.hasWireGuard)) {
+    throw unknownPath(command.path);
+  }
   const canonicalVerb = verb === 'getall' ? 'print' : verb;
   if (!menu.verbs.includes(canonicalVerb)) throw new RosTrap('no such command', 0);
   const { attributes } = command;
@@ -151,7 +155,7 @@ function dispatch(
 
 // A path we do not model answers like an unknown path on a real router: two traps naming the
 // first path segment that does not exist.
-const TOP_LEVEL = new Set(['ppp', 'queue', 'system']);
+const TOP_LEVEL = new Set(['interface', 'ppp', 'queue', 'system']);
 
 function unknownPath(path: string): RosMultiTrap {
   const segments = path.split('/').filter((segment) => segment.length > 0);
@@ -631,6 +635,8 @@ const MENUS: Record<string, MenuSpec> = {
   '/ppp/profile': profileMenu,
   '/ppp/active': activeMenu,
   '/queue/simple': queueMenu,
+  '/interface/wireguard': wgInterfaceMenu,
+  '/interface/wireguard/peers': wgPeerMenu,
   '/system/resource': resourceMenu,
   '/system/identity': identityMenu,
 };
