@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { RouterOSAPI } from 'routeros-api';
 import { RawApiClient } from './raw-api-client';
 import { type SimulatedRouter, type SimulatedRouterOptions, startSimulatedRouter } from './simulated-router';
-import { generateWireGuardKeyPair, wireGuardPublicKey } from './wireguard-model';
+import { seededPublicKey } from './seed-accounts';
+import { generateWireGuardKeyPair, isWireGuardKey, wireGuardPublicKey } from './wireguard-model';
 
 // A key pair printed by a real router in the help.mikrotik.com WireGuard example (Office1).
 const MANUAL_PRIVATE_KEY = 'yKt9NJ4e5qlaSgh48WnPCDCEkDmq+VsBTt/DDEBWfEo=';
@@ -456,6 +457,54 @@ describe('simulated router: WireGuard (RouterOS 7)', () => {
       expect(() => sim.state.addWireGuardInterface('wg-vpn')).to.throw(/already exists/);
       expect(sim.state.addWireGuardInterface('wg-off', { disabled: true }).disabled).to.be.true;
     });
+  });
+
+  it('seeds a share of the accounts as WireGuard peers with the same queue', async () => {
+    await start({ accounts: 4, seed: { wireGuardShare: 0.5, connectedShare: 0.5 } });
+    expect(sim.accounts.map((account) => account.kind)).to.deep.equal([
+      'ppp',
+      'ppp',
+      'wireguard',
+      'wireguard',
+    ]);
+    const wg = sim.accounts[2];
+    expect(wg.publicKey).to.equal(seededPublicKey('vpn00003'));
+    expect(isWireGuardKey(wg.publicKey!)).to.be.true;
+    expect(sim.state.findSecret('vpn00003')).to.equal(undefined);
+    expect(sim.state.findActive('vpn00001')).to.not.equal(undefined);
+    const peers = await write([
+      '/interface/wireguard/peers/print',
+      '=.proplist=interface,name,allowed-address,public-key',
+    ]);
+    expect(peers).to.deep.equal([
+      {
+        interface: 'wg-vpn',
+        name: 'vpn00003',
+        'allowed-address': '10.64.0.3/32',
+        'public-key': wg.publicKey,
+      },
+      {
+        interface: 'wg-vpn',
+        name: 'vpn00004',
+        'allowed-address': '10.64.0.4/32',
+        'public-key': seededPublicKey('vpn00004'),
+      },
+    ]);
+    // Position 2 (vpn00003) is a "connected" one: it has had a handshake, so traffic passes.
+    expect(sim.state.pushPeerTraffic(wg.publicKey!, 5000, 1000)).to.deep.equal({
+      passed: true,
+      queueName: 'vpn00003',
+    });
+    expect(sim.state.pushPeerTraffic(seededPublicKey('vpn00004'), 5000, 1000).passed).to.be.false;
+    // The API keeps refusing what RouterOS would: the seeded key is taken, the /32 is in use.
+    expect(
+      await trap([
+        '/interface/wireguard/peers/add',
+        '=interface=wg-vpn',
+        `=public-key=${generateWireGuardKeyPair().publicKey}`,
+        '=allowed-address=10.64.0.4/32',
+      ]),
+    ).to.equal('failure: allowed-address overlaps with existing peer');
   });
 
   it('has no WireGuard menus on RouterOS 6', async () => {
