@@ -1,4 +1,12 @@
 import { isIPv4 } from 'node:net';
+import {
+  type MenuSpec,
+  type RenderedRow,
+  type Setter,
+  applyAttributes,
+  parseBool,
+  parseInteger,
+} from './menu-spec';
 import { PrintQuery, QuerySyntaxError } from './print-query';
 import {
   type ActiveRow,
@@ -12,6 +20,7 @@ import {
   formatDuration,
   queueRow,
 } from './router-state';
+import { wgInterfaceMenu, wgPeerMenu } from './wireguard-menus';
 
 /**
  * Executes RouterOS API menu commands (`/ppp/secret/add`, `/queue/simple/print`, …) against a
@@ -79,23 +88,6 @@ function trapSentence(trap: RosTrap): ReplySentence {
   return words;
 }
 
-/** One row as print renders it: ordered property name → value (strings only, as on the wire). */
-type RenderedRow = Map<string, string>;
-
-interface MenuSpec {
-  verbs: readonly string[];
-  /** Menus keyed by name accept the name in place of the id in `numbers`. */
-  nameKeyed: boolean;
-  render(state: RouterState): RenderedRow[];
-  add?(state: RouterState, attributes: Map<string, string>): string;
-  set?(state: RouterState, id: string, attributes: Map<string, string>): void;
-  remove?(state: RouterState, id: string): void;
-  /** Name → id lookup for `numbers`. */
-  idByName?(state: RouterState, name: string): string | undefined;
-  exists?(state: RouterState, id: string): boolean;
-  resetCounters?(state: RouterState, id: string | null): void;
-}
-
 const PRINT_FLAGS = new Set([
   '.proplist',
   'count-only',
@@ -115,7 +107,10 @@ function dispatch(
   const menuPath = command.path.slice(0, slash);
   const verb = command.path.slice(slash + 1);
   const menu = MENUS[menuPath];
-  if (!menu) throw unknownPath(command.path);
+  // RouterOS 6 has no WireGuard: its menus answer like any path the router does not know.
+  if (!menu || (menuPath.startsWith('/interface/wireguard') && !state.hasWireGuard)) {
+    throw unknownPath(command.path);
+  }
   const canonicalVerb = verb === 'getall' ? 'print' : verb;
   if (!menu.verbs.includes(canonicalVerb)) throw new RosTrap('no such command', 0);
   const { attributes } = command;
@@ -160,7 +155,7 @@ function dispatch(
 
 // A path we do not model answers like an unknown path on a real router: two traps naming the
 // first path segment that does not exist.
-const TOP_LEVEL = new Set(['ppp', 'queue', 'system']);
+const TOP_LEVEL = new Set(['interface', 'ppp', 'queue', 'system']);
 
 function unknownPath(path: string): RosMultiTrap {
   const segments = path.split('/').filter((segment) => segment.length > 0);
@@ -240,19 +235,8 @@ function resolveNumbers(state: RouterState, menu: MenuSpec, attributes: Map<stri
 
 // --- value parsing, with RouterOS's own error texts ---
 
-function parseBool(name: string, value: string): boolean {
-  if (value === 'yes' || value === 'true') return true;
-  if (value === 'no' || value === 'false') return false;
-  throw new RosTrap(`invalid value for argument ${name}`, 1);
-}
-
 function parseAddress(name: string, value: string): string {
   if (value === '' || isIPv4(value)) return value;
-  throw new RosTrap(`invalid value for argument ${name}`, 1);
-}
-
-function parseInteger(name: string, value: string): string {
-  if (/^\d+$/.test(value)) return BigInt(value).toString();
   throw new RosTrap(`invalid value for argument ${name}`, 1);
 }
 
@@ -283,20 +267,6 @@ function parseTargets(text: string): string[] {
     }
     return `${address}/${prefix}`;
   });
-}
-
-type Setter<T> = (row: T, value: string, state: RouterState) => void;
-
-function applyAttributes<T>(
-  row: T,
-  attributes: Map<string, string>,
-  setters: Record<string, Setter<T>>,
-  state: RouterState,
-): void {
-  for (const name of attributes.keys()) {
-    if (!(name in setters)) throw new RosTrap(`unknown parameter ${name}`);
-  }
-  for (const [name, value] of attributes) setters[name](row, value, state);
 }
 
 // --- /ppp/secret ---
@@ -665,6 +635,8 @@ const MENUS: Record<string, MenuSpec> = {
   '/ppp/profile': profileMenu,
   '/ppp/active': activeMenu,
   '/queue/simple': queueMenu,
+  '/interface/wireguard': wgInterfaceMenu,
+  '/interface/wireguard/peers': wgPeerMenu,
   '/system/resource': resourceMenu,
   '/system/identity': identityMenu,
 };

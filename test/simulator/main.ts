@@ -11,7 +11,7 @@ import { sharedTestPki } from './test-pki';
  *
  *   node dist/test/simulator/main.js --port 18728 [--tls-port 18729] --routers N --accounts M
  *        [--latency-ms X] [--host 127.0.0.1] [--version 7.16.2] [--connected-share 0.5]
- *        [--username api] [--password …]
+ *        [--wireguard-share 0.25] [--username api] [--password …]
  *
  * Router i (0-based) listens on port+i (and tls-port+i); port 0 gives each router a free port. One JSON line on stdout tells clients the
  * ports, credentials, CA file and fingerprint; SIGTERM/SIGINT stop it cleanly.
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       version: { type: 'string', default: '7.16.2' },
       'connected-share': { type: 'string', default: '0' },
+      'wireguard-share': { type: 'string', default: '0' },
       username: { type: 'string', default: 'api' },
       password: { type: 'string' },
     },
@@ -70,7 +71,10 @@ async function main(): Promise<void> {
           identity: `sim-router-${i}`,
           latencyMs: Number(values['latency-ms']),
           accounts: Number(values.accounts),
-          seed: { connectedShare: Number(values['connected-share']) },
+          seed: {
+            connectedShare: Number(values['connected-share']),
+            wireGuardShare: Number(values['wireguard-share']),
+          },
         }),
       );
     }
@@ -99,6 +103,9 @@ async function main(): Promise<void> {
         password: 'pw-<index>',
         address: '10.64.0.0 + index',
         queueName: 'same as the name',
+        wireGuard:
+          'the last --wireguard-share of each router: a peer on wg-vpn (allowed-address = address/32), ' +
+          'no PPP secret, public key base64(sha256(name))',
       },
     }),
   );

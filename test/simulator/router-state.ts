@@ -1,10 +1,23 @@
 import { isIPv4 } from 'node:net';
+import {
+  WG_DEFAULT_LISTEN_PORT,
+  WG_DEFAULT_MTU,
+  WG_SESSION_SECONDS,
+  type WgInterfaceRow,
+  type WgPeerRow,
+  firstHostAddress,
+  generateWireGuardPrivateKey,
+  wireGuardPublicKey,
+} from './wireguard-model';
+
+export type { WgInterfaceRow, WgPeerRow } from './wireguard-model';
 
 /**
  * The data a simulated router holds (PPP secrets, profiles, active sessions, simple queues,
- * identity, boot time) and the things that happen to it outside the API: PPP clients connecting
- * and disconnecting, traffic flowing through queues, reboots. Field names, defaults and error texts
- * follow RouterOS 7 (see the shared routeros notes), not our adapter.
+ * WireGuard interfaces and peers, identity, boot time) and the things that happen to it outside the
+ * API: PPP clients connecting and disconnecting, WireGuard handshakes, traffic flowing through
+ * queues and tunnels, reboots. Field names, defaults and error texts follow RouterOS 7 (see the
+ * shared routeros notes and docs/router.md), not our adapter.
  */
 
 /** A `!trap` the API layer sends back; `category` is optional, as on real routers. */
@@ -175,12 +188,23 @@ export interface TrafficResult {
   queueName: string | null;
 }
 
+/** Result of {@link RouterState.pushPeerTraffic}: whether the tunnel carried it, and which queue counted it. */
+export interface PeerTrafficResult {
+  passed: boolean;
+  queueName: string | null;
+}
+
+/** Where a simulated WireGuard client handshakes from when the test does not say. */
+export const WG_DEFAULT_CLIENT_ENDPOINT = { address: '203.0.113.50', port: 51820 } as const;
+
 /** Everything a simulated router remembers. Mutate it only through its methods or the API. */
 export class RouterState {
   readonly secrets = new RowTable<SecretRow>();
   readonly profiles = new RowTable<ProfileRow>();
   readonly active = new RowTable<ActiveRow>(0x80000001);
   readonly queues = new RowTable<QueueRow>();
+  readonly wgInterfaces = new RowTable<WgInterfaceRow>();
+  readonly wgPeers = new RowTable<WgPeerRow>();
   identity: string;
   version: string;
   /** Epoch ms of the last (simulated) boot; uptime is measured from it. */
@@ -188,6 +212,7 @@ export class RouterState {
   private readonly secretsByName = new Map<string, SecretRow>();
   private readonly queuesByName = new Map<string, QueueRow>();
   private readonly activeByName = new Map<string, ActiveRow>();
+  private readonly wgPeersByKey = new Map<string, WgPeerRow>();
   private sessionCounter = 0x81100000;
   private poolCounter = 2;
 
@@ -205,8 +230,18 @@ export class RouterState {
 
   /** True when this RouterOS version answers an empty print with `!empty` (7.18 and later). */
   get sendsEmptySentence(): boolean {
-    const [major, minor] = this.version.split('.').map((part) => Number.parseInt(part, 10));
-    return major > 7 || (major === 7 && (minor ?? 0) >= 18);
+    return this.versionAtLeast(7, 18);
+  }
+
+  /** True when the version is `major.minor.patch` or later (`7.12` counts as `7.12.0`). */
+  versionAtLeast(major: number, minor = 0, patch = 0): boolean {
+    const [a = 0, b = 0, c = 0] = this.version.split('.').map((part) => Number.parseInt(part, 10) || 0);
+    return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
+  }
+
+  /** WireGuard exists from RouterOS 7 on; a 6.x router has no `/interface/wireguard` menu. */
+  get hasWireGuard(): boolean {
+    return this.versionAtLeast(7);
   }
 
   findSecret(name: string): SecretRow | undefined {
@@ -224,6 +259,15 @@ export class RouterState {
   findProfile(name: string): ProfileRow | undefined {
     for (const profile of this.profiles.values()) if (profile.name === name) return profile;
     return undefined;
+  }
+
+  findWgInterface(name: string): WgInterfaceRow | undefined {
+    for (const row of this.wgInterfaces.values()) if (row.name === name) return row;
+    return undefined;
+  }
+
+  findPeerByPublicKey(publicKey: string): WgPeerRow | undefined {
+    return this.wgPeersByKey.get(publicKey);
   }
 
   // --- rows changed through the API keep the name indexes right ---
@@ -258,6 +302,60 @@ export class RouterState {
   deleteQueue(row: QueueRow): void {
     this.queues.delete(row.id);
     this.queuesByName.delete(row.name);
+  }
+
+  insertWgInterface(row: WgInterfaceRow): void {
+    this.wgInterfaces.insert(row);
+  }
+
+  /** Peers name their interface, so a rename shows in them. */
+  renameWgInterface(row: WgInterfaceRow, name: string): void {
+    for (const peer of this.wgPeers.values()) if (peer.interface === row.name) peer.interface = name;
+    row.name = name;
+  }
+
+  /** Removes the interface and, with it, its peers (our choice: see docs/router.md). */
+  deleteWgInterface(row: WgInterfaceRow): void {
+    for (const peer of [...this.wgPeers.values()]) if (peer.interface === row.name) this.deleteWgPeer(peer);
+    this.wgInterfaces.delete(row.id);
+  }
+
+  insertWgPeer(row: WgPeerRow): void {
+    this.wgPeers.insert(row);
+    this.wgPeersByKey.set(row.publicKey, row);
+  }
+
+  rekeyWgPeer(row: WgPeerRow, publicKey: string): void {
+    this.wgPeersByKey.delete(row.publicKey);
+    row.publicKey = publicKey;
+    this.wgPeersByKey.set(publicKey, row);
+  }
+
+  deleteWgPeer(row: WgPeerRow): void {
+    this.wgPeers.delete(row.id);
+    this.wgPeersByKey.delete(row.publicKey);
+  }
+
+  /**
+   * Forgets a peer's tunnel: no handshake, no current endpoint, so it must handshake again. Used when
+   * the peer or its interface is disabled, its key changes, and at reboot. rx/tx are kept.
+   */
+  endWgSession(row: WgPeerRow): void {
+    row.lastHandshakeAt = null;
+    row.currentEndpointAddress = '';
+    row.currentEndpointPort = 0;
+  }
+
+  /** True when `peer` carries data now: it and its interface are enabled and its session is fresh. */
+  wgPeerIsUp(peer: WgPeerRow, now = Date.now()): boolean {
+    const iface = this.findWgInterface(peer.interface);
+    return (
+      !peer.disabled &&
+      iface !== undefined &&
+      !iface.disabled &&
+      peer.lastHandshakeAt !== null &&
+      now - peer.lastHandshakeAt <= WG_SESSION_SECONDS * 1000
+    );
   }
 
   /** Ends a session the way `/ppp/active/remove` or a client hang-up does. */
@@ -327,17 +425,95 @@ export class RouterState {
         ? byName
         : this.firstQueueForAddress(addressOrQueueName.replace(/\/32$/, ''));
     if (!queue) return { queueName: null };
-    queue.bytes = [queue.bytes[0] + up, queue.bytes[1] + down];
-    queue.packets = [queue.packets[0] + packetsFor(up), queue.packets[1] + packetsFor(down)];
+    countOnQueue(queue, down, up);
     return { queueName: queue.name };
   }
 
-  /** A reboot: counters and sessions live in RAM and are gone; uptime starts again. */
+  /**
+   * What an admin does on the router: `/interface/wireguard add name=… listen-port=… mtu=…`, with
+   * a new private key. Throws when the version has no WireGuard or the name is taken.
+   */
+  addWireGuardInterface(
+    name: string,
+    options: { listenPort?: number; mtu?: number; disabled?: boolean } = {},
+  ): WgInterfaceRow {
+    if (!this.hasWireGuard) throw new Error(`RouterOS ${this.version} has no WireGuard`);
+    if (this.findWgInterface(name)) throw new Error(`interface ${name} already exists`);
+    const privateKey = generateWireGuardPrivateKey();
+    const row: WgInterfaceRow = {
+      id: this.wgInterfaces.allocateId(),
+      name,
+      listenPort: options.listenPort ?? WG_DEFAULT_LISTEN_PORT,
+      mtu: options.mtu ?? WG_DEFAULT_MTU,
+      privateKey,
+      publicKey: wireGuardPublicKey(privateKey),
+      comment: '',
+      disabled: options.disabled ?? false,
+    };
+    this.insertWgInterface(row);
+    return row;
+  }
+
+  /**
+   * The client holding `publicKey` completes a handshake. It succeeds only when a peer has that key
+   * and both it and its interface are enabled; then `last-handshake` restarts at 0s and the current
+   * endpoint is where the client came from. False (and nothing changes) otherwise.
+   */
+  wireGuardHandshake(
+    publicKey: string,
+    options: { endpointAddress?: string; endpointPort?: number } = {},
+  ): boolean {
+    const peer = this.wgPeersByKey.get(publicKey);
+    if (!peer || peer.disabled) return false;
+    const iface = this.findWgInterface(peer.interface);
+    if (!iface || iface.disabled) return false;
+    peer.lastHandshakeAt = Date.now();
+    peer.currentEndpointAddress = options.endpointAddress ?? WG_DEFAULT_CLIENT_ENDPOINT.address;
+    peer.currentEndpointPort = options.endpointPort ?? WG_DEFAULT_CLIENT_ENDPOINT.port;
+    return true;
+  }
+
+  /**
+   * Traffic through the tunnel of the peer with `publicKey`. It passes only while the peer is up
+   * ({@link wgPeerIsUp}: enabled, interface enabled, a handshake in the last 180 s). Then the peer
+   * counts `rx += uploadBytes` (from the customer) and `tx += downloadBytes` (to them), the session
+   * is refreshed as the client's 120 s rekey would keep it, and the bytes go through the simple
+   * queues exactly as {@link pushTraffic} on the peer's first allowed IPv4 /32. Traffic that does
+   * not pass is counted nowhere.
+   */
+  pushPeerTraffic(
+    publicKey: string,
+    downloadBytes: bigint | number,
+    uploadBytes: bigint | number,
+  ): PeerTrafficResult {
+    const peer = this.wgPeersByKey.get(publicKey);
+    const now = Date.now();
+    if (!peer || !this.wgPeerIsUp(peer, now)) return { passed: false, queueName: null };
+    const down = BigInt(downloadBytes);
+    const up = BigInt(uploadBytes);
+    peer.rx += up;
+    peer.tx += down;
+    peer.lastHandshakeAt = now;
+    const address = firstHostAddress(peer.allowedAddress);
+    const queue = address === null ? undefined : this.firstQueueForAddress(address);
+    if (queue) countOnQueue(queue, down, up);
+    return { passed: true, queueName: queue?.name ?? null };
+  }
+
+  /**
+   * A reboot: counters and sessions live in RAM and are gone; uptime starts again. WireGuard peers
+   * lose rx/tx, their handshake and their current endpoint.
+   */
   reboot(): void {
     for (const row of [...this.active.values()]) this.endSession(row, 'reboot');
     for (const queue of this.queues.values()) {
       queue.bytes = [0n, 0n];
       queue.packets = [0n, 0n];
+    }
+    for (const peer of this.wgPeers.values()) {
+      peer.rx = 0n;
+      peer.tx = 0n;
+      this.endWgSession(peer);
     }
     this.bootTime = Date.now();
   }
@@ -369,6 +545,11 @@ function builtinProfile(id: string, name: string, useEncryption: string): Profil
     comment: '',
     builtin: true,
   };
+}
+
+function countOnQueue(queue: QueueRow, down: bigint, up: bigint): void {
+  queue.bytes = [queue.bytes[0] + up, queue.bytes[1] + down];
+  queue.packets = [queue.packets[0] + packetsFor(up), queue.packets[1] + packetsFor(down)];
 }
 
 function packetsFor(bytes: bigint): bigint {
