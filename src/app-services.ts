@@ -1,3 +1,4 @@
+import { WireGuardService } from './services/wireguard/wireguard.service';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from './config/app-config';
 import type { Logger } from './common/logger';
@@ -43,6 +44,7 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
   const notifications = new NotificationService(db);
   const meter = new TrafficMeter(db, routers, gateway, notifications, locks, config.timeZone);
   const removals = new RouterRemovals(db, routers, gateway, meter);
+  const wireguard = new WireGuardService(gateway, secretBox);
   const lifecycle = new VpnLifecycleService(
     db,
     routers,
@@ -52,8 +54,10 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     locks,
     notifications,
     removals,
+    wireguard,
   );
   return {
+    wireguard,
     routerPool,
     gateway,
     config,
@@ -82,7 +86,7 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
       logError: log && ((err, routerId) => log.error({ err, routerId }, 'collection of a router failed')),
       onRouterDone: metrics && ((result) => metrics.observeRouterCollection(result)),
     }),
-    reconcile: new ReconcileService(db, routers, gateway, events, lifecycle, removals, locks),
+    reconcile: new ReconcileService(db, routers, gateway, events, lifecycle, removals, locks, wireguard),
     routerCheck: new RouterCheckService(db, routers, gateway, routerPool, events),
   };
 }

@@ -3,7 +3,10 @@ import type { AppServices } from '../app-services';
 import type { RouterEntity } from '../entities/own/router.entity';
 import type { ProductType } from '../graphql/types/product.type';
 import type { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
-import { concurrencyLimit, createRouterLoaders, type RouterTarget } from '../router';
+import { concurrencyLimit, createRouterLoaders, type RouterTarget, type WireGuardInterface } from '../router';
+import { In } from 'typeorm';
+import { WhmcsServer } from '../entities/whmcs/whmcs-server.entity';
+import type { WireGuardLookups } from '../services/wireguard/wireguard.service';
 import { AppError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 
@@ -20,9 +23,27 @@ export function createLoaders(services: AppServices) {
   const targets = new Map<number, RouterTarget>();
   // Status reads obey the same cap on routers read at once as the batched router reads.
   const statusLimit = concurrencyLimit(services.config.router.maxConcurrent);
+  const routerById = byKey<number, RouterEntity>((ids) => services.routers.findByIds(ids));
+  const productById = byKey<number, ProductType>((ids) => services.products.findByIds(ids));
+  const serverById = byKey<number, WhmcsServer>(async (ids) => {
+    const rows = await services.db.getRepository(WhmcsServer).findBy({ id: In([...ids]) });
+    return new Map(rows.map((row) => [row.id, row]));
+  });
+  const routerLoaders = createRouterLoaders(services.gateway, {
+    maxConcurrentRouters: services.config.router.maxConcurrent,
+  });
+  const wgInterfaces = new DataLoader<RouterEntity, WireGuardInterface[], number>(
+    (routers) =>
+      Promise.all(
+        routers.map((r) =>
+          statusLimit(() => services.gateway.listWireGuardInterfaces(targetOf(r))).catch((e: Error) => e),
+        ),
+      ),
+    { cacheKeyFn: (r) => r.id },
+  );
   return {
-    routerById: byKey<number, RouterEntity>((ids) => services.routers.findByIds(ids)),
-    productById: byKey<number, ProductType>((ids) => services.products.findByIds(ids)),
+    routerById,
+    productById,
     addressPoolByRouter: new DataLoader<RouterEntity, AddressPool, number>(
       async (routers) => {
         const pools = await services.routers.addressPools(routers);
@@ -34,9 +55,21 @@ export function createLoaders(services: AppServices) {
       (routers) => Promise.all(routers.map((r) => statusLimit(() => readStatus(services, targetOf(r))))),
       { cacheKeyFn: (r) => r.id },
     ),
-    router: createRouterLoaders(services.gateway, {
-      maxConcurrentRouters: services.config.router.maxConcurrent,
-    }),
+    router: routerLoaders,
+    /** WireGuard interfaces of a router: one print per router per request. */
+    wgInterfaces,
+    /** What the WireGuard fields of accounts read, batched like everything here. */
+    wireguard: {
+      router: (id) => routerById.load(id),
+      target: targetOf,
+      interfaces: (router) => wgInterfaces.load(router),
+      peer: (router, publicKey) => routerLoaders.wireguardPeers.load({ router: targetOf(router), publicKey }),
+      publicHost: async (router) => {
+        const server = await serverById.load(router.serverId);
+        return server?.hostname?.trim() || server?.ipaddress?.trim() || router.host;
+      },
+      settings: async (productId) => (await productById.load(productId))?.settings ?? null,
+    } satisfies WireGuardLookups,
     /** The adapter's view of a router, decrypted once per request. */
     targetOf,
   };

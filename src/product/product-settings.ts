@@ -1,5 +1,6 @@
 import manifest from '../../php-bridge/modules/servers/mikrotikvpn/product-settings.json';
 import { gbToBytes, mbitToBits } from '../common/units';
+import { parseWireGuardClientSettings, type WireGuardClientSettings } from './wireguard-settings';
 
 /** One module setting of a product, as declared in the shared manifest (also read by the PHP bridge). */
 export interface ProductSettingSpec {
@@ -87,13 +88,21 @@ export interface ProductSettings {
   protocols: string[];
   l2tpPsk: string;
   collectionFrequency: 'cron' | 'daily';
+  /** PPP (a secret per account) or WireGuard (a peer per account); `service` = `wireguard` chooses it. */
+  protocol: 'ppp' | 'wireguard';
+  /** WireGuard: the interface peers go on; '' = the router's only WireGuard interface. */
+  wgInterface: string;
+  wgClient: WireGuardClientSettings;
   /** Settings whose stored value could not be read (the default was used instead). */
   invalid: string[];
+  /** Why, for settings whose reason is more than "malformed" (key → reason). */
+  invalidReasons: Record<string, string>;
 }
 
 /** Reads `configoption1..N` values (index 0 = configoption1) through the manifest. */
 export function readProductSettings(values: readonly (string | null | undefined)[]): ProductSettings {
   const invalid: string[] = [];
+  const invalidReasons: Record<string, string> = {};
   const raw = (key: string): string => {
     const spec = PRODUCT_SETTINGS[settingIndex(key) - 1];
     const value = values[settingIndex(key) - 1];
@@ -102,8 +111,9 @@ export function readProductSettings(values: readonly (string | null | undefined)
   const convert = <T>(key: string, parse: (v: string) => T): T => {
     try {
       return parse(raw(key));
-    } catch {
+    } catch (error) {
       invalid.push(key);
+      if (error instanceof Error && error.message) invalidReasons[key] = error.message;
       return parse(PRODUCT_SETTINGS[settingIndex(key) - 1].default);
     }
   };
@@ -127,10 +137,11 @@ export function readProductSettings(values: readonly (string | null | undefined)
     if (!/^\d{1,6}$/.test(v)) throw new RangeError(v);
     return Number(v);
   };
+  const service = choice('service');
   return {
     commentPrefix: raw('commentPrefix'),
     profile: raw('profile'),
-    service: choice('service'),
+    service,
     downloadBitsPerSecond: convert('downloadMbps', mbitToBits),
     uploadBitsPerSecond: convert('uploadMbps', mbitToBits),
     trafficPerCycle: perCycle,
@@ -145,6 +156,14 @@ export function readProductSettings(values: readonly (string | null | undefined)
       .filter(Boolean),
     l2tpPsk: raw('l2tpPsk'),
     collectionFrequency: choice('collectionFrequency') as 'cron' | 'daily',
+    protocol: service === 'wireguard' ? 'wireguard' : 'ppp',
+    wgInterface: raw('wgInterface'),
+    // The client settings matter only to WireGuard products: a PPP product is never refused for them.
+    wgClient:
+      service === 'wireguard'
+        ? convert('wgClient', parseWireGuardClientSettings)
+        : parseWireGuardClientSettings(PRODUCT_SETTINGS[settingIndex('wgClient') - 1].default),
     invalid,
+    invalidReasons,
   };
 }

@@ -67,6 +67,15 @@ export class LifecycleResolver {
 
   @Authorized('admin')
   @Mutation(() => VpnAccountEntity, {
+    description:
+      'WireGuard accounts: a new key pair and preshared key; the old config stops working. (changeVpnPassword does the same for a WireGuard account.)',
+  })
+  regenerateWireGuardKeys(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
+    return ctx.services.lifecycle.regenerateKeys(ctx, serviceId);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => VpnAccountEntity, {
     description: "Applies another product's profile, service, limits and allowance.",
   })
   changeVpnPackage(

@@ -7,6 +7,7 @@ import { pageSizeComplexity } from '../graphql/connection';
 import type { GraphQLContext } from '../graphql/context';
 import { requireId, requireIdString } from '../common/validate';
 import { NotFoundError } from '../errors/app-errors';
+import { WireGuardInterfaceInfo } from '../graphql/types/wireguard.type';
 
 @Resolver(() => RouterEntity)
 export class RouterResolver {
@@ -47,6 +48,16 @@ export class RouterResolver {
   })
   status(@Root() router: RouterEntity, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.routerStatus.load(router);
+  }
+
+  @Authorized()
+  @Query(() => [WireGuardInterfaceInfo], {
+    description: 'WireGuard interfaces on a router (for the product settings dropdown); none on RouterOS 6.',
+  })
+  async routerWireGuardInterfaces(@Arg('routerId', () => ID) routerId: string, @Ctx() ctx: GraphQLContext) {
+    const router = await ctx.loaders.routerById.load(requireIdString('routerId', routerId));
+    if (!router) throw new NotFoundError('Router', routerId);
+    return ctx.loaders.wgInterfaces.load(router);
   }
 
   @Authorized()

@@ -1,5 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { VpnAccountEntity, VpnAccountStatus } from '../entities/own/vpn-account.entity';
+import { VpnAccountEntity, VpnAccountStatus, VpnProtocol } from '../entities/own/vpn-account.entity';
+import { WireGuardConfig, WireGuardPeerStatus } from '../graphql/types/wireguard.type';
+import { wireGuardStatus } from '../services/wireguard/wireguard.service';
+import { peerOnline } from '../router';
 import { RouterEntity } from '../entities/own/router.entity';
 import { ProductType, Bandwidth } from '../graphql/types/product.type';
 import {
@@ -62,7 +65,8 @@ export class VpnAccountResolver {
 
   @FieldResolver(() => VpnConnection, {
     nullable: true,
-    description: 'Live session, read from the router: one /ppp/active/print per router per request.',
+    description:
+      'Live session, read from the router: one /ppp/active/print (WireGuard: one peers print) per router per request. WireGuard accounts are online while their last handshake is under 3 minutes old.',
   })
   async connection(
     @Root() account: VpnAccountEntity,
@@ -71,6 +75,23 @@ export class VpnAccountResolver {
     if (account.status === VpnAccountStatus.TERMINATED) return null;
     const router = await ctx.loaders.routerById.load(account.routerId);
     if (!router) return null;
+    if (account.protocol === VpnProtocol.WIREGUARD) {
+      // No session: online while handshakes are recent; the caller is where the router last heard it from.
+      const peer = account.wgPublicKey
+        ? await ctx.loaders.router.wireguardPeers.load({
+            router: ctx.loaders.targetOf(router),
+            publicKey: account.wgPublicKey,
+          })
+        : null;
+      const online = peer !== null && peerOnline(peer);
+      return {
+        online,
+        service: online ? 'wireguard' : null,
+        callerId: online ? peer.currentEndpoint : null,
+        address: online ? account.address : null,
+        uptimeSeconds: null,
+      };
+    }
     const session = await ctx.loaders.router.activeSessions.load({
       router: ctx.loaders.targetOf(router),
       username: account.username,
@@ -83,6 +104,36 @@ export class VpnAccountResolver {
       address: session.address || null,
       uptimeSeconds: session.uptimeSeconds,
     };
+  }
+
+  @FieldResolver(() => WireGuardPeerStatus, {
+    nullable: true,
+    description:
+      'WireGuard accounts: the peer (public key, endpoint, last handshake). Null for PPP accounts.',
+  })
+  wireguard(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
+    if (account.status === VpnAccountStatus.TERMINATED) return null;
+    return wireGuardStatus(account, ctx.loaders.wireguard);
+  }
+
+  @Authorized('client')
+  @FieldResolver(() => WireGuardConfig, {
+    nullable: true,
+    description:
+      "WireGuard accounts: the customer's wg-quick file and its QR code, with the client's private key. Only for an admin key or the account's own client token. Null for PPP accounts.",
+  })
+  wireGuardConfig(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
+    const { actor } = ctx;
+    const allowed =
+      actor.kind === 'system' ||
+      (actor.kind === 'apiKey' && actor.scope === 'admin') ||
+      (actor.kind === 'client' && actor.serviceIds.includes(account.serviceId));
+    if (!allowed)
+      throw new ForbiddenError(
+        "Only an admin key or the account's own client token may read its WireGuard config",
+      );
+    if (account.status === VpnAccountStatus.TERMINATED) return null;
+    return ctx.services.wireguard.configFor(account, ctx.loaders.wireguard);
   }
 
   @FieldResolver(() => AccountTraffic)

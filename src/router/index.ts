@@ -23,6 +23,7 @@ export {
   createRouterLoaders,
   type ActiveSessionKey,
   type QueueCountersKey,
+  type WireGuardPeerKey,
   type RouterLoaders,
   type RouterLoaderOptions,
   concurrencyLimit,
@@ -36,4 +37,11 @@ export {
   type CustomerPair,
 } from './direction';
 export { parseRouterDuration } from './router-duration';
+export {
+  type WireGuardInterface,
+  type WireGuardPeer,
+  type WireGuardPeerSpec,
+  WIREGUARD_ONLINE_SECONDS,
+  peerOnline,
+} from './wireguard';
 export { normalizeFingerprint } from './tls-pinning';

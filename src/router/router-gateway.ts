@@ -1,11 +1,21 @@
 import { customerToQueuePair, queuePairToCustomer } from './direction';
-import { isNoSuchItem } from './router-errors';
+import { RouterTrapError, isNoSuchItem } from './router-errors';
 import { RouterError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 import { parseRouterDuration } from './router-duration';
 import type { RosRow } from './router-session';
 import type { RouterSessionPool } from './router-session-pool';
 import type { RouterTarget } from './router-target';
+import {
+  WG_INTERFACE_PROPS,
+  WG_PEER_PROPS,
+  peerWords,
+  toWireGuardInterface,
+  toWireGuardPeer,
+  type WireGuardInterface,
+  type WireGuardPeer,
+  type WireGuardPeerSpec,
+} from './wireguard';
 
 /** PPP services a secret may be limited to. */
 export type PppService = 'any' | 'async' | 'l2tp' | 'ovpn' | 'pppoe' | 'pptp' | 'sstp';
@@ -330,13 +340,86 @@ export class RouterGateway {
   }
 
   /**
+   * The router's WireGuard interfaces; none on a router without WireGuard (RouterOS 6 answers
+   * the menu with a trap, which is read as "none").
+   */
+  async listWireGuardInterfaces(target: RouterTarget): Promise<WireGuardInterface[]> {
+    try {
+      const rows = await this.pool.run(target, [
+        '/interface/wireguard/print',
+        `=.proplist=${WG_INTERFACE_PROPS}`,
+      ]);
+      return rows.map(toWireGuardInterface);
+    } catch (error) {
+      if (isNoSuchMenu(error)) return [];
+      throw error;
+    }
+  }
+
+  /** Every WireGuard peer of the router (status and reconcile): one print. */
+  async listWireGuardPeers(target: RouterTarget): Promise<WireGuardPeer[]> {
+    try {
+      const rows = await this.pool.run(target, [
+        '/interface/wireguard/peers/print',
+        `=.proplist=${WG_PEER_PROPS}`,
+      ]);
+      return rows.map(toWireGuardPeer);
+    } catch (error) {
+      if (isNoSuchMenu(error)) return [];
+      throw error;
+    }
+  }
+
+  /** The peer with this public key, else the one with this `.id`; null when neither exists. */
+  async findWireGuardPeer(
+    target: RouterTarget,
+    publicKey: string | null,
+    id: string | null = null,
+  ): Promise<WireGuardPeer | null> {
+    if (!publicKey && !id) return null;
+    const query = [
+      ...(publicKey ? [`?public-key=${publicKey}`] : []),
+      ...(id ? [`?.id=${id}`] : []),
+      ...(publicKey && id ? ['?#|'] : []),
+    ];
+    let rows: RosRow[];
+    try {
+      rows = await this.pool.run(target, [
+        '/interface/wireguard/peers/print',
+        ...query,
+        `=.proplist=${WG_PEER_PROPS}`,
+      ]);
+    } catch (error) {
+      if (isNoSuchMenu(error)) return null;
+      throw error;
+    }
+    const peers = rows.map(toWireGuardPeer);
+    return peers.find((p) => publicKey && p.publicKey === publicKey) ?? peers[0] ?? null;
+  }
+
+  /** Adds a peer; resolves with its `.id`. A public key already on the router is a RouterTrapError. */
+  async addWireGuardPeer(target: RouterTarget, spec: WireGuardPeerSpec): Promise<string> {
+    const rows = await this.pool.run(target, ['/interface/wireguard/peers/add', ...peerWords(spec)]);
+    return rows[0]?.ret ?? '';
+  }
+
+  /** Changes a peer found by `.id`; false when it is gone. */
+  setWireGuardPeerById(
+    target: RouterTarget,
+    id: string,
+    patch: Partial<WireGuardPeerSpec>,
+  ): Promise<boolean> {
+    return this.onItem(target, '/interface/wireguard/peers', id, 'set', peerWords(patch));
+  }
+
+  /**
    * Changes one item by `.id` with only the given words (`set`), or enables, disables or removes
    * it. False when the item is gone. Enforcement uses this: `disable` sends nothing but the id, so
    * no other field (a profile renamed on the router, say) can make it fail.
    */
   async onItem(
     target: RouterTarget,
-    menu: '/ppp/secret' | '/queue/simple',
+    menu: '/ppp/secret' | '/queue/simple' | '/interface/wireguard/peers',
     id: string,
     verb: 'set' | 'enable' | 'disable' | 'remove',
     words: string[] = [],
@@ -359,6 +442,11 @@ export class RouterGateway {
   setSimpleQueueById(target: RouterTarget, id: string, patch: Partial<SimpleQueueSpec>): Promise<boolean> {
     return this.onItem(target, '/queue/simple', id, 'set', queueWords(patch));
   }
+}
+
+/** The trap of a menu the router does not have (RouterOS 6 and `/interface/wireguard`). */
+function isNoSuchMenu(error: unknown): boolean {
+  return error instanceof RouterTrapError && /^no such command/.test(error.routerMessage);
 }
 
 /** `?name=a ?name=b ?#|`: items named any of `names` (none: a query nothing matches). */

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { ActiveSession, QueueCounters, RouterGateway } from './router-gateway';
 import type { RouterTarget } from './router-target';
+import type { WireGuardPeer } from './wireguard';
 
 /** Key of {@link RouterLoaders.activeSessions}. */
 export interface ActiveSessionKey {
@@ -14,12 +15,20 @@ export interface QueueCountersKey {
   queueName: string;
 }
 
+/** Key of {@link RouterLoaders.wireguardPeers}. */
+export interface WireGuardPeerKey {
+  router: RouterTarget;
+  publicKey: string;
+}
+
 /** Per-request (or per-collection-run) batching loaders for router reads. */
 export interface RouterLoaders {
   /** The user's active PPP session, or null when offline. */
   activeSessions: DataLoader<ActiveSessionKey, ActiveSession | null, string>;
   /** The queue's byte counters, or null when the router has no such queue. */
   queueCounters: DataLoader<QueueCountersKey, QueueCounters | null, string>;
+  /** The WireGuard peer with this public key, or null. */
+  wireguardPeers: DataLoader<WireGuardPeerKey, WireGuardPeer | null, string>;
 }
 
 export interface RouterLoaderOptions {
@@ -82,7 +91,8 @@ function perRouterBatch<K extends { router: RouterTarget }, Row, V>(
 /**
  * Creates the loaders. Make a new set per GraphQL request or per collection run (never share one
  * across requests: it caches). All loads for one router in the same tick become ONE
- * `/ppp/active/print` (resp. ONE `/queue/simple/print`) on that router.
+ * `/ppp/active/print` (resp. ONE `/queue/simple/print`, ONE `/interface/wireguard/peers/print`)
+ * on that router.
  */
 export function createRouterLoaders(
   gateway: RouterGateway,
@@ -107,6 +117,15 @@ export function createRouterLoaders(
         (key) => key.queueName,
       ),
       { cacheKeyFn: (key) => `${key.router.id}\u0000${key.queueName}` },
+    ),
+    wireguardPeers: new DataLoader(
+      perRouterBatch<WireGuardPeerKey, WireGuardPeer, WireGuardPeer>(
+        limit,
+        (router) => gateway.listWireGuardPeers(router),
+        (rows) => new Map(rows.map((row) => [row.publicKey, row])),
+        (key) => key.publicKey,
+      ),
+      { cacheKeyFn: (key) => `${key.router.id}\u0000${key.publicKey}` },
     ),
   };
 }

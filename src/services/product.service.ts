@@ -1,6 +1,7 @@
 import { In, type DataSource } from 'typeorm';
 import { WhmcsProduct } from '../entities/whmcs/whmcs-product.entity';
-import { BILLING_CYCLES, readProductSettings } from '../product/product-settings';
+import { BILLING_CYCLES, readProductSettings, type ProductSettings } from '../product/product-settings';
+import { VpnProtocol } from '../entities/own/vpn-account.entity';
 
 /** A WHMCS product's module settings, as screens and the API show them. */
 export interface ProductView {
@@ -10,6 +11,9 @@ export interface ProductView {
   commentPrefix: string;
   profile: string;
   service: string;
+  protocol: VpnProtocol;
+  wgInterface: string;
+  settings: ProductSettings;
   bandwidth: { downloadBitsPerSecond: number; uploadBitsPerSecond: number };
   trafficPerCycle: { cycle: string; bytes: bigint; unlimited: boolean }[];
   historyDays: number;
@@ -52,6 +56,9 @@ export function toProduct(row: WhmcsProduct): ProductView {
     commentPrefix: s.commentPrefix,
     profile: s.profile,
     service: s.service,
+    protocol: s.protocol === 'wireguard' ? VpnProtocol.WIREGUARD : VpnProtocol.PPP,
+    wgInterface: s.wgInterface,
+    settings: s,
     bandwidth: { downloadBitsPerSecond: s.downloadBitsPerSecond, uploadBitsPerSecond: s.uploadBitsPerSecond },
     trafficPerCycle: BILLING_CYCLES.filter((c) => c !== 'Free Account').map((cycle) => {
       const bytes = s.trafficPerCycle.get(cycle) ?? 0n;

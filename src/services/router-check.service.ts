@@ -8,6 +8,8 @@ import type { RouterService } from './router.service';
 import { DEFAULT_API_PORT, DEFAULT_API_SSL_PORT } from './router.service';
 import type { EventService } from './event.service';
 import type { RequestContext } from '../context/request-context';
+import { settingIndex } from '../product/product-settings';
+import { MODULE_NAME } from './product.service';
 
 /** What an admin should do about each way a router can refuse us. */
 /** What Test Connection found. */
@@ -18,6 +20,14 @@ export interface RouterTestReport {
   version: string | null;
   uptimeSeconds: number | null;
   profiles: string[];
+  /** WireGuard interfaces with their listen ports (none on RouterOS 6). */
+  wireguardInterfaces: {
+    name: string;
+    listenPort: number;
+    mtu: number;
+    publicKey: string;
+    running: boolean;
+  }[];
   errorCode: ErrorCode | null;
   /** What blocks provisioning, in words an admin can act on. */
   problems: string[];
@@ -70,17 +80,26 @@ export class RouterCheckService {
       version: null,
       uptimeSeconds: null,
       profiles: [],
+      wireguardInterfaces: [],
       errorCode: null,
       problems: [],
       warnings: [],
     };
     try {
-      const [identity, resource, profiles, queues] = await Promise.all([
+      const [identity, resource, profiles, queues, wgInterfaces] = await Promise.all([
         this.gateway.identity(target),
         this.gateway.systemResource(target),
         this.gateway.listPppProfiles(target),
         this.gateway.listSimpleQueues(target),
+        this.gateway.listWireGuardInterfaces(target),
       ]);
+      result.wireguardInterfaces = wgInterfaces.map(({ name, listenPort, mtu, publicKey, running }) => ({
+        name,
+        listenPort,
+        mtu,
+        publicKey,
+        running,
+      }));
       result.identity = identity;
       result.version = resource.version;
       result.uptimeSeconds = resource.uptimeSeconds;
@@ -98,6 +117,15 @@ export class RouterCheckService {
         result.warnings.push(
           "No CA or fingerprint is pinned: the router's certificate must be trusted by this server's system CAs",
         );
+      }
+      const wgProducts = await this.wireGuardProducts();
+      if (wgInterfaces.length === 0) {
+        result.warnings.push(
+          `No WireGuard interface on this router: WireGuard products cannot create accounts here until one exists (/interface/wireguard add name=wg-vpn listen-port=13231)${wgProducts.length ? `; WireGuard products: ${wgProducts.join(', ')}` : ''}`,
+        );
+      }
+      for (const iface of wgInterfaces.filter((i) => i.disabled || !i.running)) {
+        result.warnings.push(`WireGuard interface "${iface.name}" is not running: its peers pass no traffic`);
       }
       for (const profile of profiles.filter((p) => p.rateLimit)) {
         result.warnings.push(
@@ -135,5 +163,14 @@ export class RouterCheckService {
       message: result.ok ? `${result.identity} ${result.version}` : result.problems.join(' ').slice(0, 1000),
     });
     return result;
+  }
+
+  /** Names of the products set to WireGuard (for the warning above). */
+  private async wireGuardProducts(): Promise<string[]> {
+    const rows: { name: string; service: string | null }[] = await this.db.query(
+      `SELECT name, ${`configoption${settingIndex('service')}`} AS service FROM tblproducts WHERE servertype = ?`,
+      [MODULE_NAME],
+    );
+    return rows.filter((r) => (r.service ?? '').trim() === 'wireguard').map((r) => r.name);
   }
 }

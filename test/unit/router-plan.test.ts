@@ -6,14 +6,19 @@ import {
   type ObservedAccount,
   type RouterStep,
 } from '../../src/services/lifecycle/router-plan';
-import type { PppSecret, SimpleQueue } from '../../src/router';
+import type { PppSecret, SimpleQueue, WireGuardPeer } from '../../src/router';
 
 /**
  * The one plan that makes a router match the database (lifecycle and reconcile both run it), as
  * properties: applying a plan and planning again yields nothing to do; enforcement never depends
  * on the optional fields (profile, service, comment, speed); objects that are not ours are never
- * planned for.
+ * planned for. Accounts are PPP or WireGuard (a peer instead of a secret), and may have been the
+ * other protocol before (its object is still on the router).
  */
+
+const OUR_KEY = 'b'.repeat(42) + 'A=';
+const OTHER_KEY = 'c'.repeat(42) + 'A=';
+const PSK = 'p'.repeat(42) + 'A=';
 
 const name = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
 const rosId = fc.integer({ min: 1, max: 0xffff }).map((n) => `*${n.toString(16).toUpperCase()}`);
@@ -31,6 +36,8 @@ const desired: fc.Arbitrary<DesiredAccount> = fc
     oldPrefixes: fc.subarray(['OLD', 'X-', 'WHMCS']),
     secretRosId: fc.option(rosId, { nil: null }),
     queueRosId: fc.option(rosId, { nil: null }),
+    peerRosId: fc.option(rosId, { nil: null }),
+    protocol: fc.constantFrom('ppp' as const, 'wireguard' as const),
     down: bits,
     up: bits,
   })
@@ -46,6 +53,10 @@ const desired: fc.Arbitrary<DesiredAccount> = fc
     queueRosId: d.queueRosId,
     queueName: 'vpn-42',
     maxLimit: { downloadBps: d.down, uploadBps: d.up },
+    protocol: d.protocol,
+    peer: d.protocol === 'wireguard' ? { interface: 'wg-vpn', publicKey: OUR_KEY, presharedKey: PSK } : null,
+    peerRosId: d.peerRosId,
+    peerPublicKey: d.protocol === 'wireguard' || d.peerRosId ? OUR_KEY : null,
   }));
 
 /** What the router may hold: our objects in any state of drift, foreign ones, or nothing. */
@@ -78,9 +89,26 @@ function observed(want: DesiredAccount): fc.Arbitrary<ObservedAccount> {
     }),
     { nil: null },
   );
+  const peer: fc.Arbitrary<WireGuardPeer | null> = fc.option(
+    fc.record({
+      id: want.peerRosId ? fc.constantFrom(want.peerRosId, '*FFFF2') : fc.constant('*FFFF2'),
+      interface: fc.constantFrom('wg-vpn', 'wg-old'),
+      publicKey: fc.constantFrom(OUR_KEY, OTHER_KEY),
+      presharedKey: fc.constantFrom(PSK, null, 'q'.repeat(42) + 'A='),
+      allowedAddress: fc.constantFrom(`${want.address}/32`, '10.9.9.9/32'),
+      comment,
+      disabled: fc.boolean(),
+      lastHandshakeSeconds: fc.option(fc.nat(600), { nil: null }),
+      currentEndpoint: fc.constant(null),
+      downloadBytes: fc.constant(0n),
+      uploadBytes: fc.constant(0n),
+    }),
+    { nil: null },
+  );
   return fc.record({
     secret,
     queue,
+    peer,
     sessions: fc.array(
       fc.record({
         id: rosId,
@@ -97,9 +125,48 @@ function observed(want: DesiredAccount): fc.Arbitrary<ObservedAccount> {
 
 /** The router after a plan: what each step does on RouterOS. */
 function apply(have: ObservedAccount, steps: RouterStep[]): ObservedAccount {
-  let { secret, queue, sessions } = have;
+  let { secret, queue, sessions, peer } = have;
   for (const step of steps) {
     switch (step.kind) {
+      case 'remove-secret':
+        secret = null;
+        break;
+      case 'remove-peer':
+        peer = null;
+        break;
+      case 'disable-peer':
+        peer = { ...peer!, disabled: true };
+        break;
+      case 'enable-peer':
+        peer = { ...peer!, disabled: false };
+        break;
+      case 'add-peer':
+        peer = {
+          id: '*C0',
+          interface: step.spec.interface,
+          publicKey: step.spec.publicKey,
+          presharedKey: step.spec.presharedKey,
+          allowedAddress: `${step.spec.address}/32`,
+          comment: step.spec.comment,
+          disabled: step.spec.disabled,
+          lastHandshakeSeconds: null,
+          currentEndpoint: null,
+          downloadBytes: 0n,
+          uploadBytes: 0n,
+        };
+        break;
+      case 'update-peer': {
+        const p = step.patch;
+        peer = {
+          ...peer!,
+          ...(p.interface !== undefined && { interface: p.interface }),
+          ...(p.publicKey !== undefined && { publicKey: p.publicKey }),
+          ...(p.presharedKey !== undefined && { presharedKey: p.presharedKey }),
+          ...(p.address !== undefined && { allowedAddress: `${p.address}/32` }),
+          ...(p.comment !== undefined && { comment: p.comment }),
+        };
+        break;
+      }
       case 'disable-secret':
         secret = { ...secret!, disabled: true };
         break;
@@ -169,7 +236,7 @@ function apply(have: ObservedAccount, steps: RouterStep[]): ObservedAccount {
     }
   }
   // A new id is what the product stores after an add.
-  return { secret, queue, sessions };
+  return { secret, queue, sessions, peer };
 }
 
 const world = desired.chain((want) => fc.tuple(fc.constant(want), observed(want)));
@@ -180,10 +247,13 @@ describe('router plan: one path that makes a router match the database (properti
       fc.property(world, ([want, have]) => {
         const plan = planAccount(want, have);
         const after = apply(have, [...plan.enforcement, ...plan.steps]);
+        // What the product stores: the ids of added objects, else of the observed ones that are ours.
+        const added = (kind: RouterStep['kind']) => plan.steps.some((s) => s.kind === kind);
         const stored = {
           ...want,
-          secretRosId: after.secret?.id ?? want.secretRosId,
-          queueRosId: after.queue?.id ?? want.queueRosId,
+          secretRosId: added('add-secret') ? after.secret!.id : (plan.owned.secretId ?? want.secretRosId),
+          queueRosId: added('add-queue') ? after.queue!.id : (plan.owned.queueId ?? want.queueRosId),
+          peerRosId: added('add-peer') ? after.peer!.id : (plan.owned.peerId ?? want.peerRosId),
         };
         const again = planAccount(plan.conflicts.length ? want : stored, after);
         expect(again.enforcement, JSON.stringify(again)).to.deep.equal([]);
@@ -198,6 +268,27 @@ describe('router plan: one path that makes a router match the database (properti
       fc.property(world, ([want, have]) => {
         const cutOff = { ...want, disabled: true };
         const plan = planAccount(cutOff, have);
+        if (cutOff.protocol === 'wireguard') {
+          // The peer is disabled by id alone; a secret left from PPP days is cut off and removed.
+          const peerOurs =
+            have.peer !== null &&
+            (have.peer.publicKey === OUR_KEY ||
+              have.peer.id === cutOff.peerRosId ||
+              cutOff.ownComments.includes(have.peer.comment ?? ''));
+          if (peerOurs && !have.peer!.disabled)
+            expect(plan.enforcement).to.deep.include({ kind: 'disable-peer', peerId: have.peer!.id });
+          if (!peerOurs)
+            expect(plan.steps.find((s) => s.kind === 'add-peer')).to.have.nested.property(
+              'spec.disabled',
+              true,
+            );
+          const other = planAccount(
+            { ...cutOff, maxLimit: { downloadBps: 7n, uploadBps: 7n }, comment: 'Z42' },
+            have,
+          );
+          expect(other.enforcement).to.deep.equal(plan.enforcement);
+          return;
+        }
         const ours =
           have.secret !== null &&
           ((cutOff.secretRosId !== null && have.secret.id === cutOff.secretRosId) ||
@@ -228,6 +319,7 @@ describe('router plan: one path that makes a router match the database (properti
         const plan = planAccount(want, have);
         const steps = [...plan.enforcement, ...plan.steps];
         if (
+          want.protocol === 'ppp' &&
           have.secret &&
           have.secret.id !== want.secretRosId &&
           !want.ownComments.includes(have.secret.comment ?? '')

@@ -9,6 +9,16 @@ export enum VpnAccountStatus {
   LIMITED = 'LIMITED',
   TERMINATED = 'TERMINATED',
 }
+export enum VpnProtocol {
+  PPP = 'ppp',
+  WIREGUARD = 'wireguard',
+}
+registerEnumType(VpnProtocol, {
+  name: 'VpnProtocol',
+  description:
+    'PPP = a PPP secret on the router; WIREGUARD = a WireGuard peer. Both are metered by the same queue.',
+});
+
 registerEnumType(VpnAccountStatus, {
   name: 'VpnAccountStatus',
   description:
@@ -43,6 +53,10 @@ export class VpnAccountEntity extends TimestampedEntity {
   @Field({ description: 'The dedicated address given to the account (remote-address of its PPP secret).' })
   @Column({ type: 'varchar', length: 45 })
   address!: string;
+
+  @Field(() => VpnProtocol)
+  @Column({ type: 'varchar', length: 16, default: VpnProtocol.PPP })
+  protocol!: VpnProtocol;
 
   @Field(() => VpnAccountStatus)
   @Column({ type: 'enum', enum: VpnAccountStatus, default: VpnAccountStatus.PENDING })
@@ -129,6 +143,22 @@ export class VpnAccountEntity extends TimestampedEntity {
   /** RouterOS `.id` of the account's simple queue, as last seen. */
   @Column({ name: 'queue_ros_id', type: 'varchar', length: 20, nullable: true })
   queueRosId!: string | null;
+
+  /** WireGuard: the peer's public key (the client's); null for PPP accounts. */
+  @Column({ name: 'wg_public_key', type: 'varchar', length: 44, nullable: true })
+  wgPublicKey!: string | null;
+
+  /** WireGuard: the client's private key, encrypted with the key ring (never in a response but the config). */
+  @Column({ name: 'wg_private_key', type: 'varchar', length: 255, nullable: true })
+  wgPrivateKey!: string | null;
+
+  /** WireGuard: the preshared key, encrypted with the key ring. */
+  @Column({ name: 'wg_preshared_key', type: 'varchar', length: 255, nullable: true })
+  wgPresharedKey!: string | null;
+
+  /** RouterOS `.id` of the account's WireGuard peer, as last seen. */
+  @Column({ name: 'peer_ros_id', type: 'varchar', length: 20, nullable: true })
+  peerRosId!: string | null;
 
   /** What could not be applied on the router (a missing profile, say); reconcile retries it. */
   @Authorized()

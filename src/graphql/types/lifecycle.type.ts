@@ -1,3 +1,4 @@
+import { WireGuardInterfaceInfo } from './wireguard.type';
 import { ErrorCode } from './error-code.type';
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { RouterTestReport } from '../../services/router-check.service';
@@ -13,6 +14,10 @@ export class RouterTestResult implements RouterTestReport {
   @Field(() => String, { nullable: true }) version!: string | null;
   @Field(() => Int, { nullable: true }) uptimeSeconds!: number | null;
   @Field(() => [String], { description: 'PPP profiles on the router.' }) profiles!: string[];
+  @Field(() => [WireGuardInterfaceInfo], {
+    description: 'WireGuard interfaces and their listen ports (none on RouterOS 6).',
+  })
+  wireguardInterfaces!: WireGuardInterfaceInfo[];
   @Field(() => ErrorCode, {
     nullable: true,
     description: 'The error code when the router could not be used.',

@@ -1,3 +1,5 @@
+import { VpnProtocol } from '../../entities/own/vpn-account.entity';
+import type { ProductSettings } from '../../product/product-settings';
 import { Authorized, Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Bytes } from '../scalars';
@@ -36,8 +38,14 @@ export class ProductType implements ProductView {
   usesModule!: boolean;
   @Field() commentPrefix!: string;
   @Field({ description: 'PPP profile of the secrets.' }) profile!: string;
-  @Field({ description: 'PPP service of the secrets (any, l2tp, pptp, sstp, ovpn, pppoe).' })
+  @Field({ description: 'PPP service of the secrets (any, l2tp, pptp, sstp, ovpn, pppoe), or wireguard.' })
   service!: string;
+  @Field(() => VpnProtocol, { description: 'PPP or WIREGUARD (service = wireguard).' })
+  protocol!: VpnProtocol;
+  @Field({ description: "WireGuard: the router interface peers go on ('' = the router's only one)." })
+  wgInterface!: string;
+  /** The settings read through the manifest (not a field: services use them). */
+  settings!: ProductSettings;
   @Field(() => Bandwidth) bandwidth!: Bandwidth;
   @Field(() => [CycleAllowance]) trafficPerCycle!: CycleAllowance[];
   @Field(() => Int, { description: 'Days detailed samples are kept (0 = all).' }) historyDays!: number;

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { VpnAccountStatus, type VpnAccountEntity } from '../../entities/own/vpn-account.entity';
+import { VpnAccountStatus, VpnProtocol, type VpnAccountEntity } from '../../entities/own/vpn-account.entity';
 import { toBytes } from '../../common/units';
 import type { ProductSettings } from '../../product/product-settings';
 import type { PppSecretSpec, PppService, SimpleQueueSpec } from '../../router';
@@ -67,9 +67,30 @@ export function ownPrefixes(
   return prefixes;
 }
 
-/** The whole picture the router plan works from (see router-plan.ts). */
-export function desiredAccount(account: VpnAccountEntity, settings: ProductSettings): DesiredAccount {
+/** A WireGuard account's peer as it should be: the interface resolved and the preshared key decrypted. */
+export interface DesiredPeer {
+  interface: string;
+  presharedKey: string;
+}
+
+/**
+ * The whole picture the router plan works from (see router-plan.ts). A WireGuard account needs
+ * `peer`: the interface its product names (resolved on the router) and its preshared key.
+ */
+export function desiredAccount(
+  account: VpnAccountEntity,
+  settings: ProductSettings,
+  peer: DesiredPeer | null = null,
+): DesiredAccount {
+  const wireguard = account.protocol === VpnProtocol.WIREGUARD;
+  if (wireguard && (!peer || !account.wgPublicKey)) {
+    throw new Error(`account ${account.id} is WireGuard but has no peer picture`);
+  }
   return {
+    protocol: wireguard ? 'wireguard' : 'ppp',
+    peer: wireguard ? { ...peer!, publicKey: account.wgPublicKey! } : null,
+    peerRosId: account.peerRosId,
+    peerPublicKey: account.wgPublicKey,
     username: account.username,
     address: account.address,
     disabled: shouldBeDisabled(account),

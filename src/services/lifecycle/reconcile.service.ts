@@ -3,7 +3,17 @@ import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-accou
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
 import type { RequestContext } from '../../context/request-context';
-import type { RouterGateway, PppSecret, SimpleQueue, ActiveSession, RouterTarget } from '../../router';
+import type {
+  RouterGateway,
+  PppSecret,
+  SimpleQueue,
+  ActiveSession,
+  RouterTarget,
+  WireGuardInterface,
+  WireGuardPeer,
+} from '../../router';
+import { VpnProtocol } from '../../entities/own/vpn-account.entity';
+import type { WireGuardService } from '../wireguard/wireguard.service';
 import { AppError, RouterError } from '../../errors/app-errors';
 import { ErrorCode } from '../../errors/error-code';
 import { readProductSettings, type ProductSettings } from '../../product/product-settings';
@@ -11,7 +21,7 @@ import type { RouterService } from '../router.service';
 import type { EventService } from '../event.service';
 import { MODULE_NAME } from '../product.service';
 import { LockBusyError, type NamedLocks } from '../../db/named-lock';
-import { desiredAccount, desiredStatus, ownPrefixes } from './desired-state';
+import { desiredAccount, desiredStatus, ownPrefixes, queueName } from './desired-state';
 import { addressInTarget } from './queue-order';
 import { planAccount, type ObservedAccount, type RouterStep } from './router-plan';
 import { applyPlan } from './router-apply';
@@ -47,6 +57,9 @@ interface RouterSnapshot {
   /** In router order: the first matching queue takes a packet. */
   queues: SimpleQueue[];
   sessionsByName: Map<string, ActiveSession[]>;
+  peerByKey: Map<string, WireGuardPeer>;
+  peerById: Map<string, WireGuardPeer>;
+  wgInterfaces: WireGuardInterface[];
 }
 
 /** The report's word for each kind of router step. */
@@ -58,6 +71,12 @@ const STEP_KIND: Record<RouterStep['kind'], string> = {
   'update-secret': 'SECRET_UPDATED',
   'add-queue': 'QUEUE_CREATED',
   'update-queue': 'QUEUE_UPDATED',
+  'remove-secret': 'SECRET_REMOVED',
+  'disable-peer': 'PEER_DISABLED',
+  'enable-peer': 'PEER_UPDATED',
+  'add-peer': 'PEER_CREATED',
+  'update-peer': 'PEER_UPDATED',
+  'remove-peer': 'PEER_REMOVED',
 };
 
 /**
@@ -77,6 +96,7 @@ export class ReconcileService {
     private readonly lifecycle: VpnLifecycleService,
     private readonly removals: RouterRemovals,
     private readonly locks: NamedLocks,
+    private readonly wireguard: WireGuardService,
   ) {}
 
   async reconcile(
@@ -140,10 +160,14 @@ export class ReconcileService {
     }
 
     const target = this.routers.target(router);
-    const [secrets, queues, sessions] = await Promise.all([
+    // Peers and interfaces only where WireGuard accounts are (or were): PPP routers read as before.
+    const wg = accounts.some((a) => a.protocol === VpnProtocol.WIREGUARD || a.peerRosId);
+    const [secrets, queues, sessions, peers, wgInterfaces] = await Promise.all([
       this.gateway.listPppSecrets(target),
       this.gateway.listSimpleQueues(target),
       this.gateway.listActiveSessions(target),
+      wg ? this.gateway.listWireGuardPeers(target) : Promise.resolve([]),
+      wg ? this.gateway.listWireGuardInterfaces(target) : Promise.resolve([]),
     ]);
     const sessionsByName = new Map<string, ActiveSession[]>();
     for (const s of sessions) sessionsByName.set(s.name, [...(sessionsByName.get(s.name) ?? []), s]);
@@ -155,6 +179,9 @@ export class ReconcileService {
       queueById: new Map(queues.map((q) => [q.id, q])),
       queues,
       sessionsByName,
+      peerByKey: new Map(peers.map((p) => [p.publicKey, p])),
+      peerById: new Map(peers.map((p) => [p.id, p])),
+      wgInterfaces,
     };
 
     const ours = new Set<string>();
@@ -187,7 +214,7 @@ export class ReconcileService {
             );
             return;
           }
-          await this.reconcileAccount(ctx, fresh, settingsById.get(fresh.productId), snapshot, act);
+          await this.reconcileAccount(ctx, router, fresh, settingsById.get(fresh.productId), snapshot, act);
         });
       } catch (error) {
         if (error instanceof LockBusyError) {
@@ -200,7 +227,12 @@ export class ReconcileService {
           continue;
         }
         // A router that is gone fails the whole router; a refused command fails only this account.
-        if (!(error instanceof RouterError) || error.code !== ErrorCode.ROUTER_ERROR) throw error;
+        // So does a setting that cannot be applied (a WireGuard interface the router lacks).
+        const refused =
+          (error instanceof RouterError && error.code === ErrorCode.ROUTER_ERROR) ||
+          (error instanceof AppError &&
+            (error.code === ErrorCode.VALIDATION || error.code === ErrorCode.ROUTER_FEATURE_MISSING));
+        if (!refused) throw error;
         act(account.serviceId, 'ACCOUNT_FAILED', error.message, false);
       }
     }
@@ -220,6 +252,7 @@ export class ReconcileService {
 
   private async reconcileAccount(
     ctx: RequestContext,
+    router: RouterEntity,
     account: VpnAccountEntity,
     settings: ProductSettings | undefined,
     snapshot: RouterSnapshot,
@@ -240,16 +273,30 @@ export class ReconcileService {
       account.commentPrefixes = prefixes;
       await this.db.getRepository(VpnAccountEntity).update({ id: account.id }, { commentPrefixes: prefixes });
     }
-    const want = desiredAccount(account, settings);
     const observed: ObservedAccount = {
       secret:
         snapshot.secretByName.get(account.username) ??
         (account.secretRosId ? (snapshot.secretById.get(account.secretRosId) ?? null) : null),
       queue:
-        snapshot.queueByName.get(want.queueName) ??
+        snapshot.queueByName.get(queueName(account.serviceId)) ??
         (account.queueRosId ? (snapshot.queueById.get(account.queueRosId) ?? null) : null),
       sessions: snapshot.sessionsByName.get(account.username) ?? [],
+      peer:
+        (account.wgPublicKey ? snapshot.peerByKey.get(account.wgPublicKey) : undefined) ??
+        (account.peerRosId ? (snapshot.peerById.get(account.peerRosId) ?? null) : null),
     };
+    const wg =
+      account.protocol === VpnProtocol.WIREGUARD
+        ? await this.wireguard.desiredPeer(
+            account,
+            snapshot.target,
+            router.name,
+            settings,
+            observed.peer,
+            snapshot.wgInterfaces,
+          )
+        : null;
+    const want = desiredAccount(account, settings, wg?.peer ?? null);
     const plan = planAccount(want, observed);
     for (const conflict of plan.conflicts) {
       act(
@@ -260,15 +307,14 @@ export class ReconcileService {
       );
     }
     const result = await applyPlan(this.gateway, snapshot.target, plan, {
-      secretRosId:
-        observed.secret && !plan.conflicts.some((c) => c.startsWith('a PPP secret'))
-          ? observed.secret.id
-          : account.secretRosId,
-      queueRosId: observed.queue ? observed.queue.id : account.queueRosId,
+      secretRosId: plan.owned.secretId ?? account.secretRosId,
+      queueRosId: plan.owned.queueId ?? account.queueRosId,
+      peerRosId: plan.owned.peerId ?? account.peerRosId,
     });
     for (const { step, detail } of result.done) {
       act(account.serviceId, STEP_KIND[step.kind], `${account.username}: ${detail}`);
     }
+    if (wg?.problem) result.problems.push(wg.problem);
     for (const problem of result.problems) act(account.serviceId, 'APPLY_FAILED', problem, false);
 
     // A queue above ours that also matches the address would take the traffic: we would bill nothing.
@@ -302,7 +348,8 @@ export class ReconcileService {
       reason !== account.statusReason ||
       problem !== account.routerProblem ||
       result.secretRosId !== account.secretRosId ||
-      result.queueRosId !== account.queueRosId
+      result.queueRosId !== account.queueRosId ||
+      result.peerRosId !== account.peerRosId
     ) {
       Object.assign(account, {
         status,
@@ -311,6 +358,7 @@ export class ReconcileService {
         routerProblem: problem,
         secretRosId: result.secretRosId,
         queueRosId: result.queueRosId,
+        peerRosId: result.peerRosId,
       });
       await this.db.transaction(async (manager) => {
         await this.lifecycle.saveRouterSide(manager, account);

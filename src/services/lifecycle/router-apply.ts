@@ -1,4 +1,5 @@
 import { RouterTrapError, type RouterGateway, type RouterTarget } from '../../router';
+import { ConflictError } from '../../errors/app-errors';
 import { placeholderPassword } from './desired-state';
 import type { RouterPlan, RouterStep } from './router-plan';
 
@@ -10,6 +11,7 @@ export interface ApplyResult {
   /** The objects' RouterOS ids after the plan (new ones when they were added). */
   secretRosId: string | null;
   queueRosId: string | null;
+  peerRosId: string | null;
   /** The secret was re-created without the customer's password (a placeholder was set). */
   passwordReset: boolean;
   /** Sessions that were ended. */
@@ -23,7 +25,10 @@ export interface ApplyOptions {
   strict?: boolean;
   secretRosId: string | null;
   queueRosId: string | null;
+  peerRosId: string | null;
 }
+
+const PEERS = '/interface/wireguard/peers';
 
 /**
  * Runs a plan on the router. Enforcement first, step by step, and any failure there is the caller's
@@ -43,6 +48,7 @@ export async function applyPlan(
     problems: [],
     secretRosId: options.secretRosId,
     queueRosId: options.queueRosId,
+    peerRosId: options.peerRosId,
     passwordReset: false,
     sessionsEnded: 0,
   };
@@ -58,6 +64,10 @@ export async function applyPlan(
     try {
       await runStep(gateway, target, step, options, result);
     } catch (error) {
+      if (error instanceof ConflictError && !options.strict) {
+        result.problems.push(error.message);
+        continue;
+      }
       if (!(error instanceof RouterTrapError) || options.strict) throw error;
       // One refused field (a profile the router does not have) must not hold back the others:
       // they are applied one by one, and each refusal is reported on its own.
@@ -134,12 +144,51 @@ async function runStep(
         done(result, step, `queue: ${step.changes.join(', ')}`);
       }
       return;
+    case 'remove-secret':
+      if (await gateway.onItem(target, '/ppp/secret', step.secretId, 'remove'))
+        done(result, step, 'PPP secret removed (the account is WireGuard now)');
+      if (result.secretRosId === step.secretId) result.secretRosId = null;
+      return;
+    case 'disable-peer':
+      // Only the id, as for a secret: traffic through the peer stops at once.
+      if (await gateway.onItem(target, PEERS, step.peerId, 'disable'))
+        done(result, step, 'peer enabled → disabled');
+      return;
+    case 'enable-peer':
+      if (await gateway.onItem(target, PEERS, step.peerId, 'enable'))
+        done(result, step, 'peer disabled → enabled');
+      return;
+    case 'add-peer':
+      try {
+        result.peerRosId = (await gateway.addWireGuardPeer(target, step.spec)) || null;
+      } catch (error) {
+        // The same public key, or an allowed-address another peer holds: not ours to overwrite.
+        if (error instanceof RouterTrapError && /already exists|overlap/i.test(error.routerMessage)) {
+          throw new ConflictError(
+            `Router ${target.id} refused the WireGuard peer for ${step.spec.address}/32 on ${step.spec.interface}: ${error.routerMessage}`,
+          );
+        }
+        throw error;
+      }
+      done(result, step, `peer on ${step.spec.interface} created`);
+      return;
+    case 'update-peer':
+      result.peerRosId = step.peerId;
+      if (await gateway.setWireGuardPeerById(target, step.peerId, step.patch))
+        done(result, step, `peer: ${step.changes.join(', ')}`);
+      return;
+    case 'remove-peer':
+      if (await gateway.onItem(target, PEERS, step.peerId, 'remove'))
+        done(result, step, 'WireGuard peer removed (the account is PPP now)');
+      if (result.peerRosId === step.peerId) result.peerRosId = null;
+      return;
   }
 }
 
 /** An update of several fields as one update per field (after the router refused the whole). */
 function splitUpdate(step: RouterStep): RouterStep[] {
-  if (step.kind !== 'update-secret' && step.kind !== 'update-queue') return [step];
+  if (step.kind !== 'update-secret' && step.kind !== 'update-queue' && step.kind !== 'update-peer')
+    return [step];
   const keys = Object.keys(step.patch) as (keyof typeof step.patch)[];
   return keys.map((key, i) => ({
     ...step,
@@ -164,6 +213,14 @@ function describe(step: RouterStep): string {
       return `queue ${step.spec.name} not created`;
     case 'enable-secret':
       return 'secret not enabled';
+    case 'update-peer':
+      return `peer not updated (${step.changes.join(', ')})`;
+    case 'add-peer':
+      return `peer on ${step.spec.interface} not created`;
+    case 'enable-peer':
+      return 'peer not enabled';
+    case 'remove-secret':
+      return 'old PPP secret not removed';
     default:
       return step.kind;
   }

@@ -5,6 +5,8 @@ import type {
   PppService,
   SimpleQueue,
   SimpleQueueSpec,
+  WireGuardPeer,
+  WireGuardPeerSpec,
 } from '../../router';
 import { addressInTarget } from './queue-order';
 
@@ -21,6 +23,8 @@ import { addressInTarget } from './queue-order';
 
 /** What one account should look like on its router (from desired-state.ts). */
 export interface DesiredAccount {
+  /** A PPP secret, or a WireGuard peer; the queue is the same for both. */
+  protocol: 'ppp' | 'wireguard';
   username: string;
   /** The account's fixed address (secret remote-address, queue target). */
   address: string;
@@ -37,6 +41,12 @@ export interface DesiredAccount {
   queueRosId: string | null;
   queueName: string;
   maxLimit: { downloadBps: bigint; uploadBps: bigint };
+  /** WireGuard: the peer (interface, keys); null for PPP accounts. */
+  peer: { interface: string; publicKey: string; presharedKey: string } | null;
+  /** RouterOS id of our peer as last seen (also of a PPP account that was WireGuard before). */
+  peerRosId: string | null;
+  /** The account's WireGuard public key, kept while a peer of it may be on the router. */
+  peerPublicKey: string | null;
 }
 
 /** What the router holds for the account. */
@@ -47,6 +57,8 @@ export interface ObservedAccount {
   queue: SimpleQueue | null;
   /** Live sessions of the account's user name. */
   sessions: readonly ActiveSession[];
+  /** The peer with the account's public key, else the one with its stored id; null when neither. */
+  peer: WireGuardPeer | null;
 }
 
 export type RouterStep =
@@ -56,7 +68,13 @@ export type RouterStep =
   | { kind: 'add-secret'; spec: Omit<PppSecretSpec, 'password'> }
   | { kind: 'update-secret'; secretId: string; patch: Partial<PppSecretSpec>; changes: string[] }
   | { kind: 'add-queue'; spec: SimpleQueueSpec }
-  | { kind: 'update-queue'; queueId: string; patch: Partial<SimpleQueueSpec>; changes: string[] };
+  | { kind: 'update-queue'; queueId: string; patch: Partial<SimpleQueueSpec>; changes: string[] }
+  | { kind: 'remove-secret'; secretId: string }
+  | { kind: 'disable-peer'; peerId: string }
+  | { kind: 'enable-peer'; peerId: string }
+  | { kind: 'add-peer'; spec: WireGuardPeerSpec }
+  | { kind: 'update-peer'; peerId: string; patch: Partial<WireGuardPeerSpec>; changes: string[] }
+  | { kind: 'remove-peer'; peerId: string };
 
 export interface RouterPlan {
   /** Objects with the account's names that are not ours: left untouched, reported. */
@@ -65,6 +83,8 @@ export interface RouterPlan {
   enforcement: RouterStep[];
   /** Everything else: each step on its own, a failure reported and retried. */
   steps: RouterStep[];
+  /** Ids of the observed objects that are ours (null: none seen, or not ours): what to remember. */
+  owned: { secretId: string | null; queueId: string | null; peerId: string | null };
 }
 
 export interface PlanOptions {
@@ -91,6 +111,47 @@ export function planAccount(
   const conflicts: string[] = [];
   const enforcement: RouterStep[] = [];
   const steps: RouterStep[] = [];
+  if (want.protocol === 'wireguard') planPeer(want, have, conflicts, enforcement, steps);
+  else planSecret(want, have, options, conflicts, enforcement, steps);
+  planQueue(want, have, conflicts, steps);
+  const ours = <T extends { id: string; comment: string | null }>(
+    object: T | null,
+    storedId: string | null,
+  ) => (object && isOurs(object, storedId, want.ownComments) ? object.id : null);
+  return {
+    conflicts,
+    enforcement,
+    steps,
+    owned: {
+      secretId: ours(have.secret, want.secretRosId),
+      queueId: ours(have.queue, want.queueRosId),
+      peerId: peerIsOurs(want, have.peer) ? have.peer!.id : null,
+    },
+  };
+}
+
+/** A peer is ours by its stored id, a comment we wrote, or the account's own public key. */
+function peerIsOurs(want: DesiredAccount, peer: WireGuardPeer | null): boolean {
+  return (
+    peer !== null &&
+    ((want.peerPublicKey !== null && peer.publicKey === want.peerPublicKey) ||
+      isOurs(peer, want.peerRosId, want.ownComments))
+  );
+}
+
+/**
+ * A PPP account: its secret and sessions. A peer left from when the account was WireGuard is
+ * removed first (it would let the customer in by the other door).
+ */
+function planSecret(
+  want: DesiredAccount,
+  have: ObservedAccount,
+  options: PlanOptions,
+  conflicts: string[],
+  enforcement: RouterStep[],
+  steps: RouterStep[],
+): void {
+  if (peerIsOurs(want, have.peer)) enforcement.push({ kind: 'remove-peer', peerId: have.peer!.id });
   const secret = have.secret;
   const secretOurs = secret !== null && isOurs(secret, want.secretRosId, want.ownComments);
 
@@ -130,10 +191,86 @@ export function planAccount(
   }
   // A disabled secret does not end a live session: end it — also when the secret is gone (deleted
   // by hand while the customer was online). A secret that is not ours is not our customer's.
-  if (want.disabled && (secretOurs || !secret) && (have.sessions.length || enforcement.length)) {
+  if (
+    want.disabled &&
+    (secretOurs || !secret) &&
+    (have.sessions.length || enforcement.some((s) => s.kind === 'disable-secret'))
+  ) {
     enforcement.push({ kind: 'end-sessions', username: want.username, reason: 'enforcement' });
   }
+}
 
+/**
+ * A WireGuard account: its peer. Disabling the peer is the whole of enforcement (traffic stops at
+ * once; there is no session to end), sent with nothing but the id. A PPP secret left from when
+ * the account was PPP is cut off and removed.
+ */
+function planPeer(
+  want: DesiredAccount,
+  have: ObservedAccount,
+  conflicts: string[],
+  enforcement: RouterStep[],
+  steps: RouterStep[],
+): void {
+  const wg = want.peer!;
+  const secret = have.secret;
+  if (secret && isOurs(secret, want.secretRosId, want.ownComments)) {
+    if (!secret.disabled) enforcement.push({ kind: 'disable-secret', secretId: secret.id });
+    if (have.sessions.length)
+      enforcement.push({ kind: 'end-sessions', username: want.username, reason: 'enforcement' });
+    steps.push({ kind: 'remove-secret', secretId: secret.id });
+  }
+  // Our public key is ours whatever the comment says; a peer found only by a stale id is not.
+  const peer = peerIsOurs(want, have.peer) ? have.peer : null;
+  if (!peer) {
+    steps.push({
+      kind: 'add-peer',
+      spec: {
+        interface: wg.interface,
+        publicKey: wg.publicKey,
+        presharedKey: wg.presharedKey,
+        address: want.address,
+        comment: want.comment,
+        disabled: want.disabled,
+      },
+    });
+    return;
+  }
+  if (want.disabled && !peer.disabled) enforcement.push({ kind: 'disable-peer', peerId: peer.id });
+  if (!want.disabled && peer.disabled) steps.push({ kind: 'enable-peer', peerId: peer.id });
+  const patch: Partial<WireGuardPeerSpec> = {};
+  const changes: string[] = [];
+  if (peer.interface !== wg.interface) {
+    patch.interface = wg.interface;
+    changes.push(`interface ${peer.interface || '-'} → ${wg.interface}`);
+  }
+  if (peer.publicKey !== wg.publicKey) {
+    patch.publicKey = wg.publicKey;
+    changes.push('public-key replaced');
+  }
+  // A router that prints the preshared key is compared; one that hides it is trusted.
+  if (peer.presharedKey !== null && peer.presharedKey !== wg.presharedKey) {
+    patch.presharedKey = wg.presharedKey;
+    changes.push('preshared-key replaced');
+  }
+  if (peer.allowedAddress.replace(/\s/g, '') !== `${want.address}/32`) {
+    patch.address = want.address;
+    changes.push(`allowed-address ${peer.allowedAddress || '-'} → ${want.address}/32`);
+  }
+  if ((peer.comment ?? '') !== want.comment) {
+    patch.comment = want.comment;
+    changes.push(`comment ${peer.comment || '-'} → ${want.comment}`);
+  }
+  if (changes.length) steps.push({ kind: 'update-peer', peerId: peer.id, patch, changes });
+}
+
+/** The simple queue that meters and limits the account, whatever its protocol. */
+function planQueue(
+  want: DesiredAccount,
+  have: ObservedAccount,
+  conflicts: string[],
+  steps: RouterStep[],
+): void {
   const queue = have.queue;
   if (queue && !isOurs(queue, want.queueRosId, want.ownComments)) {
     conflicts.push(
@@ -172,7 +309,6 @@ export function planAccount(
     }
     if (changes.length) steps.push({ kind: 'update-queue', queueId: queue.id, patch, changes });
   }
-  return { conflicts, enforcement, steps };
 }
 
 function secretSpecOf(want: DesiredAccount): Omit<PppSecretSpec, 'password'> {

@@ -18,6 +18,9 @@ export interface RemovalSubject {
   username: string;
   secretRosId: string | null;
   queueRosId: string | null;
+  /** The WireGuard peer, for an account that is or was WireGuard. */
+  peerRosId: string | null;
+  wgPublicKey: string | null;
   /** Comments that mark the objects as ours. */
   ownComments: string[];
 }
@@ -36,7 +39,11 @@ interface RemovalRow {
   last_upload_counter: string;
   counter_queue_id: string | null;
   counter_boot_epoch: number | null;
+  peer_ros_id: string | null;
+  wg_public_key: string | null;
 }
+
+const PEERS = '/interface/wireguard/peers';
 
 /** How long a final read waits for a collection of the same router that is under way. */
 const METER_LOCK_WAIT_SECONDS = 30;
@@ -66,10 +73,19 @@ export class RouterRemovals {
   ): Promise<string[]> {
     const target = this.routers.target(router);
     const notes: string[] = [];
-    const [byName, queue] = await Promise.all([
+    const [byName, queue, foundPeer] = await Promise.all([
       this.gateway.findPppSecret(target, subject.username),
       this.gateway.findSimpleQueue(target, queueName(subject.serviceId), subject.queueRosId),
+      subject.wgPublicKey || subject.peerRosId
+        ? this.gateway.findWireGuardPeer(target, subject.wgPublicKey, subject.peerRosId)
+        : Promise.resolve(null),
     ]);
+    const peer =
+      foundPeer &&
+      (foundPeer.publicKey === subject.wgPublicKey ||
+        isOurs(foundPeer, subject.peerRosId, subject.ownComments))
+        ? foundPeer
+        : null;
     let secret =
       byName ??
       (subject.secretRosId ? await this.gateway.findPppSecretById(target, subject.secretRosId) : null);
@@ -80,6 +96,7 @@ export class RouterRemovals {
     // Cut off first, so that nothing is counted after the final read.
     if (secret && !secret.disabled) await this.gateway.onItem(target, '/ppp/secret', secret.id, 'disable');
     if (secret || !byName) await this.gateway.kick(target, subject.username);
+    if (peer && !peer.disabled) await this.gateway.onItem(target, PEERS, peer.id, 'disable');
     const queueOurs = queue !== null && isOurs(queue, subject.queueRosId, subject.ownComments);
     if (queueOurs) {
       // Bill what the queue counted since the last collection, before it goes.
@@ -92,6 +109,7 @@ export class RouterRemovals {
       notes.push(`queue ${queue.name} (comment "${queue.comment ?? ''}") is not ours; left untouched`);
     }
     if (secret) await this.gateway.onItem(target, '/ppp/secret', secret.id, 'remove');
+    if (peer) await this.gateway.onItem(target, PEERS, peer.id, 'remove');
     if (queueOurs) await this.gateway.onItem(target, '/queue/simple', queue.id, 'remove');
     return notes;
   }
@@ -101,8 +119,9 @@ export class RouterRemovals {
     await manager.query(
       `INSERT INTO mod_mikrotikvpn_router_removals
          (router_id, account_id, service_id, username, address, secret_ros_id, queue_ros_id, comment_prefixes,
-          last_download_counter, last_upload_counter, counter_queue_id, counter_boot_epoch, reason, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          last_download_counter, last_upload_counter, counter_queue_id, counter_boot_epoch, reason, last_error,
+          peer_ros_id, wg_public_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE reason = VALUES(reason)`,
       [
         routerId,
@@ -119,6 +138,8 @@ export class RouterRemovals {
         account.counterBootEpoch,
         reason.slice(0, 255),
         reason.slice(0, 500),
+        account.peerRosId,
+        account.wgPublicKey,
       ],
     );
   }
@@ -139,6 +160,7 @@ export class RouterRemovals {
     | 'counterBootEpoch'
     | 'secretRosId'
     | 'queueRosId'
+    | 'peerRosId'
   > | null> {
     const [row]: RemovalRow[] = await manager.query(
       'SELECT * FROM mod_mikrotikvpn_router_removals WHERE router_id = ? AND service_id = ? FOR UPDATE',
@@ -153,6 +175,7 @@ export class RouterRemovals {
       counterBootEpoch: row.counter_boot_epoch,
       secretRosId: row.secret_ros_id,
       queueRosId: row.queue_ros_id,
+      peerRosId: row.peer_ros_id,
     };
   }
 
@@ -191,6 +214,8 @@ export class RouterRemovals {
             username: row.username,
             secretRosId: row.secret_ros_id,
             queueRosId: row.queue_ros_id,
+            peerRosId: row.peer_ros_id,
+            wgPublicKey: row.wg_public_key,
             ownComments: prefixes.map((p) => `${p}${row.service_id}`),
           },
           settings,

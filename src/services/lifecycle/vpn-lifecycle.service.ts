@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
+import { VpnAccountEntity, VpnAccountStatus, VpnProtocol } from '../../entities/own/vpn-account.entity';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
 import { WhmcsServer } from '../../entities/whmcs/whmcs-server.entity';
@@ -43,6 +43,7 @@ import { applyPlan, type ApplyResult } from './router-apply';
 import type { RouterRemovals } from './router-removal';
 import { findLiveAccount, requireLiveAccount } from '../live-account';
 import { loggedAction } from './logged-action';
+import type { WireGuardService } from '../wireguard/wireguard.service';
 
 const LOCK_WAIT_SECONDS = 30;
 
@@ -80,7 +81,7 @@ interface ApplyOptions {
 }
 
 /** Actions whose caller asked for the router change itself: a step the router refused is an error. */
-const REQUESTED_CHANGES = new Set(['create', 'change-package', 'change-password']);
+const REQUESTED_CHANGES = new Set(['create', 'change-package', 'change-password', 'regenerate-keys']);
 
 /** The billing cycle WHMCS has for the service now (tblhosting.billingcycle), checked. */
 export function currentCycle(service: Pick<WhmcsService, 'id' | 'billingcycle'>): BillingCycle {
@@ -110,6 +111,7 @@ export class VpnLifecycleService {
     private readonly locks: NamedLocks,
     private readonly notifications: NotificationService,
     private readonly removals: RouterRemovals,
+    private readonly wireguard: WireGuardService,
   ) {}
 
   // ---- create -------------------------------------------------------------------------------------
@@ -125,12 +127,6 @@ export class VpnLifecycleService {
         field: 'username',
       });
     }
-    if (!PASSWORD_PATTERN.test(input.password)) {
-      throw new ValidationError(
-        'password must be 1-128 printable ASCII characters (no accents or control characters)',
-        { field: 'password' },
-      );
-    }
     if (!BILLING_CYCLES.includes(input.billingCycle.trim() as BillingCycle)) {
       throw new ValidationError(`billingCycle must be one of ${BILLING_CYCLES.join(', ')}`, {
         field: 'billingCycle',
@@ -143,8 +139,18 @@ export class VpnLifecycleService {
       ? currentCycle(service)
       : (input.billingCycle.trim() as BillingCycle);
     const settings = await this.productSettings(input.productId);
+    // A WireGuard account has no password (its keys are made here); a PPP secret needs one.
+    if (settings.protocol === 'ppp' && !PASSWORD_PATTERN.test(input.password)) {
+      throw new ValidationError(
+        'password must be 1-128 printable ASCII characters (no accents or control characters)',
+        { field: 'password' },
+      );
+    }
     const router = await this.routerForServer(input.serverId);
     const target = this.routers.target(router);
+    // A router without WireGuard, or without the product's interface, is refused before anything exists.
+    if (settings.protocol === 'wireguard')
+      await this.wireguard.resolveInterface(target, router.name, settings);
 
     return this.lockService(input.serviceId, async () => {
       let existing = await this.findLive(input.serviceId);
@@ -187,11 +193,17 @@ export class VpnLifecycleService {
             statusReason: null,
             secretRosId: account.secretRosId,
             queueRosId: account.queueRosId,
+            peerRosId: account.peerRosId,
           },
         );
         await this.events.record(
           ctx,
-          this.event('create', account, 'OK', `address ${account.address}`),
+          this.event(
+            'create',
+            account,
+            'OK',
+            `address ${account.address}${account.protocol === VpnProtocol.WIREGUARD ? ', WireGuard' : ''}`,
+          ),
           manager,
         );
       });
@@ -241,6 +253,11 @@ export class VpnLifecycleService {
           routerId: router.id,
           username,
           address,
+          protocol: settings.protocol === 'wireguard' ? VpnProtocol.WIREGUARD : VpnProtocol.PPP,
+          ...(settings.protocol === 'wireguard'
+            ? this.wireguard.newKeys()
+            : { wgPublicKey: null, wgPrivateKey: null, wgPresharedKey: null }),
+          peerRosId: null,
           status: VpnAccountStatus.PENDING,
           statusReason: 'being created on the router',
           pendingAction: null,
@@ -325,6 +342,7 @@ export class VpnLifecycleService {
       const result = await this.applyToRouter(account, where, { password, strict: true }, before);
       account.secretRosId = result.secretRosId;
       account.queueRosId = result.queueRosId;
+      account.peerRosId = result.peerRosId;
     } catch (error) {
       await this.compensateCreate(ctx, account, where.target, before, error as Error);
       throw error;
@@ -346,10 +364,16 @@ export class VpnLifecycleService {
         if (queue?.comment === comment)
           await this.gateway.onItem(target, '/queue/simple', queue.id, 'remove');
       }
-      if (before && !before.secret) {
+      if (before && !before.secret && account.protocol === VpnProtocol.PPP) {
         const secret = await this.gateway.findPppSecret(target, account.username);
         if (secret?.comment === comment)
           await this.gateway.onItem(target, '/ppp/secret', secret.id, 'remove');
+      }
+      if (before && !before.peer && account.wgPublicKey) {
+        // Only a peer with this account's own key: one that collided is someone else's.
+        const peer = await this.gateway.findWireGuardPeer(target, account.wgPublicKey);
+        if (peer && peer.comment === comment)
+          await this.gateway.onItem(target, '/interface/wireguard/peers', peer.id, 'remove');
       }
       await this.db.transaction(async (manager) => {
         // Nothing was created: the account and its first credit go together.
@@ -433,6 +457,7 @@ export class VpnLifecycleService {
         counterBootEpoch: resumed?.counterBootEpoch ?? null,
         secretRosId: resumed?.secretRosId ?? null,
         queueRosId: resumed?.queueRosId ?? null,
+        peerRosId: resumed?.peerRosId ?? null,
         commentPrefixes: ownPrefixes(account, to.settings),
       });
       await manager.update(
@@ -451,6 +476,7 @@ export class VpnLifecycleService {
           counterBootEpoch: account.counterBootEpoch,
           secretRosId: account.secretRosId,
           queueRosId: account.queueRosId,
+          peerRosId: account.peerRosId,
           commentPrefixes: account.commentPrefixes,
         },
       );
@@ -485,6 +511,8 @@ export class VpnLifecycleService {
       username: account.username,
       secretRosId: account.secretRosId,
       queueRosId: account.queueRosId,
+      peerRosId: account.peerRosId,
+      wgPublicKey: account.wgPublicKey,
       ownComments: account.commentPrefixes.map((p) => `${p}${account.serviceId}`),
     };
   }
@@ -515,6 +543,10 @@ export class VpnLifecycleService {
 
   @loggedAction('change-password')
   async changePassword(ctx: RequestContext, serviceId: number, password: string): Promise<VpnAccountEntity> {
+    requireId('serviceId', serviceId);
+    // A WireGuard account has keys, not a password: "Change Password" gives it new ones.
+    const live = await findLiveAccount(this.db, serviceId);
+    if (live?.protocol === VpnProtocol.WIREGUARD) return this.regenerateKeys(ctx, serviceId);
     if (!PASSWORD_PATTERN.test(password)) {
       throw new ValidationError(
         'password must be 1-128 printable ASCII characters (no accents or control characters)',
@@ -522,6 +554,27 @@ export class VpnLifecycleService {
       );
     }
     return this.mutateLive(ctx, serviceId, 'change-password', async () => undefined, { password });
+  }
+
+  /**
+   * New WireGuard keys: the old config stops working once the peer has the new public key. The new
+   * keys are stored first, so a router that cannot be reached now gets them from reconcile.
+   */
+  @loggedAction('regenerate-keys')
+  async regenerateKeys(ctx: RequestContext, serviceId: number): Promise<VpnAccountEntity> {
+    return this.mutateLive(ctx, serviceId, 'regenerate-keys', async (account) => {
+      if (account.protocol !== VpnProtocol.WIREGUARD) {
+        throw new ValidationError(
+          `Service ${serviceId} is not a WireGuard account: it has a password, not keys`,
+          {
+            field: 'serviceId',
+          },
+        );
+      }
+      const keys = this.wireguard.newKeys();
+      Object.assign(account, keys);
+      await this.db.getRepository(VpnAccountEntity).update({ id: account.id }, keys);
+    });
   }
 
   @loggedAction('reset-connection')
@@ -532,11 +585,21 @@ export class VpnLifecycleService {
       const router = await this.routerOf(account);
       const target = this.routers.target(router);
       try {
-        const kicked = await this.gateway.kick(target, account.username);
-        await this.events.record(
-          ctx,
-          this.event('reset-connection', account, 'OK', `${kicked} session(s) ended`),
-        );
+        let detail: string;
+        if (account.protocol === VpnProtocol.WIREGUARD) {
+          // No session to end: disabling and enabling the peer drops its endpoint, so the client
+          // handshakes again. A peer that must stay off is left off.
+          const peer = await this.gateway.findWireGuardPeer(target, account.wgPublicKey, account.peerRosId);
+          const off = desiredStatus(account) !== VpnAccountStatus.ACTIVE || !peer || peer.disabled;
+          if (peer && !off) {
+            await this.gateway.onItem(target, '/interface/wireguard/peers', peer.id, 'disable');
+            await this.gateway.onItem(target, '/interface/wireguard/peers', peer.id, 'enable');
+          }
+          detail = off ? 'peer is off; nothing to reset' : 'peer endpoint cleared (disabled and enabled)';
+        } else {
+          detail = `${await this.gateway.kick(target, account.username)} session(s) ended`;
+        }
+        await this.events.record(ctx, this.event('reset-connection', account, 'OK', detail));
       } catch (error) {
         await this.events.record(
           ctx,
@@ -566,7 +629,18 @@ export class VpnLifecycleService {
         const cycle = service ? currentCycle(service) : (account.billingCycle as BillingCycle);
         const allowance = settings.trafficPerCycle.get(cycle) ?? 0n;
         const wasUnlimited = account.unlimited;
+        // Another protocol: a WireGuard product gives the account keys (once); the plan then
+        // replaces the secret by a peer, or the peer by a secret, on the router.
+        const protocol = settings.protocol === 'wireguard' ? VpnProtocol.WIREGUARD : VpnProtocol.PPP;
+        if (protocol === VpnProtocol.WIREGUARD) {
+          const router = await this.routerOf(account);
+          await this.wireguard.resolveInterface(this.routers.target(router), router.name, settings);
+        }
+        const keys =
+          protocol === VpnProtocol.WIREGUARD && !account.wgPublicKey ? this.wireguard.newKeys() : {};
         await this.db.transaction(async (manager) => {
+          Object.assign(account, keys, { protocol });
+          await manager.update(VpnAccountEntity, { id: account.id }, { ...keys, protocol });
           account.productId = productId;
           account.billingCycle = cycle;
           account.cycleAllowanceBytes = allowance.toString();
@@ -767,6 +841,7 @@ export class VpnLifecycleService {
     account.routerProblem = result.problems.join('; ').slice(0, 500) || null;
     account.secretRosId = result.secretRosId;
     account.queueRosId = result.queueRosId;
+    account.peerRosId = result.peerRosId;
     await this.db.transaction(async (manager) => {
       await this.saveRouterSide(manager, account);
       if (status === VpnAccountStatus.LIMITED && !wasLimited) await this.noticeLimited(manager, ctx, account);
@@ -804,6 +879,11 @@ export class VpnLifecycleService {
         routerProblem: account.routerProblem,
         secretRosId: account.secretRosId,
         queueRosId: account.queueRosId,
+        peerRosId: account.peerRosId,
+        // A PPP account whose old peer is gone needs its WireGuard keys no more.
+        ...(account.protocol === VpnProtocol.PPP && !account.peerRosId
+          ? { wgPublicKey: null, wgPrivateKey: null, wgPresharedKey: null }
+          : {}),
       },
     );
   }
@@ -835,8 +915,18 @@ export class VpnLifecycleService {
       account.commentPrefixes = prefixes;
       await this.db.getRepository(VpnAccountEntity).update({ id: account.id }, { commentPrefixes: prefixes });
     }
-    const want = desiredAccount(account, where.settings);
     const observed = observedBefore ?? (await this.observe(where.target, account));
+    const wg =
+      account.protocol === VpnProtocol.WIREGUARD
+        ? await this.wireguard.desiredPeer(
+            account,
+            where.target,
+            where.router.name,
+            where.settings,
+            observed.peer,
+          )
+        : null;
+    const want = desiredAccount(account, where.settings, wg?.peer ?? null);
     const plan = planAccount(want, observed, {
       setPassword: options.password !== undefined,
       reconnectOnProfileChange: options.reconnectOnProfileChange,
@@ -846,25 +936,34 @@ export class VpnLifecycleService {
         `On router ${where.router.name}, for service ${account.serviceId}: ${plan.conflicts.join('; ')}`,
       );
     }
-    return applyPlan(this.gateway, where.target, plan, {
+    const result = await applyPlan(this.gateway, where.target, plan, {
       password: options.password,
       strict: options.strict,
-      secretRosId: observed.secret && !plan.conflicts.length ? observed.secret.id : account.secretRosId,
-      queueRosId: observed.queue ? observed.queue.id : account.queueRosId,
+      secretRosId: plan.owned.secretId ?? account.secretRosId,
+      queueRosId: plan.owned.queueId ?? account.queueRosId,
+      peerRosId: plan.owned.peerId ?? account.peerRosId,
     });
+    if (wg?.problem) result.problems.push(wg.problem);
+    return result;
   }
 
-  /** The account's secret, queue and sessions on its router: three reads at once. */
+  /**
+   * The account's secret, queue and sessions on its router: three reads at once (a fourth, the
+   * peer, for an account that is or was WireGuard).
+   */
   private async observe(target: RouterTarget, account: VpnAccountEntity): Promise<ObservedAccount> {
-    const [byName, queue, sessions] = await Promise.all([
+    const [byName, queue, sessions, peer] = await Promise.all([
       this.gateway.findPppSecret(target, account.username),
       this.gateway.findSimpleQueue(target, queueName(account.serviceId), account.queueRosId),
       this.gateway.sessionsOf(target, account.username),
+      account.wgPublicKey || account.peerRosId
+        ? this.gateway.findWireGuardPeer(target, account.wgPublicKey, account.peerRosId)
+        : Promise.resolve(null),
     ]);
     const secret =
       byName ??
       (account.secretRosId ? await this.gateway.findPppSecretById(target, account.secretRosId) : null);
-    return { secret, queue, sessions };
+    return { secret, queue, sessions, peer };
   }
 
   private async markPending(ctx: RequestContext, account: VpnAccountEntity, action: string, reason: string) {
@@ -924,7 +1023,9 @@ export class VpnLifecycleService {
     const settings = readProductSettings(values);
     if (settings.invalid.length) {
       throw new ValidationError(
-        `Product ${productId} has malformed module settings: ${settings.invalid.join(', ')}`,
+        `Product ${productId} has malformed module settings: ${settings.invalid
+          .map((key) => (settings.invalidReasons[key] ? `${key} (${settings.invalidReasons[key]})` : key))
+          .join(', ')}`,
         { settings: settings.invalid },
       );
     }
