@@ -181,15 +181,15 @@ async function run(argv: string[]): Promise<number> {
         );
         progress.finish();
         for (const u of report.unreadable) {
-          console.log(`router ${u.routerId}\tkey ${u.keyId} is not in the key file: cannot re-encrypt`);
+          console.log(`${u.what}\tkey ${u.keyId} is not in the key file: cannot re-encrypt`);
         }
         console.log(
-          `re-encrypted ${report.rotated} of ${report.total} router credentials under key ${report.activeKeyId} in ${report.durationMs} ms` +
+          `re-encrypted ${report.rotated} of ${report.total} stored credentials (router passwords, WireGuard keys) under key ${report.activeKeyId} in ${report.durationMs} ms` +
             (report.changedMeanwhile ? `; ${report.changedMeanwhile} changed meanwhile` : ''),
         );
         if (report.remaining) {
           console.log(
-            `${report.remaining} credential(s) are still under another key: ${report.unreadable.length ? "add their key line back, or enter those routers' passwords again in WHMCS; " : ''}run rotate-key again`,
+            `${report.remaining} credential(s) are still under another key: ${report.unreadable.length ? "add their key line back, or enter those routers' passwords again in WHMCS (WireGuard accounts: New keys); " : ''}run rotate-key again`,
           );
           return 1;
         }

@@ -46,6 +46,8 @@ export interface DemoSeed {
   productId: number;
   routers: Array<{ serverId: number; services: Array<{ serviceId: number; username: string }> }>;
   addon: { hostingAddonId: number; serviceId: number; name: string; gb: number; regdate: string };
+  /** One WireGuard account on the first router. */
+  wireGuard: { serviceId: number; username: string; productId: number };
 }
 
 export const DEMO_ROUTER_COUNT = 2;
@@ -126,6 +128,20 @@ async function seedWhmcs(rows: WhmcsRows): Promise<DemoSeed> {
       lowTrafficThresholdGb: '5',
     },
   });
+  // WireGuard beside PPP: the same billing, a peer on the router's wg-vpn interface instead of a secret.
+  const wireGuardProductId = await rows.product({
+    name: 'WireGuard 50 GB',
+    settings: {
+      commentPrefix: 'WHMCS-',
+      service: 'wireguard',
+      wgInterface: 'wg-vpn',
+      wgClient: 'DNS = 1.1.1.1, 1.0.0.1\nAllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25',
+      downloadMbps: '100',
+      uploadMbps: '20',
+      trafficMonthlyGb: '50',
+      lowTrafficThresholdGb: '5',
+    },
+  });
   const routers: DemoSeed['routers'] = [];
   for (let r = 1; r <= DEMO_ROUTER_COUNT; r++) {
     const serverId = await rows.server({
@@ -147,6 +163,13 @@ async function seedWhmcs(rows: WhmcsRows): Promise<DemoSeed> {
     }
     routers.push({ serverId, services });
   }
+  const wireGuardServiceId = await rows.service({
+    userid: clientId,
+    packageid: wireGuardProductId,
+    server: routers[0].serverId,
+    username: 'demo-wg-1',
+    domainstatus: 'Active',
+  });
   const addonName = 'Extra 10 GB';
   const addonId = await rows.addon({ name: addonName, packages: [productId], gb: 10, price: 5 });
   const serviceId = routers[0].services[0].serviceId;
@@ -155,6 +178,7 @@ async function seedWhmcs(rows: WhmcsRows): Promise<DemoSeed> {
     clientId,
     productId,
     routers,
+    wireGuard: { serviceId: wireGuardServiceId, username: 'demo-wg-1', productId: wireGuardProductId },
     addon: { hostingAddonId, serviceId, name: addonName, gb: 10, regdate: '2026-11-01' },
   };
 }

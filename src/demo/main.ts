@@ -1,3 +1,4 @@
+import QRCode from 'qrcode';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import { generateKeyLine } from '../auth/secret-box';
@@ -130,16 +131,17 @@ async function main(): Promise<void> {
   const shownHost = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${server.port}`;
 
-  await step(() => provisionThroughApi(url, apiKey, seed, routers));
+  const provisioned = await step(() => provisionThroughApi(url, apiKey, seed, routers));
   await step(
     async () =>
       simulateCustomers(
         seed.routers.map((r, i) => ({ router: routers[i], usernames: r.services.map((s) => s.username) })),
+        { router: routers[0], publicKey: provisioned.wireGuardPublicKey },
       ),
     (customers) => ({ what: "the simulated customers' traffic", stop: () => customers.stop() }),
   );
   print(
-    `  Accounts: ${accounts} created through createVpnAccount; ${accounts - DEMO_ROUTER_COUNT} online, using traffic`,
+    `  Accounts: ${accounts + 1} created through createVpnAccount (${accounts} PPP, 1 WireGuard); ${accounts - DEMO_ROUTER_COUNT + 1} online, using traffic`,
   );
   print(`  Collector: every ${config.collectIntervalSeconds} s`);
 
@@ -159,6 +161,13 @@ async function main(): Promise<void> {
   print(`    -H 'authorization: Bearer ${apiKey}' \\`);
   print(`    -d '${query}'`);
   print();
+  print(
+    `  WireGuard: service ${seed.wireGuard.serviceId} (${seed.wireGuard.username}); its config as the customer scans it:`,
+  );
+  print(await QRCode.toString(provisioned.wireGuardConfig, { type: 'terminal', small: true }));
+  print(
+    `  The same config and an SVG of this code: { vpnAccount(serviceId: ${seed.wireGuard.serviceId}) { wireGuardConfig { fileName text qrSvg } } }`,
+  );
   print('  The routers are simulated (RouterOS API simulator from test/simulator); see docs/demo.md.');
   print('  Press Ctrl-C to stop everything the demo started.');
 }

@@ -29,7 +29,7 @@ export async function provisionThroughApi(
   apiKey: string,
   seed: DemoSeed,
   routers: DemoRouter[],
-): Promise<void> {
+): Promise<{ wireGuardPublicKey: string; wireGuardConfig: string }> {
   for (const [index, { serverId, services }] of seed.routers.entries()) {
     const { sim, username, password } = routers[index];
     await call(url, apiKey, `mutation($input: RouterInput!) { upsertRouter(input: $input) { id } }`, {
@@ -54,6 +54,23 @@ export async function provisionThroughApi(
       );
     }
   }
+  const wg = seed.wireGuard;
+  const created = (await call(
+    url,
+    apiKey,
+    `mutation($input: CreateVpnAccountInput!) { createVpnAccount(input: $input) { wireguard { publicKey } wireGuardConfig { text } } }`,
+    {
+      input: {
+        serviceId: wg.serviceId,
+        serverId: seed.routers[0].serverId,
+        productId: wg.productId,
+        username: wg.username,
+        // WHMCS sends a password; a WireGuard account has keys instead (made by the server).
+        password: randomBytes(9).toString('base64url'),
+        billingCycle: 'Monthly',
+      },
+    },
+  )) as { createVpnAccount: { wireguard: { publicKey: string }; wireGuardConfig: { text: string } } };
   const { addon } = seed;
   await call(url, apiKey, `mutation($input: TopUpTrafficInput!) { topUpTraffic(input: $input) { id } }`, {
     input: {
@@ -65,4 +82,8 @@ export async function provisionThroughApi(
       kind: 'ADDON',
     },
   });
+  return {
+    wireGuardPublicKey: created.createVpnAccount.wireguard.publicKey,
+    wireGuardConfig: created.createVpnAccount.wireGuardConfig.text,
+  };
 }

@@ -32,6 +32,8 @@ export async function startDemoRouters(count: number): Promise<DemoRouter[]> {
         version: '7.16.2',
         users: { api: password },
       });
+      // What an admin does once per router before selling WireGuard.
+      sim.state.addWireGuardInterface('wg-vpn', { listenPort: 13231 });
       routers.push({ sim, username: 'api', password });
     }
   } catch (error) {
@@ -43,11 +45,12 @@ export async function startDemoRouters(count: number): Promise<DemoRouter[]> {
 
 /**
  * The customers: logs in every account's PPP client (as a user dialling in would) except the last on each
- * router, then pushes a few megabytes through each online account's queue every `everyMs`, so the
+ * router, and the WireGuard client, then pushes a few megabytes through each online account's queue every `everyMs`, so the
  * collector has traffic to count.
  */
 export function simulateCustomers(
   routers: Array<{ router: DemoRouter; usernames: string[] }>,
+  wireGuard: { router: DemoRouter; publicKey: string } | null,
   everyMs = 2_000,
 ): { stop(): void } {
   const online: Array<{ sim: SimulatedRouter; name: string }> = [];
@@ -62,6 +65,14 @@ export function simulateCustomers(
       const session = sim.state.findActive(name);
       if (!session) continue; // suspended or disconnected through the API meanwhile
       sim.state.pushTraffic(session.address, randomInt(1_000_000, 8_000_000), randomInt(100_000, 1_000_000));
+    }
+    // The WireGuard client handshakes (while its peer is enabled) and sends through its tunnel.
+    if (wireGuard && wireGuard.router.sim.state.wireGuardHandshake(wireGuard.publicKey)) {
+      wireGuard.router.sim.state.pushPeerTraffic(
+        wireGuard.publicKey,
+        randomInt(1_000_000, 8_000_000),
+        randomInt(100_000, 1_000_000),
+      );
     }
   }, everyMs);
   timer.unref();

@@ -72,6 +72,10 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
     expect(demo.apiKey).to.match(/^mvpn_/);
     expect(text).to.include(`authorization: Bearer ${demo.apiKey}`);
     expect(text).to.match(/private server on 127\.0\.0\.1:\d+/);
+    // The WireGuard account's config is shown as the customer would scan it.
+    expect(text).to.match(
+      /WireGuard: service \d+ \(demo-wg-1\); its config as the customer scans it:\n(?:.*[▀▄█].*\n){20,}/,
+    );
     // The printed curl body is a query that answers.
     const body = /-d '(.*)'$/m.exec(text)![1];
     const response = await fetch(`${demo.url}/graphql`, {
@@ -81,12 +85,12 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
     });
     const json = (await response.json()) as any;
     expect(json.errors).to.equal(undefined);
-    expect(json.data.vpnAccounts.nodes).to.have.length(6);
+    expect(json.data.vpnAccounts.nodes).to.have.length(7);
     // Without the key nothing is answered.
     expect(codeOf(await call('{ routers { id } }', ''))).to.equal('UNAUTHENTICATED');
   });
 
-  it('has two reachable routers and six accounts made through the API, four of them online', async () => {
+  it('has two reachable routers and seven accounts made through the API (one WireGuard), five of them online', async () => {
     const routers = await call(
       '{ routers { name tls caPinned status { reachable identity } addressPool { used } } }',
     );
@@ -97,7 +101,7 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
         tls: true,
         caPinned: true,
         status: { reachable: true, identity: 'demo-router-1' },
-        addressPool: { used: 3 },
+        addressPool: { used: 4 },
       },
       {
         name: 'Demo router 2',
@@ -108,8 +112,15 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
       },
     ]);
     const accounts = (await call(ACCOUNTS)).data!.vpnAccounts.nodes as any[];
-    expect(accounts.map((a) => a.status)).to.deep.equal(Array(6).fill('ACTIVE'));
-    expect(accounts.filter((a) => a.connection?.online)).to.have.length(4);
+    expect(accounts.map((a) => a.status)).to.deep.equal(Array(7).fill('ACTIVE'));
+    // The WireGuard client's first handshake comes with the first tick of simulated traffic.
+    let online = 0;
+    for (let i = 0; i < 20 && online < 5; i++) {
+      const nodes = (await call(ACCOUNTS)).data!.vpnAccounts.nodes as any[];
+      online = nodes.filter((a) => a.connection?.online).length;
+      if (online < 5) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(online).to.equal(5);
     // The bought addon was credited once, as WHMCS's module credits it.
     const addon = accounts.flatMap((a) => a.topUps.nodes).filter((t: any) => t.kind === 'ADDON');
     expect(addon).to.deep.equal([{ kind: 'ADDON', bytes: 10_000_000_000, description: 'Extra 10 GB' }]);
@@ -120,10 +131,10 @@ describe('npm run demo: a working server from nothing, and nothing left after Ct
     for (let i = 0; i < 60; i++) {
       const nodes = (await call(ACCOUNTS)).data!.vpnAccounts.nodes as any[];
       used = nodes.map((a) => Number(a.traffic.usedThisCycleBytes));
-      if (used.filter((u) => u > 0).length === 4) break;
+      if (used.filter((u) => u > 0).length === 5) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    expect(used.filter((u) => u > 0)).to.have.length(4);
+    expect(used.filter((u) => u > 0)).to.have.length(5); // the WireGuard one too
     expect(used.filter((u) => u === 0)).to.have.length(2); // the offline ones
   });
 
@@ -229,7 +240,7 @@ describe('npm run demo with DATABASE_URL: uses that database, never one it did n
         expect(demo.output.join('\n')).not.to.include('private server');
         expect(childrenOf(demo.process.pid!).filter((c) => /mariadbd/.test(c.command))).to.deep.equal([]);
         const r = await gql(demo.url, '{ vpnAccounts { nodes { username } } }', {}, demo.apiKey);
-        expect(r.data!.vpnAccounts.nodes, `run ${run}`).to.have.length(6);
+        expect(r.data!.vpnAccounts.nodes, `run ${run}`).to.have.length(7);
       } finally {
         expect(await demo.interrupt('SIGTERM')).to.equal(0);
       }

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
 import { codeOf, gql } from '../helpers/test-server';
-import { createApiKey } from '../helpers/cli';
+import fs from 'node:fs';
+import { createApiKey, runCli } from '../helpers/cli';
+import { generateKeyLine } from '../../src/auth/secret-box';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 import { publicKeyOf } from '../../src/services/wireguard/wireguard-keys';
 
@@ -407,6 +409,21 @@ describe('WireGuard accounts end to end (server process + MariaDB + simulated Ro
     expect(sim.state.findPeerByPublicKey(foreignKey)).to.include({ comment: 'someone else' });
     expect(peers()).to.equal(before.peers + 1);
     expect(await accounts()).to.equal(before.accounts);
+  });
+
+  it('rotate-key re-encrypts the WireGuard keys too, and the config reads the same afterwards', async () => {
+    const serviceId = await newService();
+    await create(serviceId);
+    const before = (await ok(CONFIG, { s: serviceId })).vpnAccount.wireGuardConfig.text;
+    fs.appendFileSync(stack.env.ENCRYPTION_KEY_FILE, `${generateKeyLine('wg2')}\n`);
+    const out = await runCli(['rotate-key'], stack.env);
+    expect(out.code, out.stdout + out.stderr).to.equal(0);
+    const ids: { k: string }[] = await stack.db.query(
+      `SELECT DISTINCT SUBSTRING_INDEX(wg_private_key, ':', 1) AS k FROM mod_mikrotikvpn_accounts WHERE wg_private_key IS NOT NULL
+       UNION SELECT DISTINCT SUBSTRING_INDEX(wg_preshared_key, ':', 1) FROM mod_mikrotikvpn_accounts WHERE wg_preshared_key IS NOT NULL`,
+    );
+    expect(ids.map((r) => r.k)).to.deep.equal(['wg2']);
+    expect((await ok(CONFIG, { s: serviceId })).vpnAccount.wireGuardConfig.text).to.equal(before);
   });
 
   it('keeps every private and preshared key out of the server log', async () => {

@@ -85,9 +85,10 @@ describe('rotate-key: re-encrypting router credentials online (real CLI + runnin
     await traffic;
 
     expect(out.code, out.stdout + out.stderr).to.equal(0);
-    const summary = /re-encrypted (\d+) of (\d+) router credentials under key k2 in (\d+) ms/.exec(
-      out.stdout,
-    );
+    const summary =
+      /re-encrypted (\d+) of (\d+) stored credentials \(router passwords, WireGuard keys\) under key k2 in (\d+) ms/.exec(
+        out.stdout,
+      );
     expect(summary, out.stdout).not.to.equal(null);
     expect(Number(summary![1])).to.equal(SEEDED + 1);
     console.log(
