@@ -106,7 +106,7 @@ $_LANG['addon_traffic_gb'] = 'Traffic in GB';
 $_LANG['addon_traffic_gb_help'] = 'Added to the service\'s traffic balance each time this addon is activated or renewed (1 GB = 10^9 bytes).';
 $_LANG['setting_commentPrefix'] = 'Comment prefix';
 $_LANG['setting_profile'] = 'PPP profile';
-$_LANG['setting_service'] = 'PPP service';
+$_LANG['setting_service'] = 'Protocol';
 $_LANG['setting_downloadMbps'] = 'Download speed (Mbit/s)';
 $_LANG['setting_uploadMbps'] = 'Upload speed (Mbit/s)';
 $_LANG['setting_trafficMonthlyGb'] = 'Traffic one time / monthly (GB)';

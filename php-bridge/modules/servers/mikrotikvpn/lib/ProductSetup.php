@@ -67,6 +67,10 @@ class ProductSetup
             if (isset($spec['size'])) {
                 $field['Size'] = (string) $spec['size'];
             }
+            if (isset($spec['rows'])) {
+                $field['Rows'] = (string) $spec['rows'];
+                $field['Cols'] = '60';
+            }
             if (isset($spec['options'])) {
                 $field['Options'] = implode(',', $spec['options']);
             }
@@ -85,25 +89,41 @@ class ProductSetup
     public static function loaderProfiles(array $params): array
     {
         $client = new GraphQLClient(null, Lang::forAdmin());
-        $serverId = self::loaderServerId($params);
-        if ($serverId === 0) {
-            throw new \Exception(Lang::forAdmin()->t('err_no_server'));
-        }
-        if (!empty($params['serverpassword']) && (!empty($params['serverip']) || !empty($params['serverhostname']))) {
-            $routerId = ServerRecord::ensureRouter($client, $params);
-        } else {
-            $data = $client->call('LoaderProfiles', 'query($s: Int!) { routerForServer(serverId: $s) { id } }', ['s' => $serverId]);
-            if (empty($data['routerForServer']['id'])) {
-                throw new \Exception(Lang::forAdmin()->t('err_router_unknown'));
-            }
-            $routerId = (string) $data['routerForServer']['id'];
-        }
-        $data = $client->call('LoaderProfiles', 'query($r: ID!) { routerProfiles(routerId: $r) }', ['r' => $routerId]);
+        $data = $client->call('LoaderProfiles', 'query($r: ID!) { routerProfiles(routerId: $r) }', ['r' => self::loaderRouterId($client, $params)]);
         $profiles = [];
         foreach ($data['routerProfiles'] as $name) {
             $profiles[(string) $name] = (string) $name;
         }
         return $profiles;
+    }
+
+    /** Loader: WireGuard interfaces of that router, with their listen ports; '' = the router's only one. */
+    public static function loaderWireguardInterfaces(array $params): array
+    {
+        $client = new GraphQLClient(null, Lang::forAdmin());
+        $data = $client->call('LoaderWireguardInterfaces', 'query($r: ID!) { routerWireGuardInterfaces(routerId: $r) { name listenPort } }', ['r' => self::loaderRouterId($client, $params)]);
+        $interfaces = ['' => '-'];
+        foreach ($data['routerWireGuardInterfaces'] as $interface) {
+            $interfaces[(string) $interface['name']] = $interface['name'] . ' (' . (int) $interface['listenPort'] . ')';
+        }
+        return $interfaces;
+    }
+
+    /** The router a loader reads: the product's server's (saved first when its record has credentials). */
+    private static function loaderRouterId(GraphQLClient $client, array $params): string
+    {
+        $serverId = self::loaderServerId($params);
+        if ($serverId === 0) {
+            throw new \Exception(Lang::forAdmin()->t('err_no_server'));
+        }
+        if (!empty($params['serverpassword']) && (!empty($params['serverip']) || !empty($params['serverhostname']))) {
+            return ServerRecord::ensureRouter($client, $params);
+        }
+        $data = $client->call('LoaderRouter', 'query($s: Int!) { routerForServer(serverId: $s) { id } }', ['s' => $serverId]);
+        if (empty($data['routerForServer']['id'])) {
+            throw new \Exception(Lang::forAdmin()->t('err_router_unknown'));
+        }
+        return (string) $data['routerForServer']['id'];
     }
 
     /** Loader: the product email templates; the module's two defaults are created when missing. */
