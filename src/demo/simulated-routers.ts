@@ -60,6 +60,8 @@ export function simulateCustomers(
       online.push({ sim: router.sim, name });
     }
   }
+  // The WireGuard client connects at once, like the PPP clients above.
+  if (wireGuard) wireGuard.router.sim.state.wireGuardHandshake(wireGuard.publicKey);
   const timer = setInterval(() => {
     for (const { sim, name } of online) {
       const session = sim.state.findActive(name);

@@ -58,8 +58,8 @@ describe('explorer: GraphiQL works offline in a real Chromium, against the runni
     const json = JSON.parse(await editor('.graphiql-response'));
     expect(json.errors).to.equal(undefined);
     expect(json.data.routers.map((r: any) => r.status.reachable)).to.deep.equal([true, true]);
-    expect(json.data.vpnAccounts.nodes).to.have.length(6);
-    expect(json.data.vpnAccounts.nodes.filter((a: any) => a.connection?.online)).to.have.length(4);
+    expect(json.data.vpnAccounts.nodes).to.have.length(7); // 6 PPP, 1 WireGuard
+    expect(json.data.vpnAccounts.nodes.filter((a: any) => a.connection?.online)).to.have.length(5);
 
     expect(blocked, 'requests that needed the internet').to.deep.equal([]);
     expect(problems).to.deep.equal([]);
