@@ -98,6 +98,8 @@ export function startSimHost(options: {
   accounts: number;
   latencyMs: number;
   connectedShare?: number;
+  /** Share of each router's accounts that are WireGuard peers (the last ones); default 0. */
+  wireGuardShare?: number;
 }): Promise<{ child: ChildProcess; routers: SimHostRouter[] }> {
   const child = fork(
     path.join(__dirname, 'sim-host.js'),
@@ -110,6 +112,8 @@ export function startSimHost(options: {
       String(options.latencyMs),
       '--connected-share',
       String(options.connectedShare ?? 0),
+      '--wireguard-share',
+      String(options.wireGuardShare ?? 0),
     ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );

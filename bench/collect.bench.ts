@@ -18,6 +18,8 @@ export interface CollectOptions {
   runs: number;
   /** ROUTER_MAX_CONCURRENT for the collector; the product's default when absent. */
   maxConcurrent?: number;
+  /** Share of each router's accounts that are WireGuard peers. */
+  wireGuardShare?: number;
 }
 
 /** A bare minimum read of one router's counters: connect, login, one print, words split. */

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
 import { WhmcsFixtures } from '../test/helpers/whmcs-fixtures';
-import { seededAddress } from '../test/simulator/seed-accounts';
+import { seededAddress, seededPublicKey } from '../test/simulator/seed-accounts';
 import { loadConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/config/data-source-options';
 import { generateKeyLine } from '../src/auth/secret-box';
@@ -54,6 +54,8 @@ export async function startFleet(options: {
   accounts: number;
   latencyMs: number;
   connectedShare?: number;
+  /** Share of each router's accounts that are WireGuard accounts (peers on the router); default 0. */
+  wireGuardShare?: number;
   maxConcurrent?: number;
   /** Accounts inserted round-robin over the routers (default: router by router). */
   interleave?: boolean;
@@ -70,6 +72,12 @@ export async function startFleet(options: {
   const services = createServices(config, db);
   const whmcs = new WhmcsFixtures(db);
   const productId = await whmcs.product({ settings: { trafficMonthlyGb: '1000' } });
+  const wireGuardProductId = await whmcs.product({
+    name: 'WireGuard',
+    settings: { trafficMonthlyGb: '1000', service: 'wireguard', wgInterface: 'wg-vpn' },
+  });
+  // The last accounts of each router are WireGuard ones, as the simulator seeds them.
+  const wireGuardFrom = options.accounts - Math.round(options.accounts * (options.wireGuardShare ?? 0));
   const routerIds: number[] = [];
   for (const [r, sim] of simRouters.entries()) {
     const serverId = await whmcs.server({ name: `bench ${r}` });
@@ -86,11 +94,21 @@ export async function startFleet(options: {
   for (let i = 0; i < order.length; i += 5000) {
     const chunk = order.slice(i, i + 5000);
     await db.query(
-      `INSERT INTO mod_mikrotikvpn_accounts (service_id, client_id, product_id, router_id, username, address, status, billing_cycle, balance_bytes, cycle_allowance_bytes)
-       VALUES ${chunk.map(() => "(?, 1, ?, ?, ?, ?, 'ACTIVE', 'Monthly', 1000000000000000, 1000000000000)").join(', ')}`,
+      `INSERT INTO mod_mikrotikvpn_accounts (service_id, client_id, product_id, router_id, username, address, protocol, wg_public_key, status, billing_cycle, balance_bytes, cycle_allowance_bytes)
+       VALUES ${chunk.map(() => "(?, 1, ?, ?, ?, ?, ?, ?, 'ACTIVE', 'Monthly', 1000000000000000, 1000000000000)").join(', ')}`,
       chunk.flatMap(([r, k]) => {
         const index = simRouters[r].firstIndex + k;
-        return [index, productId, routerIds[r], `vpn-${index}`, seededAddress(index)];
+        const name = `vpn-${index}`;
+        const wireguard = k >= wireGuardFrom;
+        return [
+          index,
+          wireguard ? wireGuardProductId : productId,
+          routerIds[r],
+          name,
+          seededAddress(index),
+          wireguard ? 'wireguard' : 'ppp',
+          wireguard ? seededPublicKey(name) : null,
+        ];
       }),
     );
   }

@@ -28,6 +28,7 @@ const { values, positionals } = parseArgs({
     'gql-connections': { type: 'string', default: '10' },
     'gql-rate': { type: 'string', default: '200' },
     'max-concurrent': { type: 'string' },
+    'wireguard-share': { type: 'string', default: '0' },
     'server-cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -37,7 +38,8 @@ if (values.help) {
   console.log(`npm run bench [-- <${SCENARIOS.join('|')}>...] [--routers 20] [--accounts 2500 (per router)]
   [--latency-ms 50] [--runs 5] [--sample 20 (per-account baseline)] [--sizes 1000,10000,50000,100000]
   [--ingest-accounts 10000] [--gql-seconds 10] [--gql-connections 10] [--gql-rate 200 (requests/s)]
-  [--max-concurrent N (ROUTER_MAX_CONCURRENT)] [--server-cpu-prof DIR (CPU profile of the GraphQL server)]`);
+  [--max-concurrent N (ROUTER_MAX_CONCURRENT)] [--server-cpu-prof DIR (CPU profile of the GraphQL server)]
+  [--wireguard-share 0.5 (that share of each router's accounts are WireGuard peers)]`);
   process.exit(0);
 }
 
@@ -55,6 +57,7 @@ const fleet = {
   latencyMs: num('latency-ms'),
   runs,
   maxConcurrent: values['max-concurrent'] ? num('max-concurrent') : undefined,
+  wireGuardShare: num('wireguard-share'),
 };
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -64,7 +67,7 @@ async function run(name: Scenario): Promise<unknown> {
     case 'collect': {
       const r = await collectScenario(fleet);
       console.log(
-        `\n1. collect: ${r.scenario.routers} routers × ${r.scenario.accountsPerRouter} accounts, ${r.latencyMs} ms per reply, ${runs} runs`,
+        `\n1. collect: ${r.scenario.routers} routers × ${r.scenario.accountsPerRouter} accounts${fleet.wireGuardShare ? ` (${fleet.wireGuardShare * 100} % WireGuard)` : ''}, ${r.latencyMs} ms per reply, ${runs} runs`,
       );
       console.table({
         'wall time of one collection (ms)': { value: fmt(r.wallMs), target: '', met: '' },

@@ -14,6 +14,7 @@ async function main() {
       'latency-ms': { type: 'string', default: '0' },
       base: { type: 'string', default: '100000' },
       'connected-share': { type: 'string', default: '0' },
+      'wireguard-share': { type: 'string', default: '0' },
     },
   });
   const routers = Number(values.routers);
@@ -31,6 +32,7 @@ async function main() {
           firstIndex: base + r * accounts,
           withTraffic: true,
           connectedShare: Number(values['connected-share']),
+          wireGuardShare: Number(values['wireguard-share']),
         },
       }),
     );

@@ -118,10 +118,11 @@ export class RouterCheckService {
           "No CA or fingerprint is pinned: the router's certificate must be trusted by this server's system CAs",
         );
       }
+      // Only worth a warning where WireGuard is sold: a PPP-only router needs no interface.
       const wgProducts = await this.wireGuardProducts();
-      if (wgInterfaces.length === 0) {
+      if (wgInterfaces.length === 0 && wgProducts.length) {
         result.warnings.push(
-          `No WireGuard interface on this router: WireGuard products cannot create accounts here until one exists (/interface/wireguard add name=wg-vpn listen-port=13231)${wgProducts.length ? `; WireGuard products: ${wgProducts.join(', ')}` : ''}`,
+          `No WireGuard interface on this router: the WireGuard products (${wgProducts.join(', ')}) cannot create accounts here until one exists (/interface/wireguard add name=wg-vpn listen-port=13231)`,
         );
       }
       for (const iface of wgInterfaces.filter((i) => i.disabled || !i.running)) {

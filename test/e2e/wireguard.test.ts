@@ -409,6 +409,27 @@ describe('WireGuard accounts end to end (server process + MariaDB + simulated Ro
     expect(sim.state.findPeerByPublicKey(foreignKey)).to.include({ comment: 'someone else' });
     expect(peers()).to.equal(before.peers + 1);
     expect(await accounts()).to.equal(before.accounts);
+    await stack.db.query('UPDATE tblservers SET assignedips = ? WHERE id = ?', [
+      Array.from({ length: 30 }, (_, i) => `10.66.0.${i + 2}`).join('\r\n'),
+      serverId,
+    ]);
+  });
+
+  it('Test Connection lists the WireGuard interfaces, and warns where WireGuard is sold but the router has none', async () => {
+    const TEST = `mutation($i: RouterInput!) { testRouterConnection(input: $i) { ok warnings wireguardInterfaces { name listenPort running } } }`;
+    const input = (router: SimulatedRouter, id: number) => ({
+      i: { serverId: id, host: '127.0.0.1', port: router.port, username: 'api', caPem: router.caPem },
+    });
+    const good = (await ok(TEST, input(sim, serverId))).testRouterConnection;
+    expect(good.wireguardInterfaces).to.deep.equal([{ name: 'wg-vpn', listenPort: 51820, running: true }]);
+    expect(good.warnings.join(' ')).to.not.match(/WireGuard/);
+    const bare = await stack.addRouter({ assignedips: ['10.68.0.2'] });
+    const none = (await ok(TEST, input(bare.sim, bare.serverId))).testRouterConnection;
+    expect(none.ok).to.equal(true);
+    expect(none.wireguardInterfaces).to.deep.equal([]);
+    expect(none.warnings.join(' ')).to.match(
+      /No WireGuard interface on this router: the WireGuard products \(WireGuard 1 GB/,
+    );
   });
 
   it('rotate-key re-encrypts the WireGuard keys too, and the config reads the same afterwards', async () => {
