@@ -36,6 +36,11 @@ function mikrotikvpn_LoaderProfiles($params)
     return ProductSetup::loaderProfiles($params);
 }
 
+function mikrotikvpn_LoaderWireguardInterfaces($params)
+{
+    return ProductSetup::loaderWireguardInterfaces($params);
+}
+
 function mikrotikvpn_LoaderEmailTemplates($params)
 {
     return ProductSetup::loaderEmailTemplates($params);

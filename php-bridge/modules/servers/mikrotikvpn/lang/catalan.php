@@ -106,7 +106,8 @@ $_LANG['addon_traffic_gb'] = 'Trànsit en GB';
 $_LANG['addon_traffic_gb_help'] = 'S\'afegeix al saldo de trànsit del servei cada vegada que s\'activa o es renova aquest complement (1 GB = 10^9 bytes).';
 $_LANG['setting_commentPrefix'] = 'Prefix del comentari';
 $_LANG['setting_profile'] = 'Perfil PPP';
-$_LANG['setting_service'] = 'Servei PPP';
+$_LANG['setting_service'] = 'Protocol';
+$_LANG['setting_service_help'] = 'wireguard = un parell WireGuard per compte; si no, el servei PPP amb què es pot connectar el compte (any = qualsevol servei PPP).';
 $_LANG['setting_downloadMbps'] = 'Velocitat de baixada (Mbit/s)';
 $_LANG['setting_uploadMbps'] = 'Velocitat de pujada (Mbit/s)';
 $_LANG['setting_trafficMonthlyGb'] = 'Trànsit únic / mensual (GB)';
@@ -123,6 +124,10 @@ $_LANG['setting_instructionsUrl'] = 'Enllaç a les instruccions de configuració
 $_LANG['setting_protocols'] = 'Protocols que es mostren al client';
 $_LANG['setting_l2tpPsk'] = 'Clau precompartida L2TP IPsec';
 $_LANG['setting_collectionFrequency'] = 'Recollida del trànsit';
+$_LANG['setting_wgInterface'] = 'Interfície WireGuard';
+$_LANG['setting_wgInterface_help'] = 'Comptes WireGuard: la interfície WireGuard de l\'encaminador a la qual s\'afegeixen els parells. Buit = l\'única interfície WireGuard de l\'encaminador.';
+$_LANG['setting_wgClient'] = 'Configuració del client WireGuard';
+$_LANG['setting_wgClient_help'] = 'Comptes WireGuard: línies que s\'escriuen al fitxer .conf del client, com a wg-quick. Endpoint = amfitrió:port (per defecte: el nom d\'amfitrió del servidor i el port d\'escolta de la interfície), DNS = adreces, AllowedIPs = prefixos, PersistentKeepalive = segons (0 = desactivat), MTU = 1280-9000. Es rebutja qualsevol altra clau.';
 $_LANG['err_config'] = 'El mòdul MikroTik VPN no està configurat: copieu config.example.php a config.php i introduïu l\'adreça del servidor GraphQL i la clau de l\'API.';
 $_LANG['err_network'] = 'No es pot accedir al servidor de l\'API VPN a {url} ({detail}). Comproveu que estigui en funcionament i que config.php hi apunti.';
 $_LANG['err_timeout'] = 'El servidor de l\'API VPN no ha respost en {seconds} segons. És possible que l\'operació encara acabi: comproveu el servei abans de tornar-ho a provar.';
@@ -133,3 +138,8 @@ $_LANG['err_internal'] = 'El servidor de l\'API VPN ha fallat de manera inespera
 $_LANG['err_no_server'] = 'No hi ha cap servidor MikroTik assignat: afegiu un registre de servidor amb aquest mòdul i assigneu-lo.';
 $_LANG['err_router_unknown'] = 'El servidor de l\'API VPN encara no coneix l\'encaminador d\'aquest servidor: feu servir «Test Connection» al registre del servidor i deseu-lo.';
 $_LANG['err_access_hash'] = 'L\'Access Hash del servidor ha de contenir el certificat de la CA de l\'encaminador (PEM) o la seva empremta SHA-256.';
+// WireGuard accounts: client area, admin tab, settings dropdown, Test Connection.
+$_LANG['wg_interface_only'] = '(l\'única interfície de l\'encaminador)';
+$_LANG['wg_interface_port'] = '{name} (port {port})';
+$_LANG['test_ok'] = 'Connectat a {identity} (RouterOS {version}).';
+$_LANG['test_wg_interfaces'] = 'Interfícies WireGuard: {list}.';

@@ -106,7 +106,8 @@ $_LANG['addon_traffic_gb'] = 'ترافیک (GB)';
 $_LANG['addon_traffic_gb_help'] = 'هر بار که این افزونه فعال یا تمدید شود، به مانده ترافیک سرویس افزوده می‌شود (1 GB = 10^9 بایت).';
 $_LANG['setting_commentPrefix'] = 'پیشوند توضیح';
 $_LANG['setting_profile'] = 'پروفایل PPP';
-$_LANG['setting_service'] = 'سرویس PPP';
+$_LANG['setting_service'] = 'پروتکل';
+$_LANG['setting_service_help'] = 'wireguard = یک همتای WireGuard برای هر حساب؛ در غیر این صورت سرویس PPP که حساب می‌تواند با آن متصل شود (any = همه سرویس‌های PPP).';
 $_LANG['setting_downloadMbps'] = 'سرعت دانلود (Mbit/s)';
 $_LANG['setting_uploadMbps'] = 'سرعت آپلود (Mbit/s)';
 $_LANG['setting_trafficMonthlyGb'] = 'ترافیک یک‌باره / ماهانه (GB)';
@@ -123,6 +124,10 @@ $_LANG['setting_instructionsUrl'] = 'پیوند راهنمای راه‌اندا
 $_LANG['setting_protocols'] = 'پروتکل‌های نمایش‌داده‌شده به مشتری';
 $_LANG['setting_l2tpPsk'] = 'کلید پیش‌اشتراکی L2TP IPsec';
 $_LANG['setting_collectionFrequency'] = 'جمع‌آوری ترافیک';
+$_LANG['setting_wgInterface'] = 'رابط WireGuard';
+$_LANG['setting_wgInterface_help'] = 'حساب‌های WireGuard: رابط WireGuard روتر که همتاها به آن افزوده می‌شوند. خالی = تنها رابط WireGuard روتر.';
+$_LANG['setting_wgClient'] = 'تنظیمات کلاینت WireGuard';
+$_LANG['setting_wgClient_help'] = 'حساب‌های WireGuard: خط‌هایی که در فایل .conf مشتری نوشته می‌شوند، مانند wg-quick. Endpoint = میزبان:پورت (پیش‌فرض: نام میزبان سرور و پورت شنود رابط)، DNS = نشانی‌ها، AllowedIPs = پیشوندها، PersistentKeepalive = ثانیه (0 = خاموش)، MTU = 1280-9000. کلیدهای دیگر پذیرفته نمی‌شوند.';
 $_LANG['err_config'] = 'ماژول MikroTik VPN پیکربندی نشده است: فایل config.example.php را با نام config.php کپی کنید و نشانی سرور GraphQL و کلید API را وارد کنید.';
 $_LANG['err_network'] = 'دسترسی به سرور VPN API در {url} ممکن نیست ({detail}). بررسی کنید که سرور در حال اجرا باشد و config.php به آن اشاره کند.';
 $_LANG['err_timeout'] = 'سرور VPN API ظرف {seconds} ثانیه پاسخ نداد. ممکن است عملیات همچنان کامل شود: پیش از تلاش دوباره، سرویس را بررسی کنید.';
@@ -133,3 +138,8 @@ $_LANG['err_internal'] = 'سرور VPN API به‌طور غیرمنتظره با
 $_LANG['err_no_server'] = 'هیچ سرور MikroTik تخصیص داده نشده است: یک رکورد سرور با این ماژول اضافه کنید و آن را تخصیص دهید.';
 $_LANG['err_router_unknown'] = 'سرور VPN API هنوز روتر این سرور را نمی‌شناسد: در رکورد سرور از «Test Connection» استفاده کنید و آن را ذخیره کنید.';
 $_LANG['err_access_hash'] = 'فیلد Access Hash سرور باید گواهی CA روتر (PEM) یا اثر انگشت SHA-256 آن را داشته باشد.';
+// WireGuard accounts: client area, admin tab, settings dropdown, Test Connection.
+$_LANG['wg_interface_only'] = '(تنها رابط روتر)';
+$_LANG['wg_interface_port'] = '{name} (پورت {port})';
+$_LANG['test_ok'] = 'به {identity} متصل شد (RouterOS {version}).';
+$_LANG['test_wg_interfaces'] = 'رابط‌های WireGuard: {list}.';

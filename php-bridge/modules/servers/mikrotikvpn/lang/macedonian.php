@@ -106,7 +106,8 @@ $_LANG['addon_traffic_gb'] = 'Сообраќај во GB';
 $_LANG['addon_traffic_gb_help'] = 'Се додава на салдото на сообраќај на услугата секогаш кога овој додаток ќе се активира или обнови (1 GB = 10^9 бајти).';
 $_LANG['setting_commentPrefix'] = 'Префикс на коментарот';
 $_LANG['setting_profile'] = 'PPP профил';
-$_LANG['setting_service'] = 'PPP услуга';
+$_LANG['setting_service'] = 'Протокол';
+$_LANG['setting_service_help'] = 'wireguard = по еден WireGuard peer за секоја сметка; инаку PPP услугата со која сметката смее да се поврзе (any = секоја PPP услуга).';
 $_LANG['setting_downloadMbps'] = 'Брзина на преземање (Mbit/s)';
 $_LANG['setting_uploadMbps'] = 'Брзина на прикачување (Mbit/s)';
 $_LANG['setting_trafficMonthlyGb'] = 'Сообраќај еднократно / месечно (GB)';
@@ -123,6 +124,10 @@ $_LANG['setting_instructionsUrl'] = 'Врска до упатството за �
 $_LANG['setting_protocols'] = 'Протоколи прикажани на клиентот';
 $_LANG['setting_l2tpPsk'] = 'Претходно споделен клуч за L2TP IPsec';
 $_LANG['setting_collectionFrequency'] = 'Собирање на сообраќајот';
+$_LANG['setting_wgInterface'] = 'WireGuard интерфејс';
+$_LANG['setting_wgInterface_help'] = 'WireGuard сметки: WireGuard интерфејсот на рутерот на кој се додаваат peer-овите. Празно = единствениот WireGuard интерфејс на рутерот.';
+$_LANG['setting_wgClient'] = 'Поставки на WireGuard клиентот';
+$_LANG['setting_wgClient_help'] = 'WireGuard сметки: редови што се запишуваат во .conf датотеката на корисникот, како во wg-quick. Endpoint = хост:порта (стандардно: името на хостот на серверот и портата на која слуша интерфејсот), DNS = адреси, AllowedIPs = префикси, PersistentKeepalive = секунди (0 = исклучено), MTU = 1280-9000. Другите клучеви се одбиваат.';
 $_LANG['err_config'] = 'Модулот MikroTik VPN не е конфигуриран: копирајте го config.example.php во config.php и внесете ја адресата на GraphQL серверот и API клучот.';
 $_LANG['err_network'] = 'VPN API серверот на {url} не е достапен ({detail}). Проверете дали работи и дали config.php покажува кон него.';
 $_LANG['err_timeout'] = 'VPN API серверот не одговори во рок од {seconds} секунди. Операцијата сепак може да заврши: проверете ја услугата пред да се обидете повторно.';
@@ -133,3 +138,8 @@ $_LANG['err_internal'] = 'VPN API серверот неочекувано отк
 $_LANG['err_no_server'] = 'Не е доделен MikroTik сервер: додајте запис за сервер со овој модул и доделете го.';
 $_LANG['err_router_unknown'] = 'VPN API серверот сè уште не го познава рутерот на овој сервер: користете „Test Connection“ во записот на серверот и зачувајте го.';
 $_LANG['err_access_hash'] = 'Access Hash на серверот мора да го содржи CA сертификатот на рутерот (PEM) или неговиот SHA-256 отпечаток.';
+// WireGuard accounts: client area, admin tab, settings dropdown, Test Connection.
+$_LANG['wg_interface_only'] = '(единствениот интерфејс на рутерот)';
+$_LANG['wg_interface_port'] = '{name} (порта {port})';
+$_LANG['test_ok'] = 'Поврзано со {identity} (RouterOS {version}).';
+$_LANG['test_wg_interfaces'] = 'WireGuard интерфејси: {list}.';

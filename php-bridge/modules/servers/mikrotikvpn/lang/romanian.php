@@ -106,7 +106,8 @@ $_LANG['addon_traffic_gb'] = 'Trafic în GB';
 $_LANG['addon_traffic_gb_help'] = 'Se adaugă la soldul de trafic al serviciului de fiecare dată când acest addon este activat sau reînnoit (1 GB = 10^9 octeți).';
 $_LANG['setting_commentPrefix'] = 'Prefix pentru comentariu';
 $_LANG['setting_profile'] = 'Profil PPP';
-$_LANG['setting_service'] = 'Serviciu PPP';
+$_LANG['setting_service'] = 'Protocol';
+$_LANG['setting_service_help'] = 'wireguard = un peer WireGuard pentru fiecare cont; altfel, serviciul PPP cu care se poate conecta contul (any = orice serviciu PPP).';
 $_LANG['setting_downloadMbps'] = 'Viteză de descărcare (Mbit/s)';
 $_LANG['setting_uploadMbps'] = 'Viteză de încărcare (Mbit/s)';
 $_LANG['setting_trafficMonthlyGb'] = 'Trafic unic / lunar (GB)';
@@ -123,6 +124,10 @@ $_LANG['setting_instructionsUrl'] = 'Link către instrucțiunile de configurare'
 $_LANG['setting_protocols'] = 'Protocoale afișate clientului';
 $_LANG['setting_l2tpPsk'] = 'Cheie pre-partajată L2TP IPsec';
 $_LANG['setting_collectionFrequency'] = 'Colectarea traficului';
+$_LANG['setting_wgInterface'] = 'Interfață WireGuard';
+$_LANG['setting_wgInterface_help'] = 'Conturi WireGuard: interfața WireGuard a routerului la care se adaugă peer-ii. Gol = singura interfață WireGuard a routerului.';
+$_LANG['setting_wgClient'] = 'Setările clientului WireGuard';
+$_LANG['setting_wgClient_help'] = 'Conturi WireGuard: linii scrise în fișierul .conf al clientului, ca în wg-quick. Endpoint = gazdă:port (implicit: numele de gazdă al serverului și portul de ascultare al interfeței), DNS = adrese, AllowedIPs = prefixe, PersistentKeepalive = secunde (0 = dezactivat), MTU = 1280-9000. Alte chei sunt refuzate.';
 $_LANG['err_config'] = 'Modulul MikroTik VPN nu este configurat: copiați config.example.php în config.php și introduceți adresa serverului GraphQL și cheia API.';
 $_LANG['err_network'] = 'Serverul API VPN de la {url} nu poate fi accesat ({detail}). Verificați dacă rulează și dacă config.php indică spre el.';
 $_LANG['err_timeout'] = 'Serverul API VPN nu a răspuns în {seconds} secunde. Operațiunea se poate finaliza totuși: verificați serviciul înainte de a încerca din nou.';
@@ -133,3 +138,8 @@ $_LANG['err_internal'] = 'Serverul API VPN a eșuat în mod neașteptat; detalii
 $_LANG['err_no_server'] = 'Nu este atribuit niciun server MikroTik: adăugați o înregistrare de server cu acest modul și atribuiți-o.';
 $_LANG['err_router_unknown'] = 'Serverul API VPN nu cunoaște încă routerul acestui server: folosiți „Test Connection” în înregistrarea serverului și salvați-o.';
 $_LANG['err_access_hash'] = 'Câmpul Access Hash al serverului trebuie să conțină certificatul CA al routerului (PEM) sau amprenta sa SHA-256.';
+// WireGuard accounts: client area, admin tab, settings dropdown, Test Connection.
+$_LANG['wg_interface_only'] = '(singura interfață a routerului)';
+$_LANG['wg_interface_port'] = '{name} (portul {port})';
+$_LANG['test_ok'] = 'Conectat la {identity} (RouterOS {version}).';
+$_LANG['test_wg_interfaces'] = 'Interfețe WireGuard: {list}.';

@@ -106,7 +106,8 @@ $_LANG['addon_traffic_gb'] = 'Трафик в GB';
 $_LANG['addon_traffic_gb_help'] = 'Начисляется на баланс трафика услуги при каждой активации или продлении этого дополнения (1 GB = 10^9 байт).';
 $_LANG['setting_commentPrefix'] = 'Префикс комментария';
 $_LANG['setting_profile'] = 'Профиль PPP';
-$_LANG['setting_service'] = 'Сервис PPP';
+$_LANG['setting_service'] = 'Протокол';
+$_LANG['setting_service_help'] = 'wireguard = по одному пиру WireGuard на учётную запись; иначе сервис PPP, через который может подключаться учётная запись (any = любой сервис PPP).';
 $_LANG['setting_downloadMbps'] = 'Скорость загрузки (Mbit/s)';
 $_LANG['setting_uploadMbps'] = 'Скорость отдачи (Mbit/s)';
 $_LANG['setting_trafficMonthlyGb'] = 'Трафик единоразово / ежемесячно (GB)';
@@ -123,6 +124,10 @@ $_LANG['setting_instructionsUrl'] = 'Ссылка на инструкцию по
 $_LANG['setting_protocols'] = 'Протоколы, показываемые клиенту';
 $_LANG['setting_l2tpPsk'] = 'Общий ключ (PSK) L2TP IPsec';
 $_LANG['setting_collectionFrequency'] = 'Сбор статистики трафика';
+$_LANG['setting_wgInterface'] = 'Интерфейс WireGuard';
+$_LANG['setting_wgInterface_help'] = 'Учётные записи WireGuard: интерфейс WireGuard маршрутизатора, в который добавляются пиры. Пусто = единственный интерфейс WireGuard маршрутизатора.';
+$_LANG['setting_wgClient'] = 'Настройки клиента WireGuard';
+$_LANG['setting_wgClient_help'] = 'Учётные записи WireGuard: строки, которые записываются в файл .conf клиента, как в wg-quick. Endpoint = хост:порт (по умолчанию: имя хоста сервера и порт прослушивания интерфейса), DNS = адреса, AllowedIPs = префиксы, PersistentKeepalive = секунды (0 = выключено), MTU = 1280-9000. Другие ключи отклоняются.';
 $_LANG['err_config'] = 'Модуль MikroTik VPN не настроен: скопируйте config.example.php в config.php и укажите адрес сервера GraphQL и ключ API.';
 $_LANG['err_network'] = 'Сервер API VPN по адресу {url} недоступен ({detail}). Проверьте, что он запущен и что config.php указывает на него.';
 $_LANG['err_timeout'] = 'Сервер API VPN не ответил в течение {seconds} с. Операция всё ещё может завершиться: проверьте услугу, прежде чем повторять попытку.';
@@ -133,3 +138,8 @@ $_LANG['err_internal'] = 'В сервере API VPN произошла непр�
 $_LANG['err_no_server'] = 'Не назначен сервер MikroTik: добавьте сервер с этим модулем и назначьте его.';
 $_LANG['err_router_unknown'] = 'Серверу API VPN ещё не известен маршрутизатор этого сервера: нажмите «Test Connection» в карточке сервера и сохраните её.';
 $_LANG['err_access_hash'] = 'Поле Access Hash сервера должно содержать сертификат CA маршрутизатора (PEM) или его отпечаток SHA-256.';
+// WireGuard accounts: client area, admin tab, settings dropdown, Test Connection.
+$_LANG['wg_interface_only'] = '(единственный интерфейс маршрутизатора)';
+$_LANG['wg_interface_port'] = '{name} (порт {port})';
+$_LANG['test_ok'] = 'Подключено к {identity} (RouterOS {version}).';
+$_LANG['test_wg_interfaces'] = 'Интерфейсы WireGuard: {list}.';

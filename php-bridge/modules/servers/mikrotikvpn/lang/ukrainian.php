@@ -106,7 +106,8 @@ $_LANG['addon_traffic_gb'] = 'Трафік у GB';
 $_LANG['addon_traffic_gb_help'] = 'Нараховується на баланс трафіку послуги під час кожної активації або продовження цього доповнення (1 GB = 10^9 байтів).';
 $_LANG['setting_commentPrefix'] = 'Префікс коментаря';
 $_LANG['setting_profile'] = 'Профіль PPP';
-$_LANG['setting_service'] = 'Сервіс PPP';
+$_LANG['setting_service'] = 'Протокол';
+$_LANG['setting_service_help'] = 'wireguard = один пір WireGuard на обліковий запис; інакше сервіс PPP, яким може підключатися обліковий запис (any = будь-який сервіс PPP).';
 $_LANG['setting_downloadMbps'] = 'Швидкість завантаження (Mbit/s)';
 $_LANG['setting_uploadMbps'] = 'Швидкість вивантаження (Mbit/s)';
 $_LANG['setting_trafficMonthlyGb'] = 'Трафік одноразово / щомісяця (GB)';
@@ -123,6 +124,10 @@ $_LANG['setting_instructionsUrl'] = 'Посилання на інструкці�
 $_LANG['setting_protocols'] = 'Протоколи, які бачить клієнт';
 $_LANG['setting_l2tpPsk'] = 'Спільний ключ (PSK) L2TP IPsec';
 $_LANG['setting_collectionFrequency'] = 'Збирання статистики трафіку';
+$_LANG['setting_wgInterface'] = 'Інтерфейс WireGuard';
+$_LANG['setting_wgInterface_help'] = 'Облікові записи WireGuard: інтерфейс WireGuard маршрутизатора, до якого додаються піри. Порожньо = єдиний інтерфейс WireGuard маршрутизатора.';
+$_LANG['setting_wgClient'] = 'Налаштування клієнта WireGuard';
+$_LANG['setting_wgClient_help'] = 'Облікові записи WireGuard: рядки, що записуються у файл .conf клієнта, як у wg-quick. Endpoint = хост:порт (типово: ім\'я хоста сервера та порт прослуховування інтерфейсу), DNS = адреси, AllowedIPs = префікси, PersistentKeepalive = секунди (0 = вимкнено), MTU = 1280-9000. Інші ключі відхиляються.';
 $_LANG['err_config'] = 'Модуль MikroTik VPN не налаштовано: скопіюйте config.example.php у config.php і вкажіть адресу сервера GraphQL та ключ API.';
 $_LANG['err_network'] = 'Сервер API VPN за адресою {url} недоступний ({detail}). Перевірте, чи він запущений і чи вказує на нього config.php.';
 $_LANG['err_timeout'] = 'Сервер API VPN не відповів протягом {seconds} с. Операція ще може завершитися: перевірте послугу, перш ніж повторювати спробу.';
@@ -133,3 +138,8 @@ $_LANG['err_internal'] = 'На сервері API VPN сталася неочі�
 $_LANG['err_no_server'] = 'Не призначено сервер MikroTik: додайте сервер із цим модулем і призначте його.';
 $_LANG['err_router_unknown'] = 'Серверу API VPN ще невідомий маршрутизатор цього сервера: натисніть «Test Connection» у картці сервера та збережіть її.';
 $_LANG['err_access_hash'] = 'Поле Access Hash сервера має містити сертифікат CA маршрутизатора (PEM) або його відбиток SHA-256.';
+// WireGuard accounts: client area, admin tab, settings dropdown, Test Connection.
+$_LANG['wg_interface_only'] = '(єдиний інтерфейс маршрутизатора)';
+$_LANG['wg_interface_port'] = '{name} (порт {port})';
+$_LANG['test_ok'] = 'Підключено до {identity} (RouterOS {version}).';
+$_LANG['test_wg_interfaces'] = 'Інтерфейси WireGuard: {list}.';

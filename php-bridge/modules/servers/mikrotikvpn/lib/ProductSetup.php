@@ -8,6 +8,9 @@ namespace WHMCS\Module\Server\MikrotikVpn;
  */
 class ProductSetup
 {
+    /** Width of a textarea setting (WHMCS's Cols) when the manifest names none. */
+    const TEXTAREA_COLS = 60;
+
     /** Default email templates (names = the manifest's defaults). */
     const TEMPLATES = [
         'lowTrafficTemplate' => [
@@ -67,6 +70,11 @@ class ProductSetup
             if (isset($spec['size'])) {
                 $field['Size'] = (string) $spec['size'];
             }
+            if ($spec['type'] === 'textarea') {
+                // WHMCS draws a textarea of Rows x Cols.
+                $field['Rows'] = (string) (isset($spec['rows']) ? $spec['rows'] : 3);
+                $field['Cols'] = (string) (isset($spec['cols']) ? $spec['cols'] : self::TEXTAREA_COLS);
+            }
             if (isset($spec['options'])) {
                 $field['Options'] = implode(',', $spec['options']);
             }
@@ -85,25 +93,53 @@ class ProductSetup
     public static function loaderProfiles(array $params): array
     {
         $client = new GraphQLClient(null, Lang::forAdmin());
-        $serverId = self::loaderServerId($params);
-        if ($serverId === 0) {
-            throw new \Exception(Lang::forAdmin()->t('err_no_server'));
-        }
-        if (!empty($params['serverpassword']) && (!empty($params['serverip']) || !empty($params['serverhostname']))) {
-            $routerId = ServerRecord::ensureRouter($client, $params);
-        } else {
-            $data = $client->call('LoaderProfiles', 'query($s: Int!) { routerForServer(serverId: $s) { id } }', ['s' => $serverId]);
-            if (empty($data['routerForServer']['id'])) {
-                throw new \Exception(Lang::forAdmin()->t('err_router_unknown'));
-            }
-            $routerId = (string) $data['routerForServer']['id'];
-        }
+        $routerId = self::loaderRouterId($client, $params, 'LoaderProfiles');
         $data = $client->call('LoaderProfiles', 'query($r: ID!) { routerProfiles(routerId: $r) }', ['r' => $routerId]);
         $profiles = [];
         foreach ($data['routerProfiles'] as $name) {
             $profiles[(string) $name] = (string) $name;
         }
         return $profiles;
+    }
+
+    /**
+     * Loader: WireGuard interfaces of the router behind the product's server (or the first server),
+     * "name (port N)", after the empty choice: the router's only interface. Errors as loaderProfiles.
+     */
+    public static function loaderWireguardInterfaces(array $params): array
+    {
+        $lang = Lang::forAdmin();
+        $client = new GraphQLClient(null, $lang);
+        $routerId = self::loaderRouterId($client, $params, 'LoaderWireguardInterfaces');
+        $data = $client->call('LoaderWireguardInterfaces',
+            'query($r: ID!) { routerWireGuardInterfaces(routerId: $r) { name listenPort } }', ['r' => $routerId]);
+        $interfaces = ['' => $lang->t('wg_interface_only')];
+        foreach ($data['routerWireGuardInterfaces'] as $interface) {
+            $name = (string) $interface['name'];
+            $interfaces[$name] = $lang->t('wg_interface_port', ['name' => $name, 'port' => (int) $interface['listenPort']]);
+        }
+        return $interfaces;
+    }
+
+    /**
+     * The router a settings dropdown reads: the server record's from $params (registered on the way),
+     * else the one the server knows for the product's server. Throws a readable \Exception, as WHMCS
+     * shows a loader's exception in place of the dropdown.
+     */
+    private static function loaderRouterId(GraphQLClient $client, array $params, string $action): string
+    {
+        $serverId = self::loaderServerId($params);
+        if ($serverId === 0) {
+            throw new \Exception(Lang::forAdmin()->t('err_no_server'));
+        }
+        if (!empty($params['serverpassword']) && (!empty($params['serverip']) || !empty($params['serverhostname']))) {
+            return ServerRecord::ensureRouter($client, $params);
+        }
+        $data = $client->call($action, 'query($s: Int!) { routerForServer(serverId: $s) { id } }', ['s' => $serverId]);
+        if (empty($data['routerForServer']['id'])) {
+            throw new \Exception(Lang::forAdmin()->t('err_router_unknown'));
+        }
+        return (string) $data['routerForServer']['id'];
     }
 
     /** Loader: the product email templates; the module's two defaults are created when missing. */
