@@ -39,6 +39,21 @@ class ProductSetup
         ];
     }
 
+    /**
+     * Whether a service's screens offer WireGuard actions: its product is set to wireguard, or WHMCS
+     * gave no product settings (then the server refuses what does not apply).
+     */
+    public static function offersWireGuard(array $params): bool
+    {
+        if (Module::addonId($params) > 0) {
+            return false;
+        }
+        if (!array_key_exists('configoption' . Settings::index('service'), $params)) {
+            return true;
+        }
+        return Settings::value($params, 'service') === 'wireguard';
+    }
+
     /** True when WHMCS draws the Module Settings of a product addon (not of a product). */
     public static function isAddonSettingsPage(array $params): bool
     {
