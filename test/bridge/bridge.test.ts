@@ -12,7 +12,8 @@ import { startSimulatedRouter, type SimulatedRouter } from '../simulator/simulat
  * The PHP bridge (php-bridge/modules/servers/mikrotikvpn) under real php-cli and PHPUnit, against
  * the real server process, MariaDB and a simulated RouterOS router over api-ssl. The PHPUnit suite
  * lives in test/bridge/php; this file sets up the stack, gives PHP a small loopback control endpoint
- * for the simulator (connect a client, push traffic, add a profile), and fails when PHPUnit fails.
+ * for the simulator (connect a client, push traffic, add a profile or a WireGuard interface, make a
+ * WireGuard client handshake), and fails when PHPUnit fails.
  *
  * PHPUnit runs with an asynchronous spawn, not spawnSync: the simulated router lives in this
  * process and must keep answering while PHP talks to the server.
@@ -90,6 +91,23 @@ function startControl(sim: SimulatedRouter): Promise<http.Server> {
             break;
           case '/active':
             result = sim.state.findActive(name) ?? null;
+            break;
+          case '/wg-interface': {
+            // What an admin does on the router; asking again for the same name is harmless.
+            const row =
+              sim.state.findWgInterface(name) ??
+              sim.state.addWireGuardInterface(
+                name,
+                body.listenPort === undefined ? {} : { listenPort: Number(body.listenPort) },
+              );
+            result = { name: row.name, listenPort: row.listenPort, publicKey: row.publicKey };
+            break;
+          }
+          case '/wg-handshake':
+            result = sim.state.wireGuardHandshake(String(body.publicKey));
+            break;
+          case '/wg-peer':
+            result = sim.state.findPeerByPublicKey(String(body.publicKey)) ?? null;
             break;
           default:
             res.writeHead(404).end('{}');

@@ -86,18 +86,44 @@ function mikrotikvpn_Renew(array $params)
     return Lifecycle::renew($params);
 }
 
-function mikrotikvpn_AdminCustomButtonArray()
+/** WHMCS passes the service's params; "New WireGuard keys" only for WireGuard products (always without params). */
+function mikrotikvpn_AdminCustomButtonArray($params = [])
 {
     $lang = Lang::forAdmin();
-    return [
+    $buttons = [
         $lang->t('btn_reset_connection') => 'ResetConnection',
         $lang->t('btn_install_templates') => 'InstallEmailTemplates',
     ];
+    if (ProductSetup::offersWireGuard(is_array($params) ? $params : [])) {
+        $buttons[$lang->t('btn_new_wg_keys')] = 'NewWireGuardKeys';
+    }
+    return $buttons;
 }
 
 function mikrotikvpn_ResetConnection(array $params)
 {
     return Lifecycle::resetConnection($params);
+}
+
+function mikrotikvpn_NewWireGuardKeys(array $params)
+{
+    return Lifecycle::adminNewWireGuardKeys($params);
+}
+
+/** The client's own actions: "New keys" for WireGuard products, in the client's language. */
+function mikrotikvpn_ClientAreaCustomButtonArray($params = [])
+{
+    $params = is_array($params) ? $params : [];
+    if (!ProductSetup::offersWireGuard($params)) {
+        return [];
+    }
+    $lang = Lang::forClient(isset($params['userid']) ? (int) $params['userid'] : 0);
+    return [$lang->t('wg_new_keys') => 'newKeys'];
+}
+
+function mikrotikvpn_newKeys(array $params)
+{
+    return Lifecycle::clientNewKeys($params);
 }
 
 function mikrotikvpn_InstallEmailTemplates(array $params)

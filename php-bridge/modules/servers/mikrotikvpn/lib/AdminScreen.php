@@ -23,7 +23,8 @@ class AdminScreen
         $warn = '<span class="label label-warning badge badge-warning">';
         try {
             $data = $client->call('AdminServicesTabFields',
-                'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS . ' } }',
+                'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS
+                . ' ' . Module::WIREGUARD_FIELDS . ' } }',
                 ['s' => $serviceId]);
         } catch (BridgeException $ex) {
             return [$lang->t('admin_api') => $bad . $e($lang->t('admin_api_failed')) . '</span> ' . $e($ex->getMessage())];
@@ -36,17 +37,27 @@ class AdminScreen
         }
         $status = (string) $account['status'];
         $badge = $status === 'ACTIVE' ? $ok : ($status === 'PENDING' ? $warn : $bad);
+        $protocol = isset($account['protocol']) && $account['protocol'] === 'WIREGUARD' ? 'WireGuard' : 'PPP';
         $fields[$lang->t('admin_vpn_user')] = '<code>' . $e($account['username']) . '</code> ' . $badge
             . $e($lang->t('status_' . $status)) . '</span>'
             . ($account['statusReason'] ? ' ' . $e($account['statusReason']) : '')
             . ' &middot; ' . $e($lang->t('address')) . ': <code>' . $e($account['address']) . '</code>'
-            . ' &middot; ' . $e($lang->t('router')) . ': ' . $e($account['router']['name'] . ' (' . $account['router']['host'] . ')');
+            . ' &middot; ' . $e($lang->t('router')) . ': ' . $e($account['router']['name'] . ' (' . $account['router']['host'] . ')')
+            . ' &middot; ' . $e($lang->t('conn_service')) . ': ' . $e($protocol);
         if (!empty($account['routerProblem'])) {
             // Enforcement never waits for it; the admin should still know (e.g. a missing profile).
             $fields[$lang->t('admin_router_problem')] = $warn . '!</span> ' . $e($account['routerProblem']);
         }
+        $peer = isset($account['protocol']) && $account['protocol'] === 'WIREGUARD' && !empty($account['wireguard'])
+            ? $account['wireguard'] : null;
         $conn = isset($account['connection']) ? $account['connection'] : null;
-        if ($conn && !empty($conn['online'])) {
+        if ($peer) {
+            // The peer's public side only: the private key and the config are the customer's.
+            $fields[$lang->t('wg_title')] = $e($lang->t('wg_public_key')) . ': <code class="mvpn-wg-public-key">' . $e($peer['publicKey']) . '</code>'
+                . ' &middot; ' . $e($lang->t('wg_interface')) . ': <code>' . $e($peer['interface']) . '</code>'
+                . ' &middot; ' . $e($lang->t('wg_endpoint')) . ': <code>' . $e($peer['endpoint']) . '</code>';
+            $fields[$lang->t('connection')] = WireGuardView::peerStateHtml($peer, $lang);
+        } elseif ($conn && !empty($conn['online'])) {
             $fields[$lang->t('connection')] = $ok . $e($lang->t('online')) . '</span> '
                 . $e($lang->t('conn_service')) . ': ' . $e($conn['service']) . ' &middot; '
                 . $e($lang->t('conn_caller')) . ': ' . $e($conn['callerId']) . ' &middot; '

@@ -70,11 +70,15 @@ class ClientScreen
             'addons' => [],
             'cartUrl' => 'cart.php?a=add',
             'usage' => null,
+            // Until the server says, the product's protocol setting decides which block shows.
+            'wireguard' => Settings::value($params, 'service') === 'wireguard',
+            'wg' => null,
         ];
         $client = new GraphQLClient(null, $lang);
         try {
             $data = $client->call('ClientArea',
-                'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS . ' } }',
+                'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS
+                . ' ' . Module::WIREGUARD_FIELDS . ' ' . Module::WIREGUARD_CONFIG_FIELDS . ' } }',
                 ['s' => $serviceId]);
             $account = $data['vpnAccount'];
         } catch (BridgeException $e) {
@@ -106,7 +110,12 @@ class ClientScreen
                 'download' => $speed($bw['downloadBitsPerSecond']),
                 'upload' => $speed($bw['uploadBitsPerSecond']),
                 'allowance' => !empty($t['unlimited']) ? $lang->t('unlimited') : Format::gb($t['cycleAllowanceBytes']) . ' ' . $lang->t('unit_gb'),
+                'wireguard' => isset($account['protocol']) && $account['protocol'] === 'WIREGUARD',
             ]);
+            if ($vars['wireguard']) {
+                $vars['wg'] = WireGuardView::clientVars($account, $lang);
+                $vars['online'] = $vars['wg']['online'];
+            }
         }
         $service = Whmcs::service($serviceId);
         $clientRow = Whmcs::client((int) $params['userid']);

@@ -92,6 +92,26 @@ class Format
         return $days > 0 ? $days . 'd ' . $clock : $clock;
     }
 
+    /** An ISO-8601 date-time from the server as "Y-m-d H:i:s" in PHP's (WHMCS's) time zone. */
+    public static function dateTime(?string $iso): string
+    {
+        if ($iso === null || $iso === '') {
+            return '';
+        }
+        $t = strtotime($iso);
+        return $t === false ? $iso : date('Y-m-d H:i:s', $t);
+    }
+
+    /** How long ago an ISO-8601 date-time was, as uptime() writes it ("00:01:05"); '' when unknown. */
+    public static function ago(?string $iso, ?int $now = null): string
+    {
+        $t = $iso === null || $iso === '' ? false : strtotime($iso);
+        if ($t === false) {
+            return '';
+        }
+        return self::uptime(max(0, ($now === null ? time() : $now) - $t));
+    }
+
     /** An ISO-8601 date-time from the server as "Y-m-d" (WHMCS shows dates itself elsewhere). */
     public static function date(?string $iso): string
     {

@@ -11,6 +11,9 @@ class GraphQLClient
 {
     const MODULE = 'mikrotikvpn';
 
+    /** Stands in the module log for what holds a WireGuard private key. */
+    const REDACTED = '(not logged: holds the private key)';
+
     /** @var array<string,mixed> */
     private $config;
 
@@ -76,6 +79,12 @@ class GraphQLClient
         if (is_array($decoded) && isset($decoded['data']['mintClientToken']['token'])) {
             $mask[] = (string) $decoded['data']['mintClientToken']['token'];
         }
+        // What the log gets: the answer without what holds a WireGuard private key.
+        $logged = $decoded;
+        $loggedRaw = (string) $raw;
+        if (is_array($decoded) && self::redactWireGuardConfigs($logged, $mask)) {
+            $loggedRaw = (string) json_encode($logged, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+        }
         if (!is_array($decoded) || (!array_key_exists('data', $decoded) && !isset($decoded['errors']))) {
             $error = $status >= 300
                 ? new BridgeException(BridgeException::HTTP, $this->lang->t('err_http', ['status' => $status]))
@@ -87,10 +96,10 @@ class GraphQLClient
             $first = $decoded['errors'][0];
             $code = isset($first['extensions']['code']) ? (string) $first['extensions']['code'] : ErrorCode::INTERNAL_SERVER_ERROR;
             $error = new BridgeException($code, $this->humanMessage($code, isset($first['message']) ? (string) $first['message'] : ''));
-            $this->log($action, $request, (string) $raw, $decoded, $mask);
+            $this->log($action, $request, $loggedRaw, $logged, $mask);
             throw $error;
         }
-        $this->log($action, $request, (string) $raw, $decoded, $mask);
+        $this->log($action, $request, $loggedRaw, $logged, $mask);
         return is_array($decoded['data']) ? $decoded['data'] : [];
     }
 
@@ -144,6 +153,42 @@ class GraphQLClient
                 $found[] = $value;
             }
         });
+        return $found;
+    }
+
+    /**
+     * A WireGuard config (VpnAccount.wireGuardConfig) holds the client's private and preshared keys in
+     * its text, and the same text in its QR code: both are replaced by a placeholder, at any depth, and
+     * the keys are added to the mask in case they appear elsewhere. True when there was one.
+     *
+     * @param mixed $value the decoded answer (changed in place)
+     * @param string[] $mask
+     */
+    private static function redactWireGuardConfigs(&$value, array &$mask): bool
+    {
+        if (!is_array($value)) {
+            return false;
+        }
+        $found = false;
+        foreach ($value as $name => &$child) {
+            if ($name === 'wireGuardConfig' && is_array($child)) {
+                if (isset($child['text']) && is_string($child['text'])
+                    && preg_match_all('/^\s*(?:PrivateKey|PresharedKey)\s*=\s*(\S+)/mi', $child['text'], $m)) {
+                    foreach ($m[1] as $key) {
+                        $mask[] = $key;
+                    }
+                }
+                foreach (['text', 'qrSvg'] as $secret) {
+                    if (isset($child[$secret])) {
+                        $child[$secret] = self::REDACTED;
+                    }
+                }
+                $found = true;
+            } elseif (is_array($child) && self::redactWireGuardConfigs($child, $mask)) {
+                $found = true;
+            }
+        }
+        unset($child);
         return $found;
     }
 

@@ -93,6 +93,49 @@ class Lifecycle
             'mutation($s: Int!) { resetVpnConnection(serviceId: $s) { status } }');
     }
 
+    const NEW_KEYS_MUTATION = 'mutation($s: Int!) { regenerateWireGuardKeys(serviceId: $s) { status } }';
+
+    /** Admin button "New WireGuard keys": the server makes new keys; the old config stops working. */
+    public static function adminNewWireGuardKeys(array $params): string
+    {
+        return self::lifecycle($params, 'NewWireGuardKeys', self::NEW_KEYS_MUTATION);
+    }
+
+    /**
+     * Client area "New keys". WHMCS also lists the action as a plain link (the Actions menu), so only
+     * the confirmed form (POST with mvpn_confirm) makes keys; anything else gets the page asking to
+     * confirm. A product that is not WireGuard has no keys to renew.
+     *
+     * @return string|array<string,mixed> 'success', the sentence to show, or the confirmation page
+     */
+    public static function clientNewKeys(array $params)
+    {
+        $lang = Lang::forClient(isset($params['userid']) ? (int) $params['userid'] : 0);
+        if (Module::addonId($params) > 0 || Settings::value($params, 'service') !== 'wireguard') {
+            return $lang->t('err_not_wireguard');
+        }
+        $serviceId = (int) $params['serviceid'];
+        $confirmed = isset($_SERVER['REQUEST_METHOD']) && strtoupper((string) $_SERVER['REQUEST_METHOD']) === 'POST'
+            && isset($_POST['mvpn_confirm']) && (string) $_POST['mvpn_confirm'] === '1';
+        if (!$confirmed) {
+            return [
+                'templatefile' => 'templates/newkeys',
+                'breadcrumb' => ['clientarea.php?action=productdetails&id=' . $serviceId => $lang->t('wg_new_keys')],
+                'vars' => [
+                    'mvpnLang' => $lang->all(),
+                    'mvpnDir' => $lang->dirAttr(),
+                    'mvpnLanguage' => $lang->language(),
+                    'mvpnServiceId' => $serviceId,
+                ],
+            ];
+        }
+        return Module::guard(function () use ($serviceId, $lang) {
+            $client = new GraphQLClient(null, $lang);
+            $client->call('NewKeys', self::NEW_KEYS_MUTATION, ['s' => $serviceId]);
+            return 'success';
+        });
+    }
+
     /** A paid renewal: the server names the cycle, reads WHMCS's billing cycle and finds the paying invoice. */
     public static function renew(array $params): string
     {

@@ -18,6 +18,13 @@ class Module
 
     const CONNECTION_FIELDS = 'connection { online service callerId address uptimeSeconds }';
 
+    /** WireGuard accounts: the protocol and the peer's state (null for PPP). No key but the public one. */
+    const WIREGUARD_FIELDS = 'protocol
+        wireguard { interface publicKey endpoint online lastHandshake currentEndpoint downloadBytes uploadBytes live }';
+
+    /** The customer's config: holds the private key, so only the client area asks for it (and never logs it). */
+    const WIREGUARD_CONFIG_FIELDS = 'wireGuardConfig { fileName text qrSvg }';
+
     public static function addonId(array $params): int
     {
         foreach (['addonId', 'addonid'] as $k) {

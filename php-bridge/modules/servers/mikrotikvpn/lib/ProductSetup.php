@@ -8,6 +8,9 @@ namespace WHMCS\Module\Server\MikrotikVpn;
  */
 class ProductSetup
 {
+    /** Width of a textarea setting (WHMCS's Cols) when the manifest names none. */
+    const TEXTAREA_COLS = 60;
+
     /** Default email templates (names = the manifest's defaults). */
     const TEMPLATES = [
         'lowTrafficTemplate' => [
@@ -34,6 +37,21 @@ class ProductSetup
             'ListAccountsUniqueIdentifierField' => 'username',
             'ListAccountsProductField' => 'configoption' . Settings::index('profile'),
         ];
+    }
+
+    /**
+     * Whether a service's screens offer WireGuard actions: its product is set to wireguard, or WHMCS
+     * gave no product settings (then the server refuses what does not apply).
+     */
+    public static function offersWireGuard(array $params): bool
+    {
+        if (Module::addonId($params) > 0) {
+            return false;
+        }
+        if (!array_key_exists('configoption' . Settings::index('service'), $params)) {
+            return true;
+        }
+        return Settings::value($params, 'service') === 'wireguard';
     }
 
     /** True when WHMCS draws the Module Settings of a product addon (not of a product). */
@@ -67,9 +85,10 @@ class ProductSetup
             if (isset($spec['size'])) {
                 $field['Size'] = (string) $spec['size'];
             }
-            if (isset($spec['rows'])) {
-                $field['Rows'] = (string) $spec['rows'];
-                $field['Cols'] = '60';
+            if ($spec['type'] === 'textarea') {
+                // WHMCS draws a textarea of Rows x Cols.
+                $field['Rows'] = (string) (isset($spec['rows']) ? $spec['rows'] : 3);
+                $field['Cols'] = (string) (isset($spec['cols']) ? $spec['cols'] : self::TEXTAREA_COLS);
             }
             if (isset($spec['options'])) {
                 $field['Options'] = implode(',', $spec['options']);
@@ -89,7 +108,8 @@ class ProductSetup
     public static function loaderProfiles(array $params): array
     {
         $client = new GraphQLClient(null, Lang::forAdmin());
-        $data = $client->call('LoaderProfiles', 'query($r: ID!) { routerProfiles(routerId: $r) }', ['r' => self::loaderRouterId($client, $params)]);
+        $routerId = self::loaderRouterId($client, $params, 'LoaderProfiles');
+        $data = $client->call('LoaderProfiles', 'query($r: ID!) { routerProfiles(routerId: $r) }', ['r' => $routerId]);
         $profiles = [];
         foreach ($data['routerProfiles'] as $name) {
             $profiles[(string) $name] = (string) $name;
@@ -97,20 +117,31 @@ class ProductSetup
         return $profiles;
     }
 
-    /** Loader: WireGuard interfaces of that router, with their listen ports; '' = the router's only one. */
+    /**
+     * Loader: WireGuard interfaces of the router behind the product's server (or the first server),
+     * "name (port N)", after the empty choice: the router's only interface. Errors as loaderProfiles.
+     */
     public static function loaderWireguardInterfaces(array $params): array
     {
-        $client = new GraphQLClient(null, Lang::forAdmin());
-        $data = $client->call('LoaderWireguardInterfaces', 'query($r: ID!) { routerWireGuardInterfaces(routerId: $r) { name listenPort } }', ['r' => self::loaderRouterId($client, $params)]);
-        $interfaces = ['' => '-'];
+        $lang = Lang::forAdmin();
+        $client = new GraphQLClient(null, $lang);
+        $routerId = self::loaderRouterId($client, $params, 'LoaderWireguardInterfaces');
+        $data = $client->call('LoaderWireguardInterfaces',
+            'query($r: ID!) { routerWireGuardInterfaces(routerId: $r) { name listenPort } }', ['r' => $routerId]);
+        $interfaces = ['' => $lang->t('wg_interface_only')];
         foreach ($data['routerWireGuardInterfaces'] as $interface) {
-            $interfaces[(string) $interface['name']] = $interface['name'] . ' (' . (int) $interface['listenPort'] . ')';
+            $name = (string) $interface['name'];
+            $interfaces[$name] = $lang->t('wg_interface_port', ['name' => $name, 'port' => (int) $interface['listenPort']]);
         }
         return $interfaces;
     }
 
-    /** The router a loader reads: the product's server's (saved first when its record has credentials). */
-    private static function loaderRouterId(GraphQLClient $client, array $params): string
+    /**
+     * The router a settings dropdown reads: the server record's from $params (registered on the way),
+     * else the one the server knows for the product's server. Throws a readable \Exception, as WHMCS
+     * shows a loader's exception in place of the dropdown.
+     */
+    private static function loaderRouterId(GraphQLClient $client, array $params, string $action): string
     {
         $serverId = self::loaderServerId($params);
         if ($serverId === 0) {
@@ -119,7 +150,7 @@ class ProductSetup
         if (!empty($params['serverpassword']) && (!empty($params['serverip']) || !empty($params['serverhostname']))) {
             return ServerRecord::ensureRouter($client, $params);
         }
-        $data = $client->call('LoaderRouter', 'query($s: Int!) { routerForServer(serverId: $s) { id } }', ['s' => $serverId]);
+        $data = $client->call($action, 'query($s: Int!) { routerForServer(serverId: $s) { id } }', ['s' => $serverId]);
         if (empty($data['routerForServer']['id'])) {
             throw new \Exception(Lang::forAdmin()->t('err_router_unknown'));
         }

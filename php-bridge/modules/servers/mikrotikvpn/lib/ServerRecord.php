@@ -69,6 +69,33 @@ class ServerRecord
         return (string) $data['upsertRouter']['id'];
     }
 
+    /**
+     * What a successful test found: the router, its WireGuard interfaces with their listen ports, and
+     * the server's warnings (which also say when there is no WireGuard interface).
+     *
+     * @param array<string,mixed> $result a RouterTestResult
+     */
+    public static function successMessage(array $result, Lang $lang): string
+    {
+        $parts = [$lang->t('test_ok', ['identity' => (string) $result['identity'], 'version' => (string) $result['version']])];
+        $interfaces = [];
+        foreach (isset($result['wireguardInterfaces']) ? $result['wireguardInterfaces'] : [] as $interface) {
+            $interfaces[] = $lang->t('wg_interface_port', ['name' => (string) $interface['name'], 'port' => (int) $interface['listenPort']]);
+        }
+        if ($interfaces) {
+            $parts[] = $lang->t('test_wg_interfaces', ['list' => implode(', ', $interfaces)]);
+        }
+        foreach (isset($result['warnings']) ? $result['warnings'] : [] as $warning) {
+            $warning = trim((string) $warning);
+            $parts[] = preg_match('/[.!?]$/', $warning) ? $warning : $warning . '.';
+        }
+        return implode(' ', $parts);
+    }
+
+    /**
+     * Test Connection: 'success' and 'error' as WHMCS reads them; on success 'message' says what was
+     * found (successMessage). The answer with the same details is in the module log.
+     */
     public static function testConnection(array $params): array
     {
         $lang = Lang::forAdmin();
@@ -76,7 +103,7 @@ class ServerRecord
         try {
             $data = $client->call(
                 'TestConnection',
-                'mutation($input: RouterInput!) { testRouterConnection(input: $input) { ok identity version profiles problems warnings errorCode } }',
+                'mutation($input: RouterInput!) { testRouterConnection(input: $input) { ok identity version profiles problems warnings errorCode wireguardInterfaces { name listenPort } } }',
                 ['input' => self::routerInput($params, true)]
             );
             $result = $data['testRouterConnection'];
@@ -87,7 +114,7 @@ class ServerRecord
             if (!empty($params['serverid'])) {
                 self::ensureRouter($client, $params);
             }
-            return ['success' => true, 'error' => ''];
+            return ['success' => true, 'error' => '', 'message' => self::successMessage($result, $lang)];
         } catch (BridgeException $e) {
             return ['success' => false, 'error' => $e->getMessage()];
         }

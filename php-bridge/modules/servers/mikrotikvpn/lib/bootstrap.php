@@ -12,6 +12,7 @@ require_once __DIR__ . '/Module.php';
 require_once __DIR__ . '/ProductSetup.php';
 require_once __DIR__ . '/ServerRecord.php';
 require_once __DIR__ . '/Lifecycle.php';
+require_once __DIR__ . '/WireGuardView.php';
 require_once __DIR__ . '/AdminScreen.php';
 require_once __DIR__ . '/ClientScreen.php';
 require_once __DIR__ . '/Sync.php';

@@ -19,6 +19,45 @@
 
   <div class="row">
     <div class="col-sm-6 col-md-6">
+      {if $mvpn.wireguard}
+      {* ===== WireGuard: the peer's endpoint and address, the config file and its QR code, new keys. ===== *}
+      <div class="panel panel-default card mb-3 mvpn-wg">
+        <div class="panel-heading card-header"><strong>{$mvpnLang.wg_title|escape}</strong></div>
+        <div class="panel-body card-body">
+          <table class="table table-condensed table-sm mvpn-access">
+            <tr><th>{$mvpnLang.wg_endpoint|escape}</th><td><code class="mvpn-wg-endpoint"><bdi dir="ltr">{if $mvpn.wg}{$mvpn.wg.endpoint|escape}{else}{$mvpn.serverAddress|escape}{/if}</bdi></code></td></tr>
+            {if $mvpn.address}
+              <tr><th>{$mvpnLang.address|escape}</th><td><code class="mvpn-address"><bdi dir="ltr">{$mvpn.address|escape}</bdi></code></td></tr>
+            {/if}
+            <tr><th>{$mvpnLang.username|escape}</th><td><code class="mvpn-username">{$mvpn.username|escape}</code></td></tr>
+          </table>
+          {if $mvpn.wg && $mvpn.wg.configBase64}
+            <p class="mvpn-wg-config">
+              <a class="btn btn-primary btn-sm mvpn-wg-download" download="{$mvpn.wg.fileName|escape}" href="data:text/plain;charset=utf-8;base64,{$mvpn.wg.configBase64|escape}">{$mvpnLang.wg_download|escape} <bdi dir="ltr">{$mvpn.wg.fileName|escape}</bdi></a>
+            </p>
+            {if $mvpn.wg.qrSvg}
+              <div class="mvpn-wg-qr" role="img" aria-label="{$mvpnLang.wg_qr|escape}" style="max-width:260px;margin-bottom:10px">{$mvpn.wg.qrSvg nofilter}</div>
+            {/if}
+            <p class="small text-muted">{$mvpnLang.wg_hint|escape}</p>
+            <p class="small text-muted mvpn-wg-private">{$mvpnLang.wg_keep_private|escape}</p>
+          {elseif $mvpn.hasAccount}
+            <p class="small text-muted mvpn-wg-noconfig">{$mvpnLang.wg_no_config|escape}</p>
+          {/if}
+          {if $mvpn.hasAccount}
+            <form method="post" action="clientarea.php?action=productdetails" class="mvpn-wg-newkeys"
+                  data-confirm="{$mvpnLang.wg_new_keys_confirm|escape}" onsubmit="return window.confirm(this.getAttribute('data-confirm'));">
+              <input type="hidden" name="token" value="{$token|default:''|escape}">
+              <input type="hidden" name="id" value="{$mvpn.serviceId|escape}">
+              <input type="hidden" name="modop" value="custom">
+              <input type="hidden" name="a" value="newKeys">
+              <input type="hidden" name="mvpn_confirm" value="1">
+              <button type="submit" class="btn btn-default btn-outline-secondary btn-sm">{$mvpnLang.wg_new_keys|escape}</button>
+              <span class="small text-muted">{$mvpnLang.wg_new_keys_hint|escape}</span>
+            </form>
+          {/if}
+        </div>
+      </div>
+      {else}
       <div class="panel panel-default card mb-3">
         <div class="panel-heading card-header"><strong>{$mvpnLang.access_title|escape}</strong></div>
         <div class="panel-body card-body">
@@ -36,6 +75,7 @@
           <p class="small text-muted">{$mvpnLang.login_hint|escape}</p>
         </div>
       </div>
+      {/if}
     </div>
 
     <div class="col-sm-6 col-md-6">
@@ -51,12 +91,23 @@
           {/if}
         </div>
         <div class="panel-body card-body">
+          {if $mvpn.wg}
+          <table class="table table-condensed table-sm mvpn-connection mvpn-wg-state">
+            <tr><th>{$mvpnLang.wg_last_handshake|escape}</th><td class="mvpn-wg-handshake">{if $mvpn.wg.lastHandshake}<bdi dir="ltr">{$mvpn.wg.lastHandshake|escape}</bdi> ({$mvpn.wg.handshakeAgo|escape}){else}{$mvpnLang.wg_never|escape}{/if}</td></tr>
+            <tr><th>{$mvpnLang.conn_caller|escape}</th><td class="mvpn-wg-current">{if $mvpn.online && $mvpn.wg.currentEndpoint}<bdi dir="ltr">{$mvpn.wg.currentEndpoint|escape}</bdi>{else}&ndash;{/if}</td></tr>
+            <tr><th>{$mvpnLang.address|escape}</th><td>{if $mvpn.online}<bdi dir="ltr">{$mvpn.address|escape}</bdi>{else}&ndash;{/if}</td></tr>
+          </table>
+          {if !$mvpn.wg.live}
+            <p class="small text-muted mvpn-wg-notlive">{$mvpnLang.wg_not_live|escape}</p>
+          {/if}
+          {else}
           <table class="table table-condensed table-sm mvpn-connection">
             <tr><th>{$mvpnLang.conn_service|escape}</th><td>{if $mvpn.online}{$mvpn.connService|escape}{else}&ndash;{/if}</td></tr>
             <tr><th>{$mvpnLang.username|escape}</th><td>{if $mvpn.online}{$mvpn.username|escape}{else}&ndash;{/if}</td></tr>
             <tr><th>{$mvpnLang.address|escape}</th><td>{if $mvpn.online}{$mvpn.connAddress|escape}{else}&ndash;{/if}</td></tr>
             <tr><th>{$mvpnLang.conn_uptime|escape}</th><td class="mvpn-uptime">{if $mvpn.online}{$mvpn.connUptime|escape}{else}&ndash;{/if}</td></tr>
           </table>
+          {/if}
         </div>
       </div>
     </div>
