@@ -120,7 +120,7 @@ export class VpnAccountResolver {
   @FieldResolver(() => WireGuardConfig, {
     nullable: true,
     description:
-      "WireGuard accounts: the customer's wg-quick file and its QR code, with the client's private key. Only for an admin key or the account's own client token. Null for PPP accounts.",
+      "WireGuard accounts: the customer's wg-quick file and its QR code, with the client's private key. Only for an admin key or the account's own client token. Null for PPP accounts, and while the router cannot be read (the config carries the router interface's key and port).",
   })
   wireGuardConfig(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
     const { actor } = ctx;

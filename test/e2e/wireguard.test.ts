@@ -473,4 +473,17 @@ describe('WireGuard accounts end to end (server process + MariaDB + simulated Ro
     for (const text of privates.filter(Boolean))
       expect(log).to.not.include(parseConf(text).Interface.PrivateKey);
   });
+
+  it('while the router cannot be read, the account still answers: no config, status without live fields', async () => {
+    const serviceId = await newService();
+    await create(serviceId);
+    await sim.close();
+    const r = await call(
+      `query($s: Int!) { vpnAccount(serviceId: $s) { status traffic { balanceBytes } wireguard { publicKey online live } wireGuardConfig { text } } }`,
+      { s: serviceId },
+    );
+    expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
+    expect(r.data!.vpnAccount).to.deep.include({ status: 'ACTIVE', wireGuardConfig: null });
+    expect(r.data!.vpnAccount.wireguard).to.deep.include({ online: false, live: false });
+  });
 });

@@ -17,8 +17,11 @@ import type { SimulatedRouter } from '../simulator/simulated-router';
 type Identity = 'none' | 'wrongKey' | 'readKey' | 'expiredClient' | 'otherClient' | 'ownerClient';
 const IDENTITIES: Identity[] = ['none', 'wrongKey', 'readKey', 'expiredClient', 'otherClient', 'ownerClient'];
 
-/** Who may call a field: admin keys only, any API key, or also the client token of the service's owner. */
-type Access = 'admin' | 'anyKey' | 'owner';
+/**
+ * Who may call a field: admin keys only, any API key, or also the client token of the service's owner;
+ * `ownerOrAdmin`: an admin key or the owner's token, never a read key (a WireGuard config's keys).
+ */
+type Access = 'admin' | 'anyKey' | 'owner' | 'ownerOrAdmin';
 type Outcome = 'DATA' | 'UNAUTHENTICATED' | 'FORBIDDEN';
 
 interface Ids {
@@ -74,6 +77,12 @@ const ROWS: Row[] = [
     access: 'anyKey',
     doc: (i) => `{ routerProfiles(routerId: "${i.routerId}") }`,
   },
+  {
+    type: 'Query',
+    field: 'routerWireGuardInterfaces',
+    access: 'anyKey',
+    doc: (i) => `{ routerWireGuardInterfaces(routerId: "${i.routerId}") { name listenPort } }`,
+  },
   { type: 'Query', field: 'routers', access: 'anyKey', doc: () => `{ routers { id username } }` },
   {
     type: 'Query',
@@ -89,6 +98,14 @@ const ROWS: Row[] = [
     doc: (i) => `{ vpnAccounts(filter: { clientId: ${i.alice} }) { nodes { username } } }`,
   },
   // Sensitive fields below the root
+  {
+    type: 'Query',
+    field: 'vpnAccount',
+    nested: true,
+    access: 'ownerOrAdmin',
+    doc: (i) =>
+      `{ vpnAccount(serviceId: ${i.aliceService}) { wireGuardConfig { text } wireguard { publicKey } } }`,
+  },
   {
     type: 'Query',
     field: 'vpnAccount',
@@ -174,6 +191,12 @@ const ROWS: Row[] = [
   },
   {
     type: 'Mutation',
+    field: 'regenerateWireGuardKeys',
+    access: 'admin',
+    doc: (i) => `mutation { regenerateWireGuardKeys(serviceId: ${i.aliceService}) { status } }`,
+  },
+  {
+    type: 'Mutation',
     field: 'resetVpnConnection',
     access: 'admin',
     doc: (i) => `mutation { resetVpnConnection(serviceId: ${i.aliceService}) { status } }`,
@@ -236,9 +259,9 @@ const ROWS: Row[] = [
 /** The designed outcome of one cell. */
 function expected(access: Access, who: Identity): Outcome {
   if (who === 'none' || who === 'wrongKey' || who === 'expiredClient') return 'UNAUTHENTICATED';
-  if (who === 'readKey') return access === 'admin' ? 'FORBIDDEN' : 'DATA';
+  if (who === 'readKey') return access === 'admin' || access === 'ownerOrAdmin' ? 'FORBIDDEN' : 'DATA';
   // Client tokens: only the owner, only the owner's service.
-  if (who === 'ownerClient') return access === 'owner' ? 'DATA' : 'FORBIDDEN';
+  if (who === 'ownerClient') return access === 'owner' || access === 'ownerOrAdmin' ? 'DATA' : 'FORBIDDEN';
   return 'FORBIDDEN';
 }
 

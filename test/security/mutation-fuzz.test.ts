@@ -32,6 +32,7 @@ const MUTATIONS = [
   'terminateVpnService',
   'changeVpnPackage',
   'changeVpnPassword',
+  'regenerateWireGuardKeys',
   'resetVpnConnection',
   'reconcile',
   'renewVpnAccount',
@@ -234,6 +235,11 @@ describe('security: property-based fuzzing of every mutation (server process + s
       ),
     resetVpnConnection: pickService.map((s) =>
       call('resetVpnConnection', '$s: Int!', 'serviceId: $s', '{ status }', { s }),
+    ),
+    regenerateWireGuardKeys: pickService.map((s) =>
+      call('regenerateWireGuardKeys', '$s: Int!', 'serviceId: $s', '{ status wireguard { publicKey } }', {
+        s,
+      }),
     ),
     reconcile: optional(fc.oneof(fc.constant('ROUTER'), idString)).map((r) =>
       call('reconcile', '$r: ID', 'routerId: $r', '{ repaired accountsChecked }', {

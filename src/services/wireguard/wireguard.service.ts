@@ -134,10 +134,16 @@ export class WireGuardService {
     const settings = await lookups.settings(account.productId);
     if (!router || !settings) return null;
     const [interfaces, peer, host] = await Promise.all([
-      lookups.interfaces(router),
+      // A router that cannot be read now: no config (its server key and port are the router's),
+      // and the rest of the customer's page still shows.
+      lookups.interfaces(router).catch((error: unknown) => {
+        if (error instanceof RouterError) return null;
+        throw error;
+      }),
       lookups.peer(router, account.wgPublicKey!).catch(() => null),
       lookups.publicHost(router),
     ]);
+    if (!interfaces) return null;
     // The interface the peer is on now; else the product's.
     const onRouter = peer ? interfaces.find((i) => i.name === peer.interface) : undefined;
     const wgInterface =
