@@ -268,6 +268,23 @@ describe('WireGuard accounts end to end (server process + MariaDB + simulated Ro
     expect(peerOf(key)).to.deep.include({ comment: `WG-${serviceId}`, disabled: false });
     expect(peerOf(key)!.allowedAddress).to.deep.equal([`${account.address}/32`]);
 
+    // A peer with our prefix that no account owns (left by hand): reported, never touched.
+    const strayKey = Buffer.alloc(32, 9).toString('base64');
+    sim.state.insertWgPeer({
+      ...peerOf(key)!,
+      id: sim.state.wgPeers.allocateId(),
+      name: 'stray',
+      publicKey: strayKey,
+      allowedAddress: ['10.66.0.250/32'],
+      comment: 'WG-99999',
+    });
+    report = (await ok(RECONCILE)).reconcile;
+    expect(report.actions.find((a: { kind: string }) => a.kind === 'FOREIGN_PEER')?.detail).to.match(
+      /10\.66\.0\.250\/32 on wg-vpn \(comment "WG-99999"\) carries our prefix/,
+    );
+    expect(peerOf(strayKey)).to.include({ comment: 'WG-99999', disabled: false });
+    sim.state.deleteWgPeer(peerOf(strayKey)!);
+
     // A limited account's peer enabled by hand is disabled again.
     await stack.db.query('UPDATE mod_mikrotikvpn_accounts SET balance_bytes = -1 WHERE service_id = ?', [
       serviceId,

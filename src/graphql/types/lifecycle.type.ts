@@ -34,7 +34,7 @@ export class ReconcileAction implements ReconcileActionShape {
   @Field() routerId!: string;
   @Field({
     description:
-      'e.g. SECRET_CREATED, SECRET_UPDATED, SECRET_DISABLED, QUEUE_CREATED, FOREIGN_SECRET, ROUTER_FAILED',
+      'e.g. SECRET_CREATED, SECRET_UPDATED, SECRET_DISABLED, QUEUE_CREATED, FOREIGN_SECRET, PEER_CREATED, PEER_UPDATED, PEER_DISABLED, FOREIGN_PEER, ROUTER_FAILED',
   })
   kind!: string;
   @Field() detail!: string;

@@ -237,6 +237,20 @@ export class ReconcileService {
       }
     }
 
+    // Peers with our prefix that no live account owns (by key or id): reported, never touched.
+    const ourPeers = new Set(accounts.flatMap((a) => [a.wgPublicKey, a.peerRosId].filter(Boolean)));
+    for (const peer of peers) {
+      if (ourPeers.has(peer.publicKey) || ourPeers.has(peer.id) || !peer.comment) continue;
+      if (prefixes.some((p) => peer.comment!.startsWith(p))) {
+        act(
+          null,
+          'FOREIGN_PEER',
+          `WireGuard peer ${peer.allowedAddress || peer.id} on ${peer.interface} (comment "${peer.comment}") carries our prefix but belongs to no live account; left untouched`,
+          false,
+        );
+      }
+    }
+
     for (const secret of secrets) {
       if (ours.has(secret.name) || !secret.comment) continue;
       if (prefixes.some((p) => secret.comment!.startsWith(p))) {
