@@ -85,6 +85,7 @@ export async function doctor(options: DoctorOptions, print = console.log): Promi
       );
       await checkRouters(findings, services);
       await checkRouterSide(findings, db);
+      await checkProducts(findings, services);
       await checkTimeZones(findings, db, config.timeZone, options.whmcsTimeZone);
     } finally {
       await services.routerPool.closeAll();
@@ -213,6 +214,20 @@ async function checkRouterSide(findings: Findings, db: DataSource) {
       'moves',
       `${removals.n} account(s) moved away still have objects on their old router (since ${new Date(removals.since).toISOString()})`,
       'bring the old router back online: reconcile bills what they counted and removes them',
+    );
+  }
+}
+
+/** Products whose module settings cannot be read: Create would refuse them (a WireGuard Endpoint that is not host:port, say). */
+async function checkProducts(findings: Findings, services: ReturnType<typeof createServices>) {
+  for (const product of await services.products.list()) {
+    const { invalid, invalidReasons } = product.settings;
+    if (!invalid.length) continue;
+    findings.add(
+      'warn',
+      `product ${product.id} "${product.name}"`,
+      `malformed module settings: ${invalid.map((k) => (invalidReasons[k] ? `${k} (${invalidReasons[k]})` : k)).join(', ')}`,
+      'open the product in WHMCS (Module Settings), correct the setting and save',
     );
   }
 }

@@ -449,6 +449,16 @@ describe('WireGuard accounts end to end (server process + MariaDB + simulated Ro
     );
   });
 
+  it('doctor names a WireGuard product whose client settings Create would refuse', async () => {
+    const out = await runCli(['doctor', '--whmcs-time-zone', 'UTC'], stack.env);
+    expect(out.stdout).to.match(
+      /^warn {2}product \d+ "WG bad": malformed module settings: wgClient \(Endpoint must be host:port\) — fix: open the product in WHMCS/m,
+    );
+    expect(out.stdout).to.match(
+      /^warn {2}product \d+ "WG bad": malformed module settings: wgClient \(DNS must be a list of addresses\)/m,
+    );
+  });
+
   it('rotate-key re-encrypts the WireGuard keys too, and the config reads the same afterwards', async () => {
     const serviceId = await newService();
     await create(serviceId);
