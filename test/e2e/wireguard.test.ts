@@ -449,6 +449,17 @@ describe('WireGuard accounts end to end (server process + MariaDB + simulated Ro
     );
   });
 
+  it('reads the live state of every WireGuard account of a router with one peers print per request', async () => {
+    sim.clearCommandLog();
+    const r = await ok(
+      `{ vpnAccounts(first: 50) { nodes { protocol connection { online } wireguard { online lastHandshake } } } }`,
+    );
+    const wg = r.vpnAccounts.nodes.filter((a: { protocol: string }) => a.protocol === 'WIREGUARD');
+    expect(wg.length).to.be.greaterThan(4);
+    expect(sim.commandsFor('/interface/wireguard/peers/print')).to.have.length(1);
+    expect(sim.commandsFor('/interface/wireguard/print')).to.have.length(1);
+  });
+
   it('doctor names a WireGuard product whose client settings Create would refuse', async () => {
     const out = await runCli(['doctor', '--whmcs-time-zone', 'UTC'], stack.env);
     expect(out.stdout).to.match(

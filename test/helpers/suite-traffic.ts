@@ -27,3 +27,14 @@ export function noteSecretsIn(value: unknown, name: 'password' | 'token'): void 
     }
   }
 }
+
+/** Notes the private and preshared keys of every WireGuard config (`[Interface] PrivateKey = …`) in an answer. */
+export function noteWireGuardKeysIn(value: unknown): void {
+  const pending = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      for (const m of item.matchAll(/^(?:PrivateKey|PresharedKey) = (\S+)$/gm)) noteSecret(m[1]);
+    } else if (item && typeof item === 'object') pending.push(...Object.values(item));
+  }
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateKeyLine } from '../../src/auth/secret-box';
-import { noteSecret, noteSecretsIn, suiteTraffic } from './suite-traffic';
+import { noteSecret, noteSecretsIn, noteWireGuardKeysIn, suiteTraffic } from './suite-traffic';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
 const CLOCK_SHIFT = path.join(__dirname, 'clock-shift.js');
@@ -99,6 +99,7 @@ export async function gql<T = Record<string, any>>(
   noteSecret(key);
   noteSecretsIn(variables, 'password');
   noteSecretsIn(body.data, 'token');
+  noteWireGuardKeysIn(body.data);
   return { status: response.status, data: body.data, errors: body.errors };
 }
 
