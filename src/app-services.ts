@@ -1,4 +1,5 @@
 import { WireGuardService } from './services/wireguard/wireguard.service';
+import { SessionLog } from './services/sessions/session-log.service';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from './config/app-config';
 import type { Logger } from './common/logger';
@@ -42,8 +43,9 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
   const ledger = new TrafficLedger();
   const locks = new NamedLocks(config.database);
   const notifications = new NotificationService(db);
-  const meter = new TrafficMeter(db, routers, gateway, notifications, locks, config.timeZone);
-  const removals = new RouterRemovals(db, routers, gateway, meter);
+  const sessions = new SessionLog(db);
+  const meter = new TrafficMeter(db, routers, gateway, notifications, locks, config.timeZone, sessions);
+  const removals = new RouterRemovals(db, routers, gateway, meter, sessions);
   const wireguard = new WireGuardService(gateway, secretBox);
   const lifecycle = new VpnLifecycleService(
     db,
@@ -55,9 +57,11 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     notifications,
     removals,
     wireguard,
+    sessions,
   );
   return {
     wireguard,
+    sessions,
     routerPool,
     gateway,
     config,
@@ -80,13 +84,23 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     traffic: new TrafficService(db, ledger, lifecycle, events, new WhmcsBillingService(db), config.timeZone),
     locks,
     meter,
-    collector: new TrafficCollector(db, meter, lifecycle, {
+    collector: new TrafficCollector(db, meter, lifecycle, sessions, {
       timeZone: config.timeZone,
       maxConcurrent: config.router.maxConcurrent,
       logError: log && ((err, routerId) => log.error({ err, routerId }, 'collection of a router failed')),
       onRouterDone: metrics && ((result) => metrics.observeRouterCollection(result)),
     }),
-    reconcile: new ReconcileService(db, routers, gateway, events, lifecycle, removals, locks, wireguard),
+    reconcile: new ReconcileService(
+      db,
+      routers,
+      gateway,
+      events,
+      lifecycle,
+      removals,
+      locks,
+      wireguard,
+      sessions,
+    ),
     routerCheck: new RouterCheckService(db, routers, gateway, routerPool, events),
   };
 }

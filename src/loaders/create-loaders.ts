@@ -44,6 +44,11 @@ export function createLoaders(services: AppServices) {
   return {
     routerById,
     productById,
+    /** Sessions of each account ended as duplicates (one session per account). */
+    duplicateSessions: new DataLoader<number, number>(async (ids) => {
+      const counts = await services.sessions.duplicatesEnded(ids);
+      return ids.map((id) => counts.get(id) ?? 0);
+    }),
     addressPoolByRouter: new DataLoader<RouterEntity, AddressPool, number>(
       async (routers) => {
         const pools = await services.routers.addressPools(routers);

@@ -93,6 +93,8 @@ export interface ProductSettings {
   /** WireGuard: the interface peers go on; '' = the router's only WireGuard interface. */
   wgInterface: string;
   wgClient: WireGuardClientSettings;
+  /** End a second simultaneous session of an account (the older is kept). */
+  singleSession: boolean;
   /** Settings whose stored value could not be read (the default was used instead). */
   invalid: string[];
   /** Why, for settings whose reason is more than "malformed" (key → reason). */
@@ -163,6 +165,7 @@ export function readProductSettings(values: readonly (string | null | undefined)
       service === 'wireguard'
         ? convert('wgClient', parseWireGuardClientSettings)
         : parseWireGuardClientSettings(PRODUCT_SETTINGS[settingIndex('wgClient') - 1].default),
+    singleSession: ['on', 'yes', '1', 'true'].includes(raw('singleSession').toLowerCase()),
     invalid,
     invalidReasons,
   };

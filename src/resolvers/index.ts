@@ -4,6 +4,7 @@ import { AccountTrafficResolver, TrafficResolver, TrafficTopUpResolver } from '.
 import { ProductResolver } from './product.resolver';
 import { RouterResolver } from './router.resolver';
 import { VpnAccountResolver } from './vpn-account.resolver';
+import { SessionResolver } from './session.resolver';
 
 export const resolvers = [
   VpnAccountResolver,
@@ -14,4 +15,5 @@ export const resolvers = [
   AccountTrafficResolver,
   TrafficTopUpResolver,
   ClientTokenResolver,
+  SessionResolver,
 ] as const;

@@ -136,6 +136,14 @@ export class VpnAccountResolver {
     return ctx.services.wireguard.configFor(account, ctx.loaders.wireguard);
   }
 
+  @FieldResolver(() => Int, {
+    description:
+      "Sessions of this account ended because another one was already open (the product's One session per account), in the session log's retention.",
+  })
+  duplicateSessionsEnded(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
+    return ctx.loaders.duplicateSessions.load(account.id);
+  }
+
   @FieldResolver(() => AccountTraffic)
   traffic(@Root() account: VpnAccountEntity): AccountTraffic {
     return {

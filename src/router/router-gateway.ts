@@ -313,6 +313,20 @@ export class RouterGateway {
     return ids.length;
   }
 
+  /** Ends the active sessions with these `.id`s; resolves with how many were still there. */
+  async endActiveSessions(target: RouterTarget, ids: readonly string[]): Promise<number> {
+    let ended = 0;
+    for (const id of ids) {
+      try {
+        await this.pool.run(target, ['/ppp/active/remove', `=.id=${id}`]);
+        ended++;
+      } catch (error) {
+        if (!isNoSuchItem(error)) throw error;
+      }
+    }
+    return ended;
+  }
+
   /** One PPP secret by its `.id` (without its password), or null. */
   async findPppSecretById(target: RouterTarget, id: string): Promise<PppSecret | null> {
     const rows = await this.pool.run(target, [

@@ -181,6 +181,11 @@ export interface ConnectOptions {
   service?: string;
   /** Address given to the client; defaults to the secret's remote-address or a pool address. */
   address?: string;
+  /**
+   * A second login of a user who is already connected, as RouterOS allows unless the secret's
+   * profile has `only-one=yes`. Without it, a second login throws (a test mistake, usually).
+   */
+  another?: boolean;
 }
 
 /** Result of {@link RouterState.pushTraffic}: which queue counted the bytes, if any. */
@@ -361,7 +366,16 @@ export class RouterState {
   /** Ends a session the way `/ppp/active/remove` or a client hang-up does. */
   endSession(row: ActiveRow, reason: string): void {
     this.active.delete(row.id);
-    this.activeByName.delete(row.name);
+    if (this.activeByName.get(row.name) === row) {
+      this.activeByName.delete(row.name);
+      // Another session of the same user (a second login) is now the one found by name.
+      for (const other of this.active.values()) {
+        if (other.name === row.name) {
+          this.activeByName.set(row.name, other);
+          break;
+        }
+      }
+    }
     const secret = this.secretsByName.get(row.name);
     if (secret) {
       secret.lastLoggedOut = formatClock(new Date(), this.version);
@@ -380,7 +394,13 @@ export class RouterState {
     const secret = this.secretsByName.get(name);
     if (!secret) throw new Error(`no PPP secret named ${name}`);
     if (secret.disabled) throw new Error(`PPP secret ${name} is disabled; the router refuses the login`);
-    if (this.activeByName.has(name)) throw new Error(`${name} already has an active session`);
+    if (this.activeByName.has(name)) {
+      if (!options.another) throw new Error(`${name} already has an active session`);
+      if (this.findProfile(secret.profile)?.onlyOne === 'yes')
+        throw new Error(
+          `profile ${secret.profile} has only-one=yes; the router refuses a second login of ${name}`,
+        );
+    }
     const service = options.service ?? (secret.service === 'any' ? 'l2tp' : secret.service);
     const row: ActiveRow = {
       id: this.active.allocateId(),
@@ -395,7 +415,7 @@ export class RouterState {
       limitBytesOut: secret.limitBytesOut,
     };
     this.active.insert(row);
-    this.activeByName.set(name, row);
+    if (!this.activeByName.has(name)) this.activeByName.set(name, row);
     return row;
   }
 

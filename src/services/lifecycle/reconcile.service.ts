@@ -14,6 +14,7 @@ import type {
 } from '../../router';
 import { VpnProtocol } from '../../entities/own/vpn-account.entity';
 import type { WireGuardService } from '../wireguard/wireguard.service';
+import type { SessionLog } from '../sessions/session-log.service';
 import { AppError, RouterError } from '../../errors/app-errors';
 import { ErrorCode } from '../../errors/error-code';
 import { readProductSettings, type ProductSettings } from '../../product/product-settings';
@@ -97,6 +98,7 @@ export class ReconcileService {
     private readonly removals: RouterRemovals,
     private readonly locks: NamedLocks,
     private readonly wireguard: WireGuardService,
+    private readonly sessions: SessionLog,
   ) {}
 
   async reconcile(
@@ -329,6 +331,12 @@ export class ReconcileService {
       act(account.serviceId, STEP_KIND[step.kind], `${account.username}: ${detail}`);
     }
     if (wg?.problem) result.problems.push(wg.problem);
+    if (result.sessionsEnded)
+      await this.sessions.closeForAction(
+        this.db,
+        account.id,
+        this.lifecycle.endReason('reconcile', desiredStatus(account)),
+      );
     for (const problem of result.problems) act(account.serviceId, 'APPLY_FAILED', problem, false);
 
     // A queue above ours that also matches the address would take the traffic: we would bill nothing.

@@ -10,6 +10,7 @@ import type { RouterService } from '../router.service';
 import type { RemovalToMeter, TrafficMeter } from '../traffic/meter.service';
 import { queueName } from './desired-state';
 import { isOurs } from './router-plan';
+import { END_REASON, type SessionLog } from '../sessions/session-log.service';
 
 /** What is removed from a router: an account's secret and queue, known by name, id and comment. */
 export interface RemovalSubject {
@@ -61,6 +62,7 @@ export class RouterRemovals {
     private readonly routers: RouterService,
     private readonly gateway: RouterGateway,
     private readonly meter: TrafficMeter,
+    private readonly sessions: SessionLog,
   ) {}
 
   /** Removes the subject's objects from `router`, billing its queue first. Returns notes for the log. */
@@ -70,6 +72,8 @@ export class RouterRemovals {
     subject: RemovalSubject,
     settings: Map<number, ProductSettings>,
     removal?: RemovalToMeter,
+    /** Why the account's live sessions end (the session log). */
+    endReason = END_REASON.terminate,
   ): Promise<string[]> {
     const target = this.routers.target(router);
     const notes: string[] = [];
@@ -95,7 +99,8 @@ export class RouterRemovals {
     }
     // Cut off first, so that nothing is counted after the final read.
     if (secret && !secret.disabled) await this.gateway.onItem(target, '/ppp/secret', secret.id, 'disable');
-    if (secret || !byName) await this.gateway.kick(target, subject.username);
+    if ((secret || !byName) && (await this.gateway.kick(target, subject.username)) > 0)
+      await this.sessions.closeForAction(this.db, subject.accountId, endReason);
     if (peer && !peer.disabled) await this.gateway.onItem(target, PEERS, peer.id, 'disable');
     const queueOurs = queue !== null && isOurs(queue, subject.queueRosId, subject.ownComments);
     if (queueOurs) {
@@ -230,6 +235,7 @@ export class RouterRemovals {
               bootEpoch: row.counter_boot_epoch,
             },
           },
+          END_REASON.move,
         );
         await this.db.query('DELETE FROM mod_mikrotikvpn_router_removals WHERE id = ?', [row.id]);
         results.push({

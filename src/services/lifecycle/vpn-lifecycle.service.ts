@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { VpnAccountEntity, VpnAccountStatus, VpnProtocol } from '../../entities/own/vpn-account.entity';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
@@ -44,6 +44,7 @@ import type { RouterRemovals } from './router-removal';
 import { findLiveAccount, requireLiveAccount } from '../live-account';
 import { loggedAction } from './logged-action';
 import type { WireGuardService } from '../wireguard/wireguard.service';
+import { END_REASON, type DuplicateSession, type SessionLog } from '../sessions/session-log.service';
 
 const LOCK_WAIT_SECONDS = 30;
 
@@ -112,6 +113,7 @@ export class VpnLifecycleService {
     private readonly notifications: NotificationService,
     private readonly removals: RouterRemovals,
     private readonly wireguard: WireGuardService,
+    private readonly sessions: SessionLog,
   ) {}
 
   // ---- create -------------------------------------------------------------------------------------
@@ -432,6 +434,8 @@ export class VpnLifecycleService {
           from,
           this.removalSubject(account),
           await this.settingsMap(account.productId),
+          undefined,
+          END_REASON.move,
         );
       } catch (error) {
         if (!(error instanceof AppError) || error.code === ErrorCode.DATABASE_UNAVAILABLE) throw error;
@@ -597,7 +601,9 @@ export class VpnLifecycleService {
           }
           detail = off ? 'peer is off; nothing to reset' : 'peer endpoint cleared (disabled and enabled)';
         } else {
-          detail = `${await this.gateway.kick(target, account.username)} session(s) ended`;
+          const kicked = await this.gateway.kick(target, account.username);
+          if (kicked) await this.sessions.closeForAction(this.db, account.id, END_REASON['reset-connection']);
+          detail = `${kicked} session(s) ended`;
         }
         await this.events.record(ctx, this.event('reset-connection', account, 'OK', detail));
       } catch (error) {
@@ -844,6 +850,8 @@ export class VpnLifecycleService {
     account.peerRosId = result.peerRosId;
     await this.db.transaction(async (manager) => {
       await this.saveRouterSide(manager, account);
+      if (result.sessionsEnded)
+        await this.sessions.closeForAction(manager, account.id, this.endReason(action, status));
       if (status === VpnAccountStatus.LIMITED && !wasLimited) await this.noticeLimited(manager, ctx, account);
       await this.events.record(
         ctx,
@@ -865,6 +873,50 @@ export class VpnLifecycleService {
         String(account.routerId),
       );
     }
+  }
+
+  /** Why an apply that ended the account's sessions ended them (the session log's reason). */
+  endReason(action: string, status: VpnAccountStatus): string {
+    if (status === VpnAccountStatus.SUSPENDED) return END_REASON.suspend;
+    if (status === VpnAccountStatus.LIMITED) return END_REASON.limit;
+    return END_REASON[action] ?? action;
+  }
+
+  /**
+   * One session per account: the newer sessions of accounts whose product says so are ended (by
+   * their RouterOS id; the older one is kept) and recorded as duplicates. Accounts of other
+   * products are left alone.
+   */
+  async endDuplicateSessions(
+    ctx: RequestContext,
+    router: RouterEntity,
+    duplicates: DuplicateSession[],
+    settings: Map<number, ProductSettings>,
+  ): Promise<number> {
+    if (!duplicates.length) return 0;
+    const accounts = await this.db
+      .getRepository(VpnAccountEntity)
+      .findBy({ id: In(duplicates.map((d) => d.accountId)) });
+    const target = this.routers.target(router);
+    let ended = 0;
+    for (const account of accounts) {
+      if (!settings.get(account.productId)?.singleSession) continue;
+      const ids = duplicates.filter((d) => d.accountId === account.id).map((d) => d.rosSessionId);
+      const gone = await this.gateway.endActiveSessions(target, ids);
+      if (!gone) continue;
+      ended += gone;
+      await this.sessions.closeForAction(this.db, account.id, END_REASON.duplicate, ids);
+      await this.events.record(
+        ctx,
+        this.event(
+          'duplicate-session',
+          account,
+          'OK',
+          `${gone} duplicate session(s) ended; the oldest is kept`,
+        ),
+      );
+    }
+    return ended;
   }
 
   /** Status, reason, router problem and object ids after an apply (also reconcile's). */

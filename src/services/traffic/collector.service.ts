@@ -12,6 +12,7 @@ import { ErrorCode } from '../../errors/error-code';
 import { toBytes } from '../../common/units';
 import { MODULE_NAME } from '../product.service';
 import type { CollectionFrequency, CollectionReport, RouterCollection } from './traffic-types';
+import type { SessionLog } from '../sessions/session-log.service';
 import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { MeteredAccount, MeterPhase, TrafficMeter } from './meter.service';
 
@@ -42,6 +43,7 @@ export class TrafficCollector {
     private readonly db: DataSource,
     private readonly meter: TrafficMeter,
     private readonly lifecycle: VpnLifecycleService,
+    private readonly sessions: SessionLog,
     private readonly options: {
       timeZone: string;
       maxConcurrent: number;
@@ -152,6 +154,11 @@ export class TrafficCollector {
         result.uploadBytes += d.upload;
       }
       limit = [...reading.exhausted, ...stillToLimit(reading.all, reading.exhausted)].map((a) => a.serviceId);
+      // One session per account (a product setting): a second one is ended in this collection.
+      if (reading.duplicates.length)
+        await this.lifecycle
+          .endDuplicateSessions(ctx, router, reading.duplicates, settings)
+          .catch((error) => (this.options.logError ?? logToStderr)(error, router.id));
       result.ok = true;
     } catch (error) {
       if (error instanceof LockBusyError) {
@@ -209,6 +216,8 @@ export class TrafficCollector {
           );
           if (rows.length < PRUNE_CHUNK) break;
         }
+        // The session log is kept as long as the samples.
+        await this.sessions.prune(productIds, before, PRUNE_CHUNK);
       }
     } catch (error) {
       // Logged through the run's error log (router id 0: no router's collection failed).

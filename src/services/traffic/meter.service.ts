@@ -15,6 +15,8 @@ import { queueName } from '../lifecycle/desired-state';
 import { counterDelta, type PreviousReading } from './counter-delta';
 import { estimatedBootTime, routerRestarted, type UptimeReading } from './router-restart';
 import type { NoticeAccount, NotificationService } from './notification.service';
+import type { DuplicateSession, SessionLog } from '../sessions/session-log.service';
+import type { ActiveSession } from '../../router';
 
 /** Rows per INSERT: large enough to be one statement for a big router, small enough for max_allowed_packet. */
 const INSERT_CHUNK = 5000;
@@ -26,6 +28,8 @@ export function meterLockName(routerId: number): string {
 
 /** What the meter reads of an account: one raw query per router, no entity hydration. */
 export interface MeteredAccount extends NoticeAccount {
+  clientId: number;
+  protocol: string;
   status: VpnAccountStatus;
   suspended: boolean;
   unlimited: boolean;
@@ -63,6 +67,8 @@ export interface MeterReading {
   all: MeteredAccount[];
   /** The database clock at the reading. */
   at: Date;
+  /** Second sessions of accounts (whole-router readings only): the newer ones. */
+  duplicates: DuplicateSession[];
 }
 
 export interface MeterScope {
@@ -104,6 +110,7 @@ export class TrafficMeter {
     private readonly notifications: NotificationService,
     private readonly locks: NamedLocks,
     private readonly timeZone: string,
+    private readonly sessions: SessionLog,
   ) {}
 
   /** Reads and bills a router (or some of its accounts) under the router's lock. */
@@ -135,13 +142,16 @@ export class TrafficMeter {
         dbAnswered = performance.now();
         return s;
       });
-      const [state, counters, resource] = await Promise.all([
+      // A whole router's reading also reads its live PPP sessions (the session log): one print.
+      const wholeRouter = !names;
+      const [state, counters, resource, active] = await Promise.all([
         statePromise,
         this.gateway.readQueueCounters(target, names),
         this.gateway.systemResource(target).then((r) => {
           uptimeAnswered = performance.now();
           return r;
         }),
+        wholeRouter ? this.gateway.listActiveSessions(target) : Promise.resolve<ActiveSession[]>([]),
       ]);
       phase('read');
       const reading: UptimeReading = {
@@ -189,9 +199,36 @@ export class TrafficMeter {
       phase('deltas');
       const at = state.dbNow;
       // READ COMMITTED: no gap locks, so the batches of routers read in parallel never deadlock.
+      let duplicates: DuplicateSession[] = [];
       const exhausted = await retryTransaction(() =>
         this.db.transaction('READ COMMITTED', async (manager) => {
           const balances = await this.writeBatch(manager, deltas, at, epoch);
+          if (wholeRouter) {
+            duplicates = await this.sessions.applyReading(manager, {
+              routerId: router.id,
+              epoch,
+              restarted,
+              bootAt: estimatedBootTime(reading),
+              at,
+              previousAt: state.previous ? new Date(state.previous.dbTimeMs) : null,
+              // Every PPP account of the router, also those this run does not bill (daily products):
+              // their sessions are still the router's sessions.
+              accounts: state.accounts.filter((a) => a.protocol === 'ppp'),
+              active,
+              deltas: deltas.map((d) => ({
+                accountId: d.account.id,
+                download: d.download,
+                upload: d.upload,
+              })),
+            });
+          } else if (!scope.removal) {
+            // A final read of some accounts: their last bytes belong to the session just ended.
+            await this.sessions.addTraffic(
+              manager,
+              deltas.map((d) => ({ accountId: d.account.id, download: d.download, upload: d.upload })),
+              state.previous ? new Date(state.previous.dbTimeMs) : null,
+            );
+          }
           await manager.query(
             `UPDATE mod_mikrotikvpn_routers
                 SET last_uptime_seconds = ?, last_boot_at = ?, last_read_at = ?, last_read_window_ms = ?,
@@ -203,7 +240,7 @@ export class TrafficMeter {
         }),
       );
       phase('write');
-      return { restarted, accounts: read, missingQueues, deltas, exhausted, all: accounts, at };
+      return { restarted, accounts: read, missingQueues, deltas, exhausted, all: accounts, at, duplicates };
     });
   }
 
@@ -227,6 +264,8 @@ export class TrafficMeter {
       last_read_window_ms: number | null;
       id: number | null;
       service_id: number;
+      client_id: number;
+      protocol: string;
       product_id: number;
       username: string;
       status: VpnAccountStatus;
@@ -240,7 +279,7 @@ export class TrafficMeter {
       counter_boot_epoch: number | null;
     }[] = await this.db.query(
       `SELECT UTC_TIMESTAMP(3) AS db_now, r.boot_epoch, r.last_uptime_seconds, r.last_read_at, r.last_read_window_ms,
-              a.id, a.service_id, a.product_id, a.username, a.status, a.suspended, a.unlimited, a.balance_bytes,
+              a.id, a.service_id, a.client_id, a.protocol, a.product_id, a.username, a.status, a.suspended, a.unlimited, a.balance_bytes,
               a.cycle_allowance_bytes, a.last_download_counter, a.last_upload_counter, a.counter_queue_id,
               a.counter_boot_epoch
          FROM mod_mikrotikvpn_routers r
@@ -268,6 +307,8 @@ export class TrafficMeter {
         .map((r): MeteredAccount => ({
           id: r.id!,
           serviceId: r.service_id,
+          clientId: r.client_id,
+          protocol: r.protocol,
           productId: r.product_id,
           username: r.username,
           status: r.status,

@@ -1,0 +1,411 @@
+import net from 'node:net';
+import { escape } from 'mysql2';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { ActiveSession } from '../../router';
+import { ValidationError } from '../../errors/app-errors';
+import { pageRequest, toPage, type Page } from '../../common/pagination';
+import { parseAddressList } from '../address-pool';
+
+/**
+ * The session log: every PPP connection the collector sees, from the one `/ppp/active` print each
+ * collection makes per router, written in the same transaction as that reading's traffic. A session
+ * is known by its router, the router's boot epoch and its RouterOS `.id`, so a reading repeated (by
+ * another process, or after a crash rolled one back) never records it twice.
+ *
+ * - A session that appears is opened; its start is the reading's database time minus its uptime.
+ * - One that is gone is closed between two readings: `lastSeenAt` (the last reading that saw it)
+ *   and `endedAt` (the first that did not); a router restart closes every open session at the
+ *   estimated boot time.
+ * - Our own actions (limit, suspend, reset, terminate, a duplicate session ended) close it at the
+ *   exact time, with the reason.
+ * - The traffic of a reading goes to the account's session open at that reading, else to the one
+ *   this reading closed, else to the one that was open at the previous reading and that our own
+ *   action ended since.
+ */
+
+/** A session as the API shows it. */
+export interface SessionView {
+  id: number;
+  accountId: number;
+  serviceId: number;
+  clientId: number;
+  routerId: number;
+  protocol: string;
+  service: string | null;
+  callerId: string | null;
+  address: string | null;
+  startedAt: Date;
+  lastSeenAt: Date;
+  endedAt: Date | null;
+  endExact: boolean;
+  endReason: string | null;
+  downloadBytes: bigint;
+  uploadBytes: bigint;
+}
+
+/** What one router reading tells the log. */
+export interface SessionReading {
+  routerId: number;
+  epoch: number;
+  restarted: boolean;
+  /** The router's estimated boot time (sessions a restart ended, ended then). */
+  bootAt: Date;
+  /** The reading's database time. */
+  at: Date;
+  /** The previous reading's database time, if any. */
+  previousAt: Date | null;
+  /** The router's live PPP accounts. */
+  accounts: { id: number; serviceId: number; clientId: number; username: string }[];
+  active: readonly ActiveSession[];
+  /** This reading's traffic per account. */
+  deltas: { accountId: number; download: bigint; upload: bigint }[];
+}
+
+/** A second session of an account (the newer one), found in a reading. */
+export interface DuplicateSession {
+  accountId: number;
+  serviceId: number;
+  rosSessionId: string;
+}
+
+/** Why our own actions end a session, by lifecycle action. */
+export const END_REASON: Record<string, string> = {
+  suspend: 'suspended',
+  limit: 'limited',
+  'reset-connection': 'reset',
+  'change-package': 'reconnected for a new package',
+  terminate: 'terminated',
+  move: 'moved to another server',
+  duplicate: 'duplicate session',
+};
+
+interface SessionRow {
+  id: string;
+  account_id: number;
+  router_id: number;
+  service_id: number;
+  client_id: number;
+  protocol: string;
+  service: string | null;
+  caller_id: string | null;
+  address: string | null;
+  started_at: Date;
+  last_seen_at: Date;
+  ended_at: Date | null;
+  end_exact: number;
+  end_reason: string | null;
+  download_bytes: string;
+  upload_bytes: string;
+}
+
+const dt = (d: Date) => escape(d.toISOString().slice(0, 23).replace('T', ' '));
+const text = (s: string | null | undefined, max: number) => escape((s ?? '').slice(0, max) || null);
+
+function toView(row: SessionRow): SessionView {
+  return {
+    id: Number(row.id),
+    accountId: row.account_id,
+    serviceId: row.service_id,
+    clientId: row.client_id,
+    routerId: row.router_id,
+    protocol: row.protocol,
+    service: row.service,
+    callerId: row.caller_id,
+    address: row.address,
+    startedAt: row.started_at,
+    lastSeenAt: row.last_seen_at,
+    endedAt: row.ended_at,
+    endExact: !!row.end_exact,
+    endReason: row.end_reason,
+    downloadBytes: BigInt(row.download_bytes),
+    uploadBytes: BigInt(row.upload_bytes),
+  };
+}
+
+export class SessionLog {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Applies one reading of a router, inside the reading's transaction (under the router's lock).
+   * At most five statements, whatever the number of sessions. Returns the newer sessions of
+   * accounts that have more than one.
+   */
+  async applyReading(manager: EntityManager, r: SessionReading): Promise<DuplicateSession[]> {
+    const byName = new Map(r.accounts.map((a) => [a.username, a]));
+    const ours = r.active.filter((s) => byName.has(s.name));
+    const open: { id: string; account_id: number; boot_epoch: number; ros_session_id: string }[] =
+      await manager.query(
+        'SELECT id, account_id, boot_epoch, ros_session_id FROM mod_mikrotikvpn_sessions WHERE router_id = ? AND ended_at IS NULL FOR UPDATE',
+        [r.routerId],
+      );
+    const liveIds = new Set(ours.map((s) => s.id));
+    const stillOpen = r.restarted
+      ? []
+      : open.filter((o) => o.boot_epoch === r.epoch && liveIds.has(o.ros_session_id));
+    const known = new Set(stillOpen.map((o) => o.ros_session_id));
+    const closed = open.filter((o) => !stillOpen.includes(o));
+    const opened = ours.filter((s) => !known.has(s.id));
+
+    // Where each account's traffic of this reading goes.
+    const bytes = new Map(r.deltas.map((d) => [d.accountId, d]));
+    const target = new Map<number, { kind: 'open' | 'new' | 'closed'; key: string }>();
+    // Later wins: a session still open over a new one, a new one over one this reading closed.
+    for (const o of closed) target.set(o.account_id, { kind: 'closed', key: o.id });
+    for (const s of opened) target.set(byName.get(s.name)!.id, { kind: 'new', key: s.id });
+    for (const o of stillOpen) target.set(o.account_id, { kind: 'open', key: o.id });
+    const add = (accountId: number, kind: 'open' | 'new' | 'closed', key: string) => {
+      const t = target.get(accountId);
+      const d = bytes.get(accountId);
+      return t && d && t.kind === kind && t.key === key ? d : { download: 0n, upload: 0n };
+    };
+
+    if (stillOpen.length) {
+      const ids = stillOpen.map((o) => BigInt(o.id));
+      const cases = (dir: 'download' | 'upload') =>
+        `CASE id ${stillOpen.map((o) => `WHEN ${BigInt(o.id)} THEN ${add(o.account_id, 'open', o.id)[dir]}`).join(' ')} END`;
+      await manager.query(
+        `UPDATE mod_mikrotikvpn_sessions SET last_seen_at = ${dt(r.at)},
+            download_bytes = download_bytes + ${cases('download')}, upload_bytes = upload_bytes + ${cases('upload')}
+          WHERE id IN (${ids.join(',')})`,
+      );
+    }
+    if (closed.length) {
+      // A restart ended them at boot (never before they were last seen); else between two readings.
+      const endedAt = r.restarted ? `GREATEST(last_seen_at, ${dt(r.bootAt)})` : dt(r.at);
+      const reason = escape(r.restarted ? 'router restarted' : 'disconnected');
+      const cases = (dir: 'download' | 'upload') =>
+        `CASE id ${closed.map((o) => `WHEN ${BigInt(o.id)} THEN ${add(o.account_id, 'closed', o.id)[dir]}`).join(' ')} END`;
+      await manager.query(
+        `UPDATE mod_mikrotikvpn_sessions SET ended_at = ${endedAt}, end_reason = ${reason}, end_exact = 0,
+            download_bytes = download_bytes + ${cases('download')}, upload_bytes = upload_bytes + ${cases('upload')}
+          WHERE id IN (${closed.map((o) => BigInt(o.id)).join(',')})`,
+      );
+    }
+    if (opened.length) {
+      const values = opened.map((s) => {
+        const account = byName.get(s.name)!;
+        const d = add(account.id, 'new', s.id);
+        const started = new Date(r.at.getTime() - s.uptimeSeconds * 1000);
+        return `(${account.id}, ${r.routerId}, ${account.serviceId}, ${account.clientId}, 'ppp', ${r.epoch}, ${escape(s.id)},
+          ${text(s.service, 16)}, ${text(s.callerId, 64)}, ${text(s.address, 45)}, ${dt(started)}, ${dt(r.at)}, ${d.download}, ${d.upload})`;
+      });
+      // Seen again after our own action ended it (a reading taken just before the kick): it stays
+      // ended as we recorded it.
+      await manager.query(
+        `INSERT INTO mod_mikrotikvpn_sessions
+           (account_id, router_id, service_id, client_id, protocol, boot_epoch, ros_session_id, service, caller_id,
+            address, started_at, last_seen_at, download_bytes, upload_bytes)
+         VALUES ${values.join(', ')}
+         ON DUPLICATE KEY UPDATE
+           last_seen_at = IF(end_exact, last_seen_at, VALUES(last_seen_at)),
+           ended_at = IF(end_exact, ended_at, NULL),
+           end_reason = IF(end_exact, end_reason, NULL),
+           download_bytes = download_bytes + VALUES(download_bytes),
+           upload_bytes = upload_bytes + VALUES(upload_bytes)`,
+      );
+    }
+    // Traffic of accounts with no session in this reading: the session our action ended since the
+    // previous reading, if there is one.
+    const ppp = new Set(r.accounts.map((a) => a.id));
+    const orphans = r.deltas.filter(
+      (d) => ppp.has(d.accountId) && !target.has(d.accountId) && (d.download > 0n || d.upload > 0n),
+    );
+    if (orphans.length && r.previousAt) await this.creditLatest(manager, orphans, r.previousAt, false);
+
+    // Accounts with several live sessions: all but the oldest (the longest uptime) are duplicates.
+    const perAccount = new Map<number, ActiveSession[]>();
+    for (const s of ours) {
+      const id = byName.get(s.name)!.id;
+      perAccount.set(id, [...(perAccount.get(id) ?? []), s]);
+    }
+    const duplicates: DuplicateSession[] = [];
+    for (const [accountId, sessions] of perAccount) {
+      if (sessions.length < 2) continue;
+      const [, ...newer] = [...sessions].sort((a, b) => b.uptimeSeconds - a.uptimeSeconds);
+      const serviceId = r.accounts.find((a) => a.id === accountId)!.serviceId;
+      for (const s of newer) duplicates.push({ accountId, serviceId, rosSessionId: s.id });
+    }
+    return duplicates;
+  }
+
+  /**
+   * The traffic of a reading of some accounts only (the final read before a queue goes): to each
+   * account's open session, else to the one our own action ended since the previous reading.
+   */
+  async addTraffic(
+    manager: EntityManager,
+    deltas: { accountId: number; download: bigint; upload: bigint }[],
+    previousAt: Date | null,
+  ): Promise<void> {
+    const moving = deltas.filter((d) => d.download > 0n || d.upload > 0n);
+    if (moving.length && previousAt) await this.creditLatest(manager, moving, previousAt, true);
+  }
+
+  /** Adds each account's bytes to its latest session: open (when allowed) or ended exactly since `since`. */
+  private async creditLatest(
+    manager: EntityManager,
+    deltas: { accountId: number; download: bigint; upload: bigint }[],
+    since: Date,
+    openToo: boolean,
+  ): Promise<void> {
+    const bytes = new Map(deltas.map((d) => [d.accountId, d]));
+    const rows: { id: string; account_id: number }[] = await manager.query(
+      `SELECT s.id, s.account_id FROM mod_mikrotikvpn_sessions s
+        WHERE s.account_id IN (${deltas.map((d) => Number(d.accountId)).join(',')})
+          AND (${openToo ? 's.ended_at IS NULL OR ' : ''}(s.end_exact = 1 AND s.last_seen_at >= ${dt(since)}))
+          AND s.id = (SELECT MAX(t.id) FROM mod_mikrotikvpn_sessions t WHERE t.account_id = s.account_id)`,
+    );
+    if (!rows.length) return;
+    const cases = (dir: 'download' | 'upload') =>
+      `CASE id ${rows.map((row) => `WHEN ${BigInt(row.id)} THEN ${bytes.get(row.account_id)![dir]}`).join(' ')} END`;
+    await manager.query(
+      `UPDATE mod_mikrotikvpn_sessions SET download_bytes = download_bytes + ${cases('download')},
+          upload_bytes = upload_bytes + ${cases('upload')} WHERE id IN (${rows.map((row) => BigInt(row.id)).join(',')})`,
+    );
+  }
+
+  /**
+   * Our own action ended the account's live sessions: they end now, exactly, with the reason. A
+   * reading that closed one as "disconnected" in the minute before saw our action, not the customer.
+   * `rosSessionIds` limits it to those sessions (a duplicate ended).
+   */
+  async closeForAction(
+    manager: EntityManager | DataSource,
+    accountId: number,
+    reason: string,
+    rosSessionIds?: string[],
+  ): Promise<number> {
+    const only = rosSessionIds?.length
+      ? ` AND ros_session_id IN (${rosSessionIds.map((id) => escape(id)).join(',')})`
+      : '';
+    const result: { affectedRows: number } = await manager.query(
+      `UPDATE mod_mikrotikvpn_sessions SET ended_at = UTC_TIMESTAMP(3), end_exact = 1, end_reason = ?
+        WHERE account_id = ? AND protocol = 'ppp'${only}
+          AND (ended_at IS NULL OR (end_exact = 0 AND ended_at >= UTC_TIMESTAMP(3) - INTERVAL 60 SECOND))`,
+      [reason.slice(0, 64), accountId],
+    );
+    return result.affectedRows;
+  }
+
+  /** A service's sessions, newest first, that overlap [from, to]. */
+  async page(
+    filter: { serviceId?: number; callerId?: string; from?: Date | null; to?: Date | null },
+    first?: number,
+    after?: string | null,
+  ): Promise<Page<SessionView>> {
+    const { size, cursorId } = pageRequest(first, after);
+    if (filter.from && filter.to && filter.from > filter.to)
+      throw new ValidationError('from must not be after to', { field: 'from' });
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.serviceId !== undefined) {
+      where.push('service_id = ?');
+      params.push(filter.serviceId);
+    }
+    if (filter.callerId !== undefined) {
+      where.push('caller_id = ?');
+      params.push(filter.callerId);
+    }
+    if (filter.to) {
+      where.push('started_at <= ?');
+      params.push(filter.to);
+    }
+    if (filter.from) {
+      where.push('(ended_at IS NULL OR ended_at >= ?)');
+      params.push(filter.from);
+    }
+    if (cursorId !== null) {
+      where.push('id < ?');
+      params.push(cursorId);
+    }
+    const rows: SessionRow[] = await this.db.query(
+      `SELECT * FROM mod_mikrotikvpn_sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY id DESC LIMIT ${size + 1}`,
+      params,
+    );
+    return toPage(rows.map(toView), size, (s) => s.id);
+  }
+
+  /**
+   * Who had `address` at instant `at`: the session that held it then (certain when `at` is before
+   * its last sighting or its exact end; else it ended somewhere between the two readings), or
+   * why there is none.
+   */
+  async addressOwner(address: string, at: Date): Promise<AddressOwnerAnswer> {
+    const value = address.trim();
+    if (!net.isIP(value))
+      throw new ValidationError('address must be an IPv4 or IPv6 address', { field: 'address' });
+    if (Number.isNaN(at.getTime())) throw new ValidationError('at must be a time', { field: 'at' });
+    const [{ now }]: { now: Date }[] = await this.db.query('SELECT UTC_TIMESTAMP(3) AS now');
+    if (at.getTime() > now.getTime())
+      throw new ValidationError('at is in the future: nobody has had the address yet', { field: 'at' });
+    const servers: { assignedips: string | null }[] = await this.db.query(
+      `SELECT s.assignedips FROM tblservers s JOIN mod_mikrotikvpn_routers r ON r.server_id = s.id`,
+    );
+    const ours = servers.some((s) => parseAddressList(s.assignedips ?? '').addresses.includes(value));
+    const rows: SessionRow[] = await this.db.query(
+      `SELECT * FROM mod_mikrotikvpn_sessions
+        WHERE address = ? AND started_at <= ? AND (ended_at IS NULL OR ended_at >= ?)
+        ORDER BY started_at DESC LIMIT 2`,
+      [value, at, at],
+    );
+    const session = rows.length ? toView(rows[0]) : null;
+    if (session) {
+      const certain = session.endExact
+        ? true
+        : session.endedAt === null || at.getTime() <= session.lastSeenAt.getTime();
+      return { address: value, at, ours, session, certain, reason: null };
+    }
+    const [oldest]: { first: Date | null }[] = await this.db.query(
+      'SELECT MIN(started_at) AS first FROM mod_mikrotikvpn_sessions',
+    );
+    const reason = !ours
+      ? 'not ours: the address is in no server’s Assigned IP Addresses'
+      : !oldest.first || at < oldest.first
+        ? 'before the oldest session kept (older sessions are pruned with the product’s history)'
+        : 'no session held the address at that time';
+    return { address: value, at, ours, session: null, certain: true, reason };
+  }
+
+  /** Deletes sessions that ended before `before` for accounts of these products, in chunks. */
+  async prune(productIds: number[], before: Date, chunk = 5000): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const rows: { id: string }[] = await this.db.query(
+        `SELECT s.id FROM mod_mikrotikvpn_sessions s JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
+          WHERE a.product_id IN (${productIds.map(() => '?').join(',')}) AND s.ended_at < ? LIMIT ${chunk}`,
+        [...productIds, before],
+      );
+      if (!rows.length) return removed;
+      await this.db.query(
+        `DELETE FROM mod_mikrotikvpn_sessions WHERE id IN (${rows.map((r) => BigInt(r.id)).join(',')})`,
+      );
+      removed += rows.length;
+      if (rows.length < chunk) return removed;
+    }
+  }
+
+  /** How many of each account's sessions were ended as duplicates (for the account's status). */
+  async duplicatesEnded(accountIds: readonly number[]): Promise<Map<number, number>> {
+    if (!accountIds.length) return new Map();
+    const rows: { account_id: number; n: string | number }[] = await this.db.query(
+      `SELECT account_id, COUNT(*) AS n FROM mod_mikrotikvpn_sessions
+        WHERE account_id IN (${accountIds.map(() => '?').join(',')}) AND end_reason = ? GROUP BY account_id`,
+      [...accountIds, END_REASON.duplicate],
+    );
+    return new Map(rows.map((r) => [r.account_id, Number(r.n)]));
+  }
+}
+
+/** The answer of {@link SessionLog.addressOwner}. */
+export interface AddressOwnerAnswer {
+  address: string;
+  at: Date;
+  /** The address is in a server's Assigned IP Addresses. */
+  ours: boolean;
+  session: SessionView | null;
+  /** False when `at` falls between the session's last sighting and the reading that found it gone. */
+  certain: boolean;
+  /** Why there is no session. */
+  reason: string | null;
+}
