@@ -46,6 +46,18 @@ export function createContextFactory(services: AppServices, database: Database) 
           check.reason === 'expired' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
         throw withStatus(error, 401);
       }
+      // The signature says who the token was minted for; the database says whether that still holds.
+      const standing = await services.clientTokenService.standing(check.claims);
+      if (standing !== 'ok') {
+        const error = new UnauthenticatedError(
+          standing === 'revoked'
+            ? 'The client token was revoked'
+            : 'The client token names a service that no longer belongs to its client',
+        );
+        (error.extensions as Record<string, unknown>).reason =
+          standing === 'revoked' ? 'TOKEN_REVOKED' : 'TOKEN_OWNER_CHANGED';
+        throw withStatus(error, 401);
+      }
       const { clientId, serviceIds } = check.claims;
       return {
         requestId,

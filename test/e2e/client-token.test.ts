@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
-import { codeOf, gql } from '../helpers/test-server';
+import { codeOf, gql, startServer, waitForHealthy } from '../helpers/test-server';
+import { SqlCounter } from '../../bench/sql-counter';
 import { ClientTokens } from '../../src/auth/client-tokens';
 
-const MINT = `mutation($c: Int!, $s: [Int!]!, $t: Int) { mintClientToken(clientId: $c, serviceIds: $s, ttlSeconds: $t) { token expiresAt } }`;
+const MINT = `mutation($c: Int!, $s: [Int!]!, $t: Int) { mintClientToken(clientId: $c, serviceIds: $s, ttlSeconds: $t) { token id expiresAt } }`;
+const REVOKE = `mutation($id: String, $token: String) { revokeClientToken(id: $id, token: $token) { id clientId expiresAt revokedAt } }`;
 const ACCOUNT = `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId username traffic { balanceBytes } } }`;
 /** What the client-area usage page (client/usage) asks for. */
 const USAGE_PAGE = `query($s: Int!, $f: DateTime!, $t: DateTime!) { vpnAccount(serviceId: $s) {
@@ -24,6 +26,11 @@ describe('client tokens: a customer reads only their own services', function () 
 
   const call = (query: string, variables: Record<string, unknown>, key = stack.admin) =>
     gql(stack.server.url, query, variables, key);
+  const mint = async (clientId: number, serviceIds: number[]) => {
+    const r = await call(MINT, { c: clientId, s: serviceIds });
+    if (r.errors) throw new Error(JSON.stringify(r.errors));
+    return r.data!.mintClientToken as { token: string; id: string; expiresAt: string };
+  };
 
   before(async () => {
     stack = await startStack();
@@ -134,5 +141,115 @@ describe('client tokens: a customer reads only their own services', function () 
     const expired = await call(ACCOUNT, { s: aliceService }, old);
     expect(codeOf(expired)).to.equal('UNAUTHENTICATED');
     expect(expired.errors![0].extensions!.reason).to.equal('TOKEN_EXPIRED');
+  });
+
+  describe('checked against WHMCS and revocable on every request', () => {
+    it('refuses a token at once when its service moved to another client in WHMCS, and only while it is moved', async () => {
+      const { token: t } = await mint(alice, [aliceService]);
+      expect((await call(ACCOUNT, { s: aliceService }, t)).errors).to.equal(undefined);
+      await stack.db.query('UPDATE tblhosting SET userid = ? WHERE id = ?', [bob, aliceService]);
+      try {
+        const moved = await call(ACCOUNT, { s: aliceService }, t);
+        expect(moved.status).to.equal(401);
+        expect(codeOf(moved)).to.equal('UNAUTHENTICATED');
+        expect(moved.errors![0].extensions!.reason).to.equal('TOKEN_OWNER_CHANGED');
+        expect(JSON.stringify(moved)).to.not.include('alice');
+        // A deleted service is no longer the client's either.
+        const { token: spare } = await mint(bob, [bobService]);
+        await stack.db.query('UPDATE tblhosting SET id = 990001 WHERE id = ?', [bobService]);
+        try {
+          const gone = await call(ACCOUNT, { s: bobService }, spare);
+          expect(gone.errors![0].extensions!.reason).to.equal('TOKEN_OWNER_CHANGED');
+        } finally {
+          await stack.db.query('UPDATE tblhosting SET id = ? WHERE id = 990001', [bobService]);
+        }
+      } finally {
+        await stack.db.query('UPDATE tblhosting SET userid = ? WHERE id = ?', [alice, aliceService]);
+      }
+      // Back with its client (WHMCS undid the move): the same token reads again.
+      expect((await call(ACCOUNT, { s: aliceService }, t)).errors).to.equal(undefined);
+    });
+
+    it("revokes one token by its id, leaving the client's other tokens and the keys alone", async () => {
+      const first = await mint(alice, [aliceService]);
+      const second = await mint(alice, [aliceService]);
+      expect(first.id).to.match(/^[A-Za-z0-9_-]{22}$/);
+      expect(first.id).to.not.equal(second.id);
+      const r = await call(REVOKE, { id: first.id });
+      expect(r.errors).to.equal(undefined);
+      expect(r.data!.revokeClientToken).to.deep.include({ id: first.id, clientId: null });
+      const refused = await call(ACCOUNT, { s: aliceService }, first.token);
+      expect(refused.status).to.equal(401);
+      expect(refused.errors![0].extensions).to.deep.include({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_REVOKED',
+      });
+      expect((await call(ACCOUNT, { s: aliceService }, second.token)).errors).to.equal(undefined);
+      // Again: still revoked, no error.
+      expect((await call(REVOKE, { id: first.id })).errors).to.equal(undefined);
+      // The audit trail says who did it.
+      const [event] = await stack.db.query(
+        "SELECT actor, message FROM mod_mikrotikvpn_events WHERE action = 'client-token.revoke' ORDER BY id LIMIT 1",
+      );
+      expect(event).to.deep.equal({ actor: 'apikey:bridge', message: `client token ${first.id} revoked` });
+    });
+
+    it('revokes a token given as itself, keeping the row until the token would have expired', async () => {
+      const { token: t, id, expiresAt } = await mint(alice, [aliceService]);
+      const r = await call(REVOKE, { token: t });
+      expect(r.errors).to.equal(undefined);
+      expect(r.data!.revokeClientToken).to.deep.include({ id, clientId: alice, expiresAt });
+      expect(codeOf(await call(ACCOUNT, { s: aliceService }, t))).to.equal('UNAUTHENTICATED');
+      const [row] = await stack.db.query(
+        'SELECT client_id, expires_at, revoked_by FROM mod_mikrotikvpn_client_token_revocations WHERE token_id = ?',
+        [id],
+      );
+      expect(row).to.deep.equal({
+        client_id: alice,
+        expires_at: new Date(expiresAt),
+        revoked_by: 'apikey:bridge',
+      });
+      const forged = new ClientTokens([Buffer.alloc(32, 7)]).mint(alice, [aliceService], 600).token;
+      expect(codeOf(await call(REVOKE, { token: forged }))).to.equal('VALIDATION');
+      expect(codeOf(await call(REVOKE, { id: 'short' }))).to.equal('VALIDATION');
+      expect(codeOf(await call(REVOKE, {}))).to.equal('VALIDATION');
+      expect(codeOf(await call(REVOKE, { id, token: t }))).to.equal('VALIDATION');
+      // Neither a client token nor a read key may revoke.
+      const { token: own } = await mint(alice, [aliceService]);
+      expect(codeOf(await call(REVOKE, { id }, own))).to.equal('FORBIDDEN');
+    });
+
+    it('checks a token with one SQL statement per request, however many fields it reads', async () => {
+      const { host, port } = stack.tdb.config;
+      const counter = await SqlCounter.start({ host, port });
+      counter.captureTexts = true;
+      const counted = await startServer({
+        ...stack.env,
+        DATABASE_URL: stack.tdb.url.replace(`:${port}/`, `:${counter.port}/`),
+      });
+      try {
+        await waitForHealthy(counted);
+        const { token: t } = await mint(alice, [aliceService]);
+        const tenAliases = `query($s: Int!) { ${Array.from({ length: 10 }, (_, i) => `a${i}: vpnAccount(serviceId: $s) { username traffic { balanceBytes } }`).join(' ')} }`;
+        await gql(counted.url, ACCOUNT, { s: aliceService }, t); // warm: the pool's connections are open
+        for (const [query, variables] of [
+          [ACCOUNT, { s: aliceService }],
+          [USAGE_PAGE, { s: aliceService, f: DAY_AGO(), t: DAY_AHEAD() }],
+          [tenAliases, { s: aliceService }],
+        ] as const) {
+          counter.reset();
+          const r = await gql(counted.url, query, variables, t);
+          expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
+          const checks = counter.texts.filter((text) =>
+            text.includes('mod_mikrotikvpn_client_token_revocations'),
+          );
+          expect(checks, query).to.have.length(1);
+          expect(checks[0]).to.include('tblhosting');
+        }
+      } finally {
+        await counted.stop();
+        await counter.close();
+      }
+    });
   });
 });
