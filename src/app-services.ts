@@ -8,7 +8,7 @@ import { EventService } from './services/event.service';
 import { ProductService } from './services/product.service';
 import { RouterService } from './services/router.service';
 import { VpnAccountService } from './services/vpn-account.service';
-import { RouterGateway, RouterSessionPool } from './router';
+import { LiveSessionCache, RouterGateway, RouterSessionPool } from './router';
 import { NamedLocks } from './db/named-lock';
 import { ClientTokens } from './auth/client-tokens';
 import { ClientTokenService } from './services/client-token.service';
@@ -68,6 +68,8 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     ]),
     /** Revocation and the WHMCS owner of a client token's services, checked on every request. */
     clientTokenService: new ClientTokenService(db, events),
+    /** Live sessions per router, shared for a few seconds by client-token requests only. */
+    liveSessions: new LiveSessionCache(),
     events,
     apiKeys: new ApiKeyService(db),
     products: new ProductService(db),

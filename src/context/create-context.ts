@@ -64,7 +64,7 @@ export function createContextFactory(services: AppServices, database: Database) 
         log,
         actor: { kind: 'client', clientId, serviceIds },
         services,
-        loaders: createLoaders(services),
+        loaders: createLoaders(services, { sharedLiveReads: true }),
       };
     }
     const key = await services.apiKeys.authenticate(match[1]);

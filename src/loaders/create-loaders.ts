@@ -3,15 +3,18 @@ import type { AppServices } from '../app-services';
 import type { RouterEntity } from '../entities/own/router.entity';
 import type { ProductType } from '../graphql/types/product.type';
 import type { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
-import { concurrencyLimit, createRouterLoaders, type RouterTarget } from '../router';
+import { concurrencyLimit, createRouterLoaders, withLiveCache, type RouterTarget } from '../router';
 import { AppError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 
 /**
  * Per-request batching (never shared between requests: each caller sees only its own cache).
  * Every relation of a list is one query for the whole page, and every router is read once.
+ * `sharedLiveReads` (requests made with a client token): live sessions come from the few-seconds
+ * cache shared by all such requests (src/router/live-cache.ts), so a page reloaded in a loop does not
+ * become one router command per reload.
  */
-export function createLoaders(services: AppServices) {
+export function createLoaders(services: AppServices, options: { sharedLiveReads?: boolean } = {}) {
   const byKey = <K, V>(load: (keys: readonly K[]) => Promise<Map<K, V>>) =>
     new DataLoader<K, V | null>(async (keys) => {
       const found = await load(keys);
@@ -34,9 +37,12 @@ export function createLoaders(services: AppServices) {
       (routers) => Promise.all(routers.map((r) => statusLimit(() => readStatus(services, targetOf(r))))),
       { cacheKeyFn: (r) => r.id },
     ),
-    router: createRouterLoaders(services.gateway, {
-      maxConcurrentRouters: services.config.router.maxConcurrent,
-    }),
+    router: createRouterLoaders(
+      options.sharedLiveReads ? withLiveCache(services.gateway, services.liveSessions) : services.gateway,
+      {
+        maxConcurrentRouters: services.config.router.maxConcurrent,
+      },
+    ),
     /** The adapter's view of a router, decrypted once per request. */
     targetOf,
   };

@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
+import type { SimulatedRouter } from '../simulator/simulated-router';
 import { codeOf, gql, startServer, waitForHealthy } from '../helpers/test-server';
 import { SqlCounter } from '../../bench/sql-counter';
 import { ClientTokens } from '../../src/auth/client-tokens';
 
 const MINT = `mutation($c: Int!, $s: [Int!]!, $t: Int) { mintClientToken(clientId: $c, serviceIds: $s, ttlSeconds: $t) { token id expiresAt } }`;
 const REVOKE = `mutation($id: String, $token: String) { revokeClientToken(id: $id, token: $token) { id clientId expiresAt revokedAt } }`;
+const LIVE = `query($s: Int!) { vpnAccount(serviceId: $s) { connection { online callerId } } }`;
 const ACCOUNT = `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId username traffic { balanceBytes } } }`;
 /** What the client-area usage page (client/usage) asks for. */
 const USAGE_PAGE = `query($s: Int!, $f: DateTime!, $t: DateTime!) { vpnAccount(serviceId: $s) {
@@ -17,6 +19,7 @@ const DAY_AHEAD = () => new Date(Date.now() + 86_400_000).toISOString();
 
 describe('client tokens: a customer reads only their own services', function () {
   let stack: Stack;
+  let sim: SimulatedRouter;
   let serverId: number;
   let alice: number;
   let bob: number;
@@ -34,7 +37,7 @@ describe('client tokens: a customer reads only their own services', function () 
 
   before(async () => {
     stack = await startStack();
-    ({ serverId } = await stack.addRouter());
+    ({ sim, serverId } = await stack.addRouter());
     const productId = await stack.whmcs.product({ settings: { trafficMonthlyGb: '10' } });
     alice = await stack.whmcs.client({ firstname: 'Alice' });
     bob = await stack.whmcs.client({ firstname: 'Bob' });
@@ -217,6 +220,46 @@ describe('client tokens: a customer reads only their own services', function () 
       // Neither a client token nor a read key may revoke.
       const { token: own } = await mint(alice, [aliceService]);
       expect(codeOf(await call(REVOKE, { id }, own))).to.equal('FORBIDDEN');
+    });
+
+    it('100 live-status reads with one token make a handful of /ppp/active/print, not 100', async () => {
+      sim.connect('alice', { callerId: '198.51.100.9', service: 'l2tp' });
+      const { token: t } = await mint(alice, [aliceService]);
+      sim.clearCommandLog();
+      const started = Date.now();
+      for (let i = 0; i < 100; i++) {
+        const r = await call(LIVE, { s: aliceService }, t);
+        expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
+        expect(r.data!.vpnAccount.connection).to.deep.equal({ online: true, callerId: '198.51.100.9' });
+      }
+      // And 50 at once (a page opened in many tabs): they share the read in flight.
+      const parallel = await Promise.all(
+        Array.from({ length: 50 }, () => call(LIVE, { s: aliceService }, t)),
+      );
+      expect(parallel.every((r) => r.data?.vpnAccount?.connection?.online === true)).to.equal(true);
+      const seconds = (Date.now() - started) / 1000;
+      const prints = sim.commandsFor('/ppp/active/print').length;
+      // One read per 5 s at most (plus one for a read in flight as the window ends).
+      expect(prints).to.be.within(1, Math.ceil(seconds / 5) + 1);
+      expect(prints).to.be.at.most(5);
+
+      // An admin's reads are never served from that cache: each request reads the router.
+      sim.clearCommandLog();
+      for (let i = 0; i < 3; i++) expect((await call(LIVE, { s: aliceService })).errors).to.equal(undefined);
+      expect(sim.commandsFor('/ppp/active/print')).to.have.length(3);
+    });
+
+    it('a token sees a new connection within a few seconds', async () => {
+      const { token: t } = await mint(bob, [bobService]);
+      expect((await call(LIVE, { s: bobService }, t)).data!.vpnAccount.connection.online).to.equal(false);
+      sim.connect('bob', { callerId: '203.0.113.4', service: 'sstp' });
+      let online = false;
+      const until = Date.now() + 8_000;
+      while (!online && Date.now() < until) {
+        online = (await call(LIVE, { s: bobService }, t)).data!.vpnAccount.connection.online;
+        if (!online) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(online).to.equal(true);
     });
 
     it('checks a token with one SQL statement per request, however many fields it reads', async () => {
