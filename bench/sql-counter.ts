@@ -14,6 +14,10 @@ export class SqlCounter {
   byKind: Record<string, number> = {};
   /** Client connections opened through the relay. */
   connections = 0;
+  /** The start (400 bytes) of each text statement since the last reset, when `captureTexts` is on. */
+  texts: string[] = [];
+  /** Keep each statement's text in {@link texts} (tests that ask which statements ran). */
+  captureTexts = false;
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(
@@ -34,6 +38,7 @@ export class SqlCounter {
     this.statements = 0;
     this.byKind = {};
     this.connections = 0;
+    this.texts = [];
   }
 
   async close(): Promise<void> {
@@ -78,6 +83,8 @@ export class SqlCounter {
       command === 0x17
         ? 'EXECUTE'
         : (/^\s*(\w+)/.exec(packet.toString('latin1', start + 1, start + Math.min(length, 40)))?.[1] ?? '?');
+    if (this.captureTexts && command === 0x03)
+      this.texts.push(packet.toString('utf8', start + 1, start + Math.min(length, 400)));
     const key = kind.toUpperCase();
     this.byKind[key] = (this.byKind[key] ?? 0) + 1;
   }

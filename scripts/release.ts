@@ -3,18 +3,23 @@
  *
  * - release/mikrotikvpn-whmcs-module-<version>.zip: the WHMCS module folder laid out as it goes into
  *   WHMCS (`modules/servers/mikrotikvpn/...`), so `unzip -d $WHMCS_ROOT` installs it; with the built
- *   client-area JavaScript, without tests and without a config.php (which holds an API key).
+ *   client-area JavaScript, without tests and without a config.php (which holds an API key); with a
+ *   short INSTALL.txt and the step-by-step guide (docs/whmcs-setup.md) in the module folder.
  * - release/whmcs-mikrotik-vpn-<version>.tgz: the server as an npm package (`npm pack`; its content is
  *   package.json "files"): compiled server, migrations, the product settings manifest, the patch of
- *   routeros-api, deploy files and docs.
+ *   routeros-api, deploy files and docs. Its package.json is the one an installation needs: no
+ *   devDependencies, and of the scripts only `postinstall` (patch-package) and `start` — the
+ *   repository's `prepare` (tsc) would fail `npm install --omit=dev` in the unpacked package.
  *
  * `--out DIR` writes elsewhere (tests). Prints each file with its size and SHA-256.
  */
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import zlib from 'node:zlib';
 import { zipSync, type Zippable } from 'fflate';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -25,6 +30,31 @@ const REQUIRED = ['mikrotikvpn.php', 'hooks.php', 'whmcs.json', 'product-setting
 const EXCLUDED = [/^config\.php$/, /(^|\/)\./, /(^|\/)tests?\//, /\.(log|bak|swp)$/, /~$/];
 /** A fixed time for every zip entry, so the same sources give the same zip. */
 const ZIP_TIME = new Date('2000-01-01T00:00:00Z');
+/** The guide, shipped in the module folder too: whoever has only the zip has the whole install. */
+const GUIDE = 'docs/whmcs-setup.md';
+
+/** INSTALL.txt at the top of the module folder. */
+export function installText(version: string): string {
+  return `MikroTik VPN for WHMCS ${version} - the WHMCS module
+
+This zip is one half of a release. The other half is the GraphQL server,
+whmcs-mikrotik-vpn-${version}.tgz, which runs next to WHMCS on the WHMCS database;
+the module does nothing without it. Install the server first.
+
+1. Unzip into the WHMCS root (an upgrade is the same command; it never
+   overwrites config.php, because the zip has none):
+       unzip -o mikrotikvpn-whmcs-module-${version}.zip -d /var/www/whmcs
+2. In modules/servers/mikrotikvpn/, copy config.example.php to config.php and
+   put in the server's URL and an admin API key; make it readable by the web
+   server only.
+3. Add each router as a server (module "MikroTik VPN"), press Test Connection,
+   put the routers in a server group, create the product and the traffic
+   addons, and keep WHMCS's cron running every 5 minutes.
+
+Every step, from unpacking the server to a first test order, with every
+command: modules/servers/mikrotikvpn/${GUIDE}
+`;
+}
 
 function moduleFiles(dir: string, prefix = ''): string[] {
   return fs.readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
@@ -51,6 +81,8 @@ export function buildModuleZip(outDir: string, version: string): string {
   for (const rel of files) {
     entries[`${MODULE}/${rel}`] = [fs.readFileSync(path.join(source, rel)), { mtime: ZIP_TIME }];
   }
+  entries[`${MODULE}/INSTALL.txt`] = [Buffer.from(installText(version)), { mtime: ZIP_TIME }];
+  entries[`${MODULE}/${GUIDE}`] = [fs.readFileSync(path.join(ROOT, GUIDE)), { mtime: ZIP_TIME }];
   const zip = path.join(outDir, `mikrotikvpn-whmcs-module-${version}.zip`);
   fs.writeFileSync(zip, zipSync(entries, { level: 9 }));
   return zip;
@@ -63,7 +95,66 @@ export function buildServerPackage(outDir: string): string {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [{ filename }] = JSON.parse(output) as { filename: string }[];
-  return path.join(outDir, filename);
+  const tgz = path.join(outDir, filename);
+  rewriteManifest(tgz);
+  return tgz;
+}
+
+/** The package.json an unpacked server package is installed with (`npm install --omit=dev`). */
+export function installManifest(manifest: Record<string, unknown>): Record<string, unknown> {
+  const {
+    devDependencies: _dev,
+    scripts,
+    ...rest
+  } = manifest as {
+    devDependencies?: unknown;
+    scripts?: Record<string, string>;
+  };
+  return {
+    ...rest,
+    scripts: { start: 'node dist/src/main.js', postinstall: scripts?.postinstall ?? 'patch-package' },
+  };
+}
+
+function listFiles(base: string, rel: string): string[] {
+  return fs.readdirSync(path.join(base, rel), { withFileTypes: true }).flatMap((entry) => {
+    const child = `${rel}/${entry.name}`;
+    return entry.isDirectory() ? listFiles(base, child) : [child];
+  });
+}
+
+/** Replaces package/package.json in the tarball by {@link installManifest}'s, keeping npm's file times. */
+function rewriteManifest(tgz: string): void {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mvpn-pack-'));
+  try {
+    execFileSync('tar', ['-xzf', tgz, '-C', work]);
+    const file = path.join(work, 'package', 'package.json');
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(file, JSON.stringify(installManifest(manifest), null, 2) + '\n');
+    // Files only, no directory entries, in a fixed order: as npm pack lays a tarball out.
+    const files = listFiles(work, 'package').sort();
+    const tar = execFileSync(
+      'tar',
+      [
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        '--mtime=1985-10-26 08:15:00Z', // npm pack's own fixed time
+        '-cf',
+        '-',
+        '-C',
+        work,
+        '--no-recursion',
+        '--null',
+        '-T',
+        '-',
+      ],
+      { input: files.join('\0'), maxBuffer: 1 << 30 },
+    );
+    fs.writeFileSync(tgz, zlib.gzipSync(tar, { level: 9 }));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function main() {

@@ -10,9 +10,10 @@ import { EventService } from './services/event.service';
 import { ProductService } from './services/product.service';
 import { RouterService } from './services/router.service';
 import { VpnAccountService } from './services/vpn-account.service';
-import { RouterGateway, RouterSessionPool } from './router';
+import { LiveSessionCache, RouterGateway, RouterSessionPool } from './router';
 import { NamedLocks } from './db/named-lock';
 import { ClientTokens } from './auth/client-tokens';
+import { ClientTokenService } from './services/client-token.service';
 import { TrafficLedger } from './services/traffic/traffic-ledger.service';
 import { VpnLifecycleService } from './services/lifecycle/vpn-lifecycle.service';
 import { ReconcileService } from './services/lifecycle/reconcile.service';
@@ -73,6 +74,10 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
         .filter(([id]) => id !== config.encryption.activeKeyId)
         .map(([, key]) => key),
     ]),
+    /** Revocation and the WHMCS owner of a client token's services, checked on every request. */
+    clientTokenService: new ClientTokenService(db, events),
+    /** Live sessions per router, shared for a few seconds by client-token requests only. */
+    liveSessions: new LiveSessionCache(),
     events,
     apiKeys: new ApiKeyService(db),
     products: new ProductService(db),

@@ -72,9 +72,23 @@ export async function createApp(
   });
   await apollo.start();
 
+  // Readiness (for the load balancer): 200 only once the database answers and every migration is
+  // applied; 503 while starting, migrating, or when the database is lost.
   app.get('/health', async (_req, res) => {
+    if (!database.isReady) {
+      const migrating = database.isInitialized;
+      res
+        .status(503)
+        .json({ status: migrating ? 'starting' : 'unavailable', database: migrating ? 'migrating' : 'down' });
+      return;
+    }
     const ok = await database.ping();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', database: ok ? 'up' : 'down' });
+  });
+  // Liveness (for systemd watchdogs, Kubernetes): 200 while the process runs and serves HTTP, whatever
+  // the database does — restarting the process would not bring MariaDB back.
+  app.get('/health/live', (_req, res) => {
+    res.status(200).json({ status: 'alive' });
   });
 
   if (config.explorer) app.use(explorerRouter({ endpoint: '/graphql', apiKey: options.explorerApiKey }));

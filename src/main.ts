@@ -1,3 +1,5 @@
+// First: an unsupported Node.js stops here with one line.
+import './runtime/require-supported-node';
 import 'reflect-metadata';
 import { ConfigError, loadConfig, loadEncryptionKeys, type AppConfig } from './config/app-config';
 import { createLogger } from './common/logger';

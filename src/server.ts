@@ -53,11 +53,11 @@ export async function startServer(
   }
   const schedule = startCollectionSchedule(services, log, {
     intervalSeconds: config.collectIntervalSeconds,
-    isReady: () => database.isInitialized,
+    isReady: () => database.isReady,
   });
   const reconcileSchedule = startReconcileSchedule(services, log, {
     intervalSeconds: config.reconcileIntervalSeconds,
-    isReady: () => database.isInitialized,
+    isReady: () => database.isReady,
   });
 
   return {

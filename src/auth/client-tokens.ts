@@ -4,12 +4,20 @@ import crypto from 'node:crypto';
  * Short-lived tokens for the client-area page: minted by the WHMCS module for the logged-in client,
  * they read only that client's services. Format: `mvpnc.<payload b64url>.<HMAC-SHA256 b64url>`;
  * the HMAC key is derived from the active encryption key, so no extra secret needs managing.
+ * Each token has an id (`j`, 16 random bytes) by which it can be revoked on its own; the signature
+ * is only the first check — every request also asks the database whether the token was revoked and
+ * whether WHMCS still has each of its services under that client (src/services/client-token.service.ts).
  */
 export const CLIENT_TOKEN_PREFIX = 'mvpnc.';
 export const DEFAULT_CLIENT_TOKEN_TTL_SECONDS = 900;
 export const MAX_CLIENT_TOKEN_TTL_SECONDS = 3600;
 
+/** A token id: 16 random bytes, base64url (22 characters). */
+export const CLIENT_TOKEN_ID = /^[A-Za-z0-9_-]{22}$/;
+
 export interface ClientTokenClaims {
+  /** The token's own id (jti), for revoking it alone. */
+  tokenId: string;
   clientId: number;
   serviceIds: number[];
   expiresAt: Date;
@@ -33,11 +41,15 @@ export class ClientTokens {
     serviceIds: number[],
     ttlSeconds: number,
     now = Date.now(),
-  ): { token: string; expiresAt: Date } {
+  ): { token: string; id: string; expiresAt: Date } {
     const exp = Math.floor(now / 1000) + ttlSeconds;
-    const payload = Buffer.from(JSON.stringify({ c: clientId, s: serviceIds, exp })).toString('base64url');
+    const id = crypto.randomBytes(16).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ j: id, c: clientId, s: serviceIds, exp })).toString(
+      'base64url',
+    );
     return {
       token: `${CLIENT_TOKEN_PREFIX}${payload}.${this.sign(this.keys[0], payload)}`,
+      id,
       expiresAt: new Date(exp * 1000),
     };
   }
@@ -53,13 +65,16 @@ export class ClientTokens {
       return expected.length === given.length && crypto.timingSafeEqual(expected, given);
     });
     if (!valid) return { ok: false, reason: 'invalid' };
-    let claims: { c: unknown; s: unknown; exp: unknown };
+    let claims: { j: unknown; c: unknown; s: unknown; exp: unknown };
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
       return { ok: false, reason: 'invalid' };
     }
     if (
+      // Tokens minted before tokens had ids are refused: the page reloads once for a new one.
+      typeof claims.j !== 'string' ||
+      !CLIENT_TOKEN_ID.test(claims.j) ||
       !Number.isInteger(claims.c) ||
       !Array.isArray(claims.s) ||
       !claims.s.every(Number.isInteger) ||
@@ -71,6 +86,7 @@ export class ClientTokens {
     return {
       ok: true,
       claims: {
+        tokenId: claims.j,
         clientId: claims.c as number,
         serviceIds: claims.s as number[],
         expiresAt: new Date(claims.exp * 1000),

@@ -1,6 +1,14 @@
 import crypto from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
 
+/** A stored value is under a key id that the key file does not hold (any more, or not yet). */
+export class MissingKeyError extends Error {
+  constructor(readonly keyId: string) {
+    super(`cannot decrypt: key "${keyId}" is not in the key file`);
+    this.name = 'MissingKeyError';
+  }
+}
+
 /**
  * Encrypts secrets at rest (router passwords) with AES-256-GCM: a random 96-bit IV per value and the
  * key id stored with it, so old values stay readable after the active key rotates.
@@ -52,9 +60,8 @@ export class SecretBox {
       }
     }
     const key = this.keys.keys.get(keyId);
-    if (!key || !iv || !tag || body === undefined) {
-      throw new Error(`cannot decrypt: key "${keyId}" is not configured`);
-    }
+    if (!key) throw new MissingKeyError(keyId);
+    if (!iv || !tag || body === undefined) throw new Error('cannot decrypt: the stored value is malformed');
     const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: an unsupported Node.js stops here with one line.
+import '../runtime/require-supported-node';
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';

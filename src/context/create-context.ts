@@ -17,16 +17,23 @@ export function createContextFactory(services: AppServices, database: Database) 
     const locals = res.locals as Partial<RequestLocals>;
     const requestId = locals.requestId ?? crypto.randomUUID();
     const log = locals.log ?? silentLogger;
+    // Nothing is served before the database is ready: not while it is down, nor while migrations run
+    // (a request would meet tables in the middle of a change).
+    if (!database.isReady) {
+      throw withStatus(
+        new AppError(
+          ErrorCode.DATABASE_UNAVAILABLE,
+          database.isInitialized
+            ? 'The server is starting (database migrations are running); try again shortly'
+            : 'The database is unavailable; try again shortly',
+        ),
+        503,
+      );
+    }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match)
       throw withStatus(new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"'), 401);
-    if (!database.isInitialized) {
-      throw withStatus(
-        new AppError(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly'),
-        503,
-      );
-    }
     if (match[1].startsWith(CLIENT_TOKEN_PREFIX)) {
       const check = services.clientTokens.verify(match[1]);
       if (!check.ok) {
@@ -39,13 +46,25 @@ export function createContextFactory(services: AppServices, database: Database) 
           check.reason === 'expired' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
         throw withStatus(error, 401);
       }
+      // The signature says who the token was minted for; the database says whether that still holds.
+      const standing = await services.clientTokenService.standing(check.claims);
+      if (standing !== 'ok') {
+        const error = new UnauthenticatedError(
+          standing === 'revoked'
+            ? 'The client token was revoked'
+            : 'The client token names a service that no longer belongs to its client',
+        );
+        (error.extensions as Record<string, unknown>).reason =
+          standing === 'revoked' ? 'TOKEN_REVOKED' : 'TOKEN_OWNER_CHANGED';
+        throw withStatus(error, 401);
+      }
       const { clientId, serviceIds } = check.claims;
       return {
         requestId,
         log,
         actor: { kind: 'client', clientId, serviceIds },
         services,
-        loaders: createLoaders(services),
+        loaders: createLoaders(services, { sharedLiveReads: true }),
       };
     }
     const key = await services.apiKeys.authenticate(match[1]);

@@ -37,7 +37,7 @@ export function requestIdMiddleware(log: Logger) {
     res.setHeader('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const probe = req.path === '/health' || req.path === '/metrics';
+      const probe = req.path === '/health' || req.path === '/health/live' || req.path === '/metrics';
       locals.log[probe ? 'debug' : 'info'](
         {
           method: req.method,

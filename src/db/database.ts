@@ -5,12 +5,13 @@ import type { Logger } from '../common/logger';
 
 /**
  * The WHMCS database, connected in the background: the server starts (and answers /health with 503)
- * while MariaDB is down, and carries on by itself once it is back.
+ * while MariaDB is down or migrations still run, and carries on by itself once it is ready.
  */
 export class Database {
   readonly dataSource: DataSource;
   private ready: Promise<void> | null = null;
   private stopped = false;
+  private migrated = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -35,6 +36,7 @@ export class Database {
           const applied = await this.dataSource.runMigrations({ transaction: 'each' });
           for (const m of applied) this.log.info({ migration: m.name }, 'migration applied');
         }
+        this.migrated = true;
         this.log.info(
           { host: this.config.database.host, database: this.config.database.database },
           'database ready',
@@ -52,13 +54,22 @@ export class Database {
     }
   }
 
+  /** Connected; migrations may still be running (see {@link isReady}). */
   get isInitialized(): boolean {
     return this.dataSource.isInitialized;
   }
 
-  /** True when a trivial query answers within the timeout. */
+  /**
+   * Connected and every pending migration applied (when MIGRATIONS_RUN is on): only then may
+   * requests and the schedules use the database. /health answers 503 until this is true.
+   */
+  get isReady(): boolean {
+    return this.migrated && !this.stopped && this.dataSource.isInitialized;
+  }
+
+  /** True when the database is ready and a trivial query answers within the timeout. */
   async ping(timeoutMs = 2000): Promise<boolean> {
-    if (!this.dataSource.isInitialized) return false;
+    if (!this.isReady) return false;
     try {
       await Promise.race([
         this.dataSource.query('SELECT 1'),

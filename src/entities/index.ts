@@ -1,4 +1,5 @@
 import { ApiKeyEntity } from './own/api-key.entity';
+import { ClientTokenRevocationEntity } from './own/client-token-revocation.entity';
 import { EventEntity } from './own/event.entity';
 import { NotificationEntity } from './own/notification.entity';
 import { RouterEntity } from './own/router.entity';
@@ -22,6 +23,7 @@ export const OWN_ENTITIES = [
   NotificationEntity,
   ApiKeyEntity,
   EventEntity,
+  ClientTokenRevocationEntity,
 ];
 
 /** WHMCS's tables: read-only, never synchronised or migrated. */

@@ -3,7 +3,13 @@ import type { AppServices } from '../app-services';
 import type { RouterEntity } from '../entities/own/router.entity';
 import type { ProductType } from '../graphql/types/product.type';
 import type { AddressPool, RouterStatus } from '../graphql/types/router-fields.type';
-import { concurrencyLimit, createRouterLoaders, type RouterTarget, type WireGuardInterface } from '../router';
+import {
+  concurrencyLimit,
+  createRouterLoaders,
+  withLiveCache,
+  type RouterTarget,
+  type WireGuardInterface,
+} from '../router';
 import { In } from 'typeorm';
 import { WhmcsServer } from '../entities/whmcs/whmcs-server.entity';
 import type { WireGuardLookups } from '../services/wireguard/wireguard.service';
@@ -13,8 +19,11 @@ import { ErrorCode } from '../errors/error-code';
 /**
  * Per-request batching (never shared between requests: each caller sees only its own cache).
  * Every relation of a list is one query for the whole page, and every router is read once.
+ * `sharedLiveReads` (requests made with a client token): live sessions come from the few-seconds
+ * cache shared by all such requests (src/router/live-cache.ts), so a page reloaded in a loop does not
+ * become one router command per reload.
  */
-export function createLoaders(services: AppServices) {
+export function createLoaders(services: AppServices, options: { sharedLiveReads?: boolean } = {}) {
   const byKey = <K, V>(load: (keys: readonly K[]) => Promise<Map<K, V>>) =>
     new DataLoader<K, V | null>(async (keys) => {
       const found = await load(keys);
@@ -29,14 +38,19 @@ export function createLoaders(services: AppServices) {
     const rows = await services.db.getRepository(WhmcsServer).findBy({ id: In([...ids]) });
     return new Map(rows.map((row) => [row.id, row]));
   });
-  const routerLoaders = createRouterLoaders(services.gateway, {
+  // Client tokens' live reads share a short per-router cache (a page reloaded in a loop is not a
+  // router command per request).
+  const gateway = options.sharedLiveReads
+    ? withLiveCache(services.gateway, services.liveSessions)
+    : services.gateway;
+  const routerLoaders = createRouterLoaders(gateway, {
     maxConcurrentRouters: services.config.router.maxConcurrent,
   });
   const wgInterfaces = new DataLoader<RouterEntity, WireGuardInterface[], number>(
     (routers) =>
       Promise.all(
         routers.map((r) =>
-          statusLimit(() => services.gateway.listWireGuardInterfaces(targetOf(r))).catch((e: Error) => e),
+          statusLimit(() => gateway.listWireGuardInterfaces(targetOf(r))).catch((e: Error) => e),
         ),
       ),
     { cacheKeyFn: (r) => r.id },

@@ -28,6 +28,7 @@ export {
   type RouterLoaderOptions,
   concurrencyLimit,
 } from './router-loaders';
+export { LiveSessionCache, LIVE_CACHE_TTL_MS, withLiveCache } from './live-cache';
 export { RouterTrapError, isNoSuchItem } from './router-errors';
 export {
   queuePairToCustomer,

@@ -3,8 +3,9 @@ import { In, type DataSource } from 'typeorm';
 import { RouterEntity } from '../entities/own/router.entity';
 import { VpnAccountEntity } from '../entities/own/vpn-account.entity';
 import { WhmcsServer } from '../entities/whmcs/whmcs-server.entity';
-import { NotFoundError, ValidationError } from '../errors/app-errors';
-import type { SecretBox } from '../auth/secret-box';
+import { AppError, NotFoundError, ValidationError } from '../errors/app-errors';
+import { ErrorCode } from '../errors/error-code';
+import { MissingKeyError, type SecretBox } from '../auth/secret-box';
 import type { RequestContext } from '../context/request-context';
 import type { EventService } from './event.service';
 import { parseAddressList } from './address-pool';
@@ -129,15 +130,30 @@ export class RouterService {
     );
   }
 
-  /** How the adapter reaches a router, with its password decrypted (never leaves the adapter). */
+  /**
+   * How the adapter reaches a router, with its password decrypted (never leaves the adapter). A
+   * password under a key the key file lacks is an AppError saying what to do (reason
+   * `ENCRYPTION_KEY_MISSING`): the CLI, the collector and WHMCS show it as one line.
+   */
   target(router: RouterEntity): RouterTarget {
+    let password: string;
+    try {
+      password = this.secrets.decrypt(router.passwordEncrypted);
+    } catch (error) {
+      if (!(error instanceof MissingKeyError)) throw error;
+      throw new AppError(
+        ErrorCode.INTERNAL_SERVER_ERROR,
+        `The password of router ${router.id} ("${router.name}") is encrypted under key ${error.keyId}, which is not in the key file — put that key line back into ENCRYPTION_KEY_FILE, or enter the router's password again in WHMCS (Servers)`,
+        { reason: 'ENCRYPTION_KEY_MISSING', routerId: String(router.id), keyId: error.keyId },
+      );
+    }
     return {
       id: String(router.id),
       host: router.host,
       port: router.port,
       tls: router.tls,
       username: router.username,
-      password: this.secrets.decrypt(router.passwordEncrypted),
+      password,
       caPem: router.caPem,
       fingerprintSha256: router.fingerprintSha256,
     };

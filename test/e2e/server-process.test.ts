@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import { codeOf, gql, makeKeyFile, startServer } from '../helpers/test-server';
 import { createApiKey } from '../helpers/cli';
@@ -58,6 +59,57 @@ describe('server process: health, configuration, shutdown', function () {
     } finally {
       expect(await server.stop('SIGTERM')).to.equal(0);
       expect(server.output.join('\n')).to.include('"msg":"stopped"');
+      await tdb.drop();
+    }
+  });
+
+  it('answers /health 503 and refuses /graphql while a slow migration runs; /health/live stays 200', async () => {
+    const tdb: TestDatabase = await createTestDatabase();
+    // The newest migration is pending again, and it cannot finish: recording it as applied waits for
+    // a lock this test holds on the migrations table (reads still pass, so the server gets that far).
+    await tdb.dataSource.undoLastMigration({ transaction: 'each' });
+    const key = await createApiKey(tdb.url, 'ops', 'read');
+    const blocker = await mysql.createConnection({ ...tdb.config, user: tdb.config.user });
+    await blocker.query('LOCK TABLES mod_mikrotikvpn_migrations READ');
+    const server = await startServer({ DATABASE_URL: tdb.url, ENCRYPTION_KEY_FILE: makeKeyFile() });
+    const health = async () => {
+      const r = await fetch(`${server.url}/health`);
+      return { status: r.status, body: (await r.json()) as { status: string; database: string } };
+    };
+    try {
+      let h = await health();
+      for (let i = 0; i < 100 && h.body.database !== 'migrating'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        h = await health();
+      }
+      expect(h).to.deep.equal({ status: 503, body: { status: 'starting', database: 'migrating' } });
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        expect((await health()).status).to.equal(503);
+        const live = await fetch(`${server.url}/health/live`);
+        expect(live.status).to.equal(200);
+        expect(await live.json()).to.deep.equal({ status: 'alive' });
+        const r = await gql(server.url, '{ routers { id } }', {}, key);
+        expect(r.status).to.equal(503);
+        expect(codeOf(r)).to.equal('DATABASE_UNAVAILABLE');
+        expect(r.errors![0].message).to.match(/migrations are running/);
+      }
+      expect(server.output.join('\n')).to.not.include('"msg":"database ready"');
+
+      await blocker.query('UNLOCK TABLES');
+      for (let i = 0; i < 100 && h.status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        h = await health();
+      }
+      expect(h).to.deep.equal({ status: 200, body: { status: 'ok', database: 'up' } });
+      expect(server.output.join('\n')).to.include('"msg":"migration applied"');
+      const r = await gql(server.url, '{ routers { id } }', {}, key);
+      expect(r.status).to.equal(200);
+      expect(r.errors).to.equal(undefined);
+      expect((await fetch(`${server.url}/health/live`)).status).to.equal(200);
+    } finally {
+      await blocker.end().catch(() => undefined);
+      await server.stop('SIGKILL');
       await tdb.drop();
     }
   });

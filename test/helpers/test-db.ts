@@ -58,6 +58,7 @@ export async function createTestDatabase(
 }
 
 const TABLES_IN_DELETE_ORDER = [
+  'mod_mikrotikvpn_client_token_revocations',
   'mod_mikrotikvpn_events',
   'mod_mikrotikvpn_api_keys',
   'mod_mikrotikvpn_notifications',

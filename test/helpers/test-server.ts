@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generateKeyLine } from '../../src/auth/secret-box';
 import { noteSecret, noteSecretsIn, noteWireGuardKeysIn, suiteTraffic } from './suite-traffic';
+import { makeTempDir } from './temp-dirs';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
 const CLOCK_SHIFT = path.join(__dirname, 'clock-shift.js');
@@ -17,9 +17,9 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** A key file for router-credential encryption, made fresh for a test run. */
+/** A key file for router-credential encryption, made fresh for a test run (removed at exit). */
 export function makeKeyFile(lines: string[] = [generateKeyLine('test1')]): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvpn-key-'));
+  const dir = makeTempDir('mvpn-key-');
   const file = path.join(dir, 'keys');
   for (const line of lines) noteSecret(line.split(':')[1]);
   fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
@@ -124,7 +124,7 @@ export async function waitForHealthy(server: TestServer, timeoutMs = 20_000): Pr
 
 /** A file that sets a server's clock offset (pass it as MVPN_TEST_CLOCK_FILE), starting at `offsetMs`. */
 export function makeClockFile(offsetMs = 0): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvpn-clock-'));
+  const dir = makeTempDir('mvpn-clock-');
   const file = path.join(dir, 'offset');
   fs.writeFileSync(file, String(offsetMs));
   return file;

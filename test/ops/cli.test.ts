@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
-import { gql } from '../helpers/test-server';
+import { gql, makeKeyFile } from '../helpers/test-server';
 import { runCli, runCliInTerminal } from '../helpers/cli';
 import { createTestDatabase } from '../helpers/test-db';
+import { generateKeyLine, SecretBox } from '../../src/auth/secret-box';
+import { loadEncryptionKeys } from '../../src/config/app-config';
 import { startSimulatedRouter, type SimulatedRouter } from '../simulator/simulated-router';
 
 const REPO_ROOT = path.join(__dirname, '..', '..', '..');
@@ -208,4 +210,37 @@ describe('CLI: progress of long commands, and doctor (real CLI process + MariaDB
       /^FAIL {2}database: cannot connect to 127\.0\.0\.1:1\/whmcs as root .* — fix: check DATABASE_URL/m,
     );
   });
+
+  it('a router under a key the key file lacks: collect and reconcile print one typed line each, no stack trace', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const gone = generateKeyLine('kgone');
+      const box = new SecretBox(loadEncryptionKeys({ ENCRYPTION_KEY: gone }));
+      const r = await fresh.dataSource.query(
+        "INSERT INTO mod_mikrotikvpn_routers (server_id, name, host, port, tls, username, password_encrypted) VALUES (1, 'Core 9', '127.0.0.1', 8729, 1, 'api', ?)",
+        [box.encrypt('router-pass')],
+      );
+      const cliEnv = { DATABASE_URL: fresh.url, ENCRYPTION_KEY_FILE: makeKeyFile([generateKeyLine('knew')]) };
+      const typed = `INTERNAL_SERVER_ERROR: The password of router ${r.insertId} ("Core 9") is encrypted under key kgone, which is not in the key file — put that key line back into ENCRYPTION_KEY_FILE, or enter the router's password again in WHMCS (Servers)`;
+
+      const collect = await runCli(['collect'], cliEnv);
+      expect(collect.code).to.equal(1);
+      expect(collect.stdout.split('\n')[0]).to.match(
+        new RegExp(`^router ${r.insertId}\tFAILED ${escape(typed)}\taccounts 0\tsamples 0\t\\d+ ms$`),
+      );
+      expect(collect.stdout).to.not.include('server log');
+      expect(collect.stderr).to.equal('');
+
+      const reconcile = await runCli(['reconcile'], cliEnv);
+      expect(reconcile.code).to.equal(1);
+      expect(reconcile.stdout.split('\n')[0]).to.equal(`router ${r.insertId}\t-\tROUTER_FAILED\t${typed}`);
+      expect(reconcile.stderr).to.equal('');
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -65,6 +65,20 @@ describe('release bundle: the WHMCS module zip and the server package', function
       fs.readFileSync(path.join(MODULE_SOURCE, 'js', 'usage.js')),
     );
     expect(fs.existsSync(path.join(installed, 'config.php'))).to.equal(false);
+    // Whoever has only the zip has the install guide, byte for byte, and a short INSTALL text.
+    expect(fs.readFileSync(path.join(installed, 'docs', 'whmcs-setup.md'))).to.deep.equal(
+      fs.readFileSync(path.join(ROOT, 'docs', 'whmcs-setup.md')),
+    );
+    const install = fs.readFileSync(path.join(installed, 'INSTALL.txt'), 'utf8');
+    expect(install).to.include(`MikroTik VPN for WHMCS ${version}`);
+    expect(install).to.include(`whmcs-mikrotik-vpn-${version}.tgz`);
+    expect(install).to.include('modules/servers/mikrotikvpn/docs/whmcs-setup.md');
+    expect(install.split('\n').every((l) => l.length <= 80)).to.equal(true);
+    // whmcs.json's documentation link points at it.
+    const whmcsJson = JSON.parse(fs.readFileSync(path.join(installed, 'whmcs.json'), 'utf8')) as {
+      support: { docs_url: string };
+    };
+    expect(fs.existsSync(path.join(installed, whmcsJson.support.docs_url))).to.equal(true);
     const { stdout: listing } = await run('unzip', ['-Z1', zip]);
     const entries = listing.trim().split('\n');
     expect(entries.every((e) => e.startsWith('modules/servers/mikrotikvpn/'))).to.equal(true);
@@ -99,6 +113,48 @@ describe('release bundle: the WHMCS module zip and the server package', function
       ),
     ).to.deep.equal([]);
     expect(files.filter((f) => /\.ts$|\.key$|\.env$|node_modules/.test(f))).to.deep.equal([]);
+  });
+
+  it('the server package holds every file its README links, and every file those docs link', async () => {
+    const unpacked = path.join(out, 'links');
+    fs.mkdirSync(unpacked);
+    await run('tar', ['-xzf', tgz, '-C', unpacked, '--strip-components=1']);
+    const checked = new Set<string>();
+    const missing: string[] = [];
+    const visit = (file: string) => {
+      if (checked.has(file)) return;
+      checked.add(file);
+      if (!fs.existsSync(path.join(unpacked, file))) return void missing.push(file);
+      if (!file.endsWith('.md')) return;
+      const text = fs.readFileSync(path.join(unpacked, file), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:|#)/.test(target)) continue;
+        visit(path.posix.normalize(path.posix.join(path.posix.dirname(file), target.split('#')[0])));
+      }
+    };
+    visit('README.md');
+    expect(missing).to.deep.equal([]);
+    expect([...checked]).to.include.members([
+      'docs/whmcs-setup.md',
+      'docs/operations.md',
+      'schema/schema.graphql',
+    ]);
+  });
+
+  it("the server package's package.json is for installing: no build step, no dev dependencies", async () => {
+    const { stdout } = await run('tar', ['-xzOf', tgz, 'package/package.json']);
+    const manifest = JSON.parse(stdout) as Record<string, any>;
+    const source = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      any
+    >;
+    expect(manifest.scripts).to.deep.equal({ start: 'node dist/src/main.js', postinstall: 'patch-package' });
+    expect(manifest.devDependencies).to.equal(undefined);
+    for (const field of ['name', 'version', 'engines', 'dependencies', 'overrides', 'bin', 'files'])
+      expect(manifest[field], field).to.deep.equal(source[field]);
+    // npm's fixed file time, as npm pack writes it.
+    const { stdout: listing } = await run('tar', ['-tvzf', tgz, 'package/package.json']);
+    expect(listing).to.include('1985-10-26');
   });
 
   it('the unpacked server package runs: its CLI migrates a fresh WHMCS database', async () => {

@@ -179,6 +179,12 @@ const ROWS: Row[] = [
   { type: 'Mutation', field: 'reconcile', access: 'admin', doc: () => `mutation { reconcile { repaired } }` },
   {
     type: 'Mutation',
+    field: 'revokeClientToken',
+    access: 'admin',
+    doc: () => `mutation { revokeClientToken(id: "matrix-token-id-0000000") { id } }`,
+  },
+  {
+    type: 'Mutation',
     field: 'renewVpnAccount',
     access: 'admin',
     doc: (i) => `mutation { renewVpnAccount(serviceId: ${i.aliceService}, cycleKey: "matrix-cycle") { id } }`,

@@ -42,6 +42,7 @@ const MUTATIONS = [
   'acknowledgeNotifications',
   'reportNotificationFailure',
   'mintClientToken',
+  'revokeClientToken',
   'testRouterConnection',
   'upsertRouter',
 ] as const;
@@ -306,6 +307,20 @@ describe('security: property-based fuzzing of every mutation (server process + s
           '{ expiresAt }',
           { ...v, c: v.c === 0 ? clientId : v.c },
         ),
+      ),
+    revokeClientToken: fc
+      .record({
+        id: optional(fc.oneof(oddString, fc.stringMatching(/^[A-Za-z0-9_-]{22}$/))),
+        token: optional(
+          fc.oneof(
+            oddString,
+            oddString.map((t) => `mvpnc.${t}`),
+            fc.constant('mvpnc.e30.AAAA'),
+          ),
+        ),
+      })
+      .map((v) =>
+        call('revokeClientToken', '$id: String, $token: String', 'id: $id, token: $token', '{ id }', v),
       ),
     testRouterConnection: fc
       .record({

@@ -235,6 +235,26 @@ class StandIn
         foreach ($result['templateVariables'] as $k => $v) {
             $smarty->assign($k, $v);
         }
-        return $smarty->fetch(self::$moduleDir . '/' . $result['tabOverviewModuleOutputTemplate']);
+        try {
+            return $smarty->fetch(self::$moduleDir . '/' . $result['tabOverviewModuleOutputTemplate']);
+        } finally {
+            // Compiled templates are this call's only: a test run leaves no /tmp/mvpn-smarty-* behind.
+            self::removeTree($tmp);
+        }
+    }
+
+    private static function removeTree(string $dir): void
+    {
+        if (!is_dir($dir) || is_link($dir)) {
+            return;
+        }
+        foreach (scandir($dir) ?: [] as $entry) {
+            if ($entry === '.' || $entry === '..') {
+                continue;
+            }
+            $path = $dir . '/' . $entry;
+            is_dir($path) && !is_link($path) ? self::removeTree($path) : @unlink($path);
+        }
+        @rmdir($dir);
     }
 }

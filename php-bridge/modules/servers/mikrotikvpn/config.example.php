@@ -7,7 +7,7 @@ return [
     // The GraphQL endpoint of the MikroTik VPN server, as WHMCS's PHP reaches it.
     'graphql_url' => 'http://127.0.0.1:4000/graphql',
 
-    // An admin API key: npm run --silent apikey -- create --name whmcs --scope admin
+    // An admin API key: mvpn apikey create --name whmcs --scope admin (see docs/whmcs-setup.md, 1.7)
     'api_key' => 'mvpn_paste_the_key_here',
 
     // The GraphQL endpoint as the customer's browser reaches it (client-area usage page). Leave empty
