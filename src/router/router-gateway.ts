@@ -49,6 +49,8 @@ export interface PppProfile {
   localAddress: string | null;
   remoteAddress: string | null;
   rateLimit: string | null;
+  /** `only-one`: `yes` = RouterOS refuses a second login of a user with this profile. */
+  onlyOne: string | null;
   /** Built-in profile (`default`, `default-encryption`). */
   isDefault: boolean;
 }
@@ -213,7 +215,7 @@ export class RouterGateway {
   async listPppProfiles(target: RouterTarget): Promise<PppProfile[]> {
     const rows = await this.pool.run(target, [
       '/ppp/profile/print',
-      '=.proplist=.id,name,local-address,remote-address,rate-limit,default',
+      '=.proplist=.id,name,local-address,remote-address,rate-limit,only-one,default',
     ]);
     return rows.map((row) => ({
       id: row['.id'],
@@ -221,6 +223,7 @@ export class RouterGateway {
       localAddress: orNull(row['local-address']),
       remoteAddress: orNull(row['remote-address']),
       rateLimit: orNull(row['rate-limit']),
+      onlyOne: orNull(row['only-one']),
       isDefault: row.default === 'true',
     }));
   }

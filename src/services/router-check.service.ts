@@ -128,6 +128,11 @@ export class RouterCheckService {
       for (const iface of wgInterfaces.filter((i) => i.disabled || !i.running)) {
         result.warnings.push(`WireGuard interface "${iface.name}" is not running: its peers pass no traffic`);
       }
+      for (const profile of profiles.filter((p) => p.onlyOne === 'yes')) {
+        result.warnings.push(
+          `PPP profile "${profile.name}" has only-one=yes: RouterOS itself refuses a second login of the same user, as the product setting One session per account does one collection later`,
+        );
+      }
       for (const profile of profiles.filter((p) => p.rateLimit)) {
         result.warnings.push(
           `PPP profile "${profile.name}" has rate-limit ${profile.rateLimit}: its dynamic queues take traffic before ours, so a product using it would be metered as zero`,

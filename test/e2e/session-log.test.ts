@@ -265,6 +265,27 @@ describe('session log: every connection from the readings we already make, and w
     expect((await sessions(free.serviceId)).filter((s) => s.open)).to.have.length(2);
   });
 
+  it('Test Connection names a PPP profile whose only-one=yes does the same on the router', async () => {
+    sim.state.profiles.insert({
+      id: '*7',
+      name: 'single',
+      localAddress: '10.77.1.1',
+      remoteAddress: '',
+      rateLimit: '',
+      onlyOne: 'yes',
+      useEncryption: 'yes',
+      changeTcpMss: 'default',
+      comment: '',
+      builtin: false,
+    });
+    const r = await ok(`mutation($i: RouterInput!) { testRouterConnection(input: $i) { ok warnings } }`, {
+      i: { serverId, host: '127.0.0.1', port: sim.port, username: 'api', caPem: sim.caPem },
+    });
+    expect(r.testRouterConnection.warnings.join(' ')).to.match(
+      /PPP profile "single" has only-one=yes: RouterOS itself refuses a second login/,
+    );
+  });
+
   it('a client token reads its own sessions only', async () => {
     const a = await newAccount('s9');
     const mint = `mutation($c: Int!, $s: [Int!]!) { mintClientToken(clientId: $c, serviceIds: $s) { token } }`;
