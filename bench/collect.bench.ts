@@ -20,6 +20,8 @@ export interface CollectOptions {
   maxConcurrent?: number;
   /** Share of each router's accounts that are WireGuard peers. */
   wireGuardShare?: number;
+  /** Share of the accounts with a live PPP session. */
+  connectedShare?: number;
 }
 
 /** A bare minimum read of one router's counters: connect, login, one print, words split. */

@@ -29,6 +29,7 @@ const { values, positionals } = parseArgs({
     'gql-rate': { type: 'string', default: '200' },
     'max-concurrent': { type: 'string' },
     'wireguard-share': { type: 'string', default: '0' },
+    'connected-share': { type: 'string', default: '0' },
     'server-cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -39,7 +40,8 @@ if (values.help) {
   [--latency-ms 50] [--runs 5] [--sample 20 (per-account baseline)] [--sizes 1000,10000,50000,100000]
   [--ingest-accounts 10000] [--gql-seconds 10] [--gql-connections 10] [--gql-rate 200 (requests/s)]
   [--max-concurrent N (ROUTER_MAX_CONCURRENT)] [--server-cpu-prof DIR (CPU profile of the GraphQL server)]
-  [--wireguard-share 0.5 (that share of each router's accounts are WireGuard peers)]`);
+  [--wireguard-share 0.5 (that share of each router's accounts are WireGuard peers)]
+  [--connected-share 0.5 (that share of the accounts have a live PPP session: the session log's work)]`);
   process.exit(0);
 }
 
@@ -58,6 +60,7 @@ const fleet = {
   runs,
   maxConcurrent: values['max-concurrent'] ? num('max-concurrent') : undefined,
   wireGuardShare: num('wireguard-share'),
+  connectedShare: num('connected-share'),
 };
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');

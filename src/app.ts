@@ -31,7 +31,7 @@ export async function createApp(
   database: Database,
   schema: GraphQLSchema,
   log: Logger,
-  options: { explorerApiKey?: string; metrics?: Metrics } = {},
+  options: { explorerApiKey?: string; metrics?: Metrics; routes?: express.Router } = {},
 ): Promise<App> {
   const { config } = services;
   const { metrics } = options;
@@ -93,6 +93,8 @@ export async function createApp(
 
   if (config.explorer) app.use(explorerRouter({ endpoint: '/graphql', apiKey: options.explorerApiKey }));
   if (metrics) app.get('/metrics', metricsHandler(metrics, config.metrics.token, log));
+  // Pages of the demo (its client-area preview); never set by `npm start`.
+  if (options.routes) app.use(options.routes);
 
   app.use(
     '/graphql',

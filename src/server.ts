@@ -24,7 +24,7 @@ export interface RunningServer {
 export async function startServer(
   config: AppConfig,
   log: Logger,
-  options: { explorerApiKey?: string } = {},
+  options: { explorerApiKey?: string; routes?: import('express').Router } = {},
 ): Promise<RunningServer> {
   const database = new Database(config, log);
   const metrics = config.metrics.enabled ? new Metrics(database.dataSource) : undefined;

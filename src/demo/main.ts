@@ -1,6 +1,12 @@
 import QRCode from 'qrcode';
 import 'reflect-metadata';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../config/data-source-options';
+import { backfillHistory, HISTORY_DAYS } from './history';
+import { previewRoutes } from './preview-page';
 import { generateKeyLine } from '../auth/secret-box';
 import { loadConfig } from '../config/app-config';
 import { createLogger } from '../common/logger';
@@ -112,19 +118,41 @@ async function main(): Promise<void> {
     `  Routers: ${routers.length} simulated RouterOS 7 routers (api-ssl on ports ${routers.map((r) => r.sim.port).join(', ')})`,
   );
 
+  // A key made for this run, in a file of its own (mode 600, removed at the end) so that the CLI can
+  // reach the running demo; a key the caller gave is used instead.
+  let keyFile = env.ENCRYPTION_KEY_FILE;
+  if (!keyFile && !env.ENCRYPTION_KEY) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvpn-demo-key-'));
+    keyFile = path.join(dir, 'encryption.keys');
+    fs.writeFileSync(keyFile, `${generateKeyLine('demo')}\n`, { mode: 0o600 });
+    running.push({ what: 'the demo key file', stop: () => fs.rmSync(dir, { recursive: true, force: true }) });
+  }
   const config = loadConfig({
     ...env,
     NODE_ENV: env.NODE_ENV || 'development',
-    // Ephemeral, in memory only: the demo's router passwords die with its database.
-    ENCRYPTION_KEY:
-      env.ENCRYPTION_KEY_FILE || env.ENCRYPTION_KEY ? env.ENCRYPTION_KEY : generateKeyLine('demo'),
+    ...(keyFile ? { ENCRYPTION_KEY_FILE: keyFile, ENCRYPTION_KEY: undefined } : {}),
     COLLECT_INTERVAL_SECONDS: env.COLLECT_INTERVAL_SECONDS || '10',
     GRAPHQL_EXPLORER: env.GRAPHQL_EXPLORER || 'true',
     LOG_LEVEL: env.LOG_LEVEL || 'warn',
   });
   const log = createLogger(config.logLevel);
   const server = await step(
-    () => startServer(config, log, { explorerApiKey: apiKey }),
+    () =>
+      startServer(config, log, {
+        explorerApiKey: apiKey,
+        routes: previewRoutes({
+          apiKey,
+          clientId: seed.clientId,
+          services: [
+            ...seed.routers.flatMap((r) => r.services.map((x) => ({ ...x, product: 'VPN 50 GB' }))),
+            {
+              serviceId: seed.wireGuard.serviceId,
+              username: seed.wireGuard.username,
+              product: 'WireGuard 50 GB',
+            },
+          ],
+        }),
+      }),
     (started) => ({ what: 'the GraphQL server and its traffic collector', stop: () => started.stop() }),
   );
   await step(() => server.database.start());
@@ -132,6 +160,29 @@ async function main(): Promise<void> {
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${server.port}`;
 
   const provisioned = await step(() => provisionThroughApi(url, apiKey, seed, routers));
+  // Two months of past for every account; one near its limit, one past it (limited at the next collection).
+  const [nearLimit, overLimit] = [
+    seed.routers[1].services[1].serviceId,
+    seed.routers[1].services[2].serviceId,
+  ];
+  await step(async () => {
+    const db = new DataSource(dataSourceOptions(config.database));
+    await db.initialize();
+    try {
+      await backfillHistory(db, {
+        timeZone: config.timeZone,
+        serviceIds: [
+          ...seed.routers.flatMap((r) => r.services.map((x) => x.serviceId)),
+          seed.wireGuard.serviceId,
+        ],
+        addonServiceId: seed.addon.serviceId,
+        nearLimit,
+        overLimit,
+      });
+    } finally {
+      await db.destroy();
+    }
+  });
   await step(
     async () =>
       simulateCustomers(
@@ -142,6 +193,9 @@ async function main(): Promise<void> {
   );
   print(
     `  Accounts: ${accounts + 1} created through createVpnAccount (${accounts} PPP, 1 WireGuard); ${accounts - DEMO_ROUTER_COUNT + 1} online, using traffic`,
+  );
+  print(
+    `  History: ${HISTORY_DAYS} days of traffic per account, renewals and the bought addon; service ${nearLimit} is close to its limit, service ${overLimit} past it`,
   );
   print(`  Collector: every ${config.collectIntervalSeconds} s`);
 
@@ -168,6 +222,15 @@ async function main(): Promise<void> {
   print(
     `  The same config and an SVG of this code: { vpnAccount(serviceId: ${seed.wireGuard.serviceId}) { wireGuardConfig { fileName text qrSvg } } }`,
   );
+  print(`  Client area: ${url}/demo (the module's usage page for each service, with its client token)`);
+  print();
+  print('  The CLI reaches this demo with:');
+  // The private MariaDB has no password; a database of the caller's is theirs to name.
+  print(`    export DATABASE_URL='${database.server ? env.DATABASE_URL : '<the DATABASE_URL you gave>'}'`);
+  print(`    export ENCRYPTION_KEY_FILE='${keyFile ?? '(your ENCRYPTION_KEY_FILE)'}'`);
+  print(`    export WHMCS_TIME_ZONE='${config.timeZone}'`);
+  print('    npx whmcs-mikrotik-vpn doctor      # or: collect, reconcile, apikey list');
+  print();
   print('  The routers are simulated (RouterOS API simulator from test/simulator); see docs/demo.md.');
   print('  Press Ctrl-C to stop everything the demo started.');
 }

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { startDemo, type DemoProcess } from '../helpers/demo-process';
-import { launchChromium } from './browser';
+import path from 'node:path';
+import fs from 'node:fs';
+import { OUTPUT_DIR, launchChromium } from './browser';
 
 // Browser-side code below runs in Chromium; this program is compiled without the DOM library.
 declare const document: any;
@@ -61,6 +63,24 @@ describe('explorer: GraphiQL works offline in a real Chromium, against the runni
     expect(json.data.vpnAccounts.nodes).to.have.length(7); // 6 PPP, 1 WireGuard
     expect(json.data.vpnAccounts.nodes.filter((a: any) => a.connection?.online)).to.have.length(5);
 
+    expect(blocked, 'requests that needed the internet').to.deep.equal([]);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('serves the client-area preview: the module’s usage page with 60 days of history, offline', async () => {
+    await page.goto(`${demo.url}/demo/client/1`);
+    const state = () => page.evaluate(() => document.querySelector('#mvpn-usage')?.dataset.state);
+    await page.waitForFunction(() => document.querySelector('#mvpn-usage')?.dataset.state === 'ready', null, {
+      timeout: 30_000,
+    });
+    await page.selectOption('.mvpn-usage-range', '90');
+    await page.waitForFunction(() => document.querySelector('#mvpn-usage')?.dataset.state === 'ready');
+    expect(await state()).to.equal('ready');
+    // Every day of the history has a row in the daily table (the 90-day range, pages of rows).
+    const text = await page.locator('#mvpn-usage').innerText();
+    expect(text).to.match(/Billing cycle traffic|First traffic allowance/);
+    fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.locator('#mvpn-usage').screenshot({ path: path.join(OUTPUT_DIR, 'demo-client-area.png') });
     expect(blocked, 'requests that needed the internet').to.deep.equal([]);
     expect(problems).to.deep.equal([]);
   });
