@@ -116,6 +116,23 @@ export function installManifest(manifest: Record<string, unknown>): Record<strin
   };
 }
 
+/** The repository's lockfile as the installed package's shrinkwrap: production packages only, the root as installed. */
+export function installLock(
+  lock: { packages: Record<string, Record<string, unknown>> } & Record<string, unknown>,
+  install: Record<string, unknown>,
+): Record<string, unknown> {
+  const packages: Record<string, Record<string, unknown>> = {};
+  for (const [key, entry] of Object.entries(lock.packages)) {
+    if (key === '') {
+      const { devDependencies: _dev, ...root } = entry;
+      packages[key] = { ...root, dependencies: install.dependencies };
+    } else if (!entry.dev) {
+      packages[key] = entry;
+    }
+  }
+  return { ...lock, packages };
+}
+
 function listFiles(base: string, rel: string): string[] {
   return fs.readdirSync(path.join(base, rel), { withFileTypes: true }).flatMap((entry) => {
     const child = `${rel}/${entry.name}`;
@@ -130,7 +147,18 @@ function rewriteManifest(tgz: string): void {
     execFileSync('tar', ['-xzf', tgz, '-C', work]);
     const file = path.join(work, 'package', 'package.json');
     const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    fs.writeFileSync(file, JSON.stringify(installManifest(manifest), null, 2) + '\n');
+    const install = installManifest(manifest);
+    fs.writeFileSync(file, JSON.stringify(install, null, 2) + '\n');
+    // The exact versions CI tested, for `npm install --omit=dev`: without them npm resolves each
+    // range anew, to releases nobody tested (or that the registry mirror does not hold).
+    fs.writeFileSync(
+      path.join(work, 'package', 'npm-shrinkwrap.json'),
+      JSON.stringify(
+        installLock(JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')), install),
+        null,
+        2,
+      ) + '\n',
+    );
     // Files only, no directory entries, in a fixed order: as npm pack lays a tarball out.
     const files = listFiles(work, 'package').sort();
     const tar = execFileSync(

@@ -79,6 +79,24 @@ const ROWS: Row[] = [
   },
   {
     type: 'Query',
+    field: 'sessions',
+    access: 'owner',
+    doc: (i) => `{ sessions(serviceId: ${i.aliceService}) { nodes { id callerId } } }`,
+  },
+  {
+    type: 'Query',
+    field: 'sessionsByCallerId',
+    access: 'anyKey',
+    doc: () => `{ sessionsByCallerId(callerId: "198.51.100.7") { nodes { serviceId } } }`,
+  },
+  {
+    type: 'Query',
+    field: 'addressOwner',
+    access: 'anyKey',
+    doc: () => `{ addressOwner(address: "10.0.0.1", at: "2026-11-01T00:00:00Z") { ours reason } }`,
+  },
+  {
+    type: 'Query',
     field: 'routerWireGuardInterfaces',
     access: 'anyKey',
     doc: (i) => `{ routerWireGuardInterfaces(routerId: "${i.routerId}") { name listenPort } }`,
