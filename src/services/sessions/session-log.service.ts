@@ -59,6 +59,8 @@ export interface SessionReading {
   active: readonly ActiveSession[];
   /** This reading's traffic per account. */
   deltas: { accountId: number; download: bigint; upload: bigint }[];
+  /** The batch of this reading's samples (null when nothing was counted). */
+  batchId: bigint | null;
 }
 
 /** A second session of an account (the newer one), found in a reading. */
@@ -98,6 +100,12 @@ interface SessionRow {
   upload_bytes: string;
 }
 
+/** A session row for the API: an open session was seen by every reading of its router, so its last sighting is the router's last reading. */
+const SESSION_COLUMNS = `s.id, s.account_id, s.router_id, s.service_id, s.client_id, s.protocol, s.service, s.caller_id,
+  s.address, s.started_at, s.ended_at, s.end_exact, s.end_reason, s.download_bytes, s.upload_bytes,
+  IF(s.ended_at IS NULL, GREATEST(s.last_seen_at, COALESCE(r.last_read_at, s.last_seen_at)), s.last_seen_at) AS last_seen_at`;
+const SESSION_FROM = 'mod_mikrotikvpn_sessions s LEFT JOIN mod_mikrotikvpn_routers r ON r.id = s.router_id';
+
 const dt = (d: Date) => escape(d.toISOString().slice(0, 23).replace('T', ' '));
 const text = (s: string | null | undefined, max: number) => escape((s ?? '').slice(0, max) || null);
 
@@ -135,7 +143,9 @@ export class SessionLog {
     const ours = r.active.filter((s) => byName.has(s.name));
     const open: { id: string; account_id: number; boot_epoch: number; ros_session_id: string }[] =
       await manager.query(
-        'SELECT id, account_id, boot_epoch, ros_session_id FROM mod_mikrotikvpn_sessions WHERE router_id = ? AND ended_at IS NULL FOR UPDATE',
+        // No row locks: the router's lock keeps other readings out, and our own actions only end
+        // sessions (an insert below never reopens one they ended).
+        'SELECT id, account_id, boot_epoch, ros_session_id FROM mod_mikrotikvpn_sessions WHERE router_id = ? AND ended_at IS NULL',
         [r.routerId],
       );
     const liveIds = new Set(ours.map((s) => s.id));
@@ -159,26 +169,30 @@ export class SessionLog {
       return t && d && t.kind === kind && t.key === key ? d : { download: 0n, upload: 0n };
     };
 
-    if (stillOpen.length) {
-      const ids = stillOpen.map((o) => BigInt(o.id));
-      const cases = (dir: 'download' | 'upload') =>
-        `CASE id ${stillOpen.map((o) => `WHEN ${BigInt(o.id)} THEN ${add(o.account_id, 'open', o.id)[dir]}`).join(' ')} END`;
-      await manager.query(
-        `UPDATE mod_mikrotikvpn_sessions SET last_seen_at = ${dt(r.at)},
-            download_bytes = download_bytes + ${cases('download')}, upload_bytes = upload_bytes + ${cases('upload')}
-          WHERE id IN (${ids.join(',')})`,
-      );
-    }
     if (closed.length) {
-      // A restart ended them at boot (never before they were last seen); else between two readings.
-      const endedAt = r.restarted ? `GREATEST(last_seen_at, ${dt(r.bootAt)})` : dt(r.at);
+      // Open until now means every reading saw them, up to the previous one: that is their last
+      // sighting. A restart ended them at boot (never before that sighting); else between the two readings.
+      const lastSeen = r.previousAt ? `GREATEST(last_seen_at, ${dt(r.previousAt)})` : 'last_seen_at';
+      const endedAt = r.restarted ? `GREATEST(${lastSeen}, ${dt(r.bootAt)})` : dt(r.at);
       const reason = escape(r.restarted ? 'router restarted' : 'disconnected');
       const cases = (dir: 'download' | 'upload') =>
         `CASE id ${closed.map((o) => `WHEN ${BigInt(o.id)} THEN ${add(o.account_id, 'closed', o.id)[dir]}`).join(' ')} END`;
       await manager.query(
-        `UPDATE mod_mikrotikvpn_sessions SET ended_at = ${endedAt}, end_reason = ${reason}, end_exact = 0,
+        `UPDATE mod_mikrotikvpn_sessions SET last_seen_at = ${lastSeen}, ended_at = ${endedAt}, end_reason = ${reason}, end_exact = 0,
             download_bytes = download_bytes + ${cases('download')}, upload_bytes = upload_bytes + ${cases('upload')}
           WHERE id IN (${closed.map((o) => BigInt(o.id)).join(',')})`,
+      );
+    }
+    // The traffic of sessions still open: one statement driven by this reading's samples (a long
+    // CASE per session cost more than the router's reply). An account with two sessions at once
+    // counts its traffic on both.
+    if (stillOpen.length && r.batchId !== null) {
+      await manager.query(
+        `UPDATE mod_mikrotikvpn_traffic_samples t FORCE INDEX (ix_samples_batch)
+           STRAIGHT_JOIN mod_mikrotikvpn_sessions s ON s.account_id = t.account_id AND s.ended_at IS NULL
+            SET s.download_bytes = s.download_bytes + t.download_bytes, s.upload_bytes = s.upload_bytes + t.upload_bytes
+          WHERE t.batch_id = ? AND s.router_id = ? AND s.boot_epoch = ?`,
+        [r.batchId.toString(), r.routerId, r.epoch],
       );
     }
     if (opened.length) {
@@ -278,10 +292,13 @@ export class SessionLog {
     const only = rosSessionIds?.length
       ? ` AND ros_session_id IN (${rosSessionIds.map((id) => escape(id)).join(',')})`
       : '';
+    // Its last sighting is the router's last reading (an open session was seen by every one).
     const result: { affectedRows: number } = await manager.query(
-      `UPDATE mod_mikrotikvpn_sessions SET ended_at = UTC_TIMESTAMP(3), end_exact = 1, end_reason = ?
-        WHERE account_id = ? AND protocol = 'ppp'${only}
-          AND (ended_at IS NULL OR (end_exact = 0 AND ended_at >= UTC_TIMESTAMP(3) - INTERVAL 60 SECOND))`,
+      `UPDATE mod_mikrotikvpn_sessions s JOIN mod_mikrotikvpn_routers r ON r.id = s.router_id
+          SET s.last_seen_at = IF(s.ended_at IS NULL, GREATEST(s.last_seen_at, COALESCE(r.last_read_at, s.last_seen_at)), s.last_seen_at),
+              s.ended_at = UTC_TIMESTAMP(3), s.end_exact = 1, s.end_reason = ?
+        WHERE s.account_id = ? AND s.protocol = 'ppp'${only.replace('ros_session_id', 's.ros_session_id')}
+          AND (s.ended_at IS NULL OR (s.end_exact = 0 AND s.ended_at >= UTC_TIMESTAMP(3) - INTERVAL 60 SECOND))`,
       [reason.slice(0, 64), accountId],
     );
     return result.affectedRows;
@@ -299,28 +316,28 @@ export class SessionLog {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.serviceId !== undefined) {
-      where.push('service_id = ?');
+      where.push('s.service_id = ?');
       params.push(filter.serviceId);
     }
     if (filter.callerId !== undefined) {
-      where.push('caller_id = ?');
+      where.push('s.caller_id = ?');
       params.push(filter.callerId);
     }
     if (filter.to) {
-      where.push('started_at <= ?');
+      where.push('s.started_at <= ?');
       params.push(filter.to);
     }
     if (filter.from) {
-      where.push('(ended_at IS NULL OR ended_at >= ?)');
+      where.push('(s.ended_at IS NULL OR s.ended_at >= ?)');
       params.push(filter.from);
     }
     if (cursorId !== null) {
-      where.push('id < ?');
+      where.push('s.id < ?');
       params.push(cursorId);
     }
     const rows: SessionRow[] = await this.db.query(
-      `SELECT * FROM mod_mikrotikvpn_sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY id DESC LIMIT ${size + 1}`,
+      `SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY s.id DESC LIMIT ${size + 1}`,
       params,
     );
     return toPage(rows.map(toView), size, (s) => s.id);
@@ -344,9 +361,9 @@ export class SessionLog {
     );
     const ours = servers.some((s) => parseAddressList(s.assignedips ?? '').addresses.includes(value));
     const rows: SessionRow[] = await this.db.query(
-      `SELECT * FROM mod_mikrotikvpn_sessions
-        WHERE address = ? AND started_at <= ? AND (ended_at IS NULL OR ended_at >= ?)
-        ORDER BY started_at DESC LIMIT 2`,
+      `SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM}
+        WHERE s.address = ? AND s.started_at <= ? AND (s.ended_at IS NULL OR s.ended_at >= ?)
+        ORDER BY s.started_at DESC LIMIT 2`,
       [value, at, at],
     );
     const session = rows.length ? toView(rows[0]) : null;

@@ -202,7 +202,7 @@ export class TrafficMeter {
       let duplicates: DuplicateSession[] = [];
       const exhausted = await retryTransaction(() =>
         this.db.transaction('READ COMMITTED', async (manager) => {
-          const balances = await this.writeBatch(manager, deltas, at, epoch);
+          const { balances, batchId } = await this.writeBatch(manager, deltas, at, epoch);
           if (wholeRouter) {
             duplicates = await this.sessions.applyReading(manager, {
               routerId: router.id,
@@ -220,6 +220,7 @@ export class TrafficMeter {
                 download: d.download,
                 upload: d.upload,
               })),
+              batchId,
             });
           } else if (!scope.removal) {
             // A final read of some accounts: their last bytes belong to the session just ended.
@@ -338,9 +339,12 @@ export class TrafficMeter {
     deltas: MeteredDelta[],
     at: Date,
     epoch: number,
-  ): Promise<Map<number, { balance: bigint; status: VpnAccountStatus }>> {
+  ): Promise<{
+    balances: Map<number, { balance: bigint; status: VpnAccountStatus }>;
+    batchId: bigint | null;
+  }> {
     const balances = new Map<number, { balance: bigint; status: VpnAccountStatus }>();
-    if (!deltas.length) return balances;
+    if (!deltas.length) return { balances, batchId: null };
     // Rows and values below are written into the SQL directly: every one is a number, a bigint or
     // a driver-escaped string. Formatting ~25,000 placeholders per router of 2,500 accounts cost
     // the collector more CPU than the router's reply.
@@ -421,7 +425,7 @@ export class TrafficMeter {
          balance_at = VALUES(balance_at)`,
       [dayIn(this.timeZone, at), batchId.toString()],
     );
-    return balances;
+    return { balances, batchId };
   }
 
   /** Queues the low-traffic and used-up notices, and returns the accounts that must be limited now. */
