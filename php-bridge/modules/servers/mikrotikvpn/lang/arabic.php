@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (المنفذ {port})';
 $_LANG['err_not_wireguard'] = 'هذه الخدمة ليست حساب WireGuard: لها اسم مستخدم وكلمة مرور، لا مفاتيح.';
 $_LANG['test_ok'] = 'تم الاتصال بـ {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'واجهات WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'جلسة واحدة لكل حساب';
+$_LANG['setting_singleSession_help'] = 'عند التحديد، يُنهى الاتصال الثاني المتزامن للحساب نفسه عند الجمع التالي لحركة البيانات (ويُحتفظ بالأقدم) ويُسجَّل كجلسة مكررة.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Bu xidmət WireGuard hesabı deyil: onun açarları yox, istifadəçi adı və şifrəsi var.';
 $_LANG['test_ok'] = '{identity} ilə bağlantı quruldu (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard interfeysləri: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Hər hesab üçün bir sessiya';
+$_LANG['setting_singleSession_help'] = 'İşarələnəndə eyni hesabın eyni vaxtda açılan ikinci bağlantısı növbəti trafik toplanmasında dayandırılır (köhnəsi saxlanılır) və təkrarlanan sessiya kimi qeydə alınır.';

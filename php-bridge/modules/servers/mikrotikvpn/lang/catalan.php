@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Aquest servei no és un compte WireGuard: té un nom d\'usuari i una contrasenya, no claus.';
 $_LANG['test_ok'] = 'Connectat a {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfícies WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Una sessió per compte';
+$_LANG['setting_singleSession_help'] = 'Si està marcat, una segona connexió simultània del mateix compte es tanca a la recollida del trànsit següent (es conserva la més antiga) i es registra com a sessió duplicada.';

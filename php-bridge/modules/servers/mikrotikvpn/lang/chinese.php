@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name}（端口 {port}）';
 $_LANG['err_not_wireguard'] = '此服务不是 WireGuard 账户：它使用用户名和密码，而不是密钥。';
 $_LANG['test_ok'] = '已连接到 {identity}（RouterOS {version}）。';
 $_LANG['test_wg_interfaces'] = 'WireGuard 接口：{list}。';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = '每个账户一个会话';
+$_LANG['setting_singleSession_help'] = '勾选后，同一账户同时建立的第二个连接会在下一次流量采集时被断开（保留较早的连接），并记录为重复会话。';

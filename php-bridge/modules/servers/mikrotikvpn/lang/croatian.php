@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (priključak {port})';
 $_LANG['err_not_wireguard'] = 'Ova usluga nije WireGuard račun: ima korisničko ime i lozinku, a ne ključeve.';
 $_LANG['test_ok'] = 'Povezano s {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard sučelja: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Jedna sesija po računu';
+$_LANG['setting_singleSession_help'] = 'Kad je označeno, druga istodobna veza istog računa prekida se pri sljedećem prikupljanju prometa (starija ostaje) i bilježi kao dvostruka sesija.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Tato služba není účet WireGuard: má uživatelské jméno a heslo, ne klíče.';
 $_LANG['test_ok'] = 'Připojeno k {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Rozhraní WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Jedna relace na účet';
+$_LANG['setting_singleSession_help'] = 'Je-li zaškrtnuto, druhé současné připojení téhož účtu se při příštím sběru údajů o přenosu dat ukončí (starší zůstane) a zaznamená se jako duplicitní relace.';

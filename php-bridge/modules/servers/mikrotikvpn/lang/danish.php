@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Denne tjeneste er ikke en WireGuard-konto: den har brugernavn og adgangskode, ikke nøgler.';
 $_LANG['test_ok'] = 'Forbundet til {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-grænseflader: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Én session pr. konto';
+$_LANG['setting_singleSession_help'] = 'Når feltet er markeret, afbrydes en anden samtidig forbindelse fra samme konto ved næste indsamling af trafik (den ældste bevares), og den registreres som en dubleret session.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (poort {port})';
 $_LANG['err_not_wireguard'] = 'Deze dienst is geen WireGuard-account: hij heeft een gebruikersnaam en wachtwoord, geen sleutels.';
 $_LANG['test_ok'] = 'Verbonden met {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-interfaces: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Eén sessie per account';
+$_LANG['setting_singleSession_help'] = 'Indien aangevinkt, wordt een tweede gelijktijdige verbinding van hetzelfde account bij het volgende verzamelen van dataverkeer beëindigd (de oudste blijft bestaan) en als dubbele sessie vastgelegd.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'This service is not a WireGuard account: it has a username and password, not keys.';
 $_LANG['test_ok'] = 'Connected to {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard interfaces: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'One session per account';
+$_LANG['setting_singleSession_help'] = 'When ticked, a second connection of the same account at the same time is ended at the next traffic collection (the older one is kept) and recorded as a duplicate session.';

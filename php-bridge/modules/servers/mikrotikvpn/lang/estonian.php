@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'See teenus ei ole WireGuardi konto: sellel on kasutajanimi ja parool, mitte võtmed.';
 $_LANG['test_ok'] = 'Ühendatud seadmega {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuardi liidesed: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Üks seanss konto kohta';
+$_LANG['setting_singleSession_help'] = 'Kui see on märgitud, lõpetatakse sama konto teine samaaegne ühendus järgmisel andmeliikluse kogumisel (vanem jääb alles) ja see salvestatakse topeltseansina.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (پورت {port})';
 $_LANG['err_not_wireguard'] = 'این سرویس حساب WireGuard نیست: نام کاربری و گذرواژه دارد، نه کلید.';
 $_LANG['test_ok'] = 'به {identity} متصل شد (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'رابط‌های WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'یک نشست برای هر حساب';
+$_LANG['setting_singleSession_help'] = 'در صورت انتخاب، اتصال دوم هم‌زمان همان حساب در جمع‌آوری بعدی ترافیک قطع می‌شود (اتصال قدیمی‌تر حفظ می‌شود) و به‌عنوان نشست تکراری ثبت می‌شود.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Ce service n\'est pas un compte WireGuard : il a un nom d\'utilisateur et un mot de passe, pas de clés.';
 $_LANG['test_ok'] = 'Connecté à {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfaces WireGuard : {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Une session par compte';
+$_LANG['setting_singleSession_help'] = 'Si cette case est cochée, une deuxième connexion simultanée du même compte est coupée à la prochaine collecte du trafic (la plus ancienne est conservée) et enregistrée comme session en double.';

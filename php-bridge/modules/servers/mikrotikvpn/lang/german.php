@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (Port {port})';
 $_LANG['err_not_wireguard'] = 'Dieser Dienst ist kein WireGuard-Konto: Er hat einen Benutzernamen und ein Passwort, keine Schlüssel.';
 $_LANG['test_ok'] = 'Verbunden mit {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-Schnittstellen: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Eine Sitzung pro Konto';
+$_LANG['setting_singleSession_help'] = 'Wenn aktiviert, wird eine zweite gleichzeitige Verbindung desselben Kontos bei der nächsten Erfassung des Datenverkehrs beendet (die ältere bleibt bestehen) und als doppelte Sitzung protokolliert.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (פורט {port})';
 $_LANG['err_not_wireguard'] = 'שירות זה אינו חשבון WireGuard: יש לו שם משתמש וסיסמה, לא מפתחות.';
 $_LANG['test_ok'] = 'מחובר ל-{identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'ממשקי WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'סשן אחד לכל חשבון';
+$_LANG['setting_singleSession_help'] = 'כשהאפשרות מסומנת, חיבור שני בו-זמני של אותו חשבון מנותק באיסוף נתוני התעבורה הבא (הישן יותר נשמר) ונרשם כסשן כפול.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} ({port}. port)';
 $_LANG['err_not_wireguard'] = 'Ez a szolgáltatás nem WireGuard-fiók: felhasználóneve és jelszava van, nem kulcsai.';
 $_LANG['test_ok'] = 'Kapcsolódva: {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-interfészek: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Fiókonként egy munkamenet';
+$_LANG['setting_singleSession_help'] = 'Bejelölve ugyanannak a fióknak egy második, egyidejű kapcsolatát a következő forgalomgyűjtéskor bontja (a régebbi megmarad), és ismétlődő munkamenetként rögzíti.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (porta {port})';
 $_LANG['err_not_wireguard'] = 'Questo servizio non è un account WireGuard: ha un nome utente e una password, non delle chiavi.';
 $_LANG['test_ok'] = 'Connesso a {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfacce WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Una sessione per account';
+$_LANG['setting_singleSession_help'] = 'Se selezionato, una seconda connessione contemporanea dello stesso account viene chiusa alla successiva raccolta del traffico (si mantiene la più vecchia) e registrata come sessione duplicata.';

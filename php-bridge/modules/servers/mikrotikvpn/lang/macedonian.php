@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (порта {port})';
 $_LANG['err_not_wireguard'] = 'Оваа услуга не е WireGuard сметка: има корисничко име и лозинка, а не клучеви.';
 $_LANG['test_ok'] = 'Поврзано со {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard интерфејси: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Една сесија по сметка';
+$_LANG['setting_singleSession_help'] = 'Кога е штиклирано, втората истовремена врска на истата сметка се прекинува при следното собирање на сообраќајот (постарата останува) и се запишува како дупликат сесија.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Denne tjenesten er ikke en WireGuard-konto: den har brukernavn og passord, ikke nøkler.';
 $_LANG['test_ok'] = 'Koblet til {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-grensesnitt: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Én økt per konto';
+$_LANG['setting_singleSession_help'] = 'Når dette er avkrysset, avsluttes en andre samtidig tilkobling fra samme konto ved neste innsamling av trafikk (den eldste beholdes), og den registreres som en duplisert økt.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Ta usługa nie jest kontem WireGuard: ma nazwę użytkownika i hasło, a nie klucze.';
 $_LANG['test_ok'] = 'Połączono z {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfejsy WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Jedna sesja na konto';
+$_LANG['setting_singleSession_help'] = 'Po zaznaczeniu drugie jednoczesne połączenie tego samego konta jest kończone przy następnym zbieraniu danych o transferze (starsze zostaje) i zapisywane jako zduplikowana sesja.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (portul {port})';
 $_LANG['err_not_wireguard'] = 'Acest serviciu nu este un cont WireGuard: are nume de utilizator și parolă, nu chei.';
 $_LANG['test_ok'] = 'Conectat la {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfețe WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'O sesiune pe cont';
+$_LANG['setting_singleSession_help'] = 'Când este bifat, o a doua conexiune simultană a aceluiași cont este închisă la următoarea colectare a traficului (cea mai veche rămâne) și înregistrată ca sesiune duplicată.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (порт {port})';
 $_LANG['err_not_wireguard'] = 'Эта услуга не является учётной записью WireGuard: у неё имя пользователя и пароль, а не ключи.';
 $_LANG['test_ok'] = 'Подключено к {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Интерфейсы WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Одна сессия на аккаунт';
+$_LANG['setting_singleSession_help'] = 'Если отмечено, второе одновременное подключение того же аккаунта завершается при следующем сборе статистики трафика (более раннее сохраняется) и записывается как дублирующая сессия.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (puerto {port})';
 $_LANG['err_not_wireguard'] = 'Este servicio no es una cuenta WireGuard: tiene usuario y contraseña, no claves.';
 $_LANG['test_ok'] = 'Conectado a {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfaces WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Una sesión por cuenta';
+$_LANG['setting_singleSession_help'] = 'Si se marca, una segunda conexión simultánea de la misma cuenta se cierra en la siguiente recogida de tráfico (se conserva la más antigua) y se registra como sesión duplicada.';

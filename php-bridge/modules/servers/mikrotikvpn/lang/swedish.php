@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Den här tjänsten är inte ett WireGuard-konto: den har användarnamn och lösenord, inte nycklar.';
 $_LANG['test_ok'] = 'Ansluten till {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-gränssnitt: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'En session per konto';
+$_LANG['setting_singleSession_help'] = 'När rutan är markerad avslutas en andra samtidig anslutning från samma konto vid nästa insamling av trafik (den äldre behålls) och registreras som en dubblerad session.';

@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (bağlantı noktası {port})';
 $_LANG['err_not_wireguard'] = 'Bu hizmet bir WireGuard hesabı değil: anahtarları değil, kullanıcı adı ve şifresi var.';
 $_LANG['test_ok'] = '{identity} cihazına bağlanıldı (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard arayüzleri: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Hesap başına tek oturum';
+$_LANG['setting_singleSession_help'] = 'İşaretlendiğinde, aynı hesabın aynı anda açılan ikinci bağlantısı bir sonraki trafik toplamada sonlandırılır (eskisi korunur) ve yinelenen oturum olarak kaydedilir.';

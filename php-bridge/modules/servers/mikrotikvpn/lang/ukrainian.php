@@ -163,3 +163,6 @@ $_LANG['wg_interface_port'] = '{name} (порт {port})';
 $_LANG['err_not_wireguard'] = 'Ця послуга не є обліковим записом WireGuard: вона має ім\'я користувача й пароль, а не ключі.';
 $_LANG['test_ok'] = 'Підключено до {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Інтерфейси WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Один сеанс на обліковий запис';
+$_LANG['setting_singleSession_help'] = 'Якщо позначено, друге одночасне підключення того самого облікового запису завершується під час наступного збирання статистики трафіку (раніше зберігається) і записується як дубльований сеанс.';
