@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'واجهات WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'جلسة واحدة لكل حساب';
 $_LANG['setting_singleSession_help'] = 'عند التحديد، يُنهى الاتصال الثاني المتزامن للحساب نفسه عند الجمع التالي لحركة البيانات (ويُحتفظ بالأقدم) ويُسجَّل كجلسة مكررة.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'الاتصالات الأخيرة';
+$_LANG['sessions_start'] = 'البدء';
+$_LANG['sessions_duration'] = 'المدة';
+$_LANG['sessions_end'] = 'الانتهاء';
+$_LANG['sessions_open'] = 'متصل الآن';
+$_LANG['sessions_none'] = 'لم تُسجَّل أي اتصالات بعد.';
+$_LANG['sessions_times_in'] = 'الأوقات بتوقيت {zone}.';
+$_LANG['sessions_end_between'] = 'بين {from} و{to}';
+$_LANG['unit_mb'] = 'ميغابايت';
+$_LANG['session_end_disconnected'] = 'قُطع الاتصال';
+$_LANG['session_end_router_restarted'] = 'أُعيد تشغيل الموجّه';
+$_LANG['session_end_limited'] = 'نفدت حركة البيانات';
+$_LANG['session_end_suspended'] = 'الحساب موقوف';
+$_LANG['session_end_reset'] = 'أُعيد تعيين الاتصال';
+$_LANG['session_end_terminated'] = 'الحساب منتهٍ';
+$_LANG['session_end_moved_to_another_server'] = 'نُقل إلى خادم آخر';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'أُعيد الاتصال للباقة الجديدة';
+$_LANG['session_end_duplicate_session'] = 'أُنهي الاتصال الثاني: جلسة واحدة لكل حساب';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard interfeysləri: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Hər hesab üçün bir sessiya';
 $_LANG['setting_singleSession_help'] = 'İşarələnəndə eyni hesabın eyni vaxtda açılan ikinci bağlantısı növbəti trafik toplanmasında dayandırılır (köhnəsi saxlanılır) və təkrarlanan sessiya kimi qeydə alınır.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Son bağlantılar';
+$_LANG['sessions_start'] = 'Başlama';
+$_LANG['sessions_duration'] = 'Müddət';
+$_LANG['sessions_end'] = 'Bitmə';
+$_LANG['sessions_open'] = 'İndi qoşulub';
+$_LANG['sessions_none'] = 'Hələ heç bir bağlantı qeydə alınmayıb.';
+$_LANG['sessions_times_in'] = 'Vaxtlar {zone} zonasındadır.';
+$_LANG['sessions_end_between'] = '{from} ilə {to} arasında';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'bağlantı kəsildi';
+$_LANG['session_end_router_restarted'] = 'marşrutlaşdırıcı yenidən başladıldı';
+$_LANG['session_end_limited'] = 'trafik tükənib';
+$_LANG['session_end_suspended'] = 'hesab dayandırılıb';
+$_LANG['session_end_reset'] = 'bağlantı sıfırlandı';
+$_LANG['session_end_terminated'] = 'hesab ləğv edilib';
+$_LANG['session_end_moved_to_another_server'] = 'başqa serverə köçürülüb';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'yeni paket üçün yenidən qoşuldu';
+$_LANG['session_end_duplicate_session'] = 'ikinci bağlantı dayandırıldı: hər hesab üçün bir sessiya';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Interfícies WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Una sessió per compte';
 $_LANG['setting_singleSession_help'] = 'Si està marcat, una segona connexió simultània del mateix compte es tanca a la recollida del trànsit següent (es conserva la més antiga) i es registra com a sessió duplicada.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Connexions recents';
+$_LANG['sessions_start'] = 'Inici';
+$_LANG['sessions_duration'] = 'Durada';
+$_LANG['sessions_end'] = 'Final';
+$_LANG['sessions_open'] = 'Connectat ara';
+$_LANG['sessions_none'] = 'Encara no s\'ha registrat cap connexió.';
+$_LANG['sessions_times_in'] = 'Hores a {zone}.';
+$_LANG['sessions_end_between'] = 'entre {from} i {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'desconnectada';
+$_LANG['session_end_router_restarted'] = 'encaminador reiniciat';
+$_LANG['session_end_limited'] = 'trànsit esgotat';
+$_LANG['session_end_suspended'] = 'compte suspès';
+$_LANG['session_end_reset'] = 'connexió restablerta';
+$_LANG['session_end_terminated'] = 'compte cancel·lat';
+$_LANG['session_end_moved_to_another_server'] = 'traslladada a un altre servidor';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconnectada per al paquet nou';
+$_LANG['session_end_duplicate_session'] = 'segona connexió tancada: una sessió per compte';

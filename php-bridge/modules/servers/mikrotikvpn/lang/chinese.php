@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard 接口：{list}。';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = '每个账户一个会话';
 $_LANG['setting_singleSession_help'] = '勾选后，同一账户同时建立的第二个连接会在下一次流量采集时被断开（保留较早的连接），并记录为重复会话。';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = '最近的连接';
+$_LANG['sessions_start'] = '开始';
+$_LANG['sessions_duration'] = '时长';
+$_LANG['sessions_end'] = '结束';
+$_LANG['sessions_open'] = '当前已连接';
+$_LANG['sessions_none'] = '尚未记录任何连接。';
+$_LANG['sessions_times_in'] = '时间以 {zone} 时区显示。';
+$_LANG['sessions_end_between'] = '在 {from} 与 {to} 之间';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = '已断开';
+$_LANG['session_end_router_restarted'] = '路由器已重启';
+$_LANG['session_end_limited'] = '流量已用完';
+$_LANG['session_end_suspended'] = '账户已暂停';
+$_LANG['session_end_reset'] = '连接已重置';
+$_LANG['session_end_terminated'] = '账户已终止';
+$_LANG['session_end_moved_to_another_server'] = '已迁移到另一台服务器';
+$_LANG['session_end_reconnected_for_a_new_package'] = '为新套餐重新连接';
+$_LANG['session_end_duplicate_session'] = '第二个连接已断开：每个账户一个会话';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard sučelja: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Jedna sesija po računu';
 $_LANG['setting_singleSession_help'] = 'Kad je označeno, druga istodobna veza istog računa prekida se pri sljedećem prikupljanju prometa (starija ostaje) i bilježi kao dvostruka sesija.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Nedavne veze';
+$_LANG['sessions_start'] = 'Početak';
+$_LANG['sessions_duration'] = 'Trajanje';
+$_LANG['sessions_end'] = 'Kraj';
+$_LANG['sessions_open'] = 'Sada povezano';
+$_LANG['sessions_none'] = 'Još nije zabilježena nijedna veza.';
+$_LANG['sessions_times_in'] = 'Vremena u zoni {zone}.';
+$_LANG['sessions_end_between'] = 'između {from} i {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'prekinuto';
+$_LANG['session_end_router_restarted'] = 'usmjerivač ponovno pokrenut';
+$_LANG['session_end_limited'] = 'promet potrošen';
+$_LANG['session_end_suspended'] = 'račun suspendiran';
+$_LANG['session_end_reset'] = 'veza resetirana';
+$_LANG['session_end_terminated'] = 'račun ukinut';
+$_LANG['session_end_moved_to_another_server'] = 'premješteno na drugi poslužitelj';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'ponovno povezano za novi paket';
+$_LANG['session_end_duplicate_session'] = 'druga veza prekinuta: jedna sesija po računu';

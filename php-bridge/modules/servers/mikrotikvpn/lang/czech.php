@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Rozhraní WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Jedna relace na účet';
 $_LANG['setting_singleSession_help'] = 'Je-li zaškrtnuto, druhé současné připojení téhož účtu se při příštím sběru údajů o přenosu dat ukončí (starší zůstane) a zaznamená se jako duplicitní relace.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Poslední připojení';
+$_LANG['sessions_start'] = 'Začátek';
+$_LANG['sessions_duration'] = 'Doba trvání';
+$_LANG['sessions_end'] = 'Konec';
+$_LANG['sessions_open'] = 'Nyní připojeno';
+$_LANG['sessions_none'] = 'Zatím nebylo zaznamenáno žádné připojení.';
+$_LANG['sessions_times_in'] = 'Časy v zóně {zone}.';
+$_LANG['sessions_end_between'] = 'mezi {from} a {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'odpojeno';
+$_LANG['session_end_router_restarted'] = 'směrovač restartován';
+$_LANG['session_end_limited'] = 'data vyčerpána';
+$_LANG['session_end_suspended'] = 'účet pozastaven';
+$_LANG['session_end_reset'] = 'připojení resetováno';
+$_LANG['session_end_terminated'] = 'účet zrušen';
+$_LANG['session_end_moved_to_another_server'] = 'přesunuto na jiný server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'znovu připojeno pro nový balíček';
+$_LANG['session_end_duplicate_session'] = 'druhé připojení ukončeno: jedna relace na účet';

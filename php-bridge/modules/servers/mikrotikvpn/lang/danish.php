@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard-grænseflader: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Én session pr. konto';
 $_LANG['setting_singleSession_help'] = 'Når feltet er markeret, afbrydes en anden samtidig forbindelse fra samme konto ved næste indsamling af trafik (den ældste bevares), og den registreres som en dubleret session.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Seneste forbindelser';
+$_LANG['sessions_start'] = 'Startet';
+$_LANG['sessions_duration'] = 'Varighed';
+$_LANG['sessions_end'] = 'Sluttet';
+$_LANG['sessions_open'] = 'Forbundet nu';
+$_LANG['sessions_none'] = 'Der er endnu ikke registreret nogen forbindelser.';
+$_LANG['sessions_times_in'] = 'Tider i {zone}.';
+$_LANG['sessions_end_between'] = 'mellem {from} og {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'afbrudt';
+$_LANG['session_end_router_restarted'] = 'router genstartet';
+$_LANG['session_end_limited'] = 'trafik brugt op';
+$_LANG['session_end_suspended'] = 'konto suspenderet';
+$_LANG['session_end_reset'] = 'forbindelse nulstillet';
+$_LANG['session_end_terminated'] = 'konto opsagt';
+$_LANG['session_end_moved_to_another_server'] = 'flyttet til en anden server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'genforbundet til den nye pakke';
+$_LANG['session_end_duplicate_session'] = 'anden forbindelse afbrudt: én session pr. konto';

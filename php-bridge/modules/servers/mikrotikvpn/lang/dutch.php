@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard-interfaces: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Eén sessie per account';
 $_LANG['setting_singleSession_help'] = 'Indien aangevinkt, wordt een tweede gelijktijdige verbinding van hetzelfde account bij het volgende verzamelen van dataverkeer beëindigd (de oudste blijft bestaan) en als dubbele sessie vastgelegd.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Recente verbindingen';
+$_LANG['sessions_start'] = 'Begonnen';
+$_LANG['sessions_duration'] = 'Duur';
+$_LANG['sessions_end'] = 'Beëindigd';
+$_LANG['sessions_open'] = 'Nu verbonden';
+$_LANG['sessions_none'] = 'Er zijn nog geen verbindingen vastgelegd.';
+$_LANG['sessions_times_in'] = 'Tijden in {zone}.';
+$_LANG['sessions_end_between'] = 'tussen {from} en {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'verbroken';
+$_LANG['session_end_router_restarted'] = 'router herstart';
+$_LANG['session_end_limited'] = 'dataverkeer op';
+$_LANG['session_end_suspended'] = 'account opgeschort';
+$_LANG['session_end_reset'] = 'verbinding gereset';
+$_LANG['session_end_terminated'] = 'account beëindigd';
+$_LANG['session_end_moved_to_another_server'] = 'verplaatst naar een andere server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'opnieuw verbonden voor het nieuwe pakket';
+$_LANG['session_end_duplicate_session'] = 'tweede verbinding beëindigd: één sessie per account';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard interfaces: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'One session per account';
 $_LANG['setting_singleSession_help'] = 'When ticked, a second connection of the same account at the same time is ended at the next traffic collection (the older one is kept) and recorded as a duplicate session.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Recent connections';
+$_LANG['sessions_start'] = 'Started';
+$_LANG['sessions_duration'] = 'Duration';
+$_LANG['sessions_end'] = 'Ended';
+$_LANG['sessions_open'] = 'Connected now';
+$_LANG['sessions_none'] = 'No connections have been recorded yet.';
+$_LANG['sessions_times_in'] = 'Times in {zone}.';
+$_LANG['sessions_end_between'] = 'between {from} and {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'disconnected';
+$_LANG['session_end_router_restarted'] = 'router restarted';
+$_LANG['session_end_limited'] = 'traffic used up';
+$_LANG['session_end_suspended'] = 'account suspended';
+$_LANG['session_end_reset'] = 'connection reset';
+$_LANG['session_end_terminated'] = 'account terminated';
+$_LANG['session_end_moved_to_another_server'] = 'moved to another server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconnected for the new package';
+$_LANG['session_end_duplicate_session'] = 'second connection ended: one session per account';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuardi liidesed: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Üks seanss konto kohta';
 $_LANG['setting_singleSession_help'] = 'Kui see on märgitud, lõpetatakse sama konto teine samaaegne ühendus järgmisel andmeliikluse kogumisel (vanem jääb alles) ja see salvestatakse topeltseansina.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Viimased ühendused';
+$_LANG['sessions_start'] = 'Algus';
+$_LANG['sessions_duration'] = 'Kestus';
+$_LANG['sessions_end'] = 'Lõpp';
+$_LANG['sessions_open'] = 'Praegu ühendatud';
+$_LANG['sessions_none'] = 'Ühendusi pole veel salvestatud.';
+$_LANG['sessions_times_in'] = 'Ajad vööndis {zone}.';
+$_LANG['sessions_end_between'] = 'vahemikus {from} kuni {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'ühendus katkestatud';
+$_LANG['session_end_router_restarted'] = 'ruuter taaskäivitati';
+$_LANG['session_end_limited'] = 'andmemaht otsas';
+$_LANG['session_end_suspended'] = 'konto peatatud';
+$_LANG['session_end_reset'] = 'ühendus lähtestatud';
+$_LANG['session_end_terminated'] = 'konto lõpetatud';
+$_LANG['session_end_moved_to_another_server'] = 'viidud teisele serverile';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'uue paketi jaoks uuesti ühendatud';
+$_LANG['session_end_duplicate_session'] = 'teine ühendus lõpetatud: üks seanss konto kohta';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'رابط‌های WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'یک نشست برای هر حساب';
 $_LANG['setting_singleSession_help'] = 'در صورت انتخاب، اتصال دوم هم‌زمان همان حساب در جمع‌آوری بعدی ترافیک قطع می‌شود (اتصال قدیمی‌تر حفظ می‌شود) و به‌عنوان نشست تکراری ثبت می‌شود.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'اتصال‌های اخیر';
+$_LANG['sessions_start'] = 'شروع';
+$_LANG['sessions_duration'] = 'مدت';
+$_LANG['sessions_end'] = 'پایان';
+$_LANG['sessions_open'] = 'اکنون متصل';
+$_LANG['sessions_none'] = 'هنوز هیچ اتصالی ثبت نشده است.';
+$_LANG['sessions_times_in'] = 'زمان‌ها به وقت {zone}.';
+$_LANG['sessions_end_between'] = 'بین {from} و {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'قطع شد';
+$_LANG['session_end_router_restarted'] = 'روتر دوباره راه‌اندازی شد';
+$_LANG['session_end_limited'] = 'ترافیک تمام شد';
+$_LANG['session_end_suspended'] = 'حساب معلق شد';
+$_LANG['session_end_reset'] = 'اتصال بازنشانی شد';
+$_LANG['session_end_terminated'] = 'حساب خاتمه یافت';
+$_LANG['session_end_moved_to_another_server'] = 'به سرور دیگری منتقل شد';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'برای بسته جدید دوباره متصل شد';
+$_LANG['session_end_duplicate_session'] = 'اتصال دوم قطع شد: یک نشست برای هر حساب';

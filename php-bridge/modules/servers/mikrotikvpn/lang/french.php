@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Interfaces WireGuard : {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Une session par compte';
 $_LANG['setting_singleSession_help'] = 'Si cette case est cochée, une deuxième connexion simultanée du même compte est coupée à la prochaine collecte du trafic (la plus ancienne est conservée) et enregistrée comme session en double.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Connexions récentes';
+$_LANG['sessions_start'] = 'Début';
+$_LANG['sessions_duration'] = 'Durée';
+$_LANG['sessions_end'] = 'Fin';
+$_LANG['sessions_open'] = 'Connecté maintenant';
+$_LANG['sessions_none'] = 'Aucune connexion n\'a encore été enregistrée.';
+$_LANG['sessions_times_in'] = 'Heures en {zone}.';
+$_LANG['sessions_end_between'] = 'entre {from} et {to}';
+$_LANG['unit_mb'] = 'Mo';
+$_LANG['session_end_disconnected'] = 'déconnecté';
+$_LANG['session_end_router_restarted'] = 'routeur redémarré';
+$_LANG['session_end_limited'] = 'trafic épuisé';
+$_LANG['session_end_suspended'] = 'compte suspendu';
+$_LANG['session_end_reset'] = 'connexion réinitialisée';
+$_LANG['session_end_terminated'] = 'compte résilié';
+$_LANG['session_end_moved_to_another_server'] = 'transféré vers un autre serveur';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconnecté pour la nouvelle offre';
+$_LANG['session_end_duplicate_session'] = 'deuxième connexion coupée: une session par compte';

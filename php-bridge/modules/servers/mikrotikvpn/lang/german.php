@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard-Schnittstellen: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Eine Sitzung pro Konto';
 $_LANG['setting_singleSession_help'] = 'Wenn aktiviert, wird eine zweite gleichzeitige Verbindung desselben Kontos bei der nächsten Erfassung des Datenverkehrs beendet (die ältere bleibt bestehen) und als doppelte Sitzung protokolliert.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Letzte Verbindungen';
+$_LANG['sessions_start'] = 'Beginn';
+$_LANG['sessions_duration'] = 'Dauer';
+$_LANG['sessions_end'] = 'Ende';
+$_LANG['sessions_open'] = 'Jetzt verbunden';
+$_LANG['sessions_none'] = 'Es wurden noch keine Verbindungen aufgezeichnet.';
+$_LANG['sessions_times_in'] = 'Zeiten in {zone}.';
+$_LANG['sessions_end_between'] = 'zwischen {from} und {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'getrennt';
+$_LANG['session_end_router_restarted'] = 'Router neu gestartet';
+$_LANG['session_end_limited'] = 'Datenvolumen aufgebraucht';
+$_LANG['session_end_suspended'] = 'Konto gesperrt';
+$_LANG['session_end_reset'] = 'Verbindung zurückgesetzt';
+$_LANG['session_end_terminated'] = 'Konto gekündigt';
+$_LANG['session_end_moved_to_another_server'] = 'auf einen anderen Server umgezogen';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'für das neue Paket neu verbunden';
+$_LANG['session_end_duplicate_session'] = 'zweite Verbindung beendet: eine Sitzung pro Konto';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'ממשקי WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'סשן אחד לכל חשבון';
 $_LANG['setting_singleSession_help'] = 'כשהאפשרות מסומנת, חיבור שני בו-זמני של אותו חשבון מנותק באיסוף נתוני התעבורה הבא (הישן יותר נשמר) ונרשם כסשן כפול.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'חיבורים אחרונים';
+$_LANG['sessions_start'] = 'התחלה';
+$_LANG['sessions_duration'] = 'משך';
+$_LANG['sessions_end'] = 'סיום';
+$_LANG['sessions_open'] = 'מחובר כעת';
+$_LANG['sessions_none'] = 'עדיין לא נרשמו חיבורים.';
+$_LANG['sessions_times_in'] = 'השעות לפי {zone}.';
+$_LANG['sessions_end_between'] = 'בין {from} ל-{to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'נותק';
+$_LANG['session_end_router_restarted'] = 'הנתב הופעל מחדש';
+$_LANG['session_end_limited'] = 'התעבורה נוצלה';
+$_LANG['session_end_suspended'] = 'החשבון הושעה';
+$_LANG['session_end_reset'] = 'החיבור אופס';
+$_LANG['session_end_terminated'] = 'החשבון בוטל';
+$_LANG['session_end_moved_to_another_server'] = 'הועבר לשרת אחר';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'התחבר מחדש לחבילה החדשה';
+$_LANG['session_end_duplicate_session'] = 'החיבור השני נותק: סשן אחד לכל חשבון';

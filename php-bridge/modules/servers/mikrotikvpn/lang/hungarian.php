@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard-interfészek: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Fiókonként egy munkamenet';
 $_LANG['setting_singleSession_help'] = 'Bejelölve ugyanannak a fióknak egy második, egyidejű kapcsolatát a következő forgalomgyűjtéskor bontja (a régebbi megmarad), és ismétlődő munkamenetként rögzíti.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Legutóbbi kapcsolatok';
+$_LANG['sessions_start'] = 'Kezdete';
+$_LANG['sessions_duration'] = 'Időtartam';
+$_LANG['sessions_end'] = 'Vége';
+$_LANG['sessions_open'] = 'Most csatlakozva';
+$_LANG['sessions_none'] = 'Még nincs rögzített kapcsolat.';
+$_LANG['sessions_times_in'] = 'Időpontok itt: {zone}.';
+$_LANG['sessions_end_between'] = '{from} és {to} között';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'bontva';
+$_LANG['session_end_router_restarted'] = 'router újraindítva';
+$_LANG['session_end_limited'] = 'elfogyott a forgalom';
+$_LANG['session_end_suspended'] = 'fiók felfüggesztve';
+$_LANG['session_end_reset'] = 'kapcsolat visszaállítva';
+$_LANG['session_end_terminated'] = 'fiók megszüntetve';
+$_LANG['session_end_moved_to_another_server'] = 'másik szerverre költöztetve';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'újracsatlakozva az új csomaghoz';
+$_LANG['session_end_duplicate_session'] = 'második kapcsolat bontva: fiókonként egy munkamenet';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Interfacce WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Una sessione per account';
 $_LANG['setting_singleSession_help'] = 'Se selezionato, una seconda connessione contemporanea dello stesso account viene chiusa alla successiva raccolta del traffico (si mantiene la più vecchia) e registrata come sessione duplicata.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Connessioni recenti';
+$_LANG['sessions_start'] = 'Inizio';
+$_LANG['sessions_duration'] = 'Durata';
+$_LANG['sessions_end'] = 'Fine';
+$_LANG['sessions_open'] = 'Connesso ora';
+$_LANG['sessions_none'] = 'Non è stata ancora registrata alcuna connessione.';
+$_LANG['sessions_times_in'] = 'Orari in {zone}.';
+$_LANG['sessions_end_between'] = 'tra {from} e {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'disconnessa';
+$_LANG['session_end_router_restarted'] = 'router riavviato';
+$_LANG['session_end_limited'] = 'traffico esaurito';
+$_LANG['session_end_suspended'] = 'account sospeso';
+$_LANG['session_end_reset'] = 'connessione reimpostata';
+$_LANG['session_end_terminated'] = 'account cessato';
+$_LANG['session_end_moved_to_another_server'] = 'spostata su un altro server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'riconnessa per il nuovo pacchetto';
+$_LANG['session_end_duplicate_session'] = 'seconda connessione chiusa: una sessione per account';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard интерфејси: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Една сесија по сметка';
 $_LANG['setting_singleSession_help'] = 'Кога е штиклирано, втората истовремена врска на истата сметка се прекинува при следното собирање на сообраќајот (постарата останува) и се запишува како дупликат сесија.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Неодамнешни врски';
+$_LANG['sessions_start'] = 'Почеток';
+$_LANG['sessions_duration'] = 'Траење';
+$_LANG['sessions_end'] = 'Крај';
+$_LANG['sessions_open'] = 'Сега поврзано';
+$_LANG['sessions_none'] = 'Сè уште нема запишани врски.';
+$_LANG['sessions_times_in'] = 'Времиња во зоната {zone}.';
+$_LANG['sessions_end_between'] = 'меѓу {from} и {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'исклучено';
+$_LANG['session_end_router_restarted'] = 'рутерот е рестартиран';
+$_LANG['session_end_limited'] = 'сообраќајот е потрошен';
+$_LANG['session_end_suspended'] = 'сметката е суспендирана';
+$_LANG['session_end_reset'] = 'врската е ресетирана';
+$_LANG['session_end_terminated'] = 'сметката е укината';
+$_LANG['session_end_moved_to_another_server'] = 'преместено на друг сервер';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'повторно поврзано за новиот пакет';
+$_LANG['session_end_duplicate_session'] = 'втората врска е прекината: една сесија по сметка';

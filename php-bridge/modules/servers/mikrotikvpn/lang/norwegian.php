@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard-grensesnitt: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Én økt per konto';
 $_LANG['setting_singleSession_help'] = 'Når dette er avkrysset, avsluttes en andre samtidig tilkobling fra samme konto ved neste innsamling av trafikk (den eldste beholdes), og den registreres som en duplisert økt.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Siste tilkoblinger';
+$_LANG['sessions_start'] = 'Startet';
+$_LANG['sessions_duration'] = 'Varighet';
+$_LANG['sessions_end'] = 'Avsluttet';
+$_LANG['sessions_open'] = 'Tilkoblet nå';
+$_LANG['sessions_none'] = 'Ingen tilkoblinger er registrert ennå.';
+$_LANG['sessions_times_in'] = 'Tider i {zone}.';
+$_LANG['sessions_end_between'] = 'mellom {from} og {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'frakoblet';
+$_LANG['session_end_router_restarted'] = 'ruteren startet på nytt';
+$_LANG['session_end_limited'] = 'trafikken er brukt opp';
+$_LANG['session_end_suspended'] = 'kontoen er suspendert';
+$_LANG['session_end_reset'] = 'tilkoblingen tilbakestilt';
+$_LANG['session_end_terminated'] = 'kontoen er avsluttet';
+$_LANG['session_end_moved_to_another_server'] = 'flyttet til en annen server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'koblet til på nytt for den nye pakken';
+$_LANG['session_end_duplicate_session'] = 'andre tilkobling avsluttet: én økt per konto';

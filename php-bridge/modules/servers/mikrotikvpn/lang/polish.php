@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Interfejsy WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Jedna sesja na konto';
 $_LANG['setting_singleSession_help'] = 'Po zaznaczeniu drugie jednoczesne połączenie tego samego konta jest kończone przy następnym zbieraniu danych o transferze (starsze zostaje) i zapisywane jako zduplikowana sesja.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Ostatnie połączenia';
+$_LANG['sessions_start'] = 'Początek';
+$_LANG['sessions_duration'] = 'Czas trwania';
+$_LANG['sessions_end'] = 'Koniec';
+$_LANG['sessions_open'] = 'Połączono teraz';
+$_LANG['sessions_none'] = 'Nie zarejestrowano jeszcze żadnych połączeń.';
+$_LANG['sessions_times_in'] = 'Czas w strefie {zone}.';
+$_LANG['sessions_end_between'] = 'między {from} a {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'rozłączono';
+$_LANG['session_end_router_restarted'] = 'router uruchomiony ponownie';
+$_LANG['session_end_limited'] = 'transfer wyczerpany';
+$_LANG['session_end_suspended'] = 'konto zawieszone';
+$_LANG['session_end_reset'] = 'połączenie zresetowane';
+$_LANG['session_end_terminated'] = 'konto zakończone';
+$_LANG['session_end_moved_to_another_server'] = 'przeniesiono na inny serwer';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'ponownie połączono dla nowego pakietu';
+$_LANG['session_end_duplicate_session'] = 'drugie połączenie zakończone: jedna sesja na konto';

@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Interfețe WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'O sesiune pe cont';
 $_LANG['setting_singleSession_help'] = 'Când este bifat, o a doua conexiune simultană a aceluiași cont este închisă la următoarea colectare a traficului (cea mai veche rămâne) și înregistrată ca sesiune duplicată.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Conexiuni recente';
+$_LANG['sessions_start'] = 'Început';
+$_LANG['sessions_duration'] = 'Durată';
+$_LANG['sessions_end'] = 'Sfârșit';
+$_LANG['sessions_open'] = 'Conectat acum';
+$_LANG['sessions_none'] = 'Nu a fost înregistrată încă nicio conexiune.';
+$_LANG['sessions_times_in'] = 'Ore în {zone}.';
+$_LANG['sessions_end_between'] = 'între {from} și {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'deconectat';
+$_LANG['session_end_router_restarted'] = 'router repornit';
+$_LANG['session_end_limited'] = 'trafic epuizat';
+$_LANG['session_end_suspended'] = 'cont suspendat';
+$_LANG['session_end_reset'] = 'conexiune resetată';
+$_LANG['session_end_terminated'] = 'cont reziliat';
+$_LANG['session_end_moved_to_another_server'] = 'mutat pe alt server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconectat pentru noul pachet';
+$_LANG['session_end_duplicate_session'] = 'a doua conexiune închisă: o sesiune pe cont';

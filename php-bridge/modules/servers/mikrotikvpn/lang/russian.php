@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Интерфейсы WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Одна сессия на аккаунт';
 $_LANG['setting_singleSession_help'] = 'Если отмечено, второе одновременное подключение того же аккаунта завершается при следующем сборе статистики трафика (более раннее сохраняется) и записывается как дублирующая сессия.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Последние подключения';
+$_LANG['sessions_start'] = 'Начало';
+$_LANG['sessions_duration'] = 'Длительность';
+$_LANG['sessions_end'] = 'Окончание';
+$_LANG['sessions_open'] = 'Подключено сейчас';
+$_LANG['sessions_none'] = 'Подключения пока не записаны.';
+$_LANG['sessions_times_in'] = 'Время указано в зоне {zone}.';
+$_LANG['sessions_end_between'] = 'между {from} и {to}';
+$_LANG['unit_mb'] = 'МБ';
+$_LANG['session_end_disconnected'] = 'отключено';
+$_LANG['session_end_router_restarted'] = 'маршрутизатор перезагружен';
+$_LANG['session_end_limited'] = 'трафик исчерпан';
+$_LANG['session_end_suspended'] = 'аккаунт приостановлен';
+$_LANG['session_end_reset'] = 'подключение сброшено';
+$_LANG['session_end_terminated'] = 'аккаунт удалён';
+$_LANG['session_end_moved_to_another_server'] = 'перенесено на другой сервер';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'переподключено для нового пакета';
+$_LANG['session_end_duplicate_session'] = 'второе подключение завершено: одна сессия на аккаунт';

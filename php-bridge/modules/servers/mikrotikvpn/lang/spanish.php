@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Interfaces WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Una sesión por cuenta';
 $_LANG['setting_singleSession_help'] = 'Si se marca, una segunda conexión simultánea de la misma cuenta se cierra en la siguiente recogida de tráfico (se conserva la más antigua) y se registra como sesión duplicada.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Conexiones recientes';
+$_LANG['sessions_start'] = 'Inicio';
+$_LANG['sessions_duration'] = 'Duración';
+$_LANG['sessions_end'] = 'Fin';
+$_LANG['sessions_open'] = 'Conectado ahora';
+$_LANG['sessions_none'] = 'Todavía no se ha registrado ninguna conexión.';
+$_LANG['sessions_times_in'] = 'Horas en {zone}.';
+$_LANG['sessions_end_between'] = 'entre {from} y {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'desconectada';
+$_LANG['session_end_router_restarted'] = 'router reiniciado';
+$_LANG['session_end_limited'] = 'tráfico agotado';
+$_LANG['session_end_suspended'] = 'cuenta suspendida';
+$_LANG['session_end_reset'] = 'conexión restablecida';
+$_LANG['session_end_terminated'] = 'cuenta cancelada';
+$_LANG['session_end_moved_to_another_server'] = 'trasladada a otro servidor';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconectada para el nuevo paquete';
+$_LANG['session_end_duplicate_session'] = 'segunda conexión cerrada: una sesión por cuenta';

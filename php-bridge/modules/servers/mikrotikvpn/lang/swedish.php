@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard-gränssnitt: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'En session per konto';
 $_LANG['setting_singleSession_help'] = 'När rutan är markerad avslutas en andra samtidig anslutning från samma konto vid nästa insamling av trafik (den äldre behålls) och registreras som en dubblerad session.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Senaste anslutningar';
+$_LANG['sessions_start'] = 'Startad';
+$_LANG['sessions_duration'] = 'Varaktighet';
+$_LANG['sessions_end'] = 'Avslutad';
+$_LANG['sessions_open'] = 'Ansluten nu';
+$_LANG['sessions_none'] = 'Inga anslutningar har registrerats ännu.';
+$_LANG['sessions_times_in'] = 'Tider i {zone}.';
+$_LANG['sessions_end_between'] = 'mellan {from} och {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'frånkopplad';
+$_LANG['session_end_router_restarted'] = 'routern startades om';
+$_LANG['session_end_limited'] = 'trafiken är slut';
+$_LANG['session_end_suspended'] = 'kontot avstängt';
+$_LANG['session_end_reset'] = 'anslutningen återställd';
+$_LANG['session_end_terminated'] = 'kontot avslutat';
+$_LANG['session_end_moved_to_another_server'] = 'flyttad till en annan server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'återansluten för det nya paketet';
+$_LANG['session_end_duplicate_session'] = 'andra anslutningen avslutad: en session per konto';

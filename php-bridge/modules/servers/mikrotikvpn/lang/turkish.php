@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'WireGuard arayüzleri: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Hesap başına tek oturum';
 $_LANG['setting_singleSession_help'] = 'İşaretlendiğinde, aynı hesabın aynı anda açılan ikinci bağlantısı bir sonraki trafik toplamada sonlandırılır (eskisi korunur) ve yinelenen oturum olarak kaydedilir.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Son bağlantılar';
+$_LANG['sessions_start'] = 'Başlangıç';
+$_LANG['sessions_duration'] = 'Süre';
+$_LANG['sessions_end'] = 'Bitiş';
+$_LANG['sessions_open'] = 'Şu anda bağlı';
+$_LANG['sessions_none'] = 'Henüz kaydedilmiş bağlantı yok.';
+$_LANG['sessions_times_in'] = 'Saatler {zone} saat dilimindedir.';
+$_LANG['sessions_end_between'] = '{from} ile {to} arasında';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'bağlantı kesildi';
+$_LANG['session_end_router_restarted'] = 'yönlendirici yeniden başlatıldı';
+$_LANG['session_end_limited'] = 'trafik tükendi';
+$_LANG['session_end_suspended'] = 'hesap askıya alındı';
+$_LANG['session_end_reset'] = 'bağlantı sıfırlandı';
+$_LANG['session_end_terminated'] = 'hesap sonlandırıldı';
+$_LANG['session_end_moved_to_another_server'] = 'başka bir sunucuya taşındı';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'yeni paket için yeniden bağlandı';
+$_LANG['session_end_duplicate_session'] = 'ikinci bağlantı sonlandırıldı: hesap başına tek oturum';

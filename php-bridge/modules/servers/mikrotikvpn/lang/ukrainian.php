@@ -166,3 +166,22 @@ $_LANG['test_wg_interfaces'] = 'Інтерфейси WireGuard: {list}.';
 // One session per account (product setting).
 $_LANG['setting_singleSession'] = 'Один сеанс на обліковий запис';
 $_LANG['setting_singleSession_help'] = 'Якщо позначено, друге одночасне підключення того самого облікового запису завершується під час наступного збирання статистики трафіку (раніше зберігається) і записується як дубльований сеанс.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Останні підключення';
+$_LANG['sessions_start'] = 'Початок';
+$_LANG['sessions_duration'] = 'Тривалість';
+$_LANG['sessions_end'] = 'Завершення';
+$_LANG['sessions_open'] = 'Підключено зараз';
+$_LANG['sessions_none'] = 'Підключень ще не записано.';
+$_LANG['sessions_times_in'] = 'Час у зоні {zone}.';
+$_LANG['sessions_end_between'] = 'між {from} і {to}';
+$_LANG['unit_mb'] = 'МБ';
+$_LANG['session_end_disconnected'] = 'відключено';
+$_LANG['session_end_router_restarted'] = 'маршрутизатор перезавантажено';
+$_LANG['session_end_limited'] = 'трафік вичерпано';
+$_LANG['session_end_suspended'] = 'обліковий запис призупинено';
+$_LANG['session_end_reset'] = 'підключення скинуто';
+$_LANG['session_end_terminated'] = 'обліковий запис припинено';
+$_LANG['session_end_moved_to_another_server'] = 'перенесено на інший сервер';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'перепідключено для нового пакета';
+$_LANG['session_end_duplicate_session'] = 'друге підключення завершено: один сеанс на обліковий запис';

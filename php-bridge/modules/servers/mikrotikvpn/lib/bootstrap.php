@@ -13,6 +13,7 @@ require_once __DIR__ . '/ProductSetup.php';
 require_once __DIR__ . '/ServerRecord.php';
 require_once __DIR__ . '/Lifecycle.php';
 require_once __DIR__ . '/WireGuardView.php';
+require_once __DIR__ . '/SessionView.php';
 require_once __DIR__ . '/AdminScreen.php';
 require_once __DIR__ . '/ClientScreen.php';
 require_once __DIR__ . '/Sync.php';
