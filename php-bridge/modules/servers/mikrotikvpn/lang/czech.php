@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'účet zrušen';
 $_LANG['session_end_moved_to_another_server'] = 'přesunuto na jiný server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'znovu připojeno pro nový balíček';
 $_LANG['session_end_duplicate_session'] = 'druhé připojení ukončeno: jedna relace na účet';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Zobrazeno je jen {count} nejnovějších připojení; soubor CSV obsahuje všechna.';
+$_LANG['sessions_csv'] = 'Stáhnout CSV';
+$_LANG['sessions_duplicates'] = 'Ukončená druhá připojení';
+$_LANG['sessions_duplicates_text'] = 'Ukončena, protože účet už byl připojen (Jedna relace na účet).';
+$_LANG['err_admin_only'] = 'To může udělat jen administrátor v administraci WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Kdo měl tuto adresu?';
+$_LANG['owner_address'] = 'IP adresa';
+$_LANG['owner_at'] = 'Datum a čas';
+$_LANG['owner_at_help'] = 'Čte se v zóně {zone}, časové zóně seznamů relací. Čas se Z nebo posunem (2026-12-06 09:05:30Z) se bere tak, jak je zapsán.';
+$_LANG['owner_submit'] = 'Vyhledat';
+$_LANG['owner_back'] = 'Zpět na službu';
+$_LANG['owner_bad_time'] = 'Zadejte datum a čas jako YYYY-MM-DD HH:MM nebo YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Služba';
+$_LANG['owner_client'] = 'Klient';
+$_LANG['owner_certain'] = 'Jisté: relace měla adresu v tu dobu.';
+$_LANG['owner_between'] = 'Mezi dvěma odečty: relace byla naposledy viděna v {from} a v {to} už nebyla, mohla tedy skončit před tímto časem.';
+$_LANG['owner_reason_not_ours'] = 'Není naše: adresa není v přiřazených IP adresách žádného serveru.';
+$_LANG['owner_reason_before_oldest'] = 'Před nejstarší uchovanou relací: starší relace se mažou spolu s historií produktu.';
+$_LANG['owner_reason_none'] = 'Žádný účet neměl adresu v tu dobu.';

@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'konto opsagt';
 $_LANG['session_end_moved_to_another_server'] = 'flyttet til en anden server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'genforbundet til den nye pakke';
 $_LANG['session_end_duplicate_session'] = 'anden forbindelse afbrudt: én session pr. konto';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Kun de {count} nyeste forbindelser vises; CSV-filen har dem alle.';
+$_LANG['sessions_csv'] = 'Hent CSV';
+$_LANG['sessions_duplicates'] = 'Afbrudte ekstra forbindelser';
+$_LANG['sessions_duplicates_text'] = 'Afbrudt, fordi kontoen allerede var forbundet (Én session pr. konto).';
+$_LANG['err_admin_only'] = 'Kun en administrator kan gøre dette, i WHMCS\' administrationsområde.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Hvem havde denne adresse?';
+$_LANG['owner_address'] = 'IP-adresse';
+$_LANG['owner_at'] = 'Dato og klokkeslæt';
+$_LANG['owner_at_help'] = 'Læses i {zone}, tidszonen for sessionslisterne. Et tidspunkt med Z eller en forskydning (2026-12-06 09:05:30Z) tages, som det er skrevet.';
+$_LANG['owner_submit'] = 'Slå op';
+$_LANG['owner_back'] = 'Tilbage til tjenesten';
+$_LANG['owner_bad_time'] = 'Angiv dato og klokkeslæt som YYYY-MM-DD HH:MM eller YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Tjeneste';
+$_LANG['owner_client'] = 'Kunde';
+$_LANG['owner_certain'] = 'Sikkert: sessionen havde adressen på det tidspunkt.';
+$_LANG['owner_between'] = 'Mellem to aflæsninger: sessionen blev sidst set kl. {from} og var væk kl. {to}, så den kan være sluttet før det tidspunkt.';
+$_LANG['owner_reason_not_ours'] = 'Ikke vores: adressen findes ikke i nogen servers tildelte IP-adresser.';
+$_LANG['owner_reason_before_oldest'] = 'Før den ældste gemte session: ældre sessioner slettes sammen med produktets historik.';
+$_LANG['owner_reason_none'] = 'Ingen konto havde adressen på det tidspunkt.';

@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'account beëindigd';
 $_LANG['session_end_moved_to_another_server'] = 'verplaatst naar een andere server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'opnieuw verbonden voor het nieuwe pakket';
 $_LANG['session_end_duplicate_session'] = 'tweede verbinding beëindigd: één sessie per account';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Alleen de {count} nieuwste verbindingen worden getoond; het CSV-bestand bevat ze allemaal.';
+$_LANG['sessions_csv'] = 'CSV downloaden';
+$_LANG['sessions_duplicates'] = 'Beëindigde tweede verbindingen';
+$_LANG['sessions_duplicates_text'] = 'Beëindigd omdat het account al verbonden was (Eén sessie per account).';
+$_LANG['err_admin_only'] = 'Alleen een beheerder kan dit doen, in het beheergedeelte van WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Wie had dit adres?';
+$_LANG['owner_address'] = 'IP-adres';
+$_LANG['owner_at'] = 'Datum en tijd';
+$_LANG['owner_at_help'] = 'Gelezen in {zone}, de tijdzone van de sessielijsten. Een tijd met Z of een verschuiving (2026-12-06 09:05:30Z) geldt zoals geschreven.';
+$_LANG['owner_submit'] = 'Opzoeken';
+$_LANG['owner_back'] = 'Terug naar de dienst';
+$_LANG['owner_bad_time'] = 'Voer datum en tijd in als YYYY-MM-DD HH:MM of YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Dienst';
+$_LANG['owner_client'] = 'Klant';
+$_LANG['owner_certain'] = 'Zeker: de sessie had het adres op dat moment.';
+$_LANG['owner_between'] = 'Tussen twee metingen: de sessie is het laatst gezien om {from} en was om {to} verdwenen, dus ze kan vóór dat moment zijn geëindigd.';
+$_LANG['owner_reason_not_ours'] = 'Niet van ons: het adres staat bij geen enkele server in de toegewezen IP-adressen.';
+$_LANG['owner_reason_before_oldest'] = 'Vóór de oudste bewaarde sessie: oudere sessies worden met de geschiedenis van het product verwijderd.';
+$_LANG['owner_reason_none'] = 'Geen enkel account had het adres op dat moment.';

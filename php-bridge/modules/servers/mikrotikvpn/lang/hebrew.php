@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'החשבון בוטל';
 $_LANG['session_end_moved_to_another_server'] = 'הועבר לשרת אחר';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'התחבר מחדש לחבילה החדשה';
 $_LANG['session_end_duplicate_session'] = 'החיבור השני נותק: סשן אחד לכל חשבון';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'מוצגים רק {count} החיבורים האחרונים; קובץ ה-CSV מכיל את כולם.';
+$_LANG['sessions_csv'] = 'הורדת CSV';
+$_LANG['sessions_duplicates'] = 'חיבורים שניים שנותקו';
+$_LANG['sessions_duplicates_text'] = 'נותקו כי החשבון כבר היה מחובר (סשן אחד לכל חשבון).';
+$_LANG['err_admin_only'] = 'רק מנהל יכול לעשות זאת, באזור הניהול של WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'למי הייתה הכתובת הזו?';
+$_LANG['owner_address'] = 'כתובת IP';
+$_LANG['owner_at'] = 'תאריך ושעה';
+$_LANG['owner_at_help'] = 'נקרא לפי {zone}, אזור הזמן של רשימות הסשנים. שעה עם Z או עם הפרש (2026-12-06 09:05:30Z) נלקחת כפי שנכתבה.';
+$_LANG['owner_submit'] = 'חיפוש';
+$_LANG['owner_back'] = 'חזרה לשירות';
+$_LANG['owner_bad_time'] = 'הזינו תאריך ושעה בתבנית YYYY-MM-DD HH:MM או YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'שירות';
+$_LANG['owner_client'] = 'לקוח';
+$_LANG['owner_certain'] = 'ודאי: לסשן הייתה הכתובת באותו זמן.';
+$_LANG['owner_between'] = 'בין שתי קריאות: הסשן נראה לאחרונה ב-{from} ולא נמצא עוד ב-{to}, ולכן ייתכן שהסתיים לפני אותו זמן.';
+$_LANG['owner_reason_not_ours'] = 'לא שלנו: הכתובת אינה באף אחת מכתובות ה-IP המוקצות של השרתים.';
+$_LANG['owner_reason_before_oldest'] = 'לפני הסשן הישן ביותר שנשמר: סשנים ישנים יותר נמחקים יחד עם ההיסטוריה של המוצר.';
+$_LANG['owner_reason_none'] = 'לאף חשבון לא הייתה הכתובת באותו זמן.';

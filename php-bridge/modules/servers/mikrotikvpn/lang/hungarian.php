@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'fiók megszüntetve';
 $_LANG['session_end_moved_to_another_server'] = 'másik szerverre költöztetve';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'újracsatlakozva az új csomaghoz';
 $_LANG['session_end_duplicate_session'] = 'második kapcsolat bontva: fiókonként egy munkamenet';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Csak a {count} legújabb kapcsolat látható; a CSV-fájl mindet tartalmazza.';
+$_LANG['sessions_csv'] = 'CSV letöltése';
+$_LANG['sessions_duplicates'] = 'Bontott második kapcsolatok';
+$_LANG['sessions_duplicates_text'] = 'Bontva, mert a fiók már csatlakozva volt (Fiókonként egy munkamenet).';
+$_LANG['err_admin_only'] = 'Ezt csak rendszergazda teheti meg, a WHMCS adminisztrációs felületén.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Kié volt ez a cím?';
+$_LANG['owner_address'] = 'IP-cím';
+$_LANG['owner_at'] = 'Dátum és idő';
+$_LANG['owner_at_help'] = 'A(z) {zone} időzónában értendő, ahogy a munkamenet-listák. A Z-vel vagy eltolással megadott idő (2026-12-06 09:05:30Z) úgy érvényes, ahogy írva van.';
+$_LANG['owner_submit'] = 'Keresés';
+$_LANG['owner_back'] = 'Vissza a szolgáltatáshoz';
+$_LANG['owner_bad_time'] = 'Adja meg a dátumot és az időt YYYY-MM-DD HH:MM vagy YYYY-MM-DD HH:MM:SS formában.';
+$_LANG['owner_service'] = 'Szolgáltatás';
+$_LANG['owner_client'] = 'Ügyfél';
+$_LANG['owner_certain'] = 'Biztos: abban az időpontban a munkamenetnél volt a cím.';
+$_LANG['owner_between'] = 'Két mérés között: a munkamenetet utoljára ekkor látták: {from}, ekkor pedig már nem volt meg: {to}; így az időpont előtt is véget érhetett.';
+$_LANG['owner_reason_not_ours'] = 'Nem a miénk: a cím egyik szerver hozzárendelt IP-címei között sincs.';
+$_LANG['owner_reason_before_oldest'] = 'A legrégebbi megőrzött munkamenet előtt: a régebbi munkamenetek a termék előzményeivel együtt törlődnek.';
+$_LANG['owner_reason_none'] = 'Abban az időpontban egyik fióknál sem volt a cím.';

@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'account cessato';
 $_LANG['session_end_moved_to_another_server'] = 'spostata su un altro server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'riconnessa per il nuovo pacchetto';
 $_LANG['session_end_duplicate_session'] = 'seconda connessione chiusa: una sessione per account';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Sono mostrate solo le {count} connessioni più recenti; il CSV le contiene tutte.';
+$_LANG['sessions_csv'] = 'Scarica CSV';
+$_LANG['sessions_duplicates'] = 'Seconde connessioni chiuse';
+$_LANG['sessions_duplicates_text'] = 'Chiuse perché l\'account era già connesso (Una sessione per account).';
+$_LANG['err_admin_only'] = 'Solo un amministratore può farlo, nell\'area di amministrazione di WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Chi aveva questo indirizzo?';
+$_LANG['owner_address'] = 'Indirizzo IP';
+$_LANG['owner_at'] = 'Data e ora';
+$_LANG['owner_at_help'] = 'Interpretata in {zone}, il fuso orario degli elenchi delle sessioni. Un orario con Z o uno scostamento (2026-12-06 09:05:30Z) viene preso così come è scritto.';
+$_LANG['owner_submit'] = 'Cerca';
+$_LANG['owner_back'] = 'Torna al servizio';
+$_LANG['owner_bad_time'] = 'Inserisci data e ora come YYYY-MM-DD HH:MM o YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Servizio';
+$_LANG['owner_client'] = 'Cliente';
+$_LANG['owner_certain'] = 'Certo: la sessione aveva l\'indirizzo in quel momento.';
+$_LANG['owner_between'] = 'Tra due letture: la sessione è stata vista l\'ultima volta alle {from} e risultava chiusa alle {to}, quindi potrebbe essere terminata prima di quel momento.';
+$_LANG['owner_reason_not_ours'] = 'Non nostro: l\'indirizzo non è negli indirizzi IP assegnati di nessun server.';
+$_LANG['owner_reason_before_oldest'] = 'Prima della sessione più vecchia conservata: le sessioni più vecchie vengono eliminate con lo storico del prodotto.';
+$_LANG['owner_reason_none'] = 'Nessun account aveva l\'indirizzo in quel momento.';

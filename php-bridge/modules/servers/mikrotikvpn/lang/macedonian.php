@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'сметката е укината';
 $_LANG['session_end_moved_to_another_server'] = 'преместено на друг сервер';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'повторно поврзано за новиот пакет';
 $_LANG['session_end_duplicate_session'] = 'втората врска е прекината: една сесија по сметка';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Прикажани се само {count} најнови врски; CSV-датотеката ги содржи сите.';
+$_LANG['sessions_csv'] = 'Преземи CSV';
+$_LANG['sessions_duplicates'] = 'Прекинати втори врски';
+$_LANG['sessions_duplicates_text'] = 'Прекинати затоа што сметката веќе беше поврзана (Една сесија по сметка).';
+$_LANG['err_admin_only'] = 'Ова може да го направи само администратор, во администраторскиот дел на WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Кој ја имаше оваа адреса?';
+$_LANG['owner_address'] = 'IP-адреса';
+$_LANG['owner_at'] = 'Датум и време';
+$_LANG['owner_at_help'] = 'Се чита во зоната {zone}, временската зона на листите на сесии. Време со Z или поместување (2026-12-06 09:05:30Z) се зема како што е напишано.';
+$_LANG['owner_submit'] = 'Пребарај';
+$_LANG['owner_back'] = 'Назад кон услугата';
+$_LANG['owner_bad_time'] = 'Внесете датум и време како YYYY-MM-DD HH:MM или YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Услуга';
+$_LANG['owner_client'] = 'Клиент';
+$_LANG['owner_certain'] = 'Сигурно: сесијата ја имаше адресата во тоа време.';
+$_LANG['owner_between'] = 'Меѓу две мерења: сесијата последен пат е видена во {from}, а во {to} ја немаше, па можеби завршила пред тоа време.';
+$_LANG['owner_reason_not_ours'] = 'Не е наша: адресата не е во доделените IP-адреси на ниту еден сервер.';
+$_LANG['owner_reason_before_oldest'] = 'Пред најстарата зачувана сесија: постарите сесии се бришат заедно со историјата на производот.';
+$_LANG['owner_reason_none'] = 'Ниту една сметка ја немаше адресата во тоа време.';

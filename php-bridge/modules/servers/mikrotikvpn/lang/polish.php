@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'konto zakończone';
 $_LANG['session_end_moved_to_another_server'] = 'przeniesiono na inny serwer';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'ponownie połączono dla nowego pakietu';
 $_LANG['session_end_duplicate_session'] = 'drugie połączenie zakończone: jedna sesja na konto';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Pokazano tylko {count} najnowszych połączeń; plik CSV zawiera wszystkie.';
+$_LANG['sessions_csv'] = 'Pobierz CSV';
+$_LANG['sessions_duplicates'] = 'Zakończone drugie połączenia';
+$_LANG['sessions_duplicates_text'] = 'Zakończone, bo konto było już połączone (Jedna sesja na konto).';
+$_LANG['err_admin_only'] = 'Może to zrobić tylko administrator, w panelu administracyjnym WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Kto miał ten adres?';
+$_LANG['owner_address'] = 'Adres IP';
+$_LANG['owner_at'] = 'Data i godzina';
+$_LANG['owner_at_help'] = 'Czas w strefie {zone}, tak jak na listach sesji. Czas z Z lub przesunięciem (2026-12-06 09:05:30Z) jest brany tak, jak zapisano.';
+$_LANG['owner_submit'] = 'Wyszukaj';
+$_LANG['owner_back'] = 'Powrót do usługi';
+$_LANG['owner_bad_time'] = 'Wpisz datę i godzinę jako YYYY-MM-DD HH:MM lub YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Usługa';
+$_LANG['owner_client'] = 'Klient';
+$_LANG['owner_certain'] = 'Pewne: sesja miała ten adres w tym czasie.';
+$_LANG['owner_between'] = 'Między dwoma odczytami: sesję widziano ostatnio o {from}, a o {to} już jej nie było, więc mogła się zakończyć przed tym czasem.';
+$_LANG['owner_reason_not_ours'] = 'Nie nasz: adresu nie ma w przypisanych adresach IP żadnego serwera.';
+$_LANG['owner_reason_before_oldest'] = 'Przed najstarszą zachowaną sesją: starsze sesje są usuwane wraz z historią produktu.';
+$_LANG['owner_reason_none'] = 'Żadne konto nie miało tego adresu w tym czasie.';

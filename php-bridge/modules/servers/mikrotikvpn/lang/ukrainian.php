@@ -185,3 +185,24 @@ $_LANG['session_end_terminated'] = 'обліковий запис припине
 $_LANG['session_end_moved_to_another_server'] = 'перенесено на інший сервер';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'перепідключено для нового пакета';
 $_LANG['session_end_duplicate_session'] = 'друге підключення завершено: один сеанс на обліковий запис';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Показано лише {count} найновіших підключень; у файлі CSV є всі.';
+$_LANG['sessions_csv'] = 'Завантажити CSV';
+$_LANG['sessions_duplicates'] = 'Завершені повторні підключення';
+$_LANG['sessions_duplicates_text'] = 'Завершені, бо обліковий запис уже був підключений (Один сеанс на обліковий запис).';
+$_LANG['err_admin_only'] = 'Це може зробити лише адміністратор в адміністративній частині WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Хто мав цю адресу?';
+$_LANG['owner_address'] = 'IP-адреса';
+$_LANG['owner_at'] = 'Дата й час';
+$_LANG['owner_at_help'] = 'Час у зоні {zone}, як у списках сеансів. Час із Z або зміщенням (2026-12-06 09:05:30Z) береться так, як написано.';
+$_LANG['owner_submit'] = 'Знайти';
+$_LANG['owner_back'] = 'Назад до послуги';
+$_LANG['owner_bad_time'] = 'Введіть дату й час у форматі YYYY-MM-DD HH:MM або YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Послуга';
+$_LANG['owner_client'] = 'Клієнт';
+$_LANG['owner_certain'] = 'Точно: у цей час адреса належала цьому сеансу.';
+$_LANG['owner_between'] = 'Між двома вимірами: сеанс востаннє бачили о {from}, а о {to} його вже не було, тож він міг завершитися раніше цього часу.';
+$_LANG['owner_reason_not_ours'] = 'Не наша: адреси немає серед призначених IP-адрес жодного сервера.';
+$_LANG['owner_reason_before_oldest'] = 'Раніше за найстаріший збережений сеанс: старіші сеанси видаляються разом з історією продукту.';
+$_LANG['owner_reason_none'] = 'У цей час адреса не належала жодному обліковому запису.';

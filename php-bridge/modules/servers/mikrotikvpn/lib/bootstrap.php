@@ -14,6 +14,8 @@ require_once __DIR__ . '/ServerRecord.php';
 require_once __DIR__ . '/Lifecycle.php';
 require_once __DIR__ . '/WireGuardView.php';
 require_once __DIR__ . '/SessionView.php';
+require_once __DIR__ . '/SessionExport.php';
+require_once __DIR__ . '/AddressLookup.php';
 require_once __DIR__ . '/AdminScreen.php';
 require_once __DIR__ . '/ClientScreen.php';
 require_once __DIR__ . '/Sync.php';
