@@ -7,13 +7,14 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
 import { startSimulatedRouter, type SimulatedRouter } from '../simulator/simulated-router';
+import type { ConnectOptions } from '../simulator/router-state';
 
 /**
  * The PHP bridge (php-bridge/modules/servers/mikrotikvpn) under real php-cli and PHPUnit, against
  * the real server process, MariaDB and a simulated RouterOS router over api-ssl. The PHPUnit suite
  * lives in test/bridge/php; this file sets up the stack, gives PHP a small loopback control endpoint
- * for the simulator (connect a client, push traffic, add a profile or a WireGuard interface, make a
- * WireGuard client handshake), and fails when PHPUnit fails.
+ * for the simulator (connect a client, a second login of it too, push traffic, add a profile or a
+ * WireGuard interface, make a WireGuard client handshake), and fails when PHPUnit fails.
  *
  * PHPUnit runs with an asynchronous spawn, not spawnSync: the simulated router lives in this
  * process and must keep answering while PHP talks to the server.
@@ -56,12 +57,28 @@ function startControl(sim: SimulatedRouter): Promise<http.Server> {
               ...sim.credentials,
             };
             break;
-          case '/connect':
-            result = sim.connect(name, body.service ? { service: String(body.service) } : {});
+          case '/connect': {
+            // A PPP client logs in: its protocol, where it comes from, a second login of a user who
+            // is connected already, and how long it has been up when the collector first sees it.
+            const options: ConnectOptions = {};
+            if (body.service) options.service = String(body.service);
+            if (body.callerId) options.callerId = String(body.callerId);
+            if (body.another) options.another = true;
+            const row = sim.connect(name, options);
+            if (body.upSeconds) row.connectedAt -= Number(body.upSeconds) * 1000;
+            result = row;
             break;
+          }
           case '/disconnect':
             result = sim.disconnect(name);
             break;
+          case '/disconnect-all': {
+            // Every session of a user (a second login included): how many ended.
+            let ended = 0;
+            while (sim.state.findActive(name) && sim.disconnect(name)) ended++;
+            result = ended;
+            break;
+          }
           case '/traffic':
             result = sim.pushTraffic(
               String(body.target),

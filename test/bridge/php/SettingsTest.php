@@ -41,6 +41,31 @@ class SettingsTest extends BridgeTestCase
         $this->assertSame('PPP-Profil', StandIn::call('ConfigOptions', [])['profile']['FriendlyName']);
     }
 
+    /**
+     * One session per account: a tick box (WHMCS draws a yesno setting as a checkbox and stores 'on'
+     * when ticked, '' when not), labelled and explained in the admin's language.
+     */
+    public function testOneSessionPerAccountIsATickBoxInTheAdminsLanguage(): void
+    {
+        $field = StandIn::call('ConfigOptions', [])['singleSession'];
+        $this->assertSame(['FriendlyName' => 'One session per account', 'Type' => 'yesno', 'Default' => '',
+            'Description' => Lang::load('english')['setting_singleSession_help']], $field);
+        $this->assertStringContainsString('duplicate session', $field['Description']);
+        foreach (['german' => 'Eine Sitzung pro Konto', 'arabic' => 'جلسة واحدة لكل حساب'] as $language => $label) {
+            $_SESSION['adminlang'] = $language;
+            $field = StandIn::call('ConfigOptions', [])['singleSession'];
+            $this->assertSame($label, $field['FriendlyName']);
+            $this->assertSame(Lang::load($language)['setting_singleSession_help'], $field['Description']);
+            $this->assertNotSame(Lang::load('english')['setting_singleSession_help'], $field['Description']);
+        }
+        // WHMCS's 'on' is what the product's row holds; the server reads it from there.
+        $product = $this->product(['singleSession' => 'on'], 'VPN one session');
+        $index = Settings::index('singleSession');
+        $this->assertSame('on', Capsule::table('tblproducts')->where('id', $product)->value('configoption' . $index));
+        $this->assertSame('on', Settings::value(StandIn::params($this->service(['packageid' => $product])), 'singleSession'));
+        $this->assertSame('', Settings::value(StandIn::params($this->service()), 'singleSession'), 'unticked by default');
+    }
+
     public function testAddonSettingsPageShowsTrafficInGb(): void
     {
         $_SERVER['SCRIPT_NAME'] = '/admin/configaddons.php';

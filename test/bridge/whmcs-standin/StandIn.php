@@ -13,6 +13,9 @@ class StandIn
 {
     const MODULE = 'mikrotikvpn';
 
+    /** What generate_token() answers. */
+    const CSRF_TOKEN = 'standin-csrf-token';
+
     /** @var array<int,array<string,string>> */
     public static $moduleLog = [];
     /** @var array<int,array{action:string,request:array<string,mixed>|null}> unmasked, never asserted as the log */
@@ -62,6 +65,25 @@ class StandIn
             throw new \RuntimeException($name . ' does not exist');
         }
         return $name(...$args);
+    }
+
+    /**
+     * Calls a module function that answers the request itself and ends it (WHMCS\Terminus): returns
+     * what it sent. Fails the caller when the function returned instead (then its answer is thrown).
+     */
+    public static function output(string $function, ...$args): string
+    {
+        ob_start();
+        try {
+            $returned = self::call($function, ...$args);
+        } catch (ProgramExit $e) {
+            return (string) ob_get_clean();
+        } catch (\Throwable $e) {
+            ob_end_clean();
+            throw $e;
+        }
+        ob_end_clean();
+        throw new \RuntimeException(self::MODULE . '_' . $function . ' returned instead of answering: ' . print_r($returned, true));
     }
 
     /** Runs every callback of a hook point in priority order, as WHMCS's run_hook does. */
@@ -229,7 +251,7 @@ class StandIn
         $smarty->setTemplateDir(self::$moduleDir);
         $smarty->enableSecurity();
         $smarty->error_reporting = E_ALL & ~E_NOTICE & ~E_WARNING;
-        foreach ($whmcsVars + ['token' => 'standin-csrf-token', 'LANG' => []] as $k => $v) {
+        foreach ($whmcsVars + ['token' => self::CSRF_TOKEN, 'LANG' => []] as $k => $v) {
             $smarty->assign($k, $v);
         }
         foreach ($result['templateVariables'] as $k => $v) {

@@ -4,5 +4,6 @@ error_reporting(E_ALL);
 define('WHMCS', true);
 require_once __DIR__ . '/Capsule.php';
 require_once __DIR__ . '/functions.php';
+require_once __DIR__ . '/Terminus.php';
 require_once __DIR__ . '/StandIn.php';
 \WhmcsStandIn\StandIn::boot();

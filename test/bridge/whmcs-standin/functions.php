@@ -1,7 +1,8 @@
 <?php
 /**
  * Test equipment: the global WHMCS functions the module calls (logModuleCall, logActivity,
- * localAPI, add_hook, encrypt/decrypt), recording what they are given so tests can assert on it.
+ * localAPI, add_hook, encrypt/decrypt, generate_token), recording what they are given so tests can
+ * assert on it.
  */
 
 use WhmcsStandIn\StandIn;
@@ -76,4 +77,14 @@ function decrypt($value)
 {
     $value = (string) $value;
     return strpos($value, 'enc:') === 0 ? (string) base64_decode(substr($value, 4)) : $value;
+}
+
+/** The admin area's CSRF token (WHMCS: 'plain' = the token, 'link' = "&token=...", 'form' = a hidden input). */
+function generate_token($type = 'form')
+{
+    $token = StandIn::CSRF_TOKEN;
+    if ($type === 'plain') {
+        return $token;
+    }
+    return $type === 'link' ? '&token=' . $token : '<input type="hidden" name="token" value="' . $token . '" />';
 }

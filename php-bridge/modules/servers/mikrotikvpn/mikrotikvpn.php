@@ -13,6 +13,7 @@ if (!defined('WHMCS')) {
 
 require_once __DIR__ . '/lib/bootstrap.php';
 
+use WHMCS\Module\Server\MikrotikVpn\AddressLookup;
 use WHMCS\Module\Server\MikrotikVpn\AdminScreen;
 use WHMCS\Module\Server\MikrotikVpn\ClientScreen;
 use WHMCS\Module\Server\MikrotikVpn\Lang;
@@ -134,6 +135,23 @@ function mikrotikvpn_InstallEmailTemplates(array $params)
 function mikrotikvpn_AdminServicesTabFields(array $params)
 {
     return AdminScreen::adminServicesTabFields($params);
+}
+
+/**
+ * Admin area only, linked from the service tab (WHMCS runs it at clientsservices.php?modop=custom&
+ * ac=SessionsCsv with its CSRF token): every session of the service as a CSV download. Not a
+ * button, as WHMCS runs buttons through AJAX; not in ClientAreaCustomButtonArray, so clients can not
+ * run it (and it checks that it runs in the admin area).
+ */
+function mikrotikvpn_SessionsCsv(array $params)
+{
+    return AdminScreen::sessionsCsv($params);
+}
+
+/** Admin area only, linked from the service tab like SessionsCsv: the "Who had this address?" page. */
+function mikrotikvpn_AddressOwner(array $params)
+{
+    return AddressLookup::run($params);
 }
 
 function mikrotikvpn_UsageUpdate(array $params)

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (المنفذ {port})';
 $_LANG['err_not_wireguard'] = 'هذه الخدمة ليست حساب WireGuard: لها اسم مستخدم وكلمة مرور، لا مفاتيح.';
 $_LANG['test_ok'] = 'تم الاتصال بـ {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'واجهات WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'جلسة واحدة لكل حساب';
+$_LANG['setting_singleSession_help'] = 'عند التحديد، يُنهى الاتصال الثاني المتزامن للحساب نفسه عند الجمع التالي لحركة البيانات (ويُحتفظ بالأقدم) ويُسجَّل كجلسة مكررة.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'الاتصالات الأخيرة';
+$_LANG['sessions_start'] = 'البدء';
+$_LANG['sessions_duration'] = 'المدة';
+$_LANG['sessions_end'] = 'الانتهاء';
+$_LANG['sessions_open'] = 'متصل الآن';
+$_LANG['sessions_none'] = 'لم تُسجَّل أي اتصالات بعد.';
+$_LANG['sessions_times_in'] = 'الأوقات بتوقيت {zone}.';
+$_LANG['sessions_end_between'] = 'بين {from} و{to}';
+$_LANG['unit_mb'] = 'ميغابايت';
+$_LANG['session_end_disconnected'] = 'قُطع الاتصال';
+$_LANG['session_end_router_restarted'] = 'أُعيد تشغيل الموجّه';
+$_LANG['session_end_limited'] = 'نفدت حركة البيانات';
+$_LANG['session_end_suspended'] = 'الحساب موقوف';
+$_LANG['session_end_reset'] = 'أُعيد تعيين الاتصال';
+$_LANG['session_end_terminated'] = 'الحساب منتهٍ';
+$_LANG['session_end_moved_to_another_server'] = 'نُقل إلى خادم آخر';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'أُعيد الاتصال للباقة الجديدة';
+$_LANG['session_end_duplicate_session'] = 'أُنهي الاتصال الثاني: جلسة واحدة لكل حساب';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'تُعرض أحدث {count} اتصالات فقط؛ ويحتوي ملف CSV على جميعها.';
+$_LANG['sessions_csv'] = 'تنزيل CSV';
+$_LANG['sessions_duplicates'] = 'الاتصالات الثانية المُنهاة';
+$_LANG['sessions_duplicates_text'] = 'أُنهيت لأن الحساب كان متصلاً بالفعل (جلسة واحدة لكل حساب).';
+$_LANG['err_admin_only'] = 'لا يمكن القيام بذلك إلا لمسؤول، في منطقة إدارة WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'من كان يستخدم هذا العنوان؟';
+$_LANG['owner_address'] = 'عنوان IP';
+$_LANG['owner_at'] = 'التاريخ والوقت';
+$_LANG['owner_at_help'] = 'يُقرأ بتوقيت {zone}، وهي المنطقة الزمنية لقوائم الجلسات. يُؤخذ الوقت المكتوب مع Z أو فرق توقيت (2026-12-06 09:05:30Z) كما كُتب.';
+$_LANG['owner_submit'] = 'بحث';
+$_LANG['owner_back'] = 'العودة إلى الخدمة';
+$_LANG['owner_bad_time'] = 'أدخل التاريخ والوقت بالصيغة YYYY-MM-DD HH:MM أو YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'الخدمة';
+$_LANG['owner_client'] = 'العميل';
+$_LANG['owner_certain'] = 'مؤكد: كان العنوان لدى هذه الجلسة في ذلك الوقت.';
+$_LANG['owner_between'] = 'بين قراءتين: شوهدت الجلسة آخر مرة في {from} ولم تعد موجودة في {to}، لذا ربما انتهت قبل ذلك الوقت.';
+$_LANG['owner_reason_not_ours'] = 'ليس لنا: العنوان غير موجود في عناوين IP المعيّنة لأي خادم.';
+$_LANG['owner_reason_before_oldest'] = 'قبل أقدم جلسة محفوظة: تُحذف الجلسات الأقدم مع سجل المنتج.';
+$_LANG['owner_reason_none'] = 'لم يكن العنوان لدى أي حساب في ذلك الوقت.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Bu xidmət WireGuard hesabı deyil: onun açarları yox, istifadəçi adı və şifrəsi var.';
 $_LANG['test_ok'] = '{identity} ilə bağlantı quruldu (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard interfeysləri: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Hər hesab üçün bir sessiya';
+$_LANG['setting_singleSession_help'] = 'İşarələnəndə eyni hesabın eyni vaxtda açılan ikinci bağlantısı növbəti trafik toplanmasında dayandırılır (köhnəsi saxlanılır) və təkrarlanan sessiya kimi qeydə alınır.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Son bağlantılar';
+$_LANG['sessions_start'] = 'Başlama';
+$_LANG['sessions_duration'] = 'Müddət';
+$_LANG['sessions_end'] = 'Bitmə';
+$_LANG['sessions_open'] = 'İndi qoşulub';
+$_LANG['sessions_none'] = 'Hələ heç bir bağlantı qeydə alınmayıb.';
+$_LANG['sessions_times_in'] = 'Vaxtlar {zone} zonasındadır.';
+$_LANG['sessions_end_between'] = '{from} ilə {to} arasında';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'bağlantı kəsildi';
+$_LANG['session_end_router_restarted'] = 'marşrutlaşdırıcı yenidən başladıldı';
+$_LANG['session_end_limited'] = 'trafik tükənib';
+$_LANG['session_end_suspended'] = 'hesab dayandırılıb';
+$_LANG['session_end_reset'] = 'bağlantı sıfırlandı';
+$_LANG['session_end_terminated'] = 'hesab ləğv edilib';
+$_LANG['session_end_moved_to_another_server'] = 'başqa serverə köçürülüb';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'yeni paket üçün yenidən qoşuldu';
+$_LANG['session_end_duplicate_session'] = 'ikinci bağlantı dayandırıldı: hər hesab üçün bir sessiya';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Yalnız ən yeni {count} bağlantı göstərilir; CSV faylında hamısı var.';
+$_LANG['sessions_csv'] = 'CSV yüklə';
+$_LANG['sessions_duplicates'] = 'Dayandırılan ikinci bağlantılar';
+$_LANG['sessions_duplicates_text'] = 'Hesab artıq qoşulu olduğuna görə dayandırıldı (Hər hesab üçün bir sessiya).';
+$_LANG['err_admin_only'] = 'Bunu yalnız administrator WHMCS idarəetmə bölməsində edə bilər.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Bu ünvan kimdə idi?';
+$_LANG['owner_address'] = 'IP ünvanı';
+$_LANG['owner_at'] = 'Tarix və vaxt';
+$_LANG['owner_at_help'] = 'Sessiya siyahılarının saat qurşağı olan {zone} ilə oxunur. Z və ya fərq göstərilən vaxt (2026-12-06 09:05:30Z) yazıldığı kimi qəbul edilir.';
+$_LANG['owner_submit'] = 'Axtar';
+$_LANG['owner_back'] = 'Xidmətə qayıt';
+$_LANG['owner_bad_time'] = 'Tarixi və vaxtı YYYY-MM-DD HH:MM və ya YYYY-MM-DD HH:MM:SS şəklində daxil edin.';
+$_LANG['owner_service'] = 'Xidmət';
+$_LANG['owner_client'] = 'Müştəri';
+$_LANG['owner_certain'] = 'Dəqiq: həmin vaxt ünvan bu sessiyada idi.';
+$_LANG['owner_between'] = 'İki ölçmə arasında: sessiya sonuncu dəfə {from} vaxtı görülüb, {to} vaxtı isə artıq yox idi, ona görə də həmin vaxtdan əvvəl bitmiş ola bilər.';
+$_LANG['owner_reason_not_ours'] = 'Bizim deyil: ünvan heç bir serverin təyin edilmiş IP ünvanları arasında yoxdur.';
+$_LANG['owner_reason_before_oldest'] = 'Saxlanılan ən köhnə sessiyadan əvvəl: daha köhnə sessiyalar məhsulun tarixçəsi ilə birlikdə silinir.';
+$_LANG['owner_reason_none'] = 'Həmin vaxt ünvan heç bir hesabda deyildi.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Aquest servei no és un compte WireGuard: té un nom d\'usuari i una contrasenya, no claus.';
 $_LANG['test_ok'] = 'Connectat a {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfícies WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Una sessió per compte';
+$_LANG['setting_singleSession_help'] = 'Si està marcat, una segona connexió simultània del mateix compte es tanca a la recollida del trànsit següent (es conserva la més antiga) i es registra com a sessió duplicada.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Connexions recents';
+$_LANG['sessions_start'] = 'Inici';
+$_LANG['sessions_duration'] = 'Durada';
+$_LANG['sessions_end'] = 'Final';
+$_LANG['sessions_open'] = 'Connectat ara';
+$_LANG['sessions_none'] = 'Encara no s\'ha registrat cap connexió.';
+$_LANG['sessions_times_in'] = 'Hores a {zone}.';
+$_LANG['sessions_end_between'] = 'entre {from} i {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'desconnectada';
+$_LANG['session_end_router_restarted'] = 'encaminador reiniciat';
+$_LANG['session_end_limited'] = 'trànsit esgotat';
+$_LANG['session_end_suspended'] = 'compte suspès';
+$_LANG['session_end_reset'] = 'connexió restablerta';
+$_LANG['session_end_terminated'] = 'compte cancel·lat';
+$_LANG['session_end_moved_to_another_server'] = 'traslladada a un altre servidor';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconnectada per al paquet nou';
+$_LANG['session_end_duplicate_session'] = 'segona connexió tancada: una sessió per compte';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Només es mostren les {count} connexions més recents; el CSV les conté totes.';
+$_LANG['sessions_csv'] = 'Baixa el CSV';
+$_LANG['sessions_duplicates'] = 'Segones connexions tancades';
+$_LANG['sessions_duplicates_text'] = 'Tancades perquè el compte ja estava connectat (Una sessió per compte).';
+$_LANG['err_admin_only'] = 'Només un administrador pot fer això, a l\'àrea d\'administració de WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Qui tenia aquesta adreça?';
+$_LANG['owner_address'] = 'Adreça IP';
+$_LANG['owner_at'] = 'Data i hora';
+$_LANG['owner_at_help'] = 'Es llegeix a {zone}, la zona horària de les llistes de sessions. Una hora amb Z o un desplaçament (2026-12-06 09:05:30Z) es pren tal com està escrita.';
+$_LANG['owner_submit'] = 'Cerca';
+$_LANG['owner_back'] = 'Torna al servei';
+$_LANG['owner_bad_time'] = 'Introduïu la data i l\'hora com YYYY-MM-DD HH:MM o YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Servei';
+$_LANG['owner_client'] = 'Client';
+$_LANG['owner_certain'] = 'Segur: la sessió tenia l\'adreça en aquell moment.';
+$_LANG['owner_between'] = 'Entre dues lectures: la sessió es va veure per última vegada a les {from} i ja no hi era a les {to}, de manera que pot haver acabat abans d\'aquell moment.';
+$_LANG['owner_reason_not_ours'] = 'No és nostra: l\'adreça no és a les adreces IP assignades de cap servidor.';
+$_LANG['owner_reason_before_oldest'] = 'Abans de la sessió més antiga conservada: les sessions més antigues s\'esborren amb l\'historial del producte.';
+$_LANG['owner_reason_none'] = 'Cap compte tenia l\'adreça en aquell moment.';

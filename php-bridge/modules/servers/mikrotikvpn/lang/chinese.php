@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name}（端口 {port}）';
 $_LANG['err_not_wireguard'] = '此服务不是 WireGuard 账户：它使用用户名和密码，而不是密钥。';
 $_LANG['test_ok'] = '已连接到 {identity}（RouterOS {version}）。';
 $_LANG['test_wg_interfaces'] = 'WireGuard 接口：{list}。';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = '每个账户一个会话';
+$_LANG['setting_singleSession_help'] = '勾选后，同一账户同时建立的第二个连接会在下一次流量采集时被断开（保留较早的连接），并记录为重复会话。';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = '最近的连接';
+$_LANG['sessions_start'] = '开始';
+$_LANG['sessions_duration'] = '时长';
+$_LANG['sessions_end'] = '结束';
+$_LANG['sessions_open'] = '当前已连接';
+$_LANG['sessions_none'] = '尚未记录任何连接。';
+$_LANG['sessions_times_in'] = '时间以 {zone} 时区显示。';
+$_LANG['sessions_end_between'] = '在 {from} 与 {to} 之间';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = '已断开';
+$_LANG['session_end_router_restarted'] = '路由器已重启';
+$_LANG['session_end_limited'] = '流量已用完';
+$_LANG['session_end_suspended'] = '账户已暂停';
+$_LANG['session_end_reset'] = '连接已重置';
+$_LANG['session_end_terminated'] = '账户已终止';
+$_LANG['session_end_moved_to_another_server'] = '已迁移到另一台服务器';
+$_LANG['session_end_reconnected_for_a_new_package'] = '为新套餐重新连接';
+$_LANG['session_end_duplicate_session'] = '第二个连接已断开：每个账户一个会话';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = '仅显示最新的 {count} 个连接；CSV 文件包含全部连接。';
+$_LANG['sessions_csv'] = '下载 CSV';
+$_LANG['sessions_duplicates'] = '已断开的第二个连接';
+$_LANG['sessions_duplicates_text'] = '因账户已处于连接状态而被断开（每个账户一个会话）。';
+$_LANG['err_admin_only'] = '只有管理员才能在 WHMCS 管理后台执行此操作。';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = '谁使用过这个地址？';
+$_LANG['owner_address'] = 'IP 地址';
+$_LANG['owner_at'] = '日期和时间';
+$_LANG['owner_at_help'] = '按 {zone}（会话列表所用的时区）理解。带 Z 或时差的时间（2026-12-06 09:05:30Z）按其写明的时区理解。';
+$_LANG['owner_submit'] = '查询';
+$_LANG['owner_back'] = '返回服务';
+$_LANG['owner_bad_time'] = '请按 YYYY-MM-DD HH:MM 或 YYYY-MM-DD HH:MM:SS 格式输入日期和时间。';
+$_LANG['owner_service'] = '服务';
+$_LANG['owner_client'] = '客户';
+$_LANG['owner_certain'] = '确定：该会话在那一时刻持有此地址。';
+$_LANG['owner_between'] = '介于两次读取之间：该会话最后一次出现在 {from}，在 {to} 时已不存在，因此它可能在该时刻之前就已结束。';
+$_LANG['owner_reason_not_ours'] = '不属于我们：该地址不在任何服务器的已分配 IP 地址中。';
+$_LANG['owner_reason_before_oldest'] = '早于保留的最早会话：更早的会话会随产品的历史记录一起删除。';
+$_LANG['owner_reason_none'] = '那一时刻没有任何账户持有此地址。';

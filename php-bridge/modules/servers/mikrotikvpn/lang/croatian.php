@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (priključak {port})';
 $_LANG['err_not_wireguard'] = 'Ova usluga nije WireGuard račun: ima korisničko ime i lozinku, a ne ključeve.';
 $_LANG['test_ok'] = 'Povezano s {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard sučelja: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Jedna sesija po računu';
+$_LANG['setting_singleSession_help'] = 'Kad je označeno, druga istodobna veza istog računa prekida se pri sljedećem prikupljanju prometa (starija ostaje) i bilježi kao dvostruka sesija.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Nedavne veze';
+$_LANG['sessions_start'] = 'Početak';
+$_LANG['sessions_duration'] = 'Trajanje';
+$_LANG['sessions_end'] = 'Kraj';
+$_LANG['sessions_open'] = 'Sada povezano';
+$_LANG['sessions_none'] = 'Još nije zabilježena nijedna veza.';
+$_LANG['sessions_times_in'] = 'Vremena u zoni {zone}.';
+$_LANG['sessions_end_between'] = 'između {from} i {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'prekinuto';
+$_LANG['session_end_router_restarted'] = 'usmjerivač ponovno pokrenut';
+$_LANG['session_end_limited'] = 'promet potrošen';
+$_LANG['session_end_suspended'] = 'račun suspendiran';
+$_LANG['session_end_reset'] = 'veza resetirana';
+$_LANG['session_end_terminated'] = 'račun ukinut';
+$_LANG['session_end_moved_to_another_server'] = 'premješteno na drugi poslužitelj';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'ponovno povezano za novi paket';
+$_LANG['session_end_duplicate_session'] = 'druga veza prekinuta: jedna sesija po računu';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Prikazano je samo {count} najnovijih veza; CSV datoteka sadrži sve.';
+$_LANG['sessions_csv'] = 'Preuzmi CSV';
+$_LANG['sessions_duplicates'] = 'Prekinute druge veze';
+$_LANG['sessions_duplicates_text'] = 'Prekinute jer je račun već bio povezan (Jedna sesija po računu).';
+$_LANG['err_admin_only'] = 'To može učiniti samo administrator, u administratorskom dijelu WHMCS-a.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Tko je imao ovu adresu?';
+$_LANG['owner_address'] = 'IP adresa';
+$_LANG['owner_at'] = 'Datum i vrijeme';
+$_LANG['owner_at_help'] = 'Čita se u zoni {zone}, vremenskoj zoni popisa sesija. Vrijeme sa Z ili pomakom (2026-12-06 09:05:30Z) uzima se kako je napisano.';
+$_LANG['owner_submit'] = 'Potraži';
+$_LANG['owner_back'] = 'Natrag na uslugu';
+$_LANG['owner_bad_time'] = 'Unesite datum i vrijeme kao YYYY-MM-DD HH:MM ili YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Usluga';
+$_LANG['owner_client'] = 'Klijent';
+$_LANG['owner_certain'] = 'Sigurno: sesija je u to vrijeme imala adresu.';
+$_LANG['owner_between'] = 'Između dva očitanja: sesija je zadnji put viđena u {from}, a u {to} je više nije bilo, pa je mogla završiti prije tog trenutka.';
+$_LANG['owner_reason_not_ours'] = 'Nije naša: adresa nije među dodijeljenim IP adresama nijednog poslužitelja.';
+$_LANG['owner_reason_before_oldest'] = 'Prije najstarije sačuvane sesije: starije sesije brišu se zajedno s poviješću proizvoda.';
+$_LANG['owner_reason_none'] = 'Nijedan račun nije imao adresu u to vrijeme.';

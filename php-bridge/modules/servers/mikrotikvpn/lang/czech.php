@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Tato služba není účet WireGuard: má uživatelské jméno a heslo, ne klíče.';
 $_LANG['test_ok'] = 'Připojeno k {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Rozhraní WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Jedna relace na účet';
+$_LANG['setting_singleSession_help'] = 'Je-li zaškrtnuto, druhé současné připojení téhož účtu se při příštím sběru údajů o přenosu dat ukončí (starší zůstane) a zaznamená se jako duplicitní relace.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Poslední připojení';
+$_LANG['sessions_start'] = 'Začátek';
+$_LANG['sessions_duration'] = 'Doba trvání';
+$_LANG['sessions_end'] = 'Konec';
+$_LANG['sessions_open'] = 'Nyní připojeno';
+$_LANG['sessions_none'] = 'Zatím nebylo zaznamenáno žádné připojení.';
+$_LANG['sessions_times_in'] = 'Časy v zóně {zone}.';
+$_LANG['sessions_end_between'] = 'mezi {from} a {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'odpojeno';
+$_LANG['session_end_router_restarted'] = 'směrovač restartován';
+$_LANG['session_end_limited'] = 'data vyčerpána';
+$_LANG['session_end_suspended'] = 'účet pozastaven';
+$_LANG['session_end_reset'] = 'připojení resetováno';
+$_LANG['session_end_terminated'] = 'účet zrušen';
+$_LANG['session_end_moved_to_another_server'] = 'přesunuto na jiný server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'znovu připojeno pro nový balíček';
+$_LANG['session_end_duplicate_session'] = 'druhé připojení ukončeno: jedna relace na účet';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Zobrazeno je jen {count} nejnovějších připojení; soubor CSV obsahuje všechna.';
+$_LANG['sessions_csv'] = 'Stáhnout CSV';
+$_LANG['sessions_duplicates'] = 'Ukončená druhá připojení';
+$_LANG['sessions_duplicates_text'] = 'Ukončena, protože účet už byl připojen (Jedna relace na účet).';
+$_LANG['err_admin_only'] = 'To může udělat jen administrátor v administraci WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Kdo měl tuto adresu?';
+$_LANG['owner_address'] = 'IP adresa';
+$_LANG['owner_at'] = 'Datum a čas';
+$_LANG['owner_at_help'] = 'Čte se v zóně {zone}, časové zóně seznamů relací. Čas se Z nebo posunem (2026-12-06 09:05:30Z) se bere tak, jak je zapsán.';
+$_LANG['owner_submit'] = 'Vyhledat';
+$_LANG['owner_back'] = 'Zpět na službu';
+$_LANG['owner_bad_time'] = 'Zadejte datum a čas jako YYYY-MM-DD HH:MM nebo YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Služba';
+$_LANG['owner_client'] = 'Klient';
+$_LANG['owner_certain'] = 'Jisté: relace měla adresu v tu dobu.';
+$_LANG['owner_between'] = 'Mezi dvěma odečty: relace byla naposledy viděna v {from} a v {to} už nebyla, mohla tedy skončit před tímto časem.';
+$_LANG['owner_reason_not_ours'] = 'Není naše: adresa není v přiřazených IP adresách žádného serveru.';
+$_LANG['owner_reason_before_oldest'] = 'Před nejstarší uchovanou relací: starší relace se mažou spolu s historií produktu.';
+$_LANG['owner_reason_none'] = 'Žádný účet neměl adresu v tu dobu.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Denne tjeneste er ikke en WireGuard-konto: den har brugernavn og adgangskode, ikke nøgler.';
 $_LANG['test_ok'] = 'Forbundet til {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-grænseflader: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Én session pr. konto';
+$_LANG['setting_singleSession_help'] = 'Når feltet er markeret, afbrydes en anden samtidig forbindelse fra samme konto ved næste indsamling af trafik (den ældste bevares), og den registreres som en dubleret session.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Seneste forbindelser';
+$_LANG['sessions_start'] = 'Startet';
+$_LANG['sessions_duration'] = 'Varighed';
+$_LANG['sessions_end'] = 'Sluttet';
+$_LANG['sessions_open'] = 'Forbundet nu';
+$_LANG['sessions_none'] = 'Der er endnu ikke registreret nogen forbindelser.';
+$_LANG['sessions_times_in'] = 'Tider i {zone}.';
+$_LANG['sessions_end_between'] = 'mellem {from} og {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'afbrudt';
+$_LANG['session_end_router_restarted'] = 'router genstartet';
+$_LANG['session_end_limited'] = 'trafik brugt op';
+$_LANG['session_end_suspended'] = 'konto suspenderet';
+$_LANG['session_end_reset'] = 'forbindelse nulstillet';
+$_LANG['session_end_terminated'] = 'konto opsagt';
+$_LANG['session_end_moved_to_another_server'] = 'flyttet til en anden server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'genforbundet til den nye pakke';
+$_LANG['session_end_duplicate_session'] = 'anden forbindelse afbrudt: én session pr. konto';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Kun de {count} nyeste forbindelser vises; CSV-filen har dem alle.';
+$_LANG['sessions_csv'] = 'Hent CSV';
+$_LANG['sessions_duplicates'] = 'Afbrudte ekstra forbindelser';
+$_LANG['sessions_duplicates_text'] = 'Afbrudt, fordi kontoen allerede var forbundet (Én session pr. konto).';
+$_LANG['err_admin_only'] = 'Kun en administrator kan gøre dette, i WHMCS\' administrationsområde.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Hvem havde denne adresse?';
+$_LANG['owner_address'] = 'IP-adresse';
+$_LANG['owner_at'] = 'Dato og klokkeslæt';
+$_LANG['owner_at_help'] = 'Læses i {zone}, tidszonen for sessionslisterne. Et tidspunkt med Z eller en forskydning (2026-12-06 09:05:30Z) tages, som det er skrevet.';
+$_LANG['owner_submit'] = 'Slå op';
+$_LANG['owner_back'] = 'Tilbage til tjenesten';
+$_LANG['owner_bad_time'] = 'Angiv dato og klokkeslæt som YYYY-MM-DD HH:MM eller YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Tjeneste';
+$_LANG['owner_client'] = 'Kunde';
+$_LANG['owner_certain'] = 'Sikkert: sessionen havde adressen på det tidspunkt.';
+$_LANG['owner_between'] = 'Mellem to aflæsninger: sessionen blev sidst set kl. {from} og var væk kl. {to}, så den kan være sluttet før det tidspunkt.';
+$_LANG['owner_reason_not_ours'] = 'Ikke vores: adressen findes ikke i nogen servers tildelte IP-adresser.';
+$_LANG['owner_reason_before_oldest'] = 'Før den ældste gemte session: ældre sessioner slettes sammen med produktets historik.';
+$_LANG['owner_reason_none'] = 'Ingen konto havde adressen på det tidspunkt.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (poort {port})';
 $_LANG['err_not_wireguard'] = 'Deze dienst is geen WireGuard-account: hij heeft een gebruikersnaam en wachtwoord, geen sleutels.';
 $_LANG['test_ok'] = 'Verbonden met {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-interfaces: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Eén sessie per account';
+$_LANG['setting_singleSession_help'] = 'Indien aangevinkt, wordt een tweede gelijktijdige verbinding van hetzelfde account bij het volgende verzamelen van dataverkeer beëindigd (de oudste blijft bestaan) en als dubbele sessie vastgelegd.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Recente verbindingen';
+$_LANG['sessions_start'] = 'Begonnen';
+$_LANG['sessions_duration'] = 'Duur';
+$_LANG['sessions_end'] = 'Beëindigd';
+$_LANG['sessions_open'] = 'Nu verbonden';
+$_LANG['sessions_none'] = 'Er zijn nog geen verbindingen vastgelegd.';
+$_LANG['sessions_times_in'] = 'Tijden in {zone}.';
+$_LANG['sessions_end_between'] = 'tussen {from} en {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'verbroken';
+$_LANG['session_end_router_restarted'] = 'router herstart';
+$_LANG['session_end_limited'] = 'dataverkeer op';
+$_LANG['session_end_suspended'] = 'account opgeschort';
+$_LANG['session_end_reset'] = 'verbinding gereset';
+$_LANG['session_end_terminated'] = 'account beëindigd';
+$_LANG['session_end_moved_to_another_server'] = 'verplaatst naar een andere server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'opnieuw verbonden voor het nieuwe pakket';
+$_LANG['session_end_duplicate_session'] = 'tweede verbinding beëindigd: één sessie per account';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Alleen de {count} nieuwste verbindingen worden getoond; het CSV-bestand bevat ze allemaal.';
+$_LANG['sessions_csv'] = 'CSV downloaden';
+$_LANG['sessions_duplicates'] = 'Beëindigde tweede verbindingen';
+$_LANG['sessions_duplicates_text'] = 'Beëindigd omdat het account al verbonden was (Eén sessie per account).';
+$_LANG['err_admin_only'] = 'Alleen een beheerder kan dit doen, in het beheergedeelte van WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Wie had dit adres?';
+$_LANG['owner_address'] = 'IP-adres';
+$_LANG['owner_at'] = 'Datum en tijd';
+$_LANG['owner_at_help'] = 'Gelezen in {zone}, de tijdzone van de sessielijsten. Een tijd met Z of een verschuiving (2026-12-06 09:05:30Z) geldt zoals geschreven.';
+$_LANG['owner_submit'] = 'Opzoeken';
+$_LANG['owner_back'] = 'Terug naar de dienst';
+$_LANG['owner_bad_time'] = 'Voer datum en tijd in als YYYY-MM-DD HH:MM of YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Dienst';
+$_LANG['owner_client'] = 'Klant';
+$_LANG['owner_certain'] = 'Zeker: de sessie had het adres op dat moment.';
+$_LANG['owner_between'] = 'Tussen twee metingen: de sessie is het laatst gezien om {from} en was om {to} verdwenen, dus ze kan vóór dat moment zijn geëindigd.';
+$_LANG['owner_reason_not_ours'] = 'Niet van ons: het adres staat bij geen enkele server in de toegewezen IP-adressen.';
+$_LANG['owner_reason_before_oldest'] = 'Vóór de oudste bewaarde sessie: oudere sessies worden met de geschiedenis van het product verwijderd.';
+$_LANG['owner_reason_none'] = 'Geen enkel account had het adres op dat moment.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'This service is not a WireGuard account: it has a username and password, not keys.';
 $_LANG['test_ok'] = 'Connected to {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard interfaces: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'One session per account';
+$_LANG['setting_singleSession_help'] = 'When ticked, a second connection of the same account at the same time is ended at the next traffic collection (the older one is kept) and recorded as a duplicate session.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Recent connections';
+$_LANG['sessions_start'] = 'Started';
+$_LANG['sessions_duration'] = 'Duration';
+$_LANG['sessions_end'] = 'Ended';
+$_LANG['sessions_open'] = 'Connected now';
+$_LANG['sessions_none'] = 'No connections have been recorded yet.';
+$_LANG['sessions_times_in'] = 'Times in {zone}.';
+$_LANG['sessions_end_between'] = 'between {from} and {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'disconnected';
+$_LANG['session_end_router_restarted'] = 'router restarted';
+$_LANG['session_end_limited'] = 'traffic used up';
+$_LANG['session_end_suspended'] = 'account suspended';
+$_LANG['session_end_reset'] = 'connection reset';
+$_LANG['session_end_terminated'] = 'account terminated';
+$_LANG['session_end_moved_to_another_server'] = 'moved to another server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconnected for the new package';
+$_LANG['session_end_duplicate_session'] = 'second connection ended: one session per account';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Only the {count} newest connections are listed; the CSV has them all.';
+$_LANG['sessions_csv'] = 'Download CSV';
+$_LANG['sessions_duplicates'] = 'Second connections ended';
+$_LANG['sessions_duplicates_text'] = 'Ended because the account was already connected (One session per account).';
+$_LANG['err_admin_only'] = 'Only an administrator can do this, in the WHMCS admin area.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Who had this address?';
+$_LANG['owner_address'] = 'IP address';
+$_LANG['owner_at'] = 'Date and time';
+$_LANG['owner_at_help'] = 'Read in {zone}, the time zone of the session lists. A time with Z or an offset (2026-12-06 09:05:30Z) is taken as written.';
+$_LANG['owner_submit'] = 'Look up';
+$_LANG['owner_back'] = 'Back to the service';
+$_LANG['owner_bad_time'] = 'Enter the date and time as YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Service';
+$_LANG['owner_client'] = 'Client';
+$_LANG['owner_certain'] = 'Certain: the session held the address at that time.';
+$_LANG['owner_between'] = 'Between two readings: the session was last seen at {from} and found gone at {to}, so it may have ended before that time.';
+$_LANG['owner_reason_not_ours'] = 'Not ours: the address is in none of the servers\' Assigned IP Addresses.';
+$_LANG['owner_reason_before_oldest'] = 'Before the oldest session kept: older sessions are deleted with the product\'s traffic history.';
+$_LANG['owner_reason_none'] = 'No account had the address at that time.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'See teenus ei ole WireGuardi konto: sellel on kasutajanimi ja parool, mitte võtmed.';
 $_LANG['test_ok'] = 'Ühendatud seadmega {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuardi liidesed: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Üks seanss konto kohta';
+$_LANG['setting_singleSession_help'] = 'Kui see on märgitud, lõpetatakse sama konto teine samaaegne ühendus järgmisel andmeliikluse kogumisel (vanem jääb alles) ja see salvestatakse topeltseansina.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Viimased ühendused';
+$_LANG['sessions_start'] = 'Algus';
+$_LANG['sessions_duration'] = 'Kestus';
+$_LANG['sessions_end'] = 'Lõpp';
+$_LANG['sessions_open'] = 'Praegu ühendatud';
+$_LANG['sessions_none'] = 'Ühendusi pole veel salvestatud.';
+$_LANG['sessions_times_in'] = 'Ajad vööndis {zone}.';
+$_LANG['sessions_end_between'] = 'vahemikus {from} kuni {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'ühendus katkestatud';
+$_LANG['session_end_router_restarted'] = 'ruuter taaskäivitati';
+$_LANG['session_end_limited'] = 'andmemaht otsas';
+$_LANG['session_end_suspended'] = 'konto peatatud';
+$_LANG['session_end_reset'] = 'ühendus lähtestatud';
+$_LANG['session_end_terminated'] = 'konto lõpetatud';
+$_LANG['session_end_moved_to_another_server'] = 'viidud teisele serverile';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'uue paketi jaoks uuesti ühendatud';
+$_LANG['session_end_duplicate_session'] = 'teine ühendus lõpetatud: üks seanss konto kohta';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Näidatakse ainult {count} uusimat ühendust; CSV-fail sisaldab kõiki.';
+$_LANG['sessions_csv'] = 'Laadi CSV alla';
+$_LANG['sessions_duplicates'] = 'Lõpetatud teised ühendused';
+$_LANG['sessions_duplicates_text'] = 'Lõpetatud, sest konto oli juba ühendatud (Üks seanss konto kohta).';
+$_LANG['err_admin_only'] = 'Seda saab teha ainult administraator WHMCS-i haldusalas.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Kellel oli see aadress?';
+$_LANG['owner_address'] = 'IP-aadress';
+$_LANG['owner_at'] = 'Kuupäev ja kellaaeg';
+$_LANG['owner_at_help'] = 'Loetakse vööndis {zone}, nagu seansiloendites. Z-i või nihkega aeg (2026-12-06 09:05:30Z) võetakse nii, nagu see on kirjutatud.';
+$_LANG['owner_submit'] = 'Otsi';
+$_LANG['owner_back'] = 'Tagasi teenuse juurde';
+$_LANG['owner_bad_time'] = 'Sisestage kuupäev ja kellaaeg kujul YYYY-MM-DD HH:MM või YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Teenus';
+$_LANG['owner_client'] = 'Klient';
+$_LANG['owner_certain'] = 'Kindel: seansil oli see aadress sel ajal.';
+$_LANG['owner_between'] = 'Kahe mõõtmise vahel: seanssi nähti viimati {from} ja see oli kadunud {to}, seega võis see lõppeda enne seda aega.';
+$_LANG['owner_reason_not_ours'] = 'Pole meie: aadressi pole ühegi serveri määratud IP-aadresside hulgas.';
+$_LANG['owner_reason_before_oldest'] = 'Enne vanimat säilitatud seanssi: vanemad seansid kustutatakse koos toote ajalooga.';
+$_LANG['owner_reason_none'] = 'Ühelgi kontol polnud seda aadressi sel ajal.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (پورت {port})';
 $_LANG['err_not_wireguard'] = 'این سرویس حساب WireGuard نیست: نام کاربری و گذرواژه دارد، نه کلید.';
 $_LANG['test_ok'] = 'به {identity} متصل شد (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'رابط‌های WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'یک نشست برای هر حساب';
+$_LANG['setting_singleSession_help'] = 'در صورت انتخاب، اتصال دوم هم‌زمان همان حساب در جمع‌آوری بعدی ترافیک قطع می‌شود (اتصال قدیمی‌تر حفظ می‌شود) و به‌عنوان نشست تکراری ثبت می‌شود.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'اتصال‌های اخیر';
+$_LANG['sessions_start'] = 'شروع';
+$_LANG['sessions_duration'] = 'مدت';
+$_LANG['sessions_end'] = 'پایان';
+$_LANG['sessions_open'] = 'اکنون متصل';
+$_LANG['sessions_none'] = 'هنوز هیچ اتصالی ثبت نشده است.';
+$_LANG['sessions_times_in'] = 'زمان‌ها به وقت {zone}.';
+$_LANG['sessions_end_between'] = 'بین {from} و {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'قطع شد';
+$_LANG['session_end_router_restarted'] = 'روتر دوباره راه‌اندازی شد';
+$_LANG['session_end_limited'] = 'ترافیک تمام شد';
+$_LANG['session_end_suspended'] = 'حساب معلق شد';
+$_LANG['session_end_reset'] = 'اتصال بازنشانی شد';
+$_LANG['session_end_terminated'] = 'حساب خاتمه یافت';
+$_LANG['session_end_moved_to_another_server'] = 'به سرور دیگری منتقل شد';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'برای بسته جدید دوباره متصل شد';
+$_LANG['session_end_duplicate_session'] = 'اتصال دوم قطع شد: یک نشست برای هر حساب';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'فقط {count} اتصال جدیدتر نمایش داده می‌شود؛ فایل CSV همه را دارد.';
+$_LANG['sessions_csv'] = 'دانلود CSV';
+$_LANG['sessions_duplicates'] = 'اتصال‌های دوم قطع‌شده';
+$_LANG['sessions_duplicates_text'] = 'قطع شدند چون حساب از قبل متصل بود (یک نشست برای هر حساب).';
+$_LANG['err_admin_only'] = 'فقط مدیر می‌تواند این کار را در بخش مدیریت WHMCS انجام دهد.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'چه کسی این آدرس را داشت؟';
+$_LANG['owner_address'] = 'آدرس IP';
+$_LANG['owner_at'] = 'تاریخ و زمان';
+$_LANG['owner_at_help'] = 'به وقت {zone}، منطقه زمانی فهرست‌های نشست، خوانده می‌شود. زمانی که با Z یا اختلاف ساعت نوشته شود (2026-12-06 09:05:30Z) همان‌طور که نوشته شده در نظر گرفته می‌شود.';
+$_LANG['owner_submit'] = 'جستجو';
+$_LANG['owner_back'] = 'بازگشت به سرویس';
+$_LANG['owner_bad_time'] = 'تاریخ و زمان را به‌صورت YYYY-MM-DD HH:MM یا YYYY-MM-DD HH:MM:SS وارد کنید.';
+$_LANG['owner_service'] = 'سرویس';
+$_LANG['owner_client'] = 'مشتری';
+$_LANG['owner_certain'] = 'قطعی: این نشست در آن زمان این آدرس را داشت.';
+$_LANG['owner_between'] = 'بین دو خوانش: نشست آخرین بار در {from} دیده شد و در {to} دیگر نبود، پس ممکن است پیش از آن زمان تمام شده باشد.';
+$_LANG['owner_reason_not_ours'] = 'متعلق به ما نیست: این آدرس در آدرس‌های IP اختصاص‌یافته هیچ سروری نیست.';
+$_LANG['owner_reason_before_oldest'] = 'پیش از قدیمی‌ترین نشست نگه‌داشته‌شده: نشست‌های قدیمی‌تر همراه با سابقه محصول حذف می‌شوند.';
+$_LANG['owner_reason_none'] = 'در آن زمان هیچ حسابی این آدرس را نداشت.';

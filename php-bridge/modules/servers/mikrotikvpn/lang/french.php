@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Ce service n\'est pas un compte WireGuard : il a un nom d\'utilisateur et un mot de passe, pas de clés.';
 $_LANG['test_ok'] = 'Connecté à {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfaces WireGuard : {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Une session par compte';
+$_LANG['setting_singleSession_help'] = 'Si cette case est cochée, une deuxième connexion simultanée du même compte est coupée à la prochaine collecte du trafic (la plus ancienne est conservée) et enregistrée comme session en double.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Connexions récentes';
+$_LANG['sessions_start'] = 'Début';
+$_LANG['sessions_duration'] = 'Durée';
+$_LANG['sessions_end'] = 'Fin';
+$_LANG['sessions_open'] = 'Connecté maintenant';
+$_LANG['sessions_none'] = 'Aucune connexion n\'a encore été enregistrée.';
+$_LANG['sessions_times_in'] = 'Heures en {zone}.';
+$_LANG['sessions_end_between'] = 'entre {from} et {to}';
+$_LANG['unit_mb'] = 'Mo';
+$_LANG['session_end_disconnected'] = 'déconnecté';
+$_LANG['session_end_router_restarted'] = 'routeur redémarré';
+$_LANG['session_end_limited'] = 'trafic épuisé';
+$_LANG['session_end_suspended'] = 'compte suspendu';
+$_LANG['session_end_reset'] = 'connexion réinitialisée';
+$_LANG['session_end_terminated'] = 'compte résilié';
+$_LANG['session_end_moved_to_another_server'] = 'transféré vers un autre serveur';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconnecté pour la nouvelle offre';
+$_LANG['session_end_duplicate_session'] = 'deuxième connexion coupée: une session par compte';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Seules les {count} connexions les plus récentes sont affichées ; le fichier CSV les contient toutes.';
+$_LANG['sessions_csv'] = 'Télécharger le CSV';
+$_LANG['sessions_duplicates'] = 'Deuxièmes connexions coupées';
+$_LANG['sessions_duplicates_text'] = 'Coupées parce que le compte était déjà connecté (Une session par compte).';
+$_LANG['err_admin_only'] = 'Seul un administrateur peut faire cela, dans la zone d\'administration de WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Qui avait cette adresse ?';
+$_LANG['owner_address'] = 'Adresse IP';
+$_LANG['owner_at'] = 'Date et heure';
+$_LANG['owner_at_help'] = 'Lue en {zone}, le fuseau horaire des listes de sessions. Une heure avec Z ou un décalage (2026-12-06 09:05:30Z) est prise telle qu\'elle est écrite.';
+$_LANG['owner_submit'] = 'Rechercher';
+$_LANG['owner_back'] = 'Retour au service';
+$_LANG['owner_bad_time'] = 'Saisissez la date et l\'heure au format YYYY-MM-DD HH:MM ou YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Service';
+$_LANG['owner_client'] = 'Client';
+$_LANG['owner_certain'] = 'Certain : la session avait l\'adresse à ce moment-là.';
+$_LANG['owner_between'] = 'Entre deux relevés : la session a été vue pour la dernière fois à {from} et constatée terminée à {to} ; elle a donc pu se terminer avant ce moment.';
+$_LANG['owner_reason_not_ours'] = 'Pas à nous : l\'adresse ne figure dans les adresses IP attribuées d\'aucun serveur.';
+$_LANG['owner_reason_before_oldest'] = 'Avant la plus ancienne session conservée : les sessions plus anciennes sont supprimées avec l\'historique du produit.';
+$_LANG['owner_reason_none'] = 'Aucun compte n\'avait l\'adresse à ce moment-là.';

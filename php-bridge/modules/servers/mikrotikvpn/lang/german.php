@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (Port {port})';
 $_LANG['err_not_wireguard'] = 'Dieser Dienst ist kein WireGuard-Konto: Er hat einen Benutzernamen und ein Passwort, keine Schlüssel.';
 $_LANG['test_ok'] = 'Verbunden mit {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-Schnittstellen: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Eine Sitzung pro Konto';
+$_LANG['setting_singleSession_help'] = 'Wenn aktiviert, wird eine zweite gleichzeitige Verbindung desselben Kontos bei der nächsten Erfassung des Datenverkehrs beendet (die ältere bleibt bestehen) und als doppelte Sitzung protokolliert.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Letzte Verbindungen';
+$_LANG['sessions_start'] = 'Beginn';
+$_LANG['sessions_duration'] = 'Dauer';
+$_LANG['sessions_end'] = 'Ende';
+$_LANG['sessions_open'] = 'Jetzt verbunden';
+$_LANG['sessions_none'] = 'Es wurden noch keine Verbindungen aufgezeichnet.';
+$_LANG['sessions_times_in'] = 'Zeiten in {zone}.';
+$_LANG['sessions_end_between'] = 'zwischen {from} und {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'getrennt';
+$_LANG['session_end_router_restarted'] = 'Router neu gestartet';
+$_LANG['session_end_limited'] = 'Datenvolumen aufgebraucht';
+$_LANG['session_end_suspended'] = 'Konto gesperrt';
+$_LANG['session_end_reset'] = 'Verbindung zurückgesetzt';
+$_LANG['session_end_terminated'] = 'Konto gekündigt';
+$_LANG['session_end_moved_to_another_server'] = 'auf einen anderen Server umgezogen';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'für das neue Paket neu verbunden';
+$_LANG['session_end_duplicate_session'] = 'zweite Verbindung beendet: eine Sitzung pro Konto';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Nur die {count} neuesten Verbindungen werden angezeigt; die CSV-Datei enthält alle.';
+$_LANG['sessions_csv'] = 'CSV herunterladen';
+$_LANG['sessions_duplicates'] = 'Beendete Zweitverbindungen';
+$_LANG['sessions_duplicates_text'] = 'Beendet, weil das Konto bereits verbunden war (Eine Sitzung pro Konto).';
+$_LANG['err_admin_only'] = 'Das kann nur ein Administrator im Administrationsbereich von WHMCS tun.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Wer hatte diese Adresse?';
+$_LANG['owner_address'] = 'IP-Adresse';
+$_LANG['owner_at'] = 'Datum und Uhrzeit';
+$_LANG['owner_at_help'] = 'Gilt in {zone}, der Zeitzone der Sitzungslisten. Eine Zeit mit Z oder einem Versatz (2026-12-06 09:05:30Z) gilt so, wie sie geschrieben ist.';
+$_LANG['owner_submit'] = 'Nachschlagen';
+$_LANG['owner_back'] = 'Zurück zum Dienst';
+$_LANG['owner_bad_time'] = 'Geben Sie Datum und Uhrzeit als YYYY-MM-DD HH:MM oder YYYY-MM-DD HH:MM:SS ein.';
+$_LANG['owner_service'] = 'Dienst';
+$_LANG['owner_client'] = 'Kunde';
+$_LANG['owner_certain'] = 'Sicher: Die Sitzung hatte die Adresse zu diesem Zeitpunkt.';
+$_LANG['owner_between'] = 'Zwischen zwei Messungen: Die Sitzung wurde zuletzt um {from} gesehen und um {to} nicht mehr gefunden; sie kann also vor diesem Zeitpunkt geendet haben.';
+$_LANG['owner_reason_not_ours'] = 'Nicht unsere: Die Adresse steht bei keinem Server unter den zugewiesenen IP-Adressen.';
+$_LANG['owner_reason_before_oldest'] = 'Vor der ältesten aufbewahrten Sitzung: Ältere Sitzungen werden mit dem Verlauf des Produkts gelöscht.';
+$_LANG['owner_reason_none'] = 'Kein Konto hatte die Adresse zu diesem Zeitpunkt.';

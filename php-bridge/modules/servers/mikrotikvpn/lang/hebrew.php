@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (פורט {port})';
 $_LANG['err_not_wireguard'] = 'שירות זה אינו חשבון WireGuard: יש לו שם משתמש וסיסמה, לא מפתחות.';
 $_LANG['test_ok'] = 'מחובר ל-{identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'ממשקי WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'סשן אחד לכל חשבון';
+$_LANG['setting_singleSession_help'] = 'כשהאפשרות מסומנת, חיבור שני בו-זמני של אותו חשבון מנותק באיסוף נתוני התעבורה הבא (הישן יותר נשמר) ונרשם כסשן כפול.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'חיבורים אחרונים';
+$_LANG['sessions_start'] = 'התחלה';
+$_LANG['sessions_duration'] = 'משך';
+$_LANG['sessions_end'] = 'סיום';
+$_LANG['sessions_open'] = 'מחובר כעת';
+$_LANG['sessions_none'] = 'עדיין לא נרשמו חיבורים.';
+$_LANG['sessions_times_in'] = 'השעות לפי {zone}.';
+$_LANG['sessions_end_between'] = 'בין {from} ל-{to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'נותק';
+$_LANG['session_end_router_restarted'] = 'הנתב הופעל מחדש';
+$_LANG['session_end_limited'] = 'התעבורה נוצלה';
+$_LANG['session_end_suspended'] = 'החשבון הושעה';
+$_LANG['session_end_reset'] = 'החיבור אופס';
+$_LANG['session_end_terminated'] = 'החשבון בוטל';
+$_LANG['session_end_moved_to_another_server'] = 'הועבר לשרת אחר';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'התחבר מחדש לחבילה החדשה';
+$_LANG['session_end_duplicate_session'] = 'החיבור השני נותק: סשן אחד לכל חשבון';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'מוצגים רק {count} החיבורים האחרונים; קובץ ה-CSV מכיל את כולם.';
+$_LANG['sessions_csv'] = 'הורדת CSV';
+$_LANG['sessions_duplicates'] = 'חיבורים שניים שנותקו';
+$_LANG['sessions_duplicates_text'] = 'נותקו כי החשבון כבר היה מחובר (סשן אחד לכל חשבון).';
+$_LANG['err_admin_only'] = 'רק מנהל יכול לעשות זאת, באזור הניהול של WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'למי הייתה הכתובת הזו?';
+$_LANG['owner_address'] = 'כתובת IP';
+$_LANG['owner_at'] = 'תאריך ושעה';
+$_LANG['owner_at_help'] = 'נקרא לפי {zone}, אזור הזמן של רשימות הסשנים. שעה עם Z או עם הפרש (2026-12-06 09:05:30Z) נלקחת כפי שנכתבה.';
+$_LANG['owner_submit'] = 'חיפוש';
+$_LANG['owner_back'] = 'חזרה לשירות';
+$_LANG['owner_bad_time'] = 'הזינו תאריך ושעה בתבנית YYYY-MM-DD HH:MM או YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'שירות';
+$_LANG['owner_client'] = 'לקוח';
+$_LANG['owner_certain'] = 'ודאי: לסשן הייתה הכתובת באותו זמן.';
+$_LANG['owner_between'] = 'בין שתי קריאות: הסשן נראה לאחרונה ב-{from} ולא נמצא עוד ב-{to}, ולכן ייתכן שהסתיים לפני אותו זמן.';
+$_LANG['owner_reason_not_ours'] = 'לא שלנו: הכתובת אינה באף אחת מכתובות ה-IP המוקצות של השרתים.';
+$_LANG['owner_reason_before_oldest'] = 'לפני הסשן הישן ביותר שנשמר: סשנים ישנים יותר נמחקים יחד עם ההיסטוריה של המוצר.';
+$_LANG['owner_reason_none'] = 'לאף חשבון לא הייתה הכתובת באותו זמן.';

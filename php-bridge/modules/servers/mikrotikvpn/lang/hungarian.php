@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} ({port}. port)';
 $_LANG['err_not_wireguard'] = 'Ez a szolgáltatás nem WireGuard-fiók: felhasználóneve és jelszava van, nem kulcsai.';
 $_LANG['test_ok'] = 'Kapcsolódva: {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-interfészek: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Fiókonként egy munkamenet';
+$_LANG['setting_singleSession_help'] = 'Bejelölve ugyanannak a fióknak egy második, egyidejű kapcsolatát a következő forgalomgyűjtéskor bontja (a régebbi megmarad), és ismétlődő munkamenetként rögzíti.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Legutóbbi kapcsolatok';
+$_LANG['sessions_start'] = 'Kezdete';
+$_LANG['sessions_duration'] = 'Időtartam';
+$_LANG['sessions_end'] = 'Vége';
+$_LANG['sessions_open'] = 'Most csatlakozva';
+$_LANG['sessions_none'] = 'Még nincs rögzített kapcsolat.';
+$_LANG['sessions_times_in'] = 'Időpontok itt: {zone}.';
+$_LANG['sessions_end_between'] = '{from} és {to} között';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'bontva';
+$_LANG['session_end_router_restarted'] = 'router újraindítva';
+$_LANG['session_end_limited'] = 'elfogyott a forgalom';
+$_LANG['session_end_suspended'] = 'fiók felfüggesztve';
+$_LANG['session_end_reset'] = 'kapcsolat visszaállítva';
+$_LANG['session_end_terminated'] = 'fiók megszüntetve';
+$_LANG['session_end_moved_to_another_server'] = 'másik szerverre költöztetve';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'újracsatlakozva az új csomaghoz';
+$_LANG['session_end_duplicate_session'] = 'második kapcsolat bontva: fiókonként egy munkamenet';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Csak a {count} legújabb kapcsolat látható; a CSV-fájl mindet tartalmazza.';
+$_LANG['sessions_csv'] = 'CSV letöltése';
+$_LANG['sessions_duplicates'] = 'Bontott második kapcsolatok';
+$_LANG['sessions_duplicates_text'] = 'Bontva, mert a fiók már csatlakozva volt (Fiókonként egy munkamenet).';
+$_LANG['err_admin_only'] = 'Ezt csak rendszergazda teheti meg, a WHMCS adminisztrációs felületén.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Kié volt ez a cím?';
+$_LANG['owner_address'] = 'IP-cím';
+$_LANG['owner_at'] = 'Dátum és idő';
+$_LANG['owner_at_help'] = 'A(z) {zone} időzónában értendő, ahogy a munkamenet-listák. A Z-vel vagy eltolással megadott idő (2026-12-06 09:05:30Z) úgy érvényes, ahogy írva van.';
+$_LANG['owner_submit'] = 'Keresés';
+$_LANG['owner_back'] = 'Vissza a szolgáltatáshoz';
+$_LANG['owner_bad_time'] = 'Adja meg a dátumot és az időt YYYY-MM-DD HH:MM vagy YYYY-MM-DD HH:MM:SS formában.';
+$_LANG['owner_service'] = 'Szolgáltatás';
+$_LANG['owner_client'] = 'Ügyfél';
+$_LANG['owner_certain'] = 'Biztos: abban az időpontban a munkamenetnél volt a cím.';
+$_LANG['owner_between'] = 'Két mérés között: a munkamenetet utoljára ekkor látták: {from}, ekkor pedig már nem volt meg: {to}; így az időpont előtt is véget érhetett.';
+$_LANG['owner_reason_not_ours'] = 'Nem a miénk: a cím egyik szerver hozzárendelt IP-címei között sincs.';
+$_LANG['owner_reason_before_oldest'] = 'A legrégebbi megőrzött munkamenet előtt: a régebbi munkamenetek a termék előzményeivel együtt törlődnek.';
+$_LANG['owner_reason_none'] = 'Abban az időpontban egyik fióknál sem volt a cím.';

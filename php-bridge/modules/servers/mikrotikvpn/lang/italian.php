@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (porta {port})';
 $_LANG['err_not_wireguard'] = 'Questo servizio non è un account WireGuard: ha un nome utente e una password, non delle chiavi.';
 $_LANG['test_ok'] = 'Connesso a {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfacce WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Una sessione per account';
+$_LANG['setting_singleSession_help'] = 'Se selezionato, una seconda connessione contemporanea dello stesso account viene chiusa alla successiva raccolta del traffico (si mantiene la più vecchia) e registrata come sessione duplicata.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Connessioni recenti';
+$_LANG['sessions_start'] = 'Inizio';
+$_LANG['sessions_duration'] = 'Durata';
+$_LANG['sessions_end'] = 'Fine';
+$_LANG['sessions_open'] = 'Connesso ora';
+$_LANG['sessions_none'] = 'Non è stata ancora registrata alcuna connessione.';
+$_LANG['sessions_times_in'] = 'Orari in {zone}.';
+$_LANG['sessions_end_between'] = 'tra {from} e {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'disconnessa';
+$_LANG['session_end_router_restarted'] = 'router riavviato';
+$_LANG['session_end_limited'] = 'traffico esaurito';
+$_LANG['session_end_suspended'] = 'account sospeso';
+$_LANG['session_end_reset'] = 'connessione reimpostata';
+$_LANG['session_end_terminated'] = 'account cessato';
+$_LANG['session_end_moved_to_another_server'] = 'spostata su un altro server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'riconnessa per il nuovo pacchetto';
+$_LANG['session_end_duplicate_session'] = 'seconda connessione chiusa: una sessione per account';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Sono mostrate solo le {count} connessioni più recenti; il CSV le contiene tutte.';
+$_LANG['sessions_csv'] = 'Scarica CSV';
+$_LANG['sessions_duplicates'] = 'Seconde connessioni chiuse';
+$_LANG['sessions_duplicates_text'] = 'Chiuse perché l\'account era già connesso (Una sessione per account).';
+$_LANG['err_admin_only'] = 'Solo un amministratore può farlo, nell\'area di amministrazione di WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Chi aveva questo indirizzo?';
+$_LANG['owner_address'] = 'Indirizzo IP';
+$_LANG['owner_at'] = 'Data e ora';
+$_LANG['owner_at_help'] = 'Interpretata in {zone}, il fuso orario degli elenchi delle sessioni. Un orario con Z o uno scostamento (2026-12-06 09:05:30Z) viene preso così come è scritto.';
+$_LANG['owner_submit'] = 'Cerca';
+$_LANG['owner_back'] = 'Torna al servizio';
+$_LANG['owner_bad_time'] = 'Inserisci data e ora come YYYY-MM-DD HH:MM o YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Servizio';
+$_LANG['owner_client'] = 'Cliente';
+$_LANG['owner_certain'] = 'Certo: la sessione aveva l\'indirizzo in quel momento.';
+$_LANG['owner_between'] = 'Tra due letture: la sessione è stata vista l\'ultima volta alle {from} e risultava chiusa alle {to}, quindi potrebbe essere terminata prima di quel momento.';
+$_LANG['owner_reason_not_ours'] = 'Non nostro: l\'indirizzo non è negli indirizzi IP assegnati di nessun server.';
+$_LANG['owner_reason_before_oldest'] = 'Prima della sessione più vecchia conservata: le sessioni più vecchie vengono eliminate con lo storico del prodotto.';
+$_LANG['owner_reason_none'] = 'Nessun account aveva l\'indirizzo in quel momento.';

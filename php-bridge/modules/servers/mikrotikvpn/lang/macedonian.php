@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (порта {port})';
 $_LANG['err_not_wireguard'] = 'Оваа услуга не е WireGuard сметка: има корисничко име и лозинка, а не клучеви.';
 $_LANG['test_ok'] = 'Поврзано со {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard интерфејси: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Една сесија по сметка';
+$_LANG['setting_singleSession_help'] = 'Кога е штиклирано, втората истовремена врска на истата сметка се прекинува при следното собирање на сообраќајот (постарата останува) и се запишува како дупликат сесија.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Неодамнешни врски';
+$_LANG['sessions_start'] = 'Почеток';
+$_LANG['sessions_duration'] = 'Траење';
+$_LANG['sessions_end'] = 'Крај';
+$_LANG['sessions_open'] = 'Сега поврзано';
+$_LANG['sessions_none'] = 'Сè уште нема запишани врски.';
+$_LANG['sessions_times_in'] = 'Времиња во зоната {zone}.';
+$_LANG['sessions_end_between'] = 'меѓу {from} и {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'исклучено';
+$_LANG['session_end_router_restarted'] = 'рутерот е рестартиран';
+$_LANG['session_end_limited'] = 'сообраќајот е потрошен';
+$_LANG['session_end_suspended'] = 'сметката е суспендирана';
+$_LANG['session_end_reset'] = 'врската е ресетирана';
+$_LANG['session_end_terminated'] = 'сметката е укината';
+$_LANG['session_end_moved_to_another_server'] = 'преместено на друг сервер';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'повторно поврзано за новиот пакет';
+$_LANG['session_end_duplicate_session'] = 'втората врска е прекината: една сесија по сметка';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Прикажани се само {count} најнови врски; CSV-датотеката ги содржи сите.';
+$_LANG['sessions_csv'] = 'Преземи CSV';
+$_LANG['sessions_duplicates'] = 'Прекинати втори врски';
+$_LANG['sessions_duplicates_text'] = 'Прекинати затоа што сметката веќе беше поврзана (Една сесија по сметка).';
+$_LANG['err_admin_only'] = 'Ова може да го направи само администратор, во администраторскиот дел на WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Кој ја имаше оваа адреса?';
+$_LANG['owner_address'] = 'IP-адреса';
+$_LANG['owner_at'] = 'Датум и време';
+$_LANG['owner_at_help'] = 'Се чита во зоната {zone}, временската зона на листите на сесии. Време со Z или поместување (2026-12-06 09:05:30Z) се зема како што е напишано.';
+$_LANG['owner_submit'] = 'Пребарај';
+$_LANG['owner_back'] = 'Назад кон услугата';
+$_LANG['owner_bad_time'] = 'Внесете датум и време како YYYY-MM-DD HH:MM или YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Услуга';
+$_LANG['owner_client'] = 'Клиент';
+$_LANG['owner_certain'] = 'Сигурно: сесијата ја имаше адресата во тоа време.';
+$_LANG['owner_between'] = 'Меѓу две мерења: сесијата последен пат е видена во {from}, а во {to} ја немаше, па можеби завршила пред тоа време.';
+$_LANG['owner_reason_not_ours'] = 'Не е наша: адресата не е во доделените IP-адреси на ниту еден сервер.';
+$_LANG['owner_reason_before_oldest'] = 'Пред најстарата зачувана сесија: постарите сесии се бришат заедно со историјата на производот.';
+$_LANG['owner_reason_none'] = 'Ниту една сметка ја немаше адресата во тоа време.';

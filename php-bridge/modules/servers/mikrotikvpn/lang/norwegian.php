@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Denne tjenesten er ikke en WireGuard-konto: den har brukernavn og passord, ikke nøkler.';
 $_LANG['test_ok'] = 'Koblet til {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-grensesnitt: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Én økt per konto';
+$_LANG['setting_singleSession_help'] = 'Når dette er avkrysset, avsluttes en andre samtidig tilkobling fra samme konto ved neste innsamling av trafikk (den eldste beholdes), og den registreres som en duplisert økt.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Siste tilkoblinger';
+$_LANG['sessions_start'] = 'Startet';
+$_LANG['sessions_duration'] = 'Varighet';
+$_LANG['sessions_end'] = 'Avsluttet';
+$_LANG['sessions_open'] = 'Tilkoblet nå';
+$_LANG['sessions_none'] = 'Ingen tilkoblinger er registrert ennå.';
+$_LANG['sessions_times_in'] = 'Tider i {zone}.';
+$_LANG['sessions_end_between'] = 'mellom {from} og {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'frakoblet';
+$_LANG['session_end_router_restarted'] = 'ruteren startet på nytt';
+$_LANG['session_end_limited'] = 'trafikken er brukt opp';
+$_LANG['session_end_suspended'] = 'kontoen er suspendert';
+$_LANG['session_end_reset'] = 'tilkoblingen tilbakestilt';
+$_LANG['session_end_terminated'] = 'kontoen er avsluttet';
+$_LANG['session_end_moved_to_another_server'] = 'flyttet til en annen server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'koblet til på nytt for den nye pakken';
+$_LANG['session_end_duplicate_session'] = 'andre tilkobling avsluttet: én økt per konto';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Bare de {count} nyeste tilkoblingene vises; CSV-filen har alle.';
+$_LANG['sessions_csv'] = 'Last ned CSV';
+$_LANG['sessions_duplicates'] = 'Avsluttede ekstra tilkoblinger';
+$_LANG['sessions_duplicates_text'] = 'Avsluttet fordi kontoen allerede var tilkoblet (Én økt per konto).';
+$_LANG['err_admin_only'] = 'Bare en administrator kan gjøre dette, i administrasjonsområdet i WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Hvem hadde denne adressen?';
+$_LANG['owner_address'] = 'IP-adresse';
+$_LANG['owner_at'] = 'Dato og klokkeslett';
+$_LANG['owner_at_help'] = 'Leses i {zone}, tidssonen til øktlistene. Et tidspunkt med Z eller en forskyvning (2026-12-06 09:05:30Z) tas slik det er skrevet.';
+$_LANG['owner_submit'] = 'Slå opp';
+$_LANG['owner_back'] = 'Tilbake til tjenesten';
+$_LANG['owner_bad_time'] = 'Skriv inn dato og klokkeslett som YYYY-MM-DD HH:MM eller YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Tjeneste';
+$_LANG['owner_client'] = 'Kunde';
+$_LANG['owner_certain'] = 'Sikkert: økten hadde adressen på det tidspunktet.';
+$_LANG['owner_between'] = 'Mellom to avlesninger: økten ble sist sett kl. {from} og var borte kl. {to}, så den kan ha sluttet før det tidspunktet.';
+$_LANG['owner_reason_not_ours'] = 'Ikke vår: adressen finnes ikke i noen servers tildelte IP-adresser.';
+$_LANG['owner_reason_before_oldest'] = 'Før den eldste lagrede økten: eldre økter slettes sammen med produktets historikk.';
+$_LANG['owner_reason_none'] = 'Ingen konto hadde adressen på det tidspunktet.';

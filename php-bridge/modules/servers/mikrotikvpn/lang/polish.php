@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Ta usługa nie jest kontem WireGuard: ma nazwę użytkownika i hasło, a nie klucze.';
 $_LANG['test_ok'] = 'Połączono z {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfejsy WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Jedna sesja na konto';
+$_LANG['setting_singleSession_help'] = 'Po zaznaczeniu drugie jednoczesne połączenie tego samego konta jest kończone przy następnym zbieraniu danych o transferze (starsze zostaje) i zapisywane jako zduplikowana sesja.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Ostatnie połączenia';
+$_LANG['sessions_start'] = 'Początek';
+$_LANG['sessions_duration'] = 'Czas trwania';
+$_LANG['sessions_end'] = 'Koniec';
+$_LANG['sessions_open'] = 'Połączono teraz';
+$_LANG['sessions_none'] = 'Nie zarejestrowano jeszcze żadnych połączeń.';
+$_LANG['sessions_times_in'] = 'Czas w strefie {zone}.';
+$_LANG['sessions_end_between'] = 'między {from} a {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'rozłączono';
+$_LANG['session_end_router_restarted'] = 'router uruchomiony ponownie';
+$_LANG['session_end_limited'] = 'transfer wyczerpany';
+$_LANG['session_end_suspended'] = 'konto zawieszone';
+$_LANG['session_end_reset'] = 'połączenie zresetowane';
+$_LANG['session_end_terminated'] = 'konto zakończone';
+$_LANG['session_end_moved_to_another_server'] = 'przeniesiono na inny serwer';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'ponownie połączono dla nowego pakietu';
+$_LANG['session_end_duplicate_session'] = 'drugie połączenie zakończone: jedna sesja na konto';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Pokazano tylko {count} najnowszych połączeń; plik CSV zawiera wszystkie.';
+$_LANG['sessions_csv'] = 'Pobierz CSV';
+$_LANG['sessions_duplicates'] = 'Zakończone drugie połączenia';
+$_LANG['sessions_duplicates_text'] = 'Zakończone, bo konto było już połączone (Jedna sesja na konto).';
+$_LANG['err_admin_only'] = 'Może to zrobić tylko administrator, w panelu administracyjnym WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Kto miał ten adres?';
+$_LANG['owner_address'] = 'Adres IP';
+$_LANG['owner_at'] = 'Data i godzina';
+$_LANG['owner_at_help'] = 'Czas w strefie {zone}, tak jak na listach sesji. Czas z Z lub przesunięciem (2026-12-06 09:05:30Z) jest brany tak, jak zapisano.';
+$_LANG['owner_submit'] = 'Wyszukaj';
+$_LANG['owner_back'] = 'Powrót do usługi';
+$_LANG['owner_bad_time'] = 'Wpisz datę i godzinę jako YYYY-MM-DD HH:MM lub YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Usługa';
+$_LANG['owner_client'] = 'Klient';
+$_LANG['owner_certain'] = 'Pewne: sesja miała ten adres w tym czasie.';
+$_LANG['owner_between'] = 'Między dwoma odczytami: sesję widziano ostatnio o {from}, a o {to} już jej nie było, więc mogła się zakończyć przed tym czasem.';
+$_LANG['owner_reason_not_ours'] = 'Nie nasz: adresu nie ma w przypisanych adresach IP żadnego serwera.';
+$_LANG['owner_reason_before_oldest'] = 'Przed najstarszą zachowaną sesją: starsze sesje są usuwane wraz z historią produktu.';
+$_LANG['owner_reason_none'] = 'Żadne konto nie miało tego adresu w tym czasie.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (portul {port})';
 $_LANG['err_not_wireguard'] = 'Acest serviciu nu este un cont WireGuard: are nume de utilizator și parolă, nu chei.';
 $_LANG['test_ok'] = 'Conectat la {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfețe WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'O sesiune pe cont';
+$_LANG['setting_singleSession_help'] = 'Când este bifat, o a doua conexiune simultană a aceluiași cont este închisă la următoarea colectare a traficului (cea mai veche rămâne) și înregistrată ca sesiune duplicată.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Conexiuni recente';
+$_LANG['sessions_start'] = 'Început';
+$_LANG['sessions_duration'] = 'Durată';
+$_LANG['sessions_end'] = 'Sfârșit';
+$_LANG['sessions_open'] = 'Conectat acum';
+$_LANG['sessions_none'] = 'Nu a fost înregistrată încă nicio conexiune.';
+$_LANG['sessions_times_in'] = 'Ore în {zone}.';
+$_LANG['sessions_end_between'] = 'între {from} și {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'deconectat';
+$_LANG['session_end_router_restarted'] = 'router repornit';
+$_LANG['session_end_limited'] = 'trafic epuizat';
+$_LANG['session_end_suspended'] = 'cont suspendat';
+$_LANG['session_end_reset'] = 'conexiune resetată';
+$_LANG['session_end_terminated'] = 'cont reziliat';
+$_LANG['session_end_moved_to_another_server'] = 'mutat pe alt server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconectat pentru noul pachet';
+$_LANG['session_end_duplicate_session'] = 'a doua conexiune închisă: o sesiune pe cont';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Sunt afișate doar cele mai noi {count} conexiuni; fișierul CSV le conține pe toate.';
+$_LANG['sessions_csv'] = 'Descarcă CSV';
+$_LANG['sessions_duplicates'] = 'Conexiuni secundare închise';
+$_LANG['sessions_duplicates_text'] = 'Închise deoarece contul era deja conectat (O sesiune pe cont).';
+$_LANG['err_admin_only'] = 'Doar un administrator poate face acest lucru, în zona de administrare WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Cine a avut această adresă?';
+$_LANG['owner_address'] = 'Adresă IP';
+$_LANG['owner_at'] = 'Data și ora';
+$_LANG['owner_at_help'] = 'Interpretată în {zone}, fusul orar al listelor de sesiuni. O oră cu Z sau cu decalaj (2026-12-06 09:05:30Z) este luată așa cum este scrisă.';
+$_LANG['owner_submit'] = 'Caută';
+$_LANG['owner_back'] = 'Înapoi la serviciu';
+$_LANG['owner_bad_time'] = 'Introduceți data și ora ca YYYY-MM-DD HH:MM sau YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Serviciu';
+$_LANG['owner_client'] = 'Client';
+$_LANG['owner_certain'] = 'Sigur: sesiunea avea adresa în acel moment.';
+$_LANG['owner_between'] = 'Între două citiri: sesiunea a fost văzută ultima dată la {from} și găsită închisă la {to}, deci s-ar putea să se fi încheiat înainte de acel moment.';
+$_LANG['owner_reason_not_ours'] = 'Nu este a noastră: adresa nu se află în adresele IP atribuite ale niciunui server.';
+$_LANG['owner_reason_before_oldest'] = 'Înainte de cea mai veche sesiune păstrată: sesiunile mai vechi sunt șterse odată cu istoricul produsului.';
+$_LANG['owner_reason_none'] = 'Niciun cont nu avea adresa în acel moment.';

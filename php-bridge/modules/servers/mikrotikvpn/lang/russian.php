@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (порт {port})';
 $_LANG['err_not_wireguard'] = 'Эта услуга не является учётной записью WireGuard: у неё имя пользователя и пароль, а не ключи.';
 $_LANG['test_ok'] = 'Подключено к {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Интерфейсы WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Одна сессия на аккаунт';
+$_LANG['setting_singleSession_help'] = 'Если отмечено, второе одновременное подключение того же аккаунта завершается при следующем сборе статистики трафика (более раннее сохраняется) и записывается как дублирующая сессия.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Последние подключения';
+$_LANG['sessions_start'] = 'Начало';
+$_LANG['sessions_duration'] = 'Длительность';
+$_LANG['sessions_end'] = 'Окончание';
+$_LANG['sessions_open'] = 'Подключено сейчас';
+$_LANG['sessions_none'] = 'Подключения пока не записаны.';
+$_LANG['sessions_times_in'] = 'Время указано в зоне {zone}.';
+$_LANG['sessions_end_between'] = 'между {from} и {to}';
+$_LANG['unit_mb'] = 'МБ';
+$_LANG['session_end_disconnected'] = 'отключено';
+$_LANG['session_end_router_restarted'] = 'маршрутизатор перезагружен';
+$_LANG['session_end_limited'] = 'трафик исчерпан';
+$_LANG['session_end_suspended'] = 'аккаунт приостановлен';
+$_LANG['session_end_reset'] = 'подключение сброшено';
+$_LANG['session_end_terminated'] = 'аккаунт удалён';
+$_LANG['session_end_moved_to_another_server'] = 'перенесено на другой сервер';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'переподключено для нового пакета';
+$_LANG['session_end_duplicate_session'] = 'второе подключение завершено: одна сессия на аккаунт';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Показаны только {count} последних подключений; в CSV-файле есть все.';
+$_LANG['sessions_csv'] = 'Скачать CSV';
+$_LANG['sessions_duplicates'] = 'Завершённые повторные подключения';
+$_LANG['sessions_duplicates_text'] = 'Завершены, так как аккаунт уже был подключён (Одна сессия на аккаунт).';
+$_LANG['err_admin_only'] = 'Это может сделать только администратор в панели администратора WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Кто использовал этот адрес?';
+$_LANG['owner_address'] = 'IP-адрес';
+$_LANG['owner_at'] = 'Дата и время';
+$_LANG['owner_at_help'] = 'Время в зоне {zone}, как в списках сессий. Время с Z или смещением (2026-12-06 09:05:30Z) берётся так, как написано.';
+$_LANG['owner_submit'] = 'Найти';
+$_LANG['owner_back'] = 'Назад к услуге';
+$_LANG['owner_bad_time'] = 'Введите дату и время в формате YYYY-MM-DD HH:MM или YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Услуга';
+$_LANG['owner_client'] = 'Клиент';
+$_LANG['owner_certain'] = 'Точно: в это время адрес был у этой сессии.';
+$_LANG['owner_between'] = 'Между двумя замерами: сессию последний раз видели в {from}, а в {to} её уже не было, поэтому она могла закончиться раньше этого времени.';
+$_LANG['owner_reason_not_ours'] = 'Не наш: адреса нет среди назначенных IP-адресов ни одного сервера.';
+$_LANG['owner_reason_before_oldest'] = 'Раньше самой старой сохранённой сессии: старые сессии удаляются вместе с историей продукта.';
+$_LANG['owner_reason_none'] = 'В это время адрес не был ни у одного аккаунта.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (puerto {port})';
 $_LANG['err_not_wireguard'] = 'Este servicio no es una cuenta WireGuard: tiene usuario y contraseña, no claves.';
 $_LANG['test_ok'] = 'Conectado a {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Interfaces WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Una sesión por cuenta';
+$_LANG['setting_singleSession_help'] = 'Si se marca, una segunda conexión simultánea de la misma cuenta se cierra en la siguiente recogida de tráfico (se conserva la más antigua) y se registra como sesión duplicada.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Conexiones recientes';
+$_LANG['sessions_start'] = 'Inicio';
+$_LANG['sessions_duration'] = 'Duración';
+$_LANG['sessions_end'] = 'Fin';
+$_LANG['sessions_open'] = 'Conectado ahora';
+$_LANG['sessions_none'] = 'Todavía no se ha registrado ninguna conexión.';
+$_LANG['sessions_times_in'] = 'Horas en {zone}.';
+$_LANG['sessions_end_between'] = 'entre {from} y {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'desconectada';
+$_LANG['session_end_router_restarted'] = 'router reiniciado';
+$_LANG['session_end_limited'] = 'tráfico agotado';
+$_LANG['session_end_suspended'] = 'cuenta suspendida';
+$_LANG['session_end_reset'] = 'conexión restablecida';
+$_LANG['session_end_terminated'] = 'cuenta cancelada';
+$_LANG['session_end_moved_to_another_server'] = 'trasladada a otro servidor';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'reconectada para el nuevo paquete';
+$_LANG['session_end_duplicate_session'] = 'segunda conexión cerrada: una sesión por cuenta';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Solo se muestran las {count} conexiones más recientes; el CSV las contiene todas.';
+$_LANG['sessions_csv'] = 'Descargar CSV';
+$_LANG['sessions_duplicates'] = 'Segundas conexiones cerradas';
+$_LANG['sessions_duplicates_text'] = 'Cerradas porque la cuenta ya estaba conectada (Una sesión por cuenta).';
+$_LANG['err_admin_only'] = 'Solo un administrador puede hacer esto, en el área de administración de WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = '¿Quién tenía esta dirección?';
+$_LANG['owner_address'] = 'Dirección IP';
+$_LANG['owner_at'] = 'Fecha y hora';
+$_LANG['owner_at_help'] = 'Se interpreta en {zone}, la zona horaria de las listas de sesiones. Una hora con Z o un desfase (2026-12-06 09:05:30Z) se toma tal como está escrita.';
+$_LANG['owner_submit'] = 'Buscar';
+$_LANG['owner_back'] = 'Volver al servicio';
+$_LANG['owner_bad_time'] = 'Introduzca la fecha y la hora como YYYY-MM-DD HH:MM o YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Servicio';
+$_LANG['owner_client'] = 'Cliente';
+$_LANG['owner_certain'] = 'Seguro: la sesión tenía la dirección en ese momento.';
+$_LANG['owner_between'] = 'Entre dos lecturas: la sesión se vio por última vez a las {from} y ya no estaba a las {to}, así que pudo terminar antes de ese momento.';
+$_LANG['owner_reason_not_ours'] = 'No es nuestra: la dirección no está en las direcciones IP asignadas de ningún servidor.';
+$_LANG['owner_reason_before_oldest'] = 'Antes de la sesión más antigua conservada: las sesiones más antiguas se eliminan con el historial del producto.';
+$_LANG['owner_reason_none'] = 'Ninguna cuenta tenía la dirección en ese momento.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (port {port})';
 $_LANG['err_not_wireguard'] = 'Den här tjänsten är inte ett WireGuard-konto: den har användarnamn och lösenord, inte nycklar.';
 $_LANG['test_ok'] = 'Ansluten till {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard-gränssnitt: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'En session per konto';
+$_LANG['setting_singleSession_help'] = 'När rutan är markerad avslutas en andra samtidig anslutning från samma konto vid nästa insamling av trafik (den äldre behålls) och registreras som en dubblerad session.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Senaste anslutningar';
+$_LANG['sessions_start'] = 'Startad';
+$_LANG['sessions_duration'] = 'Varaktighet';
+$_LANG['sessions_end'] = 'Avslutad';
+$_LANG['sessions_open'] = 'Ansluten nu';
+$_LANG['sessions_none'] = 'Inga anslutningar har registrerats ännu.';
+$_LANG['sessions_times_in'] = 'Tider i {zone}.';
+$_LANG['sessions_end_between'] = 'mellan {from} och {to}';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'frånkopplad';
+$_LANG['session_end_router_restarted'] = 'routern startades om';
+$_LANG['session_end_limited'] = 'trafiken är slut';
+$_LANG['session_end_suspended'] = 'kontot avstängt';
+$_LANG['session_end_reset'] = 'anslutningen återställd';
+$_LANG['session_end_terminated'] = 'kontot avslutat';
+$_LANG['session_end_moved_to_another_server'] = 'flyttad till en annan server';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'återansluten för det nya paketet';
+$_LANG['session_end_duplicate_session'] = 'andra anslutningen avslutad: en session per konto';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Endast de {count} senaste anslutningarna visas; CSV-filen innehåller alla.';
+$_LANG['sessions_csv'] = 'Ladda ned CSV';
+$_LANG['sessions_duplicates'] = 'Avslutade extra anslutningar';
+$_LANG['sessions_duplicates_text'] = 'Avslutade eftersom kontot redan var anslutet (En session per konto).';
+$_LANG['err_admin_only'] = 'Endast en administratör kan göra detta, i WHMCS administrationsområde.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Vem hade den här adressen?';
+$_LANG['owner_address'] = 'IP-adress';
+$_LANG['owner_at'] = 'Datum och tid';
+$_LANG['owner_at_help'] = 'Läses i {zone}, tidszonen för sessionslistorna. En tid med Z eller en förskjutning (2026-12-06 09:05:30Z) tas som den är skriven.';
+$_LANG['owner_submit'] = 'Slå upp';
+$_LANG['owner_back'] = 'Tillbaka till tjänsten';
+$_LANG['owner_bad_time'] = 'Ange datum och tid som YYYY-MM-DD HH:MM eller YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Tjänst';
+$_LANG['owner_client'] = 'Kund';
+$_LANG['owner_certain'] = 'Säkert: sessionen hade adressen vid den tidpunkten.';
+$_LANG['owner_between'] = 'Mellan två avläsningar: sessionen sågs senast {from} och var borta {to}, så den kan ha slutat före den tidpunkten.';
+$_LANG['owner_reason_not_ours'] = 'Inte vår: adressen finns inte bland någon servers tilldelade IP-adresser.';
+$_LANG['owner_reason_before_oldest'] = 'Före den äldsta sparade sessionen: äldre sessioner raderas tillsammans med produktens historik.';
+$_LANG['owner_reason_none'] = 'Inget konto hade adressen vid den tidpunkten.';

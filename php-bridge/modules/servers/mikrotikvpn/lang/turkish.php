@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (bağlantı noktası {port})';
 $_LANG['err_not_wireguard'] = 'Bu hizmet bir WireGuard hesabı değil: anahtarları değil, kullanıcı adı ve şifresi var.';
 $_LANG['test_ok'] = '{identity} cihazına bağlanıldı (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'WireGuard arayüzleri: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Hesap başına tek oturum';
+$_LANG['setting_singleSession_help'] = 'İşaretlendiğinde, aynı hesabın aynı anda açılan ikinci bağlantısı bir sonraki trafik toplamada sonlandırılır (eskisi korunur) ve yinelenen oturum olarak kaydedilir.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Son bağlantılar';
+$_LANG['sessions_start'] = 'Başlangıç';
+$_LANG['sessions_duration'] = 'Süre';
+$_LANG['sessions_end'] = 'Bitiş';
+$_LANG['sessions_open'] = 'Şu anda bağlı';
+$_LANG['sessions_none'] = 'Henüz kaydedilmiş bağlantı yok.';
+$_LANG['sessions_times_in'] = 'Saatler {zone} saat dilimindedir.';
+$_LANG['sessions_end_between'] = '{from} ile {to} arasında';
+$_LANG['unit_mb'] = 'MB';
+$_LANG['session_end_disconnected'] = 'bağlantı kesildi';
+$_LANG['session_end_router_restarted'] = 'yönlendirici yeniden başlatıldı';
+$_LANG['session_end_limited'] = 'trafik tükendi';
+$_LANG['session_end_suspended'] = 'hesap askıya alındı';
+$_LANG['session_end_reset'] = 'bağlantı sıfırlandı';
+$_LANG['session_end_terminated'] = 'hesap sonlandırıldı';
+$_LANG['session_end_moved_to_another_server'] = 'başka bir sunucuya taşındı';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'yeni paket için yeniden bağlandı';
+$_LANG['session_end_duplicate_session'] = 'ikinci bağlantı sonlandırıldı: hesap başına tek oturum';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Yalnızca en yeni {count} bağlantı gösteriliyor; CSV dosyasında hepsi var.';
+$_LANG['sessions_csv'] = 'CSV indir';
+$_LANG['sessions_duplicates'] = 'Sonlandırılan ikinci bağlantılar';
+$_LANG['sessions_duplicates_text'] = 'Hesap zaten bağlı olduğu için sonlandırıldı (Hesap başına tek oturum).';
+$_LANG['err_admin_only'] = 'Bunu yalnızca bir yönetici, WHMCS yönetim alanında yapabilir.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Bu adres kimdeydi?';
+$_LANG['owner_address'] = 'IP adresi';
+$_LANG['owner_at'] = 'Tarih ve saat';
+$_LANG['owner_at_help'] = 'Oturum listelerinin saat dilimi olan {zone} olarak okunur. Z veya fark içeren bir saat (2026-12-06 09:05:30Z) yazıldığı gibi alınır.';
+$_LANG['owner_submit'] = 'Sorgula';
+$_LANG['owner_back'] = 'Hizmete dön';
+$_LANG['owner_bad_time'] = 'Tarihi ve saati YYYY-MM-DD HH:MM veya YYYY-MM-DD HH:MM:SS biçiminde girin.';
+$_LANG['owner_service'] = 'Hizmet';
+$_LANG['owner_client'] = 'Müşteri';
+$_LANG['owner_certain'] = 'Kesin: o anda adres bu oturumdaydı.';
+$_LANG['owner_between'] = 'İki okuma arasında: oturum en son {from} zamanında görüldü ve {to} zamanında artık yoktu; bu nedenle o andan önce bitmiş olabilir.';
+$_LANG['owner_reason_not_ours'] = 'Bizim değil: adres hiçbir sunucunun atanmış IP adresleri arasında yok.';
+$_LANG['owner_reason_before_oldest'] = 'Saklanan en eski oturumdan önce: daha eski oturumlar ürünün geçmişiyle birlikte silinir.';
+$_LANG['owner_reason_none'] = 'O anda adres hiçbir hesapta değildi.';

@@ -163,3 +163,46 @@ $_LANG['wg_interface_port'] = '{name} (порт {port})';
 $_LANG['err_not_wireguard'] = 'Ця послуга не є обліковим записом WireGuard: вона має ім\'я користувача й пароль, а не ключі.';
 $_LANG['test_ok'] = 'Підключено до {identity} (RouterOS {version}).';
 $_LANG['test_wg_interfaces'] = 'Інтерфейси WireGuard: {list}.';
+// One session per account (product setting).
+$_LANG['setting_singleSession'] = 'Один сеанс на обліковий запис';
+$_LANG['setting_singleSession_help'] = 'Якщо позначено, друге одночасне підключення того самого облікового запису завершується під час наступного збирання статистики трафіку (раніше зберігається) і записується як дубльований сеанс.';
+// The session log: recent connections (client area and admin tab); end reasons as the server words them.
+$_LANG['sessions_title'] = 'Останні підключення';
+$_LANG['sessions_start'] = 'Початок';
+$_LANG['sessions_duration'] = 'Тривалість';
+$_LANG['sessions_end'] = 'Завершення';
+$_LANG['sessions_open'] = 'Підключено зараз';
+$_LANG['sessions_none'] = 'Підключень ще не записано.';
+$_LANG['sessions_times_in'] = 'Час у зоні {zone}.';
+$_LANG['sessions_end_between'] = 'між {from} і {to}';
+$_LANG['unit_mb'] = 'МБ';
+$_LANG['session_end_disconnected'] = 'відключено';
+$_LANG['session_end_router_restarted'] = 'маршрутизатор перезавантажено';
+$_LANG['session_end_limited'] = 'трафік вичерпано';
+$_LANG['session_end_suspended'] = 'обліковий запис призупинено';
+$_LANG['session_end_reset'] = 'підключення скинуто';
+$_LANG['session_end_terminated'] = 'обліковий запис припинено';
+$_LANG['session_end_moved_to_another_server'] = 'перенесено на інший сервер';
+$_LANG['session_end_reconnected_for_a_new_package'] = 'перепідключено для нового пакета';
+$_LANG['session_end_duplicate_session'] = 'друге підключення завершено: один сеанс на обліковий запис';
+// The session log on the admin tab: the CSV of all sessions, second logins ended.
+$_LANG['sessions_more'] = 'Показано лише {count} найновіших підключень; у файлі CSV є всі.';
+$_LANG['sessions_csv'] = 'Завантажити CSV';
+$_LANG['sessions_duplicates'] = 'Завершені повторні підключення';
+$_LANG['sessions_duplicates_text'] = 'Завершені, бо обліковий запис уже був підключений (Один сеанс на обліковий запис).';
+$_LANG['err_admin_only'] = 'Це може зробити лише адміністратор в адміністративній частині WHMCS.';
+// "Who had this address?" (admin page, from the session log).
+$_LANG['owner_title'] = 'Хто мав цю адресу?';
+$_LANG['owner_address'] = 'IP-адреса';
+$_LANG['owner_at'] = 'Дата й час';
+$_LANG['owner_at_help'] = 'Час у зоні {zone}, як у списках сеансів. Час із Z або зміщенням (2026-12-06 09:05:30Z) береться так, як написано.';
+$_LANG['owner_submit'] = 'Знайти';
+$_LANG['owner_back'] = 'Назад до послуги';
+$_LANG['owner_bad_time'] = 'Введіть дату й час у форматі YYYY-MM-DD HH:MM або YYYY-MM-DD HH:MM:SS.';
+$_LANG['owner_service'] = 'Послуга';
+$_LANG['owner_client'] = 'Клієнт';
+$_LANG['owner_certain'] = 'Точно: у цей час адреса належала цьому сеансу.';
+$_LANG['owner_between'] = 'Між двома вимірами: сеанс востаннє бачили о {from}, а о {to} його вже не було, тож він міг завершитися раніше цього часу.';
+$_LANG['owner_reason_not_ours'] = 'Не наша: адреси немає серед призначених IP-адрес жодного сервера.';
+$_LANG['owner_reason_before_oldest'] = 'Раніше за найстаріший збережений сеанс: старіші сеанси видаляються разом з історією продукту.';
+$_LANG['owner_reason_none'] = 'У цей час адреса не належала жодному обліковому запису.';

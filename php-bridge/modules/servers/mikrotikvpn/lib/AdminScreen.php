@@ -3,10 +3,14 @@
 namespace WHMCS\Module\Server\MikrotikVpn;
 
 /**
- * The admin service page: status, connection, traffic, the traffic-added history and the usage page.
+ * The admin service page: status, connection, traffic, the traffic-added history, the session log
+ * (with its CSV and the "Who had this address?" page) and the usage page.
  */
 class AdminScreen
 {
+    /** How many sessions the admin tab lists (the CSV has them all). */
+    const ADMIN_SESSIONS = 50;
+
     public static function adminServicesTabFields(array $params): array
     {
         $lang = Lang::forAdmin();
@@ -67,13 +71,23 @@ class AdminScreen
             $fields[$lang->t('connection')] = $bad . $e($lang->t('offline')) . '</span>';
         }
         $fields[$lang->t('traffic')] = self::trafficSummaryHtml($account, $lang);
+        // The logs, in one operation: the traffic-added history and the newest sessions (two root fields).
         try {
             $data = $client->call('AdminServicesTabFields',
-                'query($s: Int!) { vpnAccount(serviceId: $s) { topUps(first: 20) { nodes { id at day kind reason cycle bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } } }',
+                'query($s: Int!) { vpnAccount(serviceId: $s) { timeZone duplicateSessionsEnded topUps(first: 20) { nodes { id at day kind reason cycle bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } }'
+                . ' sessions(serviceId: $s, first: ' . self::ADMIN_SESSIONS . ') { nodes { ' . SessionView::FIELDS . ' } pageInfo { hasNextPage } } }',
                 ['s' => $serviceId]);
             $fields[$lang->t('history_title')] = self::historyHtml($data['vpnAccount']['topUps']['nodes'], $lang);
+            $zone = (string) $data['vpnAccount']['timeZone'];
+            $fields[$lang->t('sessions_title')] = self::sessionsHtml($data['sessions'], $params, (string) $account['address'], $zone, $lang);
+            $duplicates = Format::int($data['vpnAccount']['duplicateSessionsEnded']);
+            if ($duplicates > 0) {
+                $fields[$lang->t('sessions_duplicates')] = $warn . $duplicates . '</span> '
+                    . $e($lang->t('sessions_duplicates_text'));
+            }
         } catch (BridgeException $ex) {
             $fields[$lang->t('history_title')] = $e($ex->getMessage());
+            $fields[$lang->t('sessions_title')] = $e($ex->getMessage());
         }
         // The client-area usage page, the same component, with a token for this service's client.
         $usage = ClientScreen::usageMount($params, $lang, '../');
@@ -81,6 +95,79 @@ class AdminScreen
             $fields[$lang->t('usage_title')] = ClientScreen::usageMountHtml($serviceId, $usage, $lang, 'admin');
         }
         return $fields;
+    }
+
+    /**
+     * The session list, then a CSV of all the service's sessions and the "Who had this address?" page.
+     * Both are module functions WHMCS runs at clientsservices.php?modop=custom&ac=<function> (with its
+     * CSRF token); they are links, not buttons, because WHMCS runs module buttons through AJAX and
+     * puts their answer into the page, where neither a download nor a page of its own fits.
+     *
+     * @param array<string,mixed> $sessions a VpnSessionConnection (nodes, pageInfo)
+     */
+    private static function sessionsHtml(array $sessions, array $params, string $address, string $zone, Lang $lang): string
+    {
+        $e = function ($s) {
+            return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
+        };
+        $nodes = isset($sessions['nodes']) && is_array($sessions['nodes']) ? $sessions['nodes'] : [];
+        $html = SessionView::adminTableHtml(SessionView::rows($nodes, $zone, $lang), $zone, $lang);
+        if (!empty($sessions['pageInfo']['hasNextPage'])) {
+            $html .= '<p class="small text-muted mvpn-sessions-more" style="margin:4px 0 0">'
+                . $e($lang->t('sessions_more', ['count' => self::ADMIN_SESSIONS])) . '</p>';
+        }
+        $html .= '<p style="margin:6px 0 0">';
+        if ($nodes) {
+            $html .= '<a class="btn btn-default btn-sm mvpn-sessions-csv" href="' . $e(self::commandUrl($params, 'SessionsCsv')) . '">'
+                . $e($lang->t('sessions_csv')) . '</a> ';
+        }
+        $html .= '<a class="btn btn-default btn-sm mvpn-owner-link" target="_blank" rel="noopener" href="'
+            . $e(self::commandUrl($params, 'AddressOwner', ['mvpn_address' => $address, 'mvpn_tz' => $zone])) . '">'
+            . $e($lang->t('owner_title')) . '</a></p>';
+        return $html;
+    }
+
+    /**
+     * clientsservices.php?userid=..&id=..&modop=custom&ac=<function>&token=..: how WHMCS's admin area
+     * runs one of this module's functions for a service (the token is WHMCS's CSRF token).
+     *
+     * @param array<string,string> $extra more query parameters
+     */
+    public static function commandUrl(array $params, string $function, array $extra = []): string
+    {
+        $query = [
+            'userid' => (int) (isset($params['userid']) ? $params['userid'] : 0),
+            'id' => (int) $params['serviceid'],
+            'modop' => 'custom',
+            'ac' => $function,
+        ];
+        $token = Whmcs::csrfToken();
+        if ($token !== '') {
+            $query['token'] = $token;
+        }
+        return 'clientsservices.php?' . http_build_query($query + $extra, '', '&', PHP_QUERY_RFC3986);
+    }
+
+    /**
+     * The "Download CSV" link: every session of the service as a CSV file. Only in WHMCS's admin area
+     * (WHMCS lets clients run only the functions the module lists for them; this checks again).
+     * Answers the download and ends the request; returns WHMCS's error sentence when it can not.
+     */
+    public static function sessionsCsv(array $params): string
+    {
+        $csv = null;
+        $result = Module::guard(function () use ($params, &$csv) {
+            if (!Whmcs::inAdminArea()) {
+                return Lang::forAdmin()->t('err_admin_only');
+            }
+            $csv = SessionExport::csv($params);
+            return 'success';
+        });
+        if ($csv === null) {
+            return $result;
+        }
+        Module::respond($csv['headers'], $csv['body']);
+        return 'success';
     }
 
     private static function trafficSummaryHtml(array $account, Lang $lang): string

@@ -7,6 +7,9 @@ namespace WHMCS\Module\Server\MikrotikVpn;
  */
 class ClientScreen
 {
+    /** How many sessions "Recent connections" shows. */
+    const RECENT_SESSIONS = 20;
+
     /** Client area: the overview block (WHMCS keeps its own billing information around it). */
     public static function clientArea(array $params): array
     {
@@ -73,17 +76,24 @@ class ClientScreen
             // Until the server says, the product's protocol setting decides which block shows.
             'wireguard' => Settings::value($params, 'service') === 'wireguard',
             'wg' => null,
+            // Recent connections: not shown without an account, nor for WireGuard while it has no session log.
+            'sessionsShown' => false,
+            'sessions' => [],
+            'sessionsNote' => '',
         ];
         $client = new GraphQLClient(null, $lang);
+        // One operation (one request): the account and its last 20 sessions are two root fields of it.
         try {
             $data = $client->call('ClientArea',
                 'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS
-                . ' ' . Module::WIREGUARD_FIELDS . ' ' . Module::WIREGUARD_CONFIG_FIELDS . ' } }',
+                . ' ' . Module::WIREGUARD_FIELDS . ' ' . Module::WIREGUARD_CONFIG_FIELDS . ' timeZone }'
+                . ' sessions(serviceId: $s, first: ' . self::RECENT_SESSIONS . ') { nodes { ' . SessionView::FIELDS . ' } } }',
                 ['s' => $serviceId]);
             $account = $data['vpnAccount'];
         } catch (BridgeException $e) {
             $vars['error'] = $lang->t('unavailable');
             $account = null;
+            $data = [];
         }
         if ($account) {
             $t = $account['traffic'];
@@ -115,6 +125,13 @@ class ClientScreen
             if ($vars['wireguard']) {
                 $vars['wg'] = WireGuardView::clientVars($account, $lang);
                 $vars['online'] = $vars['wg']['online'];
+            }
+            $nodes = isset($data['sessions']['nodes']) && is_array($data['sessions']['nodes']) ? $data['sessions']['nodes'] : [];
+            if ($nodes || !$vars['wireguard']) {
+                $zone = isset($account['timeZone']) ? (string) $account['timeZone'] : '';
+                $vars['sessionsShown'] = true;
+                $vars['sessions'] = SessionView::rows($nodes, $zone, $lang);
+                $vars['sessionsNote'] = SessionView::zoneNote($zone, $lang);
             }
         }
         $service = Whmcs::service($serviceId);

@@ -25,17 +25,43 @@ class Format
         return 0;
     }
 
+    const BYTES_PER_MB = 1000000;
+
     /** Bytes as GB with fixed decimals, rounded half away from zero, without floats. */
     public static function gb($bytes, int $decimals = 2): string
+    {
+        return self::scaled($bytes, self::BYTES_PER_GB, $decimals);
+    }
+
+    /** Bytes as MB (10^6) with fixed decimals, rounded as gb() rounds. */
+    public static function mbDecimal($bytes, int $decimals = 2): string
+    {
+        return self::scaled($bytes, self::BYTES_PER_MB, $decimals);
+    }
+
+    /**
+     * A session's bytes: GB from 1 GB up, MB below (where 0.00 GB would say nothing), as the number
+     * and which unit ('gb' or 'mb'); screens add the unit's word (unit_gb, unit_mb).
+     *
+     * @return array{0:string,1:string}
+     */
+    public static function size($bytes): array
+    {
+        $mb = self::mbDecimal($bytes);
+        // 999,999,999 bytes is "1.00 GB", not "1000.00 MB".
+        return strlen(ltrim(strtok($mb, '.'), '-')) >= 4 ? [self::gb($bytes), 'gb'] : [$mb, 'mb'];
+    }
+
+    private static function scaled($bytes, int $unit, int $decimals): string
     {
         $bytes = self::int($bytes);
         $negative = $bytes < 0;
         $abs = $negative ? -$bytes : $bytes;
         $scale = 10 ** $decimals;
         // (abs * scale) can exceed PHP_INT_MAX only above 9.2 EB / scale; split to stay exact.
-        $whole = intdiv($abs, self::BYTES_PER_GB);
-        $rest = $abs % self::BYTES_PER_GB;
-        $fraction = intdiv($rest * $scale * 2 + self::BYTES_PER_GB, self::BYTES_PER_GB * 2);
+        $whole = intdiv($abs, $unit);
+        $rest = $abs % $unit;
+        $fraction = intdiv($rest * $scale * 2 + $unit, $unit * 2);
         if ($fraction >= $scale) {
             $whole += 1;
             $fraction -= $scale;
@@ -110,6 +136,61 @@ class Format
             return '';
         }
         return self::uptime(max(0, ($now === null ? time() : $now) - $t));
+    }
+
+    /**
+     * An ISO-8601 date-time from the server as "Y-m-d H:i:s" in an IANA time zone (the account's
+     * timeZone, the WHMCS time zone the server counts days in), so that every screen shows the same
+     * wall-clock time whatever this PHP's zone is. An unknown zone falls back to PHP's.
+     */
+    public static function dateTimeIn(?string $iso, string $zone): string
+    {
+        if ($iso === null || $iso === '') {
+            return '';
+        }
+        try {
+            $t = new \DateTimeImmutable($iso);
+        } catch (\Exception $e) {
+            return $iso;
+        }
+        return $t->setTimezone(self::zone($zone))->format('Y-m-d H:i:s');
+    }
+
+    /** An IANA time zone by name; PHP's own (WHMCS's) when the name is empty or unknown. */
+    public static function zone(string $zone): \DateTimeZone
+    {
+        $zone = trim($zone);
+        try {
+            return new \DateTimeZone($zone !== '' ? $zone : date_default_timezone_get());
+        } catch (\Exception $e) {
+            return new \DateTimeZone(date_default_timezone_get());
+        }
+    }
+
+    /**
+     * A time a person typed, as the UTC ISO-8601 instant the server takes: a wall-clock time
+     * ("2026-12-06 10:05", "2026-12-06T10:05:30") in the given time zone, or one written with Z or an
+     * offset ("2026-12-06T09:05:30Z", "...+01:00") as written. Null when it is not such a time
+     * (31 February included).
+     */
+    public static function localToUtcIso(string $input, string $zone): ?string
+    {
+        $input = (string) preg_replace('/^(\\d{4}-\\d\\d-\\d\\d)[T ]\\s*/i', '$1 ', trim($input));
+        $tz = self::zone($zone);
+        if (preg_match('/^(.*?)\s*(Z|UTC|[+-]\d\d:?\d\d)$/i', $input, $m)) {
+            $input = $m[1];
+            $offset = strtoupper($m[2]);
+            $tz = new \DateTimeZone($offset === 'Z' || $offset === 'UTC' ? 'UTC' : $offset);
+        }
+        foreach (['Y-m-d H:i:s', 'Y-m-d H:i', 'Y-m-d H:i:s.u'] as $format) {
+            $t = \DateTimeImmutable::createFromFormat('!' . $format, $input, $tz);
+            $errors = \DateTimeImmutable::getLastErrors();
+            $clean = !is_array($errors) || ($errors['warning_count'] === 0 && $errors['error_count'] === 0);
+            if ($t !== false && $clean) {
+                return $t->setTimezone(new \DateTimeZone('UTC'))->format('Y-m-d\\TH:i:s.v\\Z');
+            }
+        }
+        return null;
     }
 
     /** An ISO-8601 date-time from the server as "Y-m-d" (WHMCS shows dates itself elsewhere). */

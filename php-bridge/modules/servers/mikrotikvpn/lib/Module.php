@@ -35,6 +35,30 @@ class Module
         return 0;
     }
 
+    /**
+     * Answers the request with this body and ends it, for what is not a WHMCS page (a CSV download,
+     * the address lookup): what WHMCS buffered for its page is dropped, the headers and the body go
+     * out, and WHMCS ends the request (WHMCS\Terminus, so its shutdown runs; exit without WHMCS).
+     *
+     * @param string[] $headers
+     */
+    public static function respond(array $headers, string $body): void
+    {
+        if (ob_get_level() > 0) {
+            ob_clean();
+        }
+        if (!headers_sent()) {
+            foreach ($headers as $header) {
+                header($header);
+            }
+        }
+        echo $body;
+        if (class_exists('WHMCS\\Terminus')) {
+            \WHMCS\Terminus::getInstance()->doExit();
+        }
+        exit;
+    }
+
     /** Turns a BridgeException (or anything) into the one sentence WHMCS shows. */
     public static function guard(callable $work): string
     {

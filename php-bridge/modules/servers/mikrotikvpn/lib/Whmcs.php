@@ -47,6 +47,18 @@ class Whmcs
         return $value ? (string) $value : 'english';
     }
 
+    /** True inside WHMCS's admin area (every admin page defines ADMINAREA before loading WHMCS). */
+    public static function inAdminArea(): bool
+    {
+        return defined('ADMINAREA');
+    }
+
+    /** WHMCS's CSRF token for links that run a module function (generate_token('plain')); '' outside WHMCS. */
+    public static function csrfToken(): string
+    {
+        return function_exists('generate_token') ? (string) generate_token('plain') : '';
+    }
+
     /** The server to ask for a product's settings dropdowns: its server group's first, else any of ours. */
     public static function serverForProduct(int $productId): int
     {

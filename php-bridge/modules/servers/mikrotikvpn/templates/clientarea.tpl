@@ -139,6 +139,49 @@
     </div>
   {/if}
 
+  {* ===== Recent connections: the session log's last 20 sessions of this service, times in the
+     account's time zone (the note below says which). ===== *}
+  {if $mvpn.sessionsShown}
+    <div class="panel panel-default card mb-3 mvpn-sessions">
+      <div class="panel-heading card-header"><strong>{$mvpnLang.sessions_title|escape}</strong></div>
+      <div class="panel-body card-body">
+        {if $mvpn.sessions}
+          <div class="table-responsive">
+            <table class="table table-condensed table-sm table-striped mvpn-sessions-table">
+              <thead>
+                <tr>
+                  <th>{$mvpnLang.sessions_start|escape}</th>
+                  <th>{$mvpnLang.sessions_duration|escape}</th>
+                  <th>{$mvpnLang.conn_caller|escape}</th>
+                  <th>{$mvpnLang.address|escape}</th>
+                  <th>{$mvpnLang.usage_download|escape}</th>
+                  <th>{$mvpnLang.usage_upload|escape}</th>
+                  <th>{$mvpnLang.sessions_end|escape}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {foreach $mvpn.sessions as $s}
+                  <tr class="mvpn-session{if $s.open} mvpn-session-open{/if}">
+                    <td class="mvpn-session-start"><bdi dir="ltr">{$s.start|escape}</bdi></td>
+                    <td class="mvpn-session-duration"><bdi dir="ltr">{$s.duration|escape}</bdi></td>
+                    <td class="mvpn-session-caller"><bdi dir="ltr">{$s.callerId|escape}</bdi></td>
+                    <td class="mvpn-session-address"><bdi dir="ltr">{$s.address|escape}</bdi></td>
+                    <td class="mvpn-session-download"><bdi dir="ltr">{$s.download|escape}</bdi> {$s.downloadUnit|escape}</td>
+                    <td class="mvpn-session-upload"><bdi dir="ltr">{$s.upload|escape}</bdi> {$s.uploadUnit|escape}</td>
+                    <td class="mvpn-session-end">{if $s.open}<span class="label label-success badge badge-success">{$mvpnLang.sessions_open|escape}</span>{else}<bdi dir="ltr">{$s.end|escape}</bdi>{if $s.endReason} <span class="small text-muted mvpn-session-reason">({$s.endReason|escape})</span>{/if}{/if}</td>
+                  </tr>
+                {/foreach}
+              </tbody>
+            </table>
+          </div>
+          <p class="small text-muted mb-0 mvpn-sessions-zone">{$mvpn.sessionsNote|escape}</p>
+        {else}
+          <p class="text-muted mb-0 mvpn-sessions-none">{$mvpnLang.sessions_none|escape}</p>
+        {/if}
+      </div>
+    </div>
+  {/if}
+
   {if $mvpn.addons}
     <div class="panel panel-default card mb-3 mvpn-buy">
       <div class="panel-heading card-header"><strong>{$mvpnLang.buy_traffic|escape}</strong></div>
