@@ -13,6 +13,7 @@ export interface ProductView {
   service: string;
   protocol: VpnProtocol;
   wgInterface: string;
+  singleSession: boolean;
   settings: ProductSettings;
   bandwidth: { downloadBitsPerSecond: number; uploadBitsPerSecond: number };
   trafficPerCycle: { cycle: string; bytes: bigint; unlimited: boolean }[];
@@ -58,6 +59,7 @@ export function toProduct(row: WhmcsProduct): ProductView {
     service: s.service,
     protocol: s.protocol === 'wireguard' ? VpnProtocol.WIREGUARD : VpnProtocol.PPP,
     wgInterface: s.wgInterface,
+    singleSession: s.singleSession,
     settings: s,
     bandwidth: { downloadBitsPerSecond: s.downloadBitsPerSecond, uploadBitsPerSecond: s.uploadBitsPerSecond },
     trafficPerCycle: BILLING_CYCLES.filter((c) => c !== 'Free Account').map((cycle) => {

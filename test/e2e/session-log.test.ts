@@ -14,7 +14,7 @@ import type { SimulatedRouter } from '../simulator/simulated-router';
 
 const SESSION = `id serviceId protocol service callerId address startedAt lastSeenAt endedAt endExact endReason downloadBytes uploadBytes durationSeconds open`;
 const SESSIONS = `query($s: Int!) { sessions(serviceId: $s, first: 50) { nodes { ${SESSION} } } }`;
-const OWNER = `query($a: String!, $t: DateTime!) { addressOwner(address: $a, at: $t) { address ours certain reason session { id serviceId startedAt endedAt } account { serviceId clientId username } } }`;
+const OWNER = `query($a: String!, $t: DateTime!) { addressOwner(address: $a, at: $t) { address ours certain reason reasonCode session { id serviceId startedAt endedAt } account { serviceId clientId username } } }`;
 const COLLECT = `mutation { collectTraffic { accountsCollected routers { ok rebooted } } }`;
 
 interface Session {
@@ -222,6 +222,7 @@ describe('session log: every connection from the readings we already make, and w
     const notOurs = (await ok(OWNER, { a: '203.0.113.99', t: new Date().toISOString() })).addressOwner;
     expect(notOurs).to.deep.include({ ours: false, session: null, account: null });
     expect(notOurs.reason).to.match(/^not ours/);
+    expect(notOurs.reasonCode).to.equal('NOT_OURS');
     const gap = (await ok(OWNER, { a: '10.77.0.20', t: new Date().toISOString() })).addressOwner;
     expect(gap).to.deep.include({ ours: true, session: null });
     expect(codeOf(await call(OWNER, { a: 'not-an-ip', t: new Date().toISOString() }))).to.equal('VALIDATION');

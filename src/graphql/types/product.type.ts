@@ -42,6 +42,8 @@ export class ProductType implements ProductView {
   service!: string;
   @Field(() => VpnProtocol, { description: 'PPP or WIREGUARD (service = wireguard).' })
   protocol!: VpnProtocol;
+  @Field({ description: 'A second simultaneous session of an account is ended (One session per account).' })
+  singleSession!: boolean;
   @Field({ description: "WireGuard: the router interface peers go on ('' = the router's only one)." })
   wgInterface!: string;
   /** The settings read through the manifest (not a field: services use them). */

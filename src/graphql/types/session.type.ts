@@ -71,6 +71,11 @@ export class AddressOwner {
     description: 'Why there is no session: not ours, before the oldest kept, or none held it.',
   })
   reason!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The reason as a stable code: NOT_OURS, BEFORE_RETENTION or NO_SESSION.',
+  })
+  reasonCode!: string | null;
 }
 
 /** The API's view of a logged session. */

@@ -371,17 +371,23 @@ export class SessionLog {
       const certain = session.endExact
         ? true
         : session.endedAt === null || at.getTime() <= session.lastSeenAt.getTime();
-      return { address: value, at, ours, session, certain, reason: null };
+      return { address: value, at, ours, session, certain, reason: null, reasonCode: null };
     }
     const [oldest]: { first: Date | null }[] = await this.db.query(
       'SELECT MIN(started_at) AS first FROM mod_mikrotikvpn_sessions',
     );
-    const reason = !ours
-      ? 'not ours: the address is in no server’s Assigned IP Addresses'
+    const reasonCode = !ours
+      ? 'NOT_OURS'
       : !oldest.first || at < oldest.first
-        ? 'before the oldest session kept (older sessions are pruned with the product’s history)'
-        : 'no session held the address at that time';
-    return { address: value, at, ours, session: null, certain: true, reason };
+        ? 'BEFORE_RETENTION'
+        : 'NO_SESSION';
+    const reason = {
+      NOT_OURS: 'not ours: the address is in no server’s Assigned IP Addresses',
+      BEFORE_RETENTION:
+        'before the oldest session kept (older sessions are pruned with the product’s history)',
+      NO_SESSION: 'no session held the address at that time',
+    }[reasonCode];
+    return { address: value, at, ours, session: null, certain: true, reason, reasonCode };
   }
 
   /** Deletes sessions that ended before `before` for accounts of these products, in chunks. */
@@ -425,4 +431,6 @@ export interface AddressOwnerAnswer {
   certain: boolean;
   /** Why there is no session. */
   reason: string | null;
+  /** The same, as a stable code for screens: NOT_OURS, BEFORE_RETENTION, NO_SESSION. */
+  reasonCode: 'NOT_OURS' | 'BEFORE_RETENTION' | 'NO_SESSION' | null;
 }
