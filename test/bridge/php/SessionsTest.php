@@ -371,7 +371,7 @@ class SessionsTest extends BridgeTestCase
         $fr = $this->lookup('203.0.113.99', (new DateTimeImmutable('-60 seconds', new DateTimeZone('UTC')))->format('Y-m-d\TH:i:s\Z'), 'UTC', ['adminlang' => 'french']);
         $this->assertStringContainsString(htmlspecialchars(Lang::load('french')['owner_reason_not_ours'], ENT_QUOTES), $fr);
         // A reason the module has no words for is shown as the server wrote it.
-        $this->assertSame('the moon was in the way', AddressLookup::reason('the moon was in the way', new Lang('german')));
+        $this->assertSame('the moon was in the way', AddressLookup::reason('MOON', 'the moon was in the way', new Lang('german')));
     }
 
     public function test11BadInputShowsTheServersMessage(): void

@@ -16,14 +16,14 @@ namespace WHMCS\Module\Server\MikrotikVpn;
  */
 class AddressLookup
 {
-    const QUERY = 'query($a: String!, $t: DateTime!) { addressOwner(address: $a, at: $t) { address at ours certain reason
+    const QUERY = 'query($a: String!, $t: DateTime!) { addressOwner(address: $a, at: $t) { address at ours certain reason reasonCode
         session { ' . SessionView::FIELDS . ' } account { serviceId clientId username } } }';
 
-    /** The server's reasons for "no session" (stable English, by how they begin) and their keys. */
+    /** The server's reason codes for "no session" and their keys. */
     const REASONS = [
-        'not ours' => 'owner_reason_not_ours',
-        'before the oldest' => 'owner_reason_before_oldest',
-        'no session' => 'owner_reason_none',
+        'NOT_OURS' => 'owner_reason_not_ours',
+        'BEFORE_RETENTION' => 'owner_reason_before_oldest',
+        'NO_SESSION' => 'owner_reason_none',
     ];
 
     /** The module function: answers with the page and ends the request; WHMCS's error sentence when it can not. */
@@ -129,7 +129,7 @@ class AddressLookup
         $session = isset($owner['session']) && is_array($owner['session']) ? $owner['session'] : null;
         if (!$session) {
             return '<div class="mvpn-owner-answer mvpn-owner-none">' . $heading
-                . '<p class="mvpn-owner-reason">' . $e(self::reason(isset($owner['reason']) ? (string) $owner['reason'] : '', $lang)) . '</p></div>';
+                . '<p class="mvpn-owner-reason">' . $e(self::reason(isset($owner['reasonCode']) ? (string) $owner['reasonCode'] : '', isset($owner['reason']) ? (string) $owner['reason'] : '', $lang)) . '</p></div>';
         }
         $account = isset($owner['account']) && is_array($owner['account']) ? $owner['account'] : null;
         $serviceId = (int) ($account ? $account['serviceId'] : $session['serviceId']);
@@ -167,15 +167,13 @@ class AddressLookup
         return $html . '</div>';
     }
 
-    /** The server's reason for no session, in the reader's language; one without a key as the server wrote it. */
-    public static function reason(string $reason, Lang $lang): string
+    /** The server's reason for no session, in the reader's language (by its code); an unknown one as the server wrote it. */
+    public static function reason(string $code, string $reason, Lang $lang): string
     {
-        $reason = trim($reason);
-        foreach (self::REASONS as $start => $key) {
-            if (stripos($reason, $start) === 0) {
-                return $lang->t($key);
-            }
+        if (isset(self::REASONS[$code])) {
+            return $lang->t(self::REASONS[$code]);
         }
+        $reason = trim($reason);
         return $reason !== '' ? $reason : $lang->t('owner_reason_none');
     }
 }
