@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { DataSource } from 'typeorm';
+import { SqlCounter } from '../../bench/sql-counter';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import { codeOf, gql, startServer, type TestServer } from '../helpers/test-server';
 import { createApiKey } from '../helpers/cli';
@@ -8,23 +8,32 @@ import { generateKeyLine, SecretBox } from '../../src/auth/secret-box';
 import { loadEncryptionKeys } from '../../src/config/app-config';
 
 /** SELECTs MariaDB executed, counted by MariaDB itself (not by our code). */
-async function selectsDuring(db: DataSource, work: () => Promise<unknown>): Promise<number> {
-  const read = async () => Number((await db.query("SHOW GLOBAL STATUS LIKE 'Com_select'"))[0].Value);
-  const idle0 = await read();
-  const idle1 = await read(); // what reading the counter itself costs
+/**
+ * The SELECTs the server process sends while `work` runs, counted on the wire by a relay in front of
+ * MariaDB (the server's global Com_select counter also counts every other client of a shared server).
+ */
+async function selectsDuring(counter: SqlCounter, work: () => Promise<unknown>): Promise<number> {
+  counter.reset();
   await work();
-  const after = await read();
-  return after - idle1 - (idle1 - idle0);
+  return counter.byKind.SELECT ?? 0;
 }
 
 describe('query limits and batching (server process + MariaDB)', function () {
   let tdb: TestDatabase;
   let server: TestServer;
   let key: string;
+  let counter: SqlCounter;
 
   before(async () => {
     tdb = await createTestDatabase();
-    server = await startServer({ DATABASE_URL: tdb.url, ENCRYPTION_KEY: generateKeyLine('t') });
+    counter = await SqlCounter.start({ host: tdb.config.host, port: tdb.config.port });
+    server = await startServer({
+      DATABASE_URL: tdb.url.replace(`:${tdb.config.port}/`, `:${counter.port}/`),
+      ENCRYPTION_KEY: generateKeyLine('t'),
+      // No background work during the counts.
+      COLLECT_INTERVAL_SECONDS: '0',
+      RECONCILE_INTERVAL_SECONDS: '0',
+    });
     key = await createApiKey(tdb.url, 'admin', 'admin');
     const db = tdb.dataSource;
     const whmcs = new WhmcsFixtures(db);
@@ -60,6 +69,7 @@ describe('query limits and batching (server process + MariaDB)', function () {
 
   after(async () => {
     await server?.stop();
+    await counter?.close();
     await tdb?.drop();
   });
 
@@ -68,11 +78,11 @@ describe('query limits and batching (server process + MariaDB)', function () {
   it('lists 100 accounts with router and product in a fixed number of SQL queries (no N+1)', async () => {
     let few = 0;
     let many = 0;
-    few = await selectsDuring(tdb.dataSource, async () => {
+    few = await selectsDuring(counter, async () => {
       const r = await gql(server.url, LIST, { n: 5 }, key);
       expect(r.data!.vpnAccounts.nodes).to.have.length(5);
     });
-    many = await selectsDuring(tdb.dataSource, async () => {
+    many = await selectsDuring(counter, async () => {
       const r = await gql(server.url, LIST, { n: 100 }, key);
       expect(r.errors).to.equal(undefined);
       expect(r.data!.vpnAccounts.nodes).to.have.length(100);
@@ -85,7 +95,7 @@ describe('query limits and batching (server process + MariaDB)', function () {
 
   it('refuses a query nested deeper than the limit before running it', async () => {
     const deep = `{ routers { accounts { nodes { router { accounts { nodes { router { accounts { nodes { username } } } } } } } } } }`;
-    const selects = await selectsDuring(tdb.dataSource, async () => {
+    const selects = await selectsDuring(counter, async () => {
       const r = await gql(server.url, deep, {}, key);
       expect(codeOf(r)).to.equal('QUERY_TOO_COMPLEX');
       expect(r.errors![0].message).to.match(/levels deep; the limit is 8/);
