@@ -7,8 +7,9 @@ import { jobContext, startFleet, type Fleet } from './fleet';
 /**
  * Scenarios 1, 2, 3 and 5: one full collection (every account has new traffic) against simulated
  * routers with a latency per reply, measured against, in the same run, the physical limit — each
- * router's minimum exchange (connect, login, one counters print, on a bare client) for all routers
- * in parallel, plus one bulk insert of the same rows — and against a per-account collector.
+ * router's minimum exchange (connect, login, the counters print and the live-sessions print in
+ * parallel, on bare clients) for all routers in parallel, plus one bulk insert of the counters'
+ * rows — and against a per-account collector.
  */
 
 export interface CollectOptions {
@@ -24,15 +25,22 @@ export interface CollectOptions {
   connectedShare?: number;
 }
 
-/** A bare minimum read of one router's counters: connect, login, one print, words split. */
+/** A bare minimum read of one router: its counters and its live sessions at once, words split. */
 async function minimumExchange(port: number, username: string, password: string) {
-  const client = await RawApiClient.login(port, username, password);
-  try {
-    const reply = await client.command(['/queue/simple/print', '=.proplist=.id,name,target,bytes']);
-    return reply.filter((s) => s[0] === '!re').map(attributesOf);
-  } finally {
-    client.close();
-  }
+  const print = async (words: string[]) => {
+    const client = await RawApiClient.login(port, username, password);
+    try {
+      return (await client.command(words)).filter((s) => s[0] === '!re').map(attributesOf);
+    } finally {
+      client.close();
+    }
+  };
+  // The counters, and the live sessions the session log needs, read at once.
+  const [counters] = await Promise.all([
+    print(['/queue/simple/print', '=.proplist=.id,name,target,bytes']),
+    print(['/ppp/active/print', '=.proplist=.id,name,service,caller-id,address,uptime']),
+  ]);
+  return counters;
 }
 
 /** The physical limit of one collection: all routers' minimum exchange in parallel + one bulk insert. */

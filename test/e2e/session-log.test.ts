@@ -129,6 +129,52 @@ describe('session log: every connection from the readings we already make, and w
     expect(await sessions(a.serviceId)).to.have.length(3);
   });
 
+  it('every billed byte of a connected account is in exactly one of its sessions, across reconnects and our own actions', async () => {
+    const a = await newAccount('s20');
+    sim.connect('s20', { callerId: '192.0.2.1' });
+    await collect();
+    sim.pushTraffic(a.address, 1_000, 100);
+    await collect();
+    // Traffic, then a reconnect between two readings: the reading's bytes go to the new session.
+    sim.pushTraffic(a.address, 20_000, 2_000);
+    sim.disconnect('s20');
+    sim.connect('s20', { callerId: '192.0.2.2' });
+    await collect();
+    // Open for several readings, then gone: the reading that finds it gone gives it its last bytes.
+    sim.pushTraffic(a.address, 300_000, 30_000);
+    await collect();
+    sim.pushTraffic(a.address, 4_000_000, 400_000);
+    sim.disconnect('s20');
+    await collect();
+    // Our own action ends the next one; the bytes the following reading finds are still its own.
+    sim.connect('s20', { callerId: '192.0.2.3' });
+    await collect();
+    sim.pushTraffic(a.address, 50_000_000, 5_000_000);
+    await ok(`mutation($s: Int!) { resetVpnConnection(serviceId: $s) { status } }`, { s: a.serviceId });
+    await collect();
+    sim.connect('s20', { callerId: '192.0.2.4' });
+    await collect();
+    sim.pushTraffic(a.address, 600_000_000, 60_000_000);
+    await collect();
+
+    const all = (await sessions(a.serviceId)).reverse();
+    expect(all.map((s) => [s.callerId, s.downloadBytes, s.uploadBytes])).to.deep.equal([
+      ['192.0.2.1', 1_000, 100],
+      ['192.0.2.2', 4_320_000, 432_000],
+      ['192.0.2.3', 50_000_000, 5_000_000],
+      ['192.0.2.4', 600_000_000, 60_000_000],
+    ]);
+    const [billed] = await stack.db.query(
+      `SELECT SUM(download_bytes) AS d, SUM(upload_bytes) AS u FROM mod_mikrotikvpn_traffic_samples t
+         JOIN mod_mikrotikvpn_accounts a ON a.id = t.account_id WHERE a.service_id = ?`,
+      [a.serviceId],
+    );
+    expect([Number(billed.d), Number(billed.u)]).to.deep.equal([
+      all.reduce((n, s) => n + s.downloadBytes, 0),
+      all.reduce((n, s) => n + s.uploadBytes, 0),
+    ]);
+  });
+
   it('our own actions end a session at the exact time with the reason: suspend, reset, limit, terminate', async () => {
     const a = await newAccount('s2');
     sim.connect('s2');

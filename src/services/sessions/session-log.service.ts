@@ -21,6 +21,9 @@ import { parseAddressList } from '../address-pool';
  * - The traffic of a reading goes to the account's session open at that reading, else to the one
  *   this reading closed, else to the one that was open at the previous reading and that our own
  *   action ended since.
+ * - An open session costs no write per reading: its bytes are `*_bytes` + the account's running
+ *   total of metered bytes − that total when it opened (`*_base_bytes`); ending it freezes the sum
+ *   into `*_bytes`. Two sessions of one account at once both count the account's traffic.
  */
 
 /** A session as the API shows it. */
@@ -100,11 +103,20 @@ interface SessionRow {
   upload_bytes: string;
 }
 
+/** An open session's bytes so far in one direction (`s` a session, `a` its account). */
+const openBytes = (dir: 'download' | 'upload') =>
+  `s.${dir}_bytes + a.metered_${dir}_bytes - s.${dir}_base_bytes`;
+/** The same for any session: an ended one's bytes are frozen. */
+const sessionBytes = (dir: 'download' | 'upload') =>
+  `IF(s.ended_at IS NULL AND a.id IS NOT NULL, ${openBytes(dir)}, s.${dir}_bytes)`;
+
 /** A session row for the API: an open session was seen by every reading of its router, so its last sighting is the router's last reading. */
 const SESSION_COLUMNS = `s.id, s.account_id, s.router_id, s.service_id, s.client_id, s.protocol, s.service, s.caller_id,
-  s.address, s.started_at, s.ended_at, s.end_exact, s.end_reason, s.download_bytes, s.upload_bytes,
+  s.address, s.started_at, s.ended_at, s.end_exact, s.end_reason,
+  ${sessionBytes('download')} AS download_bytes, ${sessionBytes('upload')} AS upload_bytes,
   IF(s.ended_at IS NULL, GREATEST(s.last_seen_at, COALESCE(r.last_read_at, s.last_seen_at)), s.last_seen_at) AS last_seen_at`;
-const SESSION_FROM = 'mod_mikrotikvpn_sessions s LEFT JOIN mod_mikrotikvpn_routers r ON r.id = s.router_id';
+const SESSION_FROM = `mod_mikrotikvpn_sessions s LEFT JOIN mod_mikrotikvpn_routers r ON r.id = s.router_id
+  LEFT JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id`;
 
 const dt = (d: Date) => escape(d.toISOString().slice(0, 23).replace('T', ' '));
 const text = (s: string | null | undefined, max: number) => escape((s ?? '').slice(0, max) || null);
@@ -175,42 +187,49 @@ export class SessionLog {
       const lastSeen = r.previousAt ? `GREATEST(last_seen_at, ${dt(r.previousAt)})` : 'last_seen_at';
       const endedAt = r.restarted ? `GREATEST(${lastSeen}, ${dt(r.bootAt)})` : dt(r.at);
       const reason = escape(r.restarted ? 'router restarted' : 'disconnected');
-      const cases = (dir: 'download' | 'upload') =>
-        `CASE id ${closed.map((o) => `WHEN ${BigInt(o.id)} THEN ${add(o.account_id, 'closed', o.id)[dir]}`).join(' ')} END`;
+      // The account's running total already holds this reading's bytes (the debit ran first in
+      // this transaction): a closed session that does not get them gives them back.
+      const notTheirs = (dir: 'download' | 'upload') =>
+        `CASE s.id ${closed
+          .map((o) => {
+            const all = bytes.get(o.account_id)?.[dir] ?? 0n;
+            return `WHEN ${BigInt(o.id)} THEN ${all - add(o.account_id, 'closed', o.id)[dir]}`;
+          })
+          .join(' ')} END`;
       await manager.query(
-        `UPDATE mod_mikrotikvpn_sessions SET last_seen_at = ${lastSeen}, ended_at = ${endedAt}, end_reason = ${reason}, end_exact = 0,
-            download_bytes = download_bytes + ${cases('download')}, upload_bytes = upload_bytes + ${cases('upload')}
-          WHERE id IN (${closed.map((o) => BigInt(o.id)).join(',')})`,
+        `UPDATE mod_mikrotikvpn_sessions s JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
+            SET s.last_seen_at = ${lastSeen.replaceAll('last_seen_at', 's.last_seen_at')}, s.ended_at = ${endedAt.replaceAll('last_seen_at', 's.last_seen_at')},
+                s.end_reason = ${reason}, s.end_exact = 0,
+                s.download_bytes = ${openBytes('download')} - ${notTheirs('download')},
+                s.upload_bytes = ${openBytes('upload')} - ${notTheirs('upload')}
+          WHERE s.id IN (${closed.map((o) => BigInt(o.id)).join(',')})`,
       );
     }
-    // The traffic of sessions still open: one statement driven by this reading's samples (a long
-    // CASE per session cost more than the router's reply). An account with two sessions at once
-    // counts its traffic on both.
-    if (stillOpen.length && r.batchId !== null) {
-      await manager.query(
-        `UPDATE mod_mikrotikvpn_traffic_samples t FORCE INDEX (ix_samples_batch)
-           STRAIGHT_JOIN mod_mikrotikvpn_sessions s ON s.account_id = t.account_id AND s.ended_at IS NULL
-            SET s.download_bytes = s.download_bytes + t.download_bytes, s.upload_bytes = s.upload_bytes + t.upload_bytes
-          WHERE t.batch_id = ? AND s.router_id = ? AND s.boot_epoch = ?`,
-        [r.batchId.toString(), r.routerId, r.epoch],
-      );
-    }
+    // Sessions still open need no write: their bytes follow the account's running total.
     if (opened.length) {
       const values = opened.map((s) => {
         const account = byName.get(s.name)!;
         const d = add(account.id, 'new', s.id);
         const started = new Date(r.at.getTime() - s.uptimeSeconds * 1000);
+        // It starts with this reading's bytes (when they are its) on top of the account's running
+        // total as it stands now, which already holds them.
+        const base = (dir: 'download' | 'upload') =>
+          `(SELECT metered_${dir}_bytes FROM mod_mikrotikvpn_accounts WHERE id = ${account.id})`;
         return `(${account.id}, ${r.routerId}, ${account.serviceId}, ${account.clientId}, 'ppp', ${r.epoch}, ${escape(s.id)},
-          ${text(s.service, 16)}, ${text(s.callerId, 64)}, ${text(s.address, 45)}, ${dt(started)}, ${dt(r.at)}, ${d.download}, ${d.upload})`;
+          ${text(s.service, 16)}, ${text(s.callerId, 64)}, ${text(s.address, 45)}, ${dt(started)}, ${dt(r.at)}, ${d.download}, ${d.upload},
+          ${base('download')}, ${base('upload')})`;
       });
       // Seen again after our own action ended it (a reading taken just before the kick): it stays
-      // ended as we recorded it.
+      // ended as we recorded it, and this reading's bytes are added to it. Seen again after a
+      // reading found it gone: it is open again, its frozen bytes counted on from now.
       await manager.query(
         `INSERT INTO mod_mikrotikvpn_sessions
            (account_id, router_id, service_id, client_id, protocol, boot_epoch, ros_session_id, service, caller_id,
-            address, started_at, last_seen_at, download_bytes, upload_bytes)
+            address, started_at, last_seen_at, download_bytes, upload_bytes, download_base_bytes, upload_base_bytes)
          VALUES ${values.join(', ')}
          ON DUPLICATE KEY UPDATE
+           download_base_bytes = IF(end_exact, download_base_bytes, VALUES(download_base_bytes)),
+           upload_base_bytes = IF(end_exact, upload_base_bytes, VALUES(upload_base_bytes)),
            last_seen_at = IF(end_exact, last_seen_at, VALUES(last_seen_at)),
            ended_at = IF(end_exact, ended_at, NULL),
            end_reason = IF(end_exact, end_reason, NULL),
@@ -224,7 +243,7 @@ export class SessionLog {
     const orphans = r.deltas.filter(
       (d) => ppp.has(d.accountId) && !target.has(d.accountId) && (d.download > 0n || d.upload > 0n),
     );
-    if (orphans.length && r.previousAt) await this.creditLatest(manager, orphans, r.previousAt, false);
+    if (orphans.length && r.previousAt) await this.creditLatest(manager, orphans, r.previousAt);
 
     // Accounts with several live sessions: all but the oldest (the longest uptime) are duplicates.
     const perAccount = new Map<number, ActiveSession[]>();
@@ -243,8 +262,9 @@ export class SessionLog {
   }
 
   /**
-   * The traffic of a reading of some accounts only (the final read before a queue goes): to each
-   * account's open session, else to the one our own action ended since the previous reading.
+   * The traffic of a reading of some accounts only (the final read before a queue goes): an open
+   * session has it already (the running total), else it goes to the one our own action ended
+   * since the previous reading.
    */
   async addTraffic(
     manager: EntityManager,
@@ -252,21 +272,20 @@ export class SessionLog {
     previousAt: Date | null,
   ): Promise<void> {
     const moving = deltas.filter((d) => d.download > 0n || d.upload > 0n);
-    if (moving.length && previousAt) await this.creditLatest(manager, moving, previousAt, true);
+    if (moving.length && previousAt) await this.creditLatest(manager, moving, previousAt);
   }
 
-  /** Adds each account's bytes to its latest session: open (when allowed) or ended exactly since `since`. */
+  /** Adds each account's bytes to its latest session when our own action ended it exactly since `since`. */
   private async creditLatest(
     manager: EntityManager,
     deltas: { accountId: number; download: bigint; upload: bigint }[],
     since: Date,
-    openToo: boolean,
   ): Promise<void> {
     const bytes = new Map(deltas.map((d) => [d.accountId, d]));
     const rows: { id: string; account_id: number }[] = await manager.query(
       `SELECT s.id, s.account_id FROM mod_mikrotikvpn_sessions s
         WHERE s.account_id IN (${deltas.map((d) => Number(d.accountId)).join(',')})
-          AND (${openToo ? 's.ended_at IS NULL OR ' : ''}(s.end_exact = 1 AND s.last_seen_at >= ${dt(since)}))
+          AND s.end_exact = 1 AND s.last_seen_at >= ${dt(since)}
           AND s.id = (SELECT MAX(t.id) FROM mod_mikrotikvpn_sessions t WHERE t.account_id = s.account_id)`,
     );
     if (!rows.length) return;
@@ -295,7 +314,10 @@ export class SessionLog {
     // Its last sighting is the router's last reading (an open session was seen by every one).
     const result: { affectedRows: number } = await manager.query(
       `UPDATE mod_mikrotikvpn_sessions s JOIN mod_mikrotikvpn_routers r ON r.id = s.router_id
-          SET s.last_seen_at = IF(s.ended_at IS NULL, GREATEST(s.last_seen_at, COALESCE(r.last_read_at, s.last_seen_at)), s.last_seen_at),
+          JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id
+          SET s.download_bytes = IF(s.ended_at IS NULL, ${openBytes('download')}, s.download_bytes),
+              s.upload_bytes = IF(s.ended_at IS NULL, ${openBytes('upload')}, s.upload_bytes),
+              s.last_seen_at = IF(s.ended_at IS NULL, GREATEST(s.last_seen_at, COALESCE(r.last_read_at, s.last_seen_at)), s.last_seen_at),
               s.ended_at = UTC_TIMESTAMP(3), s.end_exact = 1, s.end_reason = ?
         WHERE s.account_id = ? AND s.protocol = 'ppp'${only.replace('ros_session_id', 's.ros_session_id')}
           AND (s.ended_at IS NULL OR (s.end_exact = 0 AND s.ended_at >= UTC_TIMESTAMP(3) - INTERVAL 60 SECOND))`,

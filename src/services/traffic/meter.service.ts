@@ -379,6 +379,7 @@ export class TrafficMeter {
     // statistics the optimizer otherwise scanned all accounts and probed their samples, reading
     // (and S-locking) other routers' uncommitted batches: seconds of lock waits, and deadlocks.
     // A removal's counters stay on its own row: the account's own queue lives on another router.
+    // The running totals (the session log's) count the account's own queue only, for the same reason.
     const ownCounters = deltas[0].account.counters.kind === 'account';
     await manager.query(
       `UPDATE mod_mikrotikvpn_traffic_samples s FORCE INDEX (ix_samples_batch)
@@ -387,6 +388,8 @@ export class TrafficMeter {
               a.cycle_used_bytes = a.cycle_used_bytes + s.download_bytes + s.upload_bytes${
                 ownCounters
                   ? `,
+              a.metered_download_bytes = a.metered_download_bytes + s.download_bytes,
+              a.metered_upload_bytes = a.metered_upload_bytes + s.upload_bytes,
               a.last_download_counter = s.download_counter,
               a.last_upload_counter = s.upload_counter,
               a.counter_queue_id = s.queue_id,
