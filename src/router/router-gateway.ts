@@ -41,6 +41,10 @@ export interface PppSecret {
   remoteAddress: string | null;
   comment: string | null;
   disabled: boolean;
+  /** Why the last session of this secret ended, as RouterOS says (`hung-up`, `peer-request`, ...); null when none is known. */
+  lastDisconnectReason?: string | null;
+  /** The caller id of that last session. */
+  lastCallerId?: string | null;
 }
 
 export interface PppProfile {
@@ -113,7 +117,8 @@ export interface SystemResource {
 const ACTIVE_PROPS = '.id,name,service,caller-id,address,uptime';
 const QUEUE_COUNTER_PROPS = '.id,name,target,bytes';
 const QUEUE_PROPS = '.id,name,target,parent,max-limit,bytes,comment,disabled,dynamic';
-const SECRET_PROPS = '.id,name,service,profile,remote-address,comment,disabled';
+const SECRET_PROPS =
+  '.id,name,service,profile,remote-address,comment,disabled,last-disconnect-reason,last-caller-id';
 
 const orNull = (value: string | undefined) => (value === undefined || value === '' ? null : value);
 const yes = (flag: boolean) => (flag ? 'yes' : 'no');
@@ -140,6 +145,8 @@ export function toPppSecret(row: RosRow): PppSecret {
     remoteAddress: orNull(row['remote-address']),
     comment: orNull(row.comment),
     disabled: row.disabled === 'true',
+    lastDisconnectReason: orNull(row['last-disconnect-reason']),
+    lastCallerId: orNull(row['last-caller-id']),
   };
 }
 

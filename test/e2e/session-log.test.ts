@@ -175,6 +175,29 @@ describe('session log: every connection from the readings we already make, and w
     ]);
   });
 
+  it("takes RouterOS's own reason for a session the collection found gone from the secret, at the next reconcile", async () => {
+    const a = await newAccount('s21');
+    const b = await newAccount('s22');
+    sim.connect('s21', { callerId: '192.0.2.21' });
+    sim.connect('s22', { callerId: '192.0.2.22' });
+    await collect();
+    sim.disconnect('s21', 'hung-up');
+    sim.disconnect('s22', 'idle-timeout');
+    sim.connect('s22', { callerId: '192.0.2.23' }); // back before the next reading
+    await collect();
+    expect((await sessions(a.serviceId))[0]).to.include({ open: false, endReason: 'disconnected' });
+    await ok('mutation { reconcile { repaired } }');
+    expect((await sessions(a.serviceId))[0]).to.include({ open: false, endReason: 'connection lost' });
+    // The router's reason is about the session before the one now open: the log's latest is open.
+    const [open, closed] = await sessions(b.serviceId);
+    expect(open).to.include({ open: true, callerId: '192.0.2.23' });
+    expect(closed).to.include({ endReason: 'disconnected' });
+    // Our own actions keep their reason; a restart keeps its own.
+    await ok(`mutation($s: Int!) { resetVpnConnection(serviceId: $s) { status } }`, { s: b.serviceId });
+    await ok('mutation { reconcile { repaired } }');
+    expect((await sessions(b.serviceId))[0]).to.include({ endReason: 'reset', endExact: true });
+  });
+
   it('our own actions end a session at the exact time with the reason: suspend, reset, limit, terminate', async () => {
     const a = await newAccount('s2');
     sim.connect('s2');

@@ -196,9 +196,12 @@ export class SimulatedRouter {
     return this.state.connect(name, options);
   }
 
-  /** The PPP client of `name` hangs up; false when it had no session. */
-  disconnect(name: string): boolean {
-    return this.state.disconnect(name);
+  /**
+   * The PPP client of `name` goes away; false when it had no session. RouterOS records `reason`
+   * (default `peer-request`) as the secret's last-disconnect-reason.
+   */
+  disconnect(name: string, reason?: string): boolean {
+    return this.state.disconnect(name, reason);
   }
 
   /** Traffic through the queue named so, or the first queue targeting that address. */

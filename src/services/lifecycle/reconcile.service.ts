@@ -186,6 +186,25 @@ export class ReconcileService {
       wgInterfaces,
     };
 
+    // Why sessions the collection found gone ended, as the router kept it on each secret.
+    await this.sessions.applyDisconnectReasons(
+      router.id,
+      accounts.flatMap((account) => {
+        const secret =
+          (account.secretRosId && snapshot.secretById.get(account.secretRosId)) ||
+          snapshot.secretByName.get(account.username);
+        return secret?.lastDisconnectReason
+          ? [
+              {
+                accountId: account.id,
+                reason: secret.lastDisconnectReason,
+                callerId: secret.lastCallerId ?? null,
+              },
+            ]
+          : [];
+      }),
+    );
+
     const ours = new Set<string>();
     for (const account of accounts) {
       report.accountsChecked++;

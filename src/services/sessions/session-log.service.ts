@@ -84,6 +84,29 @@ export const END_REASON: Record<string, string> = {
   duplicate: 'duplicate session',
 };
 
+/**
+ * RouterOS's `last-disconnect-reason` of a secret, in the log's words (the screens translate these).
+ * `reboot` is the restart the log already records; an unknown value stays "disconnected".
+ */
+export const ROUTEROS_END_REASON: Record<string, string> = {
+  'peer-request': 'disconnected by the client',
+  'hung-up': 'connection lost',
+  'idle-timeout': 'idle timeout',
+  'session-timeout': 'session time limit reached',
+  reset: 'connection reset on the router',
+  reboot: 'router restarted',
+  'port-error': 'port error',
+  'nas-error': 'router error',
+  'nas-request': 'ended on the router',
+};
+
+/** What a router's secret says of its last session. */
+export interface LastDisconnect {
+  accountId: number;
+  reason: string;
+  callerId: string | null;
+}
+
 interface SessionRow {
   id: string;
   account_id: number;
@@ -410,6 +433,31 @@ export class SessionLog {
       NO_SESSION: 'no session held the address at that time',
     }[reasonCode];
     return { address: value, at, ours, session: null, certain: true, reason, reasonCode };
+  }
+
+  /**
+   * RouterOS keeps why each secret's last session ended (read with the secrets, by reconcile). That
+   * reason goes to the account's latest session on this router when a reading closed it (not our own
+   * action, not a restart) and no session of the account has opened since, and the caller ids agree.
+   * A connection that began and ended between two readings is never seen; its reason could be
+   * mistaken for the one before it only if it came from the same caller. One statement.
+   */
+  async applyDisconnectReasons(routerId: number, last: readonly LastDisconnect[]): Promise<number> {
+    const known = last.filter((l) => ROUTEROS_END_REASON[l.reason] !== undefined);
+    if (!known.length) return 0;
+    const ids = known.map((l) => Number(l.accountId)).join(',');
+    const reasonCase = `CASE s.account_id ${known.map((l) => `WHEN ${Number(l.accountId)} THEN ${escape(ROUTEROS_END_REASON[l.reason])}`).join(' ')} END`;
+    const callerCase = `CASE s.account_id ${known.map((l) => `WHEN ${Number(l.accountId)} THEN ${escape(l.callerId)}`).join(' ')} END`;
+    const result: { affectedRows: number } = await this.db.query(
+      `UPDATE mod_mikrotikvpn_sessions s
+         JOIN (SELECT account_id, MAX(id) AS id FROM mod_mikrotikvpn_sessions
+                WHERE router_id = ? AND account_id IN (${ids}) GROUP BY account_id) latest ON latest.id = s.id
+          SET s.end_reason = ${reasonCase}
+        WHERE s.ended_at IS NOT NULL AND s.end_exact = 0 AND s.end_reason = 'disconnected'
+          AND (s.caller_id IS NULL OR ${callerCase} IS NULL OR s.caller_id = ${callerCase})`,
+      [routerId],
+    );
+    return result.affectedRows;
   }
 
   /** Deletes sessions that ended before `before` for accounts of these products, in chunks. */

@@ -467,7 +467,10 @@ class SessionsTest extends BridgeTestCase
         $en = new Lang('english');
         $ru = new Lang('russian');
         foreach (['disconnected', 'router restarted', 'limited', 'suspended', 'reset', 'terminated', 'moved to another server',
-            'reconnected for a new package', 'duplicate session'] as $reason) {
+            'reconnected for a new package', 'duplicate session',
+            // RouterOS's last-disconnect-reason, in the server's words.
+            'disconnected by the client', 'connection lost', 'idle timeout', 'session time limit reached',
+            'connection reset on the router', 'port error', 'router error', 'ended on the router'] as $reason) {
             $key = 'session_end_' . str_replace(' ', '_', $reason);
             $this->assertArrayHasKey($key, Lang::load('english'), $reason);
             $this->assertSame(Lang::load('russian')[$key], SessionView::endReason($reason, $ru));

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'الحساب منتهٍ';
 $_LANG['session_end_moved_to_another_server'] = 'نُقل إلى خادم آخر';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'أُعيد الاتصال للباقة الجديدة';
 $_LANG['session_end_duplicate_session'] = 'أُنهي الاتصال الثاني: جلسة واحدة لكل حساب';
+$_LANG['session_end_disconnected_by_the_client'] = 'قطع العميل الاتصال';
+$_LANG['session_end_connection_lost'] = 'انقطع الاتصال';
+$_LANG['session_end_idle_timeout'] = 'انتهت مهلة الخمول';
+$_LANG['session_end_session_time_limit_reached'] = 'بلغت الجلسة حدها الزمني';
+$_LANG['session_end_connection_reset_on_the_router'] = 'أُعيد تعيين الاتصال على الموجّه';
+$_LANG['session_end_port_error'] = 'خطأ في المنفذ';
+$_LANG['session_end_router_error'] = 'خطأ في الموجّه';
+$_LANG['session_end_ended_on_the_router'] = 'أُنهيت على الموجّه';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'تُعرض أحدث {count} اتصالات فقط؛ ويحتوي ملف CSV على جميعها.';
 $_LANG['sessions_csv'] = 'تنزيل CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'hesab ləğv edilib';
 $_LANG['session_end_moved_to_another_server'] = 'başqa serverə köçürülüb';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'yeni paket üçün yenidən qoşuldu';
 $_LANG['session_end_duplicate_session'] = 'ikinci bağlantı dayandırıldı: hər hesab üçün bir sessiya';
+$_LANG['session_end_disconnected_by_the_client'] = 'müştəri bağlantını kəsdi';
+$_LANG['session_end_connection_lost'] = 'bağlantı itdi';
+$_LANG['session_end_idle_timeout'] = 'boş dayanma vaxtı bitdi';
+$_LANG['session_end_session_time_limit_reached'] = 'sessiyanın vaxt limiti doldu';
+$_LANG['session_end_connection_reset_on_the_router'] = 'bağlantı marşrutlaşdırıcıda sıfırlandı';
+$_LANG['session_end_port_error'] = 'port xətası';
+$_LANG['session_end_router_error'] = 'marşrutlaşdırıcı xətası';
+$_LANG['session_end_ended_on_the_router'] = 'marşrutlaşdırıcıda sonlandırıldı';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Yalnız ən yeni {count} bağlantı göstərilir; CSV faylında hamısı var.';
 $_LANG['sessions_csv'] = 'CSV yüklə';

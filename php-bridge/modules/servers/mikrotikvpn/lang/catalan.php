@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'compte cancel·lat';
 $_LANG['session_end_moved_to_another_server'] = 'traslladada a un altre servidor';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'reconnectada per al paquet nou';
 $_LANG['session_end_duplicate_session'] = 'segona connexió tancada: una sessió per compte';
+$_LANG['session_end_disconnected_by_the_client'] = 'desconnectat pel client';
+$_LANG['session_end_connection_lost'] = 'connexió perduda';
+$_LANG['session_end_idle_timeout'] = 'temps d\'inactivitat esgotat';
+$_LANG['session_end_session_time_limit_reached'] = 'límit de temps de la sessió assolit';
+$_LANG['session_end_connection_reset_on_the_router'] = 'connexió restablerta a l\'encaminador';
+$_LANG['session_end_port_error'] = 'error de port';
+$_LANG['session_end_router_error'] = 'error de l\'encaminador';
+$_LANG['session_end_ended_on_the_router'] = 'finalitzada a l\'encaminador';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Només es mostren les {count} connexions més recents; el CSV les conté totes.';
 $_LANG['sessions_csv'] = 'Baixa el CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = '账户已终止';
 $_LANG['session_end_moved_to_another_server'] = '已迁移到另一台服务器';
 $_LANG['session_end_reconnected_for_a_new_package'] = '为新套餐重新连接';
 $_LANG['session_end_duplicate_session'] = '第二个连接已断开：每个账户一个会话';
+$_LANG['session_end_disconnected_by_the_client'] = '客户端断开连接';
+$_LANG['session_end_connection_lost'] = '连接丢失';
+$_LANG['session_end_idle_timeout'] = '空闲超时';
+$_LANG['session_end_session_time_limit_reached'] = '已达会话时长上限';
+$_LANG['session_end_connection_reset_on_the_router'] = '路由器上重置了连接';
+$_LANG['session_end_port_error'] = '端口错误';
+$_LANG['session_end_router_error'] = '路由器错误';
+$_LANG['session_end_ended_on_the_router'] = '在路由器上结束';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = '仅显示最新的 {count} 个连接；CSV 文件包含全部连接。';
 $_LANG['sessions_csv'] = '下载 CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'račun ukinut';
 $_LANG['session_end_moved_to_another_server'] = 'premješteno na drugi poslužitelj';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'ponovno povezano za novi paket';
 $_LANG['session_end_duplicate_session'] = 'druga veza prekinuta: jedna sesija po računu';
+$_LANG['session_end_disconnected_by_the_client'] = 'klijent je prekinuo vezu';
+$_LANG['session_end_connection_lost'] = 'veza izgubljena';
+$_LANG['session_end_idle_timeout'] = 'istek vremena neaktivnosti';
+$_LANG['session_end_session_time_limit_reached'] = 'dosegnuto vremensko ograničenje sesije';
+$_LANG['session_end_connection_reset_on_the_router'] = 'veza resetirana na usmjerivaču';
+$_LANG['session_end_port_error'] = 'greška porta';
+$_LANG['session_end_router_error'] = 'greška usmjerivača';
+$_LANG['session_end_ended_on_the_router'] = 'završeno na usmjerivaču';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Prikazano je samo {count} najnovijih veza; CSV datoteka sadrži sve.';
 $_LANG['sessions_csv'] = 'Preuzmi CSV';

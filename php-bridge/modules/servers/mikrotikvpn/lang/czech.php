@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'účet zrušen';
 $_LANG['session_end_moved_to_another_server'] = 'přesunuto na jiný server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'znovu připojeno pro nový balíček';
 $_LANG['session_end_duplicate_session'] = 'druhé připojení ukončeno: jedna relace na účet';
+$_LANG['session_end_disconnected_by_the_client'] = 'odpojeno klientem';
+$_LANG['session_end_connection_lost'] = 'spojení ztraceno';
+$_LANG['session_end_idle_timeout'] = 'vypršel časový limit nečinnosti';
+$_LANG['session_end_session_time_limit_reached'] = 'dosažen časový limit relace';
+$_LANG['session_end_connection_reset_on_the_router'] = 'spojení resetováno na routeru';
+$_LANG['session_end_port_error'] = 'chyba portu';
+$_LANG['session_end_router_error'] = 'chyba routeru';
+$_LANG['session_end_ended_on_the_router'] = 'ukončeno na routeru';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Zobrazeno je jen {count} nejnovějších připojení; soubor CSV obsahuje všechna.';
 $_LANG['sessions_csv'] = 'Stáhnout CSV';

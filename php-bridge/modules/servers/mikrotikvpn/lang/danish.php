@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'konto opsagt';
 $_LANG['session_end_moved_to_another_server'] = 'flyttet til en anden server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'genforbundet til den nye pakke';
 $_LANG['session_end_duplicate_session'] = 'anden forbindelse afbrudt: én session pr. konto';
+$_LANG['session_end_disconnected_by_the_client'] = 'afbrudt af klienten';
+$_LANG['session_end_connection_lost'] = 'forbindelsen tabt';
+$_LANG['session_end_idle_timeout'] = 'inaktivitetstiden udløb';
+$_LANG['session_end_session_time_limit_reached'] = 'sessionens tidsgrænse nået';
+$_LANG['session_end_connection_reset_on_the_router'] = 'forbindelsen nulstillet på routeren';
+$_LANG['session_end_port_error'] = 'portfejl';
+$_LANG['session_end_router_error'] = 'routerfejl';
+$_LANG['session_end_ended_on_the_router'] = 'afsluttet på routeren';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Kun de {count} nyeste forbindelser vises; CSV-filen har dem alle.';
 $_LANG['sessions_csv'] = 'Hent CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'account beëindigd';
 $_LANG['session_end_moved_to_another_server'] = 'verplaatst naar een andere server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'opnieuw verbonden voor het nieuwe pakket';
 $_LANG['session_end_duplicate_session'] = 'tweede verbinding beëindigd: één sessie per account';
+$_LANG['session_end_disconnected_by_the_client'] = 'verbroken door de client';
+$_LANG['session_end_connection_lost'] = 'verbinding verloren';
+$_LANG['session_end_idle_timeout'] = 'inactiviteitstime-out';
+$_LANG['session_end_session_time_limit_reached'] = 'tijdslimiet van de sessie bereikt';
+$_LANG['session_end_connection_reset_on_the_router'] = 'verbinding op de router gereset';
+$_LANG['session_end_port_error'] = 'poortfout';
+$_LANG['session_end_router_error'] = 'routerfout';
+$_LANG['session_end_ended_on_the_router'] = 'beëindigd op de router';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Alleen de {count} nieuwste verbindingen worden getoond; het CSV-bestand bevat ze allemaal.';
 $_LANG['sessions_csv'] = 'CSV downloaden';

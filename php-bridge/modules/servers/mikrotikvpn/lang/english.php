@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'account terminated';
 $_LANG['session_end_moved_to_another_server'] = 'moved to another server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'reconnected for the new package';
 $_LANG['session_end_duplicate_session'] = 'second connection ended: one session per account';
+$_LANG['session_end_disconnected_by_the_client'] = 'disconnected by the client';
+$_LANG['session_end_connection_lost'] = 'connection lost';
+$_LANG['session_end_idle_timeout'] = 'idle timeout';
+$_LANG['session_end_session_time_limit_reached'] = 'session time limit reached';
+$_LANG['session_end_connection_reset_on_the_router'] = 'connection reset on the router';
+$_LANG['session_end_port_error'] = 'port error';
+$_LANG['session_end_router_error'] = 'router error';
+$_LANG['session_end_ended_on_the_router'] = 'ended on the router';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Only the {count} newest connections are listed; the CSV has them all.';
 $_LANG['sessions_csv'] = 'Download CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'konto lõpetatud';
 $_LANG['session_end_moved_to_another_server'] = 'viidud teisele serverile';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'uue paketi jaoks uuesti ühendatud';
 $_LANG['session_end_duplicate_session'] = 'teine ühendus lõpetatud: üks seanss konto kohta';
+$_LANG['session_end_disconnected_by_the_client'] = 'klient katkestas ühenduse';
+$_LANG['session_end_connection_lost'] = 'ühendus katkes';
+$_LANG['session_end_idle_timeout'] = 'jõudeoleku ajalõpp';
+$_LANG['session_end_session_time_limit_reached'] = 'seansi ajapiirang täis';
+$_LANG['session_end_connection_reset_on_the_router'] = 'ühendus lähtestati ruuteris';
+$_LANG['session_end_port_error'] = 'pordi viga';
+$_LANG['session_end_router_error'] = 'ruuteri viga';
+$_LANG['session_end_ended_on_the_router'] = 'lõpetati ruuteris';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Näidatakse ainult {count} uusimat ühendust; CSV-fail sisaldab kõiki.';
 $_LANG['sessions_csv'] = 'Laadi CSV alla';

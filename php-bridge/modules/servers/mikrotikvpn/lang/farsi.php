@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'حساب خاتمه یافت';
 $_LANG['session_end_moved_to_another_server'] = 'به سرور دیگری منتقل شد';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'برای بسته جدید دوباره متصل شد';
 $_LANG['session_end_duplicate_session'] = 'اتصال دوم قطع شد: یک نشست برای هر حساب';
+$_LANG['session_end_disconnected_by_the_client'] = 'مشتری اتصال را قطع کرد';
+$_LANG['session_end_connection_lost'] = 'اتصال از دست رفت';
+$_LANG['session_end_idle_timeout'] = 'مهلت بیکاری به پایان رسید';
+$_LANG['session_end_session_time_limit_reached'] = 'محدودیت زمانی نشست به پایان رسید';
+$_LANG['session_end_connection_reset_on_the_router'] = 'اتصال روی روتر بازنشانی شد';
+$_LANG['session_end_port_error'] = 'خطای درگاه';
+$_LANG['session_end_router_error'] = 'خطای روتر';
+$_LANG['session_end_ended_on_the_router'] = 'روی روتر پایان یافت';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'فقط {count} اتصال جدیدتر نمایش داده می‌شود؛ فایل CSV همه را دارد.';
 $_LANG['sessions_csv'] = 'دانلود CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'compte résilié';
 $_LANG['session_end_moved_to_another_server'] = 'transféré vers un autre serveur';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'reconnecté pour la nouvelle offre';
 $_LANG['session_end_duplicate_session'] = 'deuxième connexion coupée: une session par compte';
+$_LANG['session_end_disconnected_by_the_client'] = 'déconnecté par le client';
+$_LANG['session_end_connection_lost'] = 'connexion perdue';
+$_LANG['session_end_idle_timeout'] = 'délai d\'inactivité dépassé';
+$_LANG['session_end_session_time_limit_reached'] = 'durée maximale de session atteinte';
+$_LANG['session_end_connection_reset_on_the_router'] = 'connexion réinitialisée sur le routeur';
+$_LANG['session_end_port_error'] = 'erreur de port';
+$_LANG['session_end_router_error'] = 'erreur du routeur';
+$_LANG['session_end_ended_on_the_router'] = 'terminée sur le routeur';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Seules les {count} connexions les plus récentes sont affichées ; le fichier CSV les contient toutes.';
 $_LANG['sessions_csv'] = 'Télécharger le CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'Konto gekündigt';
 $_LANG['session_end_moved_to_another_server'] = 'auf einen anderen Server umgezogen';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'für das neue Paket neu verbunden';
 $_LANG['session_end_duplicate_session'] = 'zweite Verbindung beendet: eine Sitzung pro Konto';
+$_LANG['session_end_disconnected_by_the_client'] = 'vom Client getrennt';
+$_LANG['session_end_connection_lost'] = 'Verbindung verloren';
+$_LANG['session_end_idle_timeout'] = 'Leerlauf-Zeitlimit';
+$_LANG['session_end_session_time_limit_reached'] = 'Zeitlimit der Sitzung erreicht';
+$_LANG['session_end_connection_reset_on_the_router'] = 'Verbindung am Router zurückgesetzt';
+$_LANG['session_end_port_error'] = 'Portfehler';
+$_LANG['session_end_router_error'] = 'Routerfehler';
+$_LANG['session_end_ended_on_the_router'] = 'am Router beendet';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Nur die {count} neuesten Verbindungen werden angezeigt; die CSV-Datei enthält alle.';
 $_LANG['sessions_csv'] = 'CSV herunterladen';

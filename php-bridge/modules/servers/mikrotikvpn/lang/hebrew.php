@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'החשבון בוטל';
 $_LANG['session_end_moved_to_another_server'] = 'הועבר לשרת אחר';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'התחבר מחדש לחבילה החדשה';
 $_LANG['session_end_duplicate_session'] = 'החיבור השני נותק: סשן אחד לכל חשבון';
+$_LANG['session_end_disconnected_by_the_client'] = 'הלקוח התנתק';
+$_LANG['session_end_connection_lost'] = 'החיבור אבד';
+$_LANG['session_end_idle_timeout'] = 'תם זמן חוסר הפעילות';
+$_LANG['session_end_session_time_limit_reached'] = 'הושגה מגבלת הזמן של ההפעלה';
+$_LANG['session_end_connection_reset_on_the_router'] = 'החיבור אופס בנתב';
+$_LANG['session_end_port_error'] = 'שגיאת פתחה';
+$_LANG['session_end_router_error'] = 'שגיאת נתב';
+$_LANG['session_end_ended_on_the_router'] = 'הסתיים בנתב';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'מוצגים רק {count} החיבורים האחרונים; קובץ ה-CSV מכיל את כולם.';
 $_LANG['sessions_csv'] = 'הורדת CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'fiók megszüntetve';
 $_LANG['session_end_moved_to_another_server'] = 'másik szerverre költöztetve';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'újracsatlakozva az új csomaghoz';
 $_LANG['session_end_duplicate_session'] = 'második kapcsolat bontva: fiókonként egy munkamenet';
+$_LANG['session_end_disconnected_by_the_client'] = 'az ügyfél bontotta a kapcsolatot';
+$_LANG['session_end_connection_lost'] = 'a kapcsolat megszakadt';
+$_LANG['session_end_idle_timeout'] = 'tétlenségi időkorlát';
+$_LANG['session_end_session_time_limit_reached'] = 'elérte a munkamenet időkorlátját';
+$_LANG['session_end_connection_reset_on_the_router'] = 'a kapcsolatot a routeren alaphelyzetbe állították';
+$_LANG['session_end_port_error'] = 'porthiba';
+$_LANG['session_end_router_error'] = 'routerhiba';
+$_LANG['session_end_ended_on_the_router'] = 'a routeren befejezve';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Csak a {count} legújabb kapcsolat látható; a CSV-fájl mindet tartalmazza.';
 $_LANG['sessions_csv'] = 'CSV letöltése';

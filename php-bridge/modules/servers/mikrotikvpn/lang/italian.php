@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'account cessato';
 $_LANG['session_end_moved_to_another_server'] = 'spostata su un altro server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'riconnessa per il nuovo pacchetto';
 $_LANG['session_end_duplicate_session'] = 'seconda connessione chiusa: una sessione per account';
+$_LANG['session_end_disconnected_by_the_client'] = 'disconnesso dal client';
+$_LANG['session_end_connection_lost'] = 'connessione persa';
+$_LANG['session_end_idle_timeout'] = 'timeout di inattività';
+$_LANG['session_end_session_time_limit_reached'] = 'raggiunto il limite di durata della sessione';
+$_LANG['session_end_connection_reset_on_the_router'] = 'connessione reimpostata sul router';
+$_LANG['session_end_port_error'] = 'errore della porta';
+$_LANG['session_end_router_error'] = 'errore del router';
+$_LANG['session_end_ended_on_the_router'] = 'terminata sul router';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Sono mostrate solo le {count} connessioni più recenti; il CSV le contiene tutte.';
 $_LANG['sessions_csv'] = 'Scarica CSV';

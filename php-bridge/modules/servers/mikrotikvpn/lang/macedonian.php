@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'сметката е укината';
 $_LANG['session_end_moved_to_another_server'] = 'преместено на друг сервер';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'повторно поврзано за новиот пакет';
 $_LANG['session_end_duplicate_session'] = 'втората врска е прекината: една сесија по сметка';
+$_LANG['session_end_disconnected_by_the_client'] = 'клиентот ја прекина врската';
+$_LANG['session_end_connection_lost'] = 'врската е изгубена';
+$_LANG['session_end_idle_timeout'] = 'истече времето на неактивност';
+$_LANG['session_end_session_time_limit_reached'] = 'достигнато временско ограничување на сесијата';
+$_LANG['session_end_connection_reset_on_the_router'] = 'врската е ресетирана на рутерот';
+$_LANG['session_end_port_error'] = 'грешка на портата';
+$_LANG['session_end_router_error'] = 'грешка на рутерот';
+$_LANG['session_end_ended_on_the_router'] = 'завршена на рутерот';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Прикажани се само {count} најнови врски; CSV-датотеката ги содржи сите.';
 $_LANG['sessions_csv'] = 'Преземи CSV';

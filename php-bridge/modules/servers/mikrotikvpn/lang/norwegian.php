@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'kontoen er avsluttet';
 $_LANG['session_end_moved_to_another_server'] = 'flyttet til en annen server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'koblet til på nytt for den nye pakken';
 $_LANG['session_end_duplicate_session'] = 'andre tilkobling avsluttet: én økt per konto';
+$_LANG['session_end_disconnected_by_the_client'] = 'koblet fra av klienten';
+$_LANG['session_end_connection_lost'] = 'forbindelsen mistet';
+$_LANG['session_end_idle_timeout'] = 'tidsavbrudd ved inaktivitet';
+$_LANG['session_end_session_time_limit_reached'] = 'sesjonens tidsgrense nådd';
+$_LANG['session_end_connection_reset_on_the_router'] = 'forbindelsen tilbakestilt på ruteren';
+$_LANG['session_end_port_error'] = 'portfeil';
+$_LANG['session_end_router_error'] = 'ruterfeil';
+$_LANG['session_end_ended_on_the_router'] = 'avsluttet på ruteren';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Bare de {count} nyeste tilkoblingene vises; CSV-filen har alle.';
 $_LANG['sessions_csv'] = 'Last ned CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'konto zakończone';
 $_LANG['session_end_moved_to_another_server'] = 'przeniesiono na inny serwer';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'ponownie połączono dla nowego pakietu';
 $_LANG['session_end_duplicate_session'] = 'drugie połączenie zakończone: jedna sesja na konto';
+$_LANG['session_end_disconnected_by_the_client'] = 'rozłączone przez klienta';
+$_LANG['session_end_connection_lost'] = 'utracono połączenie';
+$_LANG['session_end_idle_timeout'] = 'przekroczono czas bezczynności';
+$_LANG['session_end_session_time_limit_reached'] = 'osiągnięto limit czasu sesji';
+$_LANG['session_end_connection_reset_on_the_router'] = 'połączenie zresetowane na routerze';
+$_LANG['session_end_port_error'] = 'błąd portu';
+$_LANG['session_end_router_error'] = 'błąd routera';
+$_LANG['session_end_ended_on_the_router'] = 'zakończone na routerze';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Pokazano tylko {count} najnowszych połączeń; plik CSV zawiera wszystkie.';
 $_LANG['sessions_csv'] = 'Pobierz CSV';

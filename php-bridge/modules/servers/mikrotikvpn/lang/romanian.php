@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'cont reziliat';
 $_LANG['session_end_moved_to_another_server'] = 'mutat pe alt server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'reconectat pentru noul pachet';
 $_LANG['session_end_duplicate_session'] = 'a doua conexiune închisă: o sesiune pe cont';
+$_LANG['session_end_disconnected_by_the_client'] = 'deconectat de client';
+$_LANG['session_end_connection_lost'] = 'conexiune pierdută';
+$_LANG['session_end_idle_timeout'] = 'timp de inactivitate expirat';
+$_LANG['session_end_session_time_limit_reached'] = 'limita de timp a sesiunii atinsă';
+$_LANG['session_end_connection_reset_on_the_router'] = 'conexiune resetată pe router';
+$_LANG['session_end_port_error'] = 'eroare de port';
+$_LANG['session_end_router_error'] = 'eroare a routerului';
+$_LANG['session_end_ended_on_the_router'] = 'încheiată pe router';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Sunt afișate doar cele mai noi {count} conexiuni; fișierul CSV le conține pe toate.';
 $_LANG['sessions_csv'] = 'Descarcă CSV';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'аккаунт удалён';
 $_LANG['session_end_moved_to_another_server'] = 'перенесено на другой сервер';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'переподключено для нового пакета';
 $_LANG['session_end_duplicate_session'] = 'второе подключение завершено: одна сессия на аккаунт';
+$_LANG['session_end_disconnected_by_the_client'] = 'отключено клиентом';
+$_LANG['session_end_connection_lost'] = 'соединение потеряно';
+$_LANG['session_end_idle_timeout'] = 'истёк тайм-аут бездействия';
+$_LANG['session_end_session_time_limit_reached'] = 'достигнут лимит времени сеанса';
+$_LANG['session_end_connection_reset_on_the_router'] = 'соединение сброшено на маршрутизаторе';
+$_LANG['session_end_port_error'] = 'ошибка порта';
+$_LANG['session_end_router_error'] = 'ошибка маршрутизатора';
+$_LANG['session_end_ended_on_the_router'] = 'завершено на маршрутизаторе';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Показаны только {count} последних подключений; в CSV-файле есть все.';
 $_LANG['sessions_csv'] = 'Скачать CSV';

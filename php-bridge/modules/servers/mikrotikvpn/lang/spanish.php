@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'cuenta cancelada';
 $_LANG['session_end_moved_to_another_server'] = 'trasladada a otro servidor';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'reconectada para el nuevo paquete';
 $_LANG['session_end_duplicate_session'] = 'segunda conexión cerrada: una sesión por cuenta';
+$_LANG['session_end_disconnected_by_the_client'] = 'desconectado por el cliente';
+$_LANG['session_end_connection_lost'] = 'conexión perdida';
+$_LANG['session_end_idle_timeout'] = 'tiempo de inactividad agotado';
+$_LANG['session_end_session_time_limit_reached'] = 'límite de tiempo de la sesión alcanzado';
+$_LANG['session_end_connection_reset_on_the_router'] = 'conexión restablecida en el router';
+$_LANG['session_end_port_error'] = 'error de puerto';
+$_LANG['session_end_router_error'] = 'error del router';
+$_LANG['session_end_ended_on_the_router'] = 'finalizada en el router';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Solo se muestran las {count} conexiones más recientes; el CSV las contiene todas.';
 $_LANG['sessions_csv'] = 'Descargar CSV';

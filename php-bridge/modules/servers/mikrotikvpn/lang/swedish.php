@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'kontot avslutat';
 $_LANG['session_end_moved_to_another_server'] = 'flyttad till en annan server';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'återansluten för det nya paketet';
 $_LANG['session_end_duplicate_session'] = 'andra anslutningen avslutad: en session per konto';
+$_LANG['session_end_disconnected_by_the_client'] = 'frånkopplad av klienten';
+$_LANG['session_end_connection_lost'] = 'anslutningen förlorad';
+$_LANG['session_end_idle_timeout'] = 'tidsgräns för inaktivitet';
+$_LANG['session_end_session_time_limit_reached'] = 'sessionens tidsgräns nådd';
+$_LANG['session_end_connection_reset_on_the_router'] = 'anslutningen återställd på routern';
+$_LANG['session_end_port_error'] = 'portfel';
+$_LANG['session_end_router_error'] = 'routerfel';
+$_LANG['session_end_ended_on_the_router'] = 'avslutad på routern';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Endast de {count} senaste anslutningarna visas; CSV-filen innehåller alla.';
 $_LANG['sessions_csv'] = 'Ladda ned CSV';

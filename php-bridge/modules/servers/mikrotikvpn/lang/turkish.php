@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'hesap sonlandırıldı';
 $_LANG['session_end_moved_to_another_server'] = 'başka bir sunucuya taşındı';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'yeni paket için yeniden bağlandı';
 $_LANG['session_end_duplicate_session'] = 'ikinci bağlantı sonlandırıldı: hesap başına tek oturum';
+$_LANG['session_end_disconnected_by_the_client'] = 'istemci bağlantıyı kesti';
+$_LANG['session_end_connection_lost'] = 'bağlantı koptu';
+$_LANG['session_end_idle_timeout'] = 'boşta kalma zaman aşımı';
+$_LANG['session_end_session_time_limit_reached'] = 'oturum süre sınırına ulaşıldı';
+$_LANG['session_end_connection_reset_on_the_router'] = 'bağlantı yönlendiricide sıfırlandı';
+$_LANG['session_end_port_error'] = 'port hatası';
+$_LANG['session_end_router_error'] = 'yönlendirici hatası';
+$_LANG['session_end_ended_on_the_router'] = 'yönlendiricide sonlandırıldı';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Yalnızca en yeni {count} bağlantı gösteriliyor; CSV dosyasında hepsi var.';
 $_LANG['sessions_csv'] = 'CSV indir';

@@ -185,6 +185,14 @@ $_LANG['session_end_terminated'] = 'обліковий запис припине
 $_LANG['session_end_moved_to_another_server'] = 'перенесено на інший сервер';
 $_LANG['session_end_reconnected_for_a_new_package'] = 'перепідключено для нового пакета';
 $_LANG['session_end_duplicate_session'] = 'друге підключення завершено: один сеанс на обліковий запис';
+$_LANG['session_end_disconnected_by_the_client'] = 'відключено клієнтом';
+$_LANG['session_end_connection_lost'] = 'з’єднання втрачено';
+$_LANG['session_end_idle_timeout'] = 'минув тайм-аут бездіяльності';
+$_LANG['session_end_session_time_limit_reached'] = 'досягнуто ліміту часу сеансу';
+$_LANG['session_end_connection_reset_on_the_router'] = 'з’єднання скинуто на маршрутизаторі';
+$_LANG['session_end_port_error'] = 'помилка порту';
+$_LANG['session_end_router_error'] = 'помилка маршрутизатора';
+$_LANG['session_end_ended_on_the_router'] = 'завершено на маршрутизаторі';
 // The session log on the admin tab: the CSV of all sessions, second logins ended.
 $_LANG['sessions_more'] = 'Показано лише {count} найновіших підключень; у файлі CSV є всі.';
 $_LANG['sessions_csv'] = 'Завантажити CSV';
