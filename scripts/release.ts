@@ -25,7 +25,14 @@ import { zipSync, type Zippable } from 'fflate';
 const ROOT = path.join(__dirname, '..', '..');
 const MODULE = 'modules/servers/mikrotikvpn';
 /** Files the module cannot work without; a release missing one is refused. */
-const REQUIRED = ['mikrotikvpn.php', 'hooks.php', 'whmcs.json', 'product-settings.json', 'js/usage.js'];
+const REQUIRED = [
+  'mikrotikvpn.php',
+  'hooks.php',
+  'whmcs.json',
+  'product-settings.json',
+  'js/usage.js',
+  'lib/usage-operations.json',
+];
 /** Never shipped: the operator's own configuration (an API key), and anything for development. */
 const EXCLUDED = [/^config\.php$/, /(^|\/)\./, /(^|\/)tests?\//, /\.(log|bak|swp)$/, /~$/];
 /** A fixed time for every zip entry, so the same sources give the same zip. */

@@ -22,6 +22,11 @@ import { metricsHandler } from './metrics/metrics-endpoint';
 
 export interface App {
   httpServer: http.Server;
+  /**
+   * The public listener (CLIENT_PORT), not yet listening: /graphql for client tokens only, nothing
+   * else of the server. Null when CLIENT_PORT is not set. Apollo's stop closes it with the main one.
+   */
+  clientHttpServer: http.Server | null;
   apollo: ApolloServer<RequestContext>;
 }
 
@@ -39,6 +44,10 @@ export async function createApp(
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   app.use(requestIdMiddleware(log));
+  // A second Express app on its own port: what it serves is decided by the listener, not by a header
+  // a proxy could forget to set or a caller could forge.
+  const clientApp = config.clientListener ? express() : null;
+  const clientHttpServer = clientApp ? http.createServer(clientApp) : null;
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -64,6 +73,7 @@ export async function createApp(
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(clientHttpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: clientHttpServer })] : []),
       limitsPlugin(config.limits),
       requestLogPlugin(log),
       ApolloServerPluginLandingPageDisabled(),
@@ -96,33 +106,47 @@ export async function createApp(
   // Pages of the demo (its client-area preview); never set by `npm start`.
   if (options.routes) app.use(options.routes);
 
+  const allowedOrigins = cors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false });
   app.use(
     '/graphql',
-    cors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false }),
+    allowedOrigins,
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, { context: createContextFactory(services, database) }),
   );
+  app.use(bodyErrors);
 
-  // A malformed JSON body or an oversized one: a typed error, not an HTML page.
-  app.use(
-    (
-      error: Error & { status?: number; type?: string },
-      _req: express.Request,
-      res: express.Response,
-      next: express.NextFunction,
-    ) => {
-      if (!error.status) return next(error);
-      const tooLarge = error.type === 'entity.too.large';
-      res.status(error.status).json({
-        errors: [
-          {
-            message: tooLarge ? 'Request body too large (limit 100 kB)' : 'Request body is not valid JSON',
-            extensions: { code: ErrorCode.VALIDATION },
-          },
-        ],
-      });
-    },
-  );
+  if (clientApp) {
+    clientApp.disable('x-powered-by');
+    clientApp.use(requestIdMiddleware(log));
+    clientApp.use(
+      '/graphql',
+      allowedOrigins,
+      express.json({ limit: '100kb' }),
+      expressMiddleware(apollo, {
+        context: createContextFactory(services, database, { clientTokensOnly: true }),
+      }),
+    );
+    clientApp.use(bodyErrors);
+  }
 
-  return { httpServer, apollo };
+  return { httpServer, clientHttpServer, apollo };
+}
+
+/** A malformed JSON body or an oversized one: a typed error, not an HTML page. */
+function bodyErrors(
+  error: Error & { status?: number; type?: string },
+  _req: express.Request,
+  res: express.Response,
+  next: express.NextFunction,
+): void {
+  if (!error.status) return next(error);
+  const tooLarge = error.type === 'entity.too.large';
+  res.status(error.status).json({
+    errors: [
+      {
+        message: tooLarge ? 'Request body too large (limit 100 kB)' : 'Request body is not valid JSON',
+        extensions: { code: ErrorCode.VALIDATION },
+      },
+    ],
+  });
 }

@@ -20,6 +20,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject); // e.g. EADDRINUSE: the port is taken
+    server.listen(port, host, resolve);
+  });
+}
+
 /** Starts the GraphQL server: database (background, migrations) → schema → HTTP → collection clock. */
 export async function startServer(
   config: AppConfig,
@@ -32,12 +39,18 @@ export async function startServer(
   void database.start();
 
   const schema = await createSchema();
-  const { httpServer, apollo } = await createApp(services, database, schema, log, { ...options, metrics });
+  const { httpServer, clientHttpServer, apollo } = await createApp(services, database, schema, log, {
+    ...options,
+    metrics,
+  });
   try {
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject); // e.g. EADDRINUSE: the port is taken
-      httpServer.listen(config.port, config.host, resolve);
-    });
+    await listen(httpServer, config.port, config.host);
+    if (clientHttpServer && config.clientListener) {
+      const { host, port } = config.clientListener;
+      await listen(clientHttpServer, port, host);
+      const clientPort = (clientHttpServer.address() as AddressInfo).port;
+      log.info({ clientHost: host, clientPort }, 'client listener (client tokens only)');
+    }
   } catch (error) {
     await apollo.stop().catch(() => undefined);
     await services.locks.close();

@@ -4,6 +4,11 @@
  */
 
 import { ErrorCode } from '../../src/errors/error-code';
+// The page's only operations, one file for the page and the module: in proxy mode the module forwards
+// a request only when its document is exactly one of these (lib/ClientProxy.php).
+import OPERATIONS from '../../php-bridge/modules/servers/mikrotikvpn/lib/usage-operations.json';
+
+type OperationName = keyof typeof OPERATIONS;
 
 export type ApiFailureKind = 'expired' | 'unreachable' | 'refused';
 
@@ -58,24 +63,39 @@ const MAX_TOP_UP_PAGES = 20;
 
 type Json = Record<string, unknown>;
 
+/**
+ * `proxy` (the default): the page posts to the module's own action on the WHMCS origin
+ * (clientarea.php?...&modop=custom&a=usageData), with the WHMCS session cookie; the module checks
+ * that the login owns the service and forwards the operation to the server. The token travels in
+ * X-Mvpn-Client-Token (web servers in front of PHP often drop Authorization). `direct`: the page
+ * calls the server's public client listener itself with the token as a Bearer token.
+ */
+export type ApiMode = 'proxy' | 'direct';
+
 export class UsageApi {
   constructor(
     private readonly url: string,
     private readonly token: string,
     private readonly serviceId: number,
     private readonly toBytes: (value: unknown) => bigint,
+    private readonly mode: ApiMode = 'direct',
   ) {}
 
-  private async call(query: string, variables: Json): Promise<Json> {
+  private async call(operationName: OperationName, variables: Json): Promise<Json> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    const proxy = this.mode === 'proxy';
     let response: Response;
     try {
       response = await fetch(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-        body: JSON.stringify({ query, variables }),
-        credentials: 'omit',
+        headers: {
+          'content-type': 'application/json',
+          ...(proxy ? { 'x-mvpn-client-token': this.token } : { authorization: `Bearer ${this.token}` }),
+        },
+        body: JSON.stringify({ operationName, query: OPERATIONS[operationName], variables }),
+        // Through WHMCS the session cookie is what proves the login; the server itself gets none.
+        credentials: proxy ? 'same-origin' : 'omit',
         signal: controller.signal,
       });
     } catch (error) {
@@ -103,11 +123,7 @@ export class UsageApi {
 
   /** The account, or null when the service has no VPN account. */
   async account(): Promise<Account | null> {
-    const data = await this.call(
-      `query MvpnUsageAccount($s: Int!) { vpnAccount(serviceId: $s) {
-         status timeZone createdAt traffic { balanceBytes cycleAllowanceBytes unlimited } } }`,
-      { s: this.serviceId },
-    );
+    const data = await this.call('MvpnUsageAccount', { s: this.serviceId });
     const a = data.vpnAccount as {
       status: string;
       timeZone: string;
@@ -130,13 +146,7 @@ export class UsageApi {
     const all: TopUp[] = [];
     let after: string | null = null;
     for (let page = 0; page < MAX_TOP_UP_PAGES; page++) {
-      const data = await this.call(
-        `query MvpnUsageTopUps($s: Int!, $first: Int!, $after: String) { vpnAccount(serviceId: $s) {
-           topUps(first: $first, after: $after) {
-             nodes { id at day kind reason cycle bytes balanceBeforeBytes balanceAfterBytes invoiceId description }
-             pageInfo { hasNextPage endCursor } } } }`,
-        { s: this.serviceId, first: TOP_UP_PAGE, after },
-      );
+      const data = await this.call('MvpnUsageTopUps', { s: this.serviceId, first: TOP_UP_PAGE, after });
       const connection = (
         data.vpnAccount as {
           topUps: {
@@ -172,12 +182,11 @@ export class UsageApi {
    * quiet days included with 0 bytes and the balance carried.
    */
   async days(from: Date, to: Date): Promise<DayRow[]> {
-    const data = await this.call(
-      `query MvpnUsageDays($s: Int!, $from: DateTime!, $to: DateTime!) { vpnAccount(serviceId: $s) {
-         usage(from: $from, to: $to, granularity: DAY) {
-           day downloadBytes uploadBytes totalBytes balanceAfterBytes creditedBytes } } }`,
-      { s: this.serviceId, from: from.toISOString(), to: to.toISOString() },
-    );
+    const data = await this.call('MvpnUsageDays', {
+      s: this.serviceId,
+      from: from.toISOString(),
+      to: to.toISOString(),
+    });
     const rows = (data.vpnAccount as { usage: Json[] } | null)?.usage ?? [];
     return rows.map((r) => ({
       day: String(r.day),

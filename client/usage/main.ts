@@ -2,8 +2,12 @@
  * Entry of the usage bundle (built into php-bridge/modules/servers/mikrotikvpn/js/usage.js by
  * `npm run build:client`). Mounts the page on every element the bridge rendered:
  *
- *   <div id="mvpn-usage" data-service-id data-graphql-url data-token data-token-expires
- *        data-language data-dir data-strings [data-context="admin"]></div>
+ *   <div id="mvpn-usage" data-service-id (data-proxy-url | data-graphql-url) data-token
+ *        data-token-expires data-language data-dir data-strings [data-context="admin"]></div>
+ *
+ * data-proxy-url (the default, proxy mode): the module's own action on the WHMCS origin, which
+ * forwards the page's operations to the server; data-graphql-url (direct mode): the server's public
+ * client listener.
  */
 import { injectStyles } from './styles';
 import { UsageView, type MountOptions } from './view';
@@ -13,7 +17,8 @@ const RTL_LANGUAGES = ['arabic', 'farsi', 'hebrew'];
 function readOptions(node: HTMLElement): MountOptions | null {
   const d = node.dataset;
   const serviceId = Number(d.serviceId);
-  if (!Number.isInteger(serviceId) || serviceId <= 0 || !d.graphqlUrl || !d.token) return null;
+  const url = d.proxyUrl || d.graphqlUrl;
+  if (!Number.isInteger(serviceId) || serviceId <= 0 || !url || !d.token) return null;
   let strings: Record<string, string> = {};
   try {
     const parsed: unknown = JSON.parse(d.strings ?? '{}');
@@ -25,7 +30,8 @@ function readOptions(node: HTMLElement): MountOptions | null {
   const dir = d.dir === 'rtl' || d.dir === 'ltr' ? d.dir : RTL_LANGUAGES.includes(language) ? 'rtl' : 'ltr';
   return {
     serviceId,
-    graphqlUrl: d.graphqlUrl,
+    graphqlUrl: url,
+    mode: d.proxyUrl ? 'proxy' : 'direct',
     token: d.token,
     language,
     dir,

@@ -3,7 +3,7 @@
  * export, and the states a customer meets (loading, no data, limited, token expired, unreachable).
  */
 import type { Chart } from 'chart.js';
-import { ApiFailure, UsageApi, type Account, type DayRow, type TopUp } from './api';
+import { ApiFailure, UsageApi, type Account, type ApiMode, type DayRow, type TopUp } from './api';
 import { renderChart } from './chart';
 import { download, toCsv } from './csv';
 import {
@@ -21,7 +21,9 @@ import {
 
 export interface MountOptions {
   serviceId: number;
+  /** Where the page's operations go: the module's proxy action on WHMCS, or (direct) the server. */
   graphqlUrl: string;
+  mode: ApiMode;
   token: string;
   language: string;
   dir: 'ltr' | 'rtl';
@@ -151,7 +153,7 @@ export class UsageView {
     this.t = (key) => strings[key] ?? key;
     this.locale = localeFor(options.language, this.doc.defaultView?.navigator.language ?? 'en');
     this.format = new Formatter(this.locale, 'UTC');
-    this.api = new UsageApi(options.graphqlUrl, options.token, options.serviceId, toBytes);
+    this.api = new UsageApi(options.graphqlUrl, options.token, options.serviceId, toBytes, options.mode);
     const { doc, t } = this;
     const unit = t('unit_gb');
 

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { DataSource } from 'typeorm';
 import { loadConfig, loadDatabaseConfig, type AppConfig } from '../config/app-config';
 import { dataSourceOptions } from '../config/data-source-options';
@@ -26,6 +27,13 @@ class Findings {
 export interface DoctorOptions {
   /** WHMCS's PHP time zone (date.timezone), when this host has no php-cli to ask. */
   whmcsTimeZone?: string;
+  /**
+   * The module's config.php (read with php-cli): its client_area_mode and, in direct mode, the
+   * browser_graphql_url customers' browsers call.
+   */
+  moduleConfig?: string;
+  /** The direct mode's browser URL itself, when WHMCS's config.php is on another host. */
+  browserUrl?: string;
 }
 
 /**
@@ -86,6 +94,7 @@ export async function doctor(options: DoctorOptions, print = console.log): Promi
       await checkRouters(findings, services);
       await checkRouterSide(findings, db);
       await checkProducts(findings, services);
+      await checkClientArea(findings, config, options);
       await checkTimeZones(findings, db, config.timeZone, options.whmcsTimeZone);
     } finally {
       await services.routerPool.closeAll();
@@ -230,6 +239,108 @@ async function checkProducts(findings: Findings, services: ReturnType<typeof cre
       'open the product in WHMCS (Module Settings), correct the setting and save',
     );
   }
+}
+
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('0.0.0.0', 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addAddress('::', 'ipv6');
+
+/** True for a host only this machine reaches: 127.0.0.0/8, ::1, localhost (and *.localhost), 0.0.0.0. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = net.isIP(host);
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** The module's config.php as PHP reads it (its values, never printed). Null when it can not be read. */
+function readModuleConfig(file: string): Record<string, unknown> | null {
+  try {
+    const out = execFileSync(
+      'php',
+      ['-r', '$c = include $argv[1]; echo json_encode(is_array($c) ? $c : null);', file],
+      { timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] },
+    ).toString();
+    const parsed: unknown = JSON.parse(out);
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How customers' browsers reach the usage page's data. Through WHMCS (proxy mode, the default)
+ * nothing is published. In direct mode the browser calls browser_graphql_url: a loopback address
+ * there, or one that does not answer, leaves every customer's page empty; and without CLIENT_PORT
+ * the published endpoint would be the one that takes admin keys.
+ */
+async function checkClientArea(findings: Findings, config: AppConfig, options: DoctorOptions) {
+  let url = options.browserUrl?.trim() ?? '';
+  if (!url && options.moduleConfig) {
+    const module = readModuleConfig(options.moduleConfig);
+    if (!module) {
+      findings.add(
+        'warn',
+        'client area',
+        `cannot read the module's ${options.moduleConfig} (with php-cli)`,
+        "give the file's path on this host, or --browser-url with its browser_graphql_url",
+      );
+      return;
+    }
+    if (module.client_area_mode !== 'direct') {
+      findings.add(
+        'ok',
+        'client area',
+        "the usage page goes through WHMCS (proxy mode): customers' browsers never call this server",
+      );
+      return;
+    }
+    url = String(module.browser_graphql_url || module.graphql_url || '');
+  }
+  if (!url) return; // nothing said about the module: nothing to check
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    findings.add('warn', 'client area', `direct mode: the browser URL "${url}" is not a URL`);
+    return;
+  }
+  const fix =
+    'publish CLIENT_PORT through the web server (docs/whmcs-setup.md, "Direct mode") and set browser_graphql_url to that public URL, or remove client_area_mode from config.php so the page goes through WHMCS';
+  if (isLoopbackHost(parsed.hostname)) {
+    findings.add(
+      'warn',
+      'client area',
+      `direct mode: the browser URL ${url} is a loopback address; no customer's browser reaches it`,
+      fix,
+    );
+    return;
+  }
+  const answered = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"query":"{ __typename }"}',
+    signal: AbortSignal.timeout(5000),
+  }).then(
+    () => true,
+    () => false,
+  );
+  if (!answered) {
+    findings.add('warn', 'client area', `direct mode: the browser URL ${url} does not answer from here`, fix);
+    return;
+  }
+  if (!config.clientListener) {
+    findings.add(
+      'warn',
+      'client area',
+      `direct mode: ${url} answers, but CLIENT_PORT is not set, so what is published there is the listener that takes admin keys`,
+      'set CLIENT_PORT (a listener for client tokens only) and point the reverse proxy at it',
+    );
+    return;
+  }
+  findings.add('ok', 'client area', `direct mode: the browser URL ${url} answers`);
 }
 
 /** Minutes east of UTC of a zone at an instant. */

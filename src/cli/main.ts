@@ -28,7 +28,10 @@ const USAGE = `Usage: whmcs-mikrotik-vpn <command>
   reconcile [--router ID]                  make the routers match the database; report what differed
   collect [--router ID] [--daily]          collect traffic now and print a line per router
   rotate-key                               re-encrypt every router credential under the key file's last key
-  doctor [--whmcs-time-zone ZONE]          check database, migrations, keys, routers and time zones
+  doctor [--whmcs-time-zone ZONE]          check database, migrations, keys, routers and time zones;
+         [--module-config FILE | --browser-url URL]
+                                           and how customers' browsers reach the usage page (the
+                                           module's config.php, or its direct-mode browser URL)
 
 In a terminal, collect, reconcile and rotate-key show a progress line on stderr.
 
@@ -71,6 +74,8 @@ async function run(argv: string[]): Promise<number> {
       router: { type: 'string' },
       daily: { type: 'boolean' },
       'whmcs-time-zone': { type: 'string' },
+      'module-config': { type: 'string' },
+      'browser-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -199,7 +204,11 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       });
     case 'doctor':
-      return doctor({ whmcsTimeZone: values['whmcs-time-zone'] });
+      return doctor({
+        whmcsTimeZone: values['whmcs-time-zone'],
+        moduleConfig: values['module-config'],
+        browserUrl: values['browser-url'],
+      });
     case 'keygen':
       console.log(generateKeyLine(values.id));
       return 0;

@@ -9,6 +9,13 @@ export interface AppConfig {
   readonly env: 'production' | 'development' | 'test';
   readonly host: string;
   readonly port: number;
+  /**
+   * The public listener for customers' browsers (the usage page in direct mode): CLIENT_PORT, on
+   * CLIENT_HOST (default HOST). It serves /graphql only and accepts client tokens only; an API key
+   * there is refused with FORBIDDEN. Null (the default) = no such listener: the client area goes
+   * through WHMCS (the module's proxy) and the server stays on its private address.
+   */
+  readonly clientListener: { readonly host: string; readonly port: number } | null;
   readonly database: DatabaseConfig;
   /** Keys for encrypting router credentials at rest; the active one encrypts, all of them decrypt. */
   readonly encryption: { readonly activeKeyId: string; readonly keys: ReadonlyMap<string, Buffer> };
@@ -69,6 +76,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     env: nodeEnv,
     host: env.HOST?.trim() || '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
+    clientListener: clientListener(env),
     database: loadDatabaseConfig(env),
     encryption: loadEncryptionKeys(env),
     timeZone: timeZone(env, 'WHMCS_TIME_ZONE', 'UTC'),
@@ -105,6 +113,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       token: env.METRICS_TOKEN?.trim() || null,
     }),
   });
+}
+
+function clientListener(env: Env): AppConfig['clientListener'] {
+  if (!env.CLIENT_PORT?.trim()) return null;
+  const port = integer(env, 'CLIENT_PORT', 0, 0, 65535);
+  const mainPort = integer(env, 'PORT', 4000, 0, 65535);
+  if (port !== 0 && port === mainPort) {
+    throw new ConfigError('CLIENT_PORT', `must differ from PORT (${mainPort}): it is a second listener`);
+  }
+  return Object.freeze({ host: env.CLIENT_HOST?.trim() || env.HOST?.trim() || '127.0.0.1', port });
 }
 
 /** Database settings: DATABASE_URL (mysql://user:pass@host:port/db) or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME. */

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
-import { AppError, UnauthenticatedError } from '../errors/app-errors';
+import { AppError, ForbiddenError, UnauthenticatedError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 import type { AppServices } from '../app-services';
 import type { Database } from '../db/database';
@@ -10,8 +10,16 @@ import type { GraphQLContext } from '../graphql/context';
 import type { RequestLocals } from './request-id';
 import { silentLogger } from '../common/logger';
 
-/** Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders. */
-export function createContextFactory(services: AppServices, database: Database) {
+/**
+ * Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders.
+ * With `clientTokensOnly` (the public CLIENT_PORT listener) anything but a client token is refused
+ * with FORBIDDEN before it is looked up: an admin or read key never works from the internet.
+ */
+export function createContextFactory(
+  services: AppServices,
+  database: Database,
+  options: { clientTokensOnly?: boolean } = {},
+) {
   return async ({ req, res }: { req: Request; res: Response }): Promise<GraphQLContext> => {
     // Set by requestIdMiddleware; the fallback only serves a server built without it.
     const locals = res.locals as Partial<RequestLocals>;
@@ -66,6 +74,14 @@ export function createContextFactory(services: AppServices, database: Database) 
         services,
         loaders: createLoaders(services, { sharedLiveReads: true }),
       };
+    }
+    if (options.clientTokensOnly) {
+      throw withStatus(
+        new ForbiddenError(
+          'This listener accepts client tokens only; API keys are refused here (use the private address)',
+        ),
+        403,
+      );
     }
     const key = await services.apiKeys.authenticate(match[1]);
     if (!key) throw withStatus(new UnauthenticatedError('The API key is unknown or revoked'), 401);

@@ -459,6 +459,8 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
       const values = {
         graphql_url: `${stack.server.url}/graphql`,
         api_key: stack.admin,
+        // Direct mode (the browser calls the server itself); the proxy mode has its own test.
+        client_area_mode: 'direct',
         browser_graphql_url: browserUrl,
       };
       const json = Buffer.from(JSON.stringify(values)).toString('base64');

@@ -140,3 +140,16 @@ export async function stepClock(server: TestServer, file: string, offsetMs: numb
   }
   throw new Error('the server did not take the clock step');
 }
+
+/** The port of the server's CLIENT_PORT listener (client tokens only), from its start-up log. */
+export function clientPortOf(server: TestServer): number {
+  for (const line of server.output) {
+    try {
+      const entry = JSON.parse(line) as { msg?: string; clientPort?: number };
+      if (entry.msg === 'client listener (client tokens only)' && entry.clientPort) return entry.clientPort;
+    } catch {
+      // not a JSON log line
+    }
+  }
+  throw new Error(`the server logged no client listener:\n${server.output.slice(-5).join('\n')}`);
+}

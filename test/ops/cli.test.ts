@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
 import { gql, makeKeyFile } from '../helpers/test-server';
 import { runCli, runCliInTerminal } from '../helpers/cli';
+import { makeTempDir } from '../helpers/temp-dirs';
 import { createTestDatabase } from '../helpers/test-db';
 import { generateKeyLine, SecretBox } from '../../src/auth/secret-box';
 import { loadEncryptionKeys } from '../../src/config/app-config';
@@ -128,6 +130,56 @@ describe('CLI: progress of long commands, and doctor (real CLI process + MariaDB
     expect(out.stdout).not.to.match(/^FAIL/m);
     expect(out.stdout.trim().split('\n').pop()).to.match(/^no problems/);
     expect(out.stdout).not.to.include('router-pass');
+  });
+
+  it("doctor warns when the usage page's direct-mode browser URL is loopback or does not answer", async () => {
+    const clientArea = (stdout: string) => stdout.split('\n').filter((l) => l.includes('client area:'));
+    for (const url of [
+      'http://127.0.0.1:4000/graphql',
+      'http://localhost:4001/graphql',
+      'http://[::1]:4001/graphql',
+    ]) {
+      const out = await runCli(['doctor', '--whmcs-time-zone', zone, '--browser-url', url], env);
+      expect(out.code, out.stdout + out.stderr).to.equal(0); // a warning, not a failure
+      expect(clientArea(out.stdout)).to.deep.equal([
+        `warn  client area: direct mode: the browser URL ${url} is a loopback address; no customer's browser reaches it — fix: publish CLIENT_PORT through the web server (docs/whmcs-setup.md, "Direct mode") and set browser_graphql_url to that public URL, or remove client_area_mode from config.php so the page goes through WHMCS`,
+      ]);
+    }
+    const gone = await runCli(
+      ['doctor', '--whmcs-time-zone', zone, '--browser-url', 'http://nothing-here.invalid/graphql'],
+      env,
+    );
+    expect(clientArea(gone.stdout)[0]).to.match(
+      /^warn {2}client area: direct mode: the browser URL http:\/\/nothing-here\.invalid\/graphql does not answer from here — fix: /,
+    );
+
+    // Read from the module's config.php: the default (proxy) mode is fine; direct mode on loopback is not.
+    const dir = makeTempDir('mvpn-doctor-');
+    const write = (name: string, values: Record<string, string>) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(
+        file,
+        `<?php return ${JSON.stringify(values).replace(/^\{/, '[').replace(/\}$/, ']').replace(/":/g, '" =>')};\n`,
+      );
+      return file;
+    };
+    const key = 'mvpn_secret-admin-key-in-config';
+    const proxy = write('proxy.php', { graphql_url: 'http://127.0.0.1:4000/graphql', api_key: key });
+    const direct = write('direct.php', {
+      graphql_url: 'http://127.0.0.1:4000/graphql',
+      api_key: key,
+      client_area_mode: 'direct',
+    });
+    const viaProxy = await runCli(['doctor', '--whmcs-time-zone', zone, '--module-config', proxy], env);
+    expect(clientArea(viaProxy.stdout)).to.deep.equal([
+      "ok    client area: the usage page goes through WHMCS (proxy mode): customers' browsers never call this server",
+    ]);
+    const viaDirect = await runCli(['doctor', '--whmcs-time-zone', zone, '--module-config', direct], env);
+    // browser_graphql_url empty: the page would use graphql_url, a loopback address.
+    expect(clientArea(viaDirect.stdout)[0]).to.match(
+      /^warn {2}client area: direct mode: the browser URL http:\/\/127\.0\.0\.1:4000\/graphql is a loopback address/,
+    );
+    expect(viaProxy.stdout + viaDirect.stdout).not.to.include(key);
   });
 
   it('doctor names each problem and what to fix, and fails: unreachable router, wrong TLS pin, time zone disagreement', async () => {

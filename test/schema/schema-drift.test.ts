@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { printPhpErrorCodes, printSortedSchema } from '../../src/schema';
+import { Kind, parse, validate } from 'graphql';
+import { createSchema, printPhpErrorCodes, printSortedSchema } from '../../src/schema';
 import { ErrorCode } from '../../src/errors/error-code';
 
 describe('schema/schema.graphql', () => {
@@ -66,5 +67,32 @@ describe('error codes: one list for the server, the WHMCS module and the usage p
           problems.push(`${path.relative(ROOT, file)}: ErrorCode.${m[1]} is not in the schema`);
     }
     expect(problems).to.deep.equal([]);
+  });
+});
+
+describe("the usage page's operations (lib/usage-operations.json, the proxy's allow-list)", () => {
+  it('are valid against the schema, each a single operation named as its key', async () => {
+    const operations = JSON.parse(
+      fs.readFileSync(path.join(MODULE, 'lib', 'usage-operations.json'), 'utf8'),
+    ) as Record<string, string>;
+    const schema = await createSchema();
+    expect(Object.keys(operations).sort()).to.deep.equal([
+      'MvpnUsageAccount',
+      'MvpnUsageDays',
+      'MvpnUsageTopUps',
+    ]);
+    for (const [name, document] of Object.entries(operations)) {
+      const parsed = parse(document);
+      expect(validate(schema, parsed), name).to.deep.equal([]);
+      const definitions = parsed.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+      expect(
+        definitions.map((d) => d.name?.value),
+        name,
+      ).to.deep.equal([name]);
+      expect(
+        definitions.map((d) => d.operation),
+        name,
+      ).to.deep.equal(['query']);
+    }
   });
 });

@@ -94,7 +94,10 @@ class CronAndClientAreaTest extends BridgeTestCase
         // The usage page (issue 7) mounts here with a token for this service only.
         $this->assertMatchesRegularExpression('/<div id="mvpn-usage"[^>]* data-service-id="' . $this->service_() . '"/', $html);
         $this->assertMatchesRegularExpression('/data-token="[^"]{16,}"/', $html);
-        $this->assertStringContainsString('data-graphql-url="' . getenv('BRIDGE_GRAPHQL_URL') . '"', $html);
+        // Through WHMCS (proxy mode, the default): the module's own action for this service, with WHMCS's CSRF token.
+        $this->assertStringContainsString('data-proxy-url="clientarea.php?action=productdetails&amp;id=' . $this->service_()
+            . '&amp;modop=custom&amp;a=usageData&amp;token=' . StandIn::CSRF_TOKEN . '"', $html);
+        $this->assertStringNotContainsString('data-graphql-url', $html);
         $this->assertStringContainsString('&quot;usage_download&quot;:&quot;Download&quot;', $html);
         // The page words the server's history lines itself: it gets the reasons and cycle names too.
         $this->assertStringContainsString('&quot;topup_RENEWAL&quot;:&quot;Renewal traffic allowance ({cycle})&quot;', $html);

@@ -15,6 +15,7 @@ require_once __DIR__ . '/lib/bootstrap.php';
 
 use WHMCS\Module\Server\MikrotikVpn\AddressLookup;
 use WHMCS\Module\Server\MikrotikVpn\AdminScreen;
+use WHMCS\Module\Server\MikrotikVpn\ClientProxy;
 use WHMCS\Module\Server\MikrotikVpn\ClientScreen;
 use WHMCS\Module\Server\MikrotikVpn\Lang;
 use WHMCS\Module\Server\MikrotikVpn\Lifecycle;
@@ -120,6 +121,23 @@ function mikrotikvpn_ClientAreaCustomButtonArray($params = [])
     }
     $lang = Lang::forClient(isset($params['userid']) ? (int) $params['userid'] : 0);
     return [$lang->t('wg_new_keys') => 'newKeys'];
+}
+
+/** Client-callable functions without a button: the usage page's data requests (proxy mode). */
+function mikrotikvpn_ClientAreaAllowedFunctions()
+{
+    return [ClientProxy::ACTION];
+}
+
+/**
+ * The usage page's data (proxy mode): clientarea.php?action=productdetails&id=<service>&modop=custom&
+ * a=usageData from the client area (WHMCS opens it only for the service's owner, and the module
+ * checks the login again), or the admin service page's command. Forwards one of the page's own
+ * operations with its client token and answers JSON.
+ */
+function mikrotikvpn_usageData(array $params)
+{
+    ClientProxy::run($params);
 }
 
 function mikrotikvpn_newKeys(array $params)

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'بين قراءتين: شوهدت الجلسة آخر
 $_LANG['owner_reason_not_ours'] = 'ليس لنا: العنوان غير موجود في عناوين IP المعيّنة لأي خادم.';
 $_LANG['owner_reason_before_oldest'] = 'قبل أقدم جلسة محفوظة: تُحذف الجلسات الأقدم مع سجل المنتج.';
 $_LANG['owner_reason_none'] = 'لم يكن العنوان لدى أي حساب في ذلك الوقت.';
+$_LANG['direct_mode_label'] = 'إحصاءات حركة البيانات (الوضع المباشر)';
+$_LANG['direct_url_loopback'] = 'تتصل صفحة الاستهلاك بالخادم مباشرة على {url}، وهو عنوان استرجاع محلي لا تصل إليه متصفحات العملاء. اضبط browser_graphql_url في config.php على العنوان العام للخادم، أو احذف client_area_mode لتمر الصفحة عبر WHMCS.';
+$_LANG['direct_url_unreachable'] = 'تتصل صفحة الاستهلاك بالخادم مباشرة على {url}، ولا يستجيب حتى من هذا المضيف. تحقق من الوكيل العكسي ومن browser_graphql_url في config.php، أو احذف client_area_mode لتمر الصفحة عبر WHMCS.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'İki ölçmə arasında: sessiya sonuncu dəfə {from
 $_LANG['owner_reason_not_ours'] = 'Bizim deyil: ünvan heç bir serverin təyin edilmiş IP ünvanları arasında yoxdur.';
 $_LANG['owner_reason_before_oldest'] = 'Saxlanılan ən köhnə sessiyadan əvvəl: daha köhnə sessiyalar məhsulun tarixçəsi ilə birlikdə silinir.';
 $_LANG['owner_reason_none'] = 'Həmin vaxt ünvan heç bir hesabda deyildi.';
+$_LANG['direct_mode_label'] = 'Trafik statistikası (birbaşa rejim)';
+$_LANG['direct_url_loopback'] = 'İstifadə səhifəsi serverə birbaşa {url} ünvanında müraciət edir; bu, müştərilərin brauzerlərinin çata bilmədiyi geri dönmə (loopback) ünvanıdır. config.php faylında browser_graphql_url dəyərini serverin ictimai ünvanına təyin edin və ya səhifənin WHMCS üzərindən işləməsi üçün client_area_mode ayarını silin.';
+$_LANG['direct_url_unreachable'] = 'İstifadə səhifəsi serverə birbaşa {url} ünvanında müraciət edir və bu ünvan bu hostdan da cavab vermir. Əks proksini və config.php faylında browser_graphql_url dəyərini yoxlayın və ya səhifənin WHMCS üzərindən işləməsi üçün client_area_mode ayarını silin.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Entre dues lectures: la sessió es va veure per últi
 $_LANG['owner_reason_not_ours'] = 'No és nostra: l\'adreça no és a les adreces IP assignades de cap servidor.';
 $_LANG['owner_reason_before_oldest'] = 'Abans de la sessió més antiga conservada: les sessions més antigues s\'esborren amb l\'historial del producte.';
 $_LANG['owner_reason_none'] = 'Cap compte tenia l\'adreça en aquell moment.';
+$_LANG['direct_mode_label'] = 'Estadístiques de trànsit (mode directe)';
+$_LANG['direct_url_loopback'] = 'La pàgina de consum crida directament el servidor a {url}, una adreça de bucle local que els navegadors dels clients no poden assolir. Poseu l\'adreça pública del servidor a browser_graphql_url de config.php, o traieu client_area_mode perquè la pàgina passi per WHMCS.';
+$_LANG['direct_url_unreachable'] = 'La pàgina de consum crida directament el servidor a {url}, que tampoc no respon des d\'aquest equip. Reviseu el servidor intermediari invers i browser_graphql_url a config.php, o traieu client_area_mode perquè la pàgina passi per WHMCS.';

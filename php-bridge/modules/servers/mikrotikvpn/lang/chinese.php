@@ -214,3 +214,6 @@ $_LANG['owner_between'] = '介于两次读取之间：该会话最后一次出�
 $_LANG['owner_reason_not_ours'] = '不属于我们：该地址不在任何服务器的已分配 IP 地址中。';
 $_LANG['owner_reason_before_oldest'] = '早于保留的最早会话：更早的会话会随产品的历史记录一起删除。';
 $_LANG['owner_reason_none'] = '那一时刻没有任何账户持有此地址。';
+$_LANG['direct_mode_label'] = '流量统计（直连模式）';
+$_LANG['direct_url_loopback'] = '用量页面直接调用位于 {url} 的服务器，这是一个回环地址，客户的浏览器无法访问。请将 config.php 中的 browser_graphql_url 设置为服务器的公网地址，或删除 client_area_mode，让页面经由 WHMCS 访问。';
+$_LANG['direct_url_unreachable'] = '用量页面直接调用位于 {url} 的服务器，但从本机也无法访问该地址。请检查反向代理和 config.php 中的 browser_graphql_url，或删除 client_area_mode，让页面经由 WHMCS 访问。';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Između dva očitanja: sesija je zadnji put viđena u
 $_LANG['owner_reason_not_ours'] = 'Nije naša: adresa nije među dodijeljenim IP adresama nijednog poslužitelja.';
 $_LANG['owner_reason_before_oldest'] = 'Prije najstarije sačuvane sesije: starije sesije brišu se zajedno s poviješću proizvoda.';
 $_LANG['owner_reason_none'] = 'Nijedan račun nije imao adresu u to vrijeme.';
+$_LANG['direct_mode_label'] = 'Statistika prometa (izravni način)';
+$_LANG['direct_url_loopback'] = 'Stranica potrošnje poziva poslužitelj izravno na {url}, adresi povratne petlje do koje preglednici korisnika ne mogu doći. Postavite browser_graphql_url u config.php na javnu adresu poslužitelja ili uklonite client_area_mode kako bi stranica išla preko WHMCS-a.';
+$_LANG['direct_url_unreachable'] = 'Stranica potrošnje poziva poslužitelj izravno na {url}, koji ne odgovara ni s ovog računala. Provjerite obrnuti proxy i browser_graphql_url u config.php ili uklonite client_area_mode kako bi stranica išla preko WHMCS-a.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Mezi dvěma odečty: relace byla naposledy viděna v 
 $_LANG['owner_reason_not_ours'] = 'Není naše: adresa není v přiřazených IP adresách žádného serveru.';
 $_LANG['owner_reason_before_oldest'] = 'Před nejstarší uchovanou relací: starší relace se mažou spolu s historií produktu.';
 $_LANG['owner_reason_none'] = 'Žádný účet neměl adresu v tu dobu.';
+$_LANG['direct_mode_label'] = 'Statistika přenosu dat (přímý režim)';
+$_LANG['direct_url_loopback'] = 'Stránka spotřeby volá server přímo na adrese {url}, což je adresa zpětné smyčky, na kterou prohlížeče zákazníků nedosáhnou. Nastavte v config.php browser_graphql_url na veřejnou adresu serveru, nebo odstraňte client_area_mode, aby stránka šla přes WHMCS.';
+$_LANG['direct_url_unreachable'] = 'Stránka spotřeby volá server přímo na adrese {url}, který neodpovídá ani z tohoto hostitele. Zkontrolujte reverzní proxy a browser_graphql_url v config.php, nebo odstraňte client_area_mode, aby stránka šla přes WHMCS.';

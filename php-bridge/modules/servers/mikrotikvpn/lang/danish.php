@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Mellem to aflæsninger: sessionen blev sidst set kl. 
 $_LANG['owner_reason_not_ours'] = 'Ikke vores: adressen findes ikke i nogen servers tildelte IP-adresser.';
 $_LANG['owner_reason_before_oldest'] = 'Før den ældste gemte session: ældre sessioner slettes sammen med produktets historik.';
 $_LANG['owner_reason_none'] = 'Ingen konto havde adressen på det tidspunkt.';
+$_LANG['direct_mode_label'] = 'Trafikstatistik (direkte tilstand)';
+$_LANG['direct_url_loopback'] = 'Forbrugssiden kalder serveren direkte på {url}, en loopback-adresse, som kundernes browsere ikke kan nå. Sæt browser_graphql_url i config.php til serverens offentlige adresse, eller fjern client_area_mode, så siden går gennem WHMCS.';
+$_LANG['direct_url_unreachable'] = 'Forbrugssiden kalder serveren direkte på {url}, som heller ikke svarer fra denne vært. Kontroller reverse proxyen og browser_graphql_url i config.php, eller fjern client_area_mode, så siden går gennem WHMCS.';

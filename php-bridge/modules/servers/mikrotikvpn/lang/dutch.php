@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Tussen twee metingen: de sessie is het laatst gezien 
 $_LANG['owner_reason_not_ours'] = 'Niet van ons: het adres staat bij geen enkele server in de toegewezen IP-adressen.';
 $_LANG['owner_reason_before_oldest'] = 'Vóór de oudste bewaarde sessie: oudere sessies worden met de geschiedenis van het product verwijderd.';
 $_LANG['owner_reason_none'] = 'Geen enkel account had het adres op dat moment.';
+$_LANG['direct_mode_label'] = 'Verkeersstatistieken (directe modus)';
+$_LANG['direct_url_loopback'] = 'De verbruikspagina roept de server rechtstreeks aan op {url}, een loopback-adres dat de browsers van klanten niet kunnen bereiken. Zet browser_graphql_url in config.php op het openbare adres van de server, of verwijder client_area_mode zodat de pagina via WHMCS loopt.';
+$_LANG['direct_url_unreachable'] = 'De verbruikspagina roept de server rechtstreeks aan op {url}, die ook vanaf deze host niet antwoordt. Controleer de reverse proxy en browser_graphql_url in config.php, of verwijder client_area_mode zodat de pagina via WHMCS loopt.';

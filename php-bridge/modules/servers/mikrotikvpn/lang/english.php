@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Between two readings: the session was last seen at {f
 $_LANG['owner_reason_not_ours'] = 'Not ours: the address is in none of the servers\' Assigned IP Addresses.';
 $_LANG['owner_reason_before_oldest'] = 'Before the oldest session kept: older sessions are deleted with the product\'s traffic history.';
 $_LANG['owner_reason_none'] = 'No account had the address at that time.';
+$_LANG['direct_mode_label'] = 'Traffic statistics (direct mode)';
+$_LANG['direct_url_loopback'] = 'The traffic statistics page calls the server directly at {url}, a loopback address that customers\' browsers cannot reach. Set browser_graphql_url in config.php to the server\'s public address, or remove client_area_mode so that the page goes through WHMCS.';
+$_LANG['direct_url_unreachable'] = 'The traffic statistics page calls the server directly at {url}, which does not answer from this host either. Check the reverse proxy and browser_graphql_url in config.php, or remove client_area_mode so that the page goes through WHMCS.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Kahe mõõtmise vahel: seanssi nähti viimati {from} 
 $_LANG['owner_reason_not_ours'] = 'Pole meie: aadressi pole ühegi serveri määratud IP-aadresside hulgas.';
 $_LANG['owner_reason_before_oldest'] = 'Enne vanimat säilitatud seanssi: vanemad seansid kustutatakse koos toote ajalooga.';
 $_LANG['owner_reason_none'] = 'Ühelgi kontol polnud seda aadressi sel ajal.';
+$_LANG['direct_mode_label'] = 'Andmeliikluse statistika (otserežiim)';
+$_LANG['direct_url_loopback'] = 'Kasutuse leht pöördub serveri poole otse aadressil {url}, mis on tagasisilmuse aadress ja klientide brauserid sinna ei ulatu. Määrake config.php failis browser_graphql_url serveri avalikuks aadressiks või eemaldage client_area_mode, et leht käiks läbi WHMCS-i.';
+$_LANG['direct_url_unreachable'] = 'Kasutuse leht pöördub serveri poole otse aadressil {url}, mis ei vasta ka sellest hostist. Kontrollige pöördpuhverserverit ja config.php failis browser_graphql_url väärtust või eemaldage client_area_mode, et leht käiks läbi WHMCS-i.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Entre deux relevés : la session a été vue pour la 
 $_LANG['owner_reason_not_ours'] = 'Pas à nous : l\'adresse ne figure dans les adresses IP attribuées d\'aucun serveur.';
 $_LANG['owner_reason_before_oldest'] = 'Avant la plus ancienne session conservée : les sessions plus anciennes sont supprimées avec l\'historique du produit.';
 $_LANG['owner_reason_none'] = 'Aucun compte n\'avait l\'adresse à ce moment-là.';
+$_LANG['direct_mode_label'] = 'Statistiques de trafic (mode direct)';
+$_LANG['direct_url_loopback'] = 'La page de consommation appelle directement le serveur à {url}, une adresse de bouclage que les navigateurs des clients ne peuvent pas atteindre. Indiquez l\'adresse publique du serveur dans browser_graphql_url de config.php, ou retirez client_area_mode pour que la page passe par WHMCS.';
+$_LANG['direct_url_unreachable'] = 'La page de consommation appelle directement le serveur à {url}, qui ne répond pas non plus depuis cet hôte. Vérifiez le proxy inverse et browser_graphql_url dans config.php, ou retirez client_area_mode pour que la page passe par WHMCS.';

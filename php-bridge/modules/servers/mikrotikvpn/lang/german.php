@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Zwischen zwei Messungen: Die Sitzung wurde zuletzt um
 $_LANG['owner_reason_not_ours'] = 'Nicht unsere: Die Adresse steht bei keinem Server unter den zugewiesenen IP-Adressen.';
 $_LANG['owner_reason_before_oldest'] = 'Vor der ältesten aufbewahrten Sitzung: Ältere Sitzungen werden mit dem Verlauf des Produkts gelöscht.';
 $_LANG['owner_reason_none'] = 'Kein Konto hatte die Adresse zu diesem Zeitpunkt.';
+$_LANG['direct_mode_label'] = 'Datenverkehrsstatistik (Direktmodus)';
+$_LANG['direct_url_loopback'] = 'Die Nutzungsseite ruft den Server direkt unter {url} auf, einer Loopback-Adresse, die die Browser der Kunden nicht erreichen. Setzen Sie browser_graphql_url in config.php auf die öffentliche Adresse des Servers oder entfernen Sie client_area_mode, damit die Seite über WHMCS läuft.';
+$_LANG['direct_url_unreachable'] = 'Die Nutzungsseite ruft den Server direkt unter {url} auf, der auch von diesem Host aus nicht antwortet. Prüfen Sie den Reverse-Proxy und browser_graphql_url in config.php oder entfernen Sie client_area_mode, damit die Seite über WHMCS läuft.';

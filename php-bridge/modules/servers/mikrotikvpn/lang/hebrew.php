@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'בין שתי קריאות: הסשן נראה לאח�
 $_LANG['owner_reason_not_ours'] = 'לא שלנו: הכתובת אינה באף אחת מכתובות ה-IP המוקצות של השרתים.';
 $_LANG['owner_reason_before_oldest'] = 'לפני הסשן הישן ביותר שנשמר: סשנים ישנים יותר נמחקים יחד עם ההיסטוריה של המוצר.';
 $_LANG['owner_reason_none'] = 'לאף חשבון לא הייתה הכתובת באותו זמן.';
+$_LANG['direct_mode_label'] = 'סטטיסטיקת תעבורה (מצב ישיר)';
+$_LANG['direct_url_loopback'] = 'דף הצריכה פונה לשרת ישירות בכתובת {url}, כתובת לולאה חוזרת (loopback) שהדפדפנים של הלקוחות אינם יכולים להגיע אליה. הגדירו ב-config.php את browser_graphql_url לכתובת הציבורית של השרת, או הסירו את client_area_mode כדי שהדף יעבור דרך WHMCS.';
+$_LANG['direct_url_unreachable'] = 'דף הצריכה פונה לשרת ישירות בכתובת {url}, שאינה עונה גם מהמארח הזה. בדקו את ה-reverse proxy ואת browser_graphql_url ב-config.php, או הסירו את client_area_mode כדי שהדף יעבור דרך WHMCS.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Két mérés között: a munkamenetet utoljára ekkor
 $_LANG['owner_reason_not_ours'] = 'Nem a miénk: a cím egyik szerver hozzárendelt IP-címei között sincs.';
 $_LANG['owner_reason_before_oldest'] = 'A legrégebbi megőrzött munkamenet előtt: a régebbi munkamenetek a termék előzményeivel együtt törlődnek.';
 $_LANG['owner_reason_none'] = 'Abban az időpontban egyik fióknál sem volt a cím.';
+$_LANG['direct_mode_label'] = 'Forgalmi statisztika (közvetlen mód)';
+$_LANG['direct_url_loopback'] = 'A forgalmi oldal közvetlenül a(z) {url} címen hívja a szervert, ez pedig visszacsatolási (loopback) cím, amelyet az ügyfelek böngészői nem érnek el. Állítsa a config.php browser_graphql_url beállítását a szerver nyilvános címére, vagy törölje a client_area_mode beállítást, hogy az oldal a WHMCS-en keresztül működjön.';
+$_LANG['direct_url_unreachable'] = 'A forgalmi oldal közvetlenül a(z) {url} címen hívja a szervert, amely erről a gépről sem válaszol. Ellenőrizze a fordított proxyt és a config.php browser_graphql_url beállítását, vagy törölje a client_area_mode beállítást, hogy az oldal a WHMCS-en keresztül működjön.';

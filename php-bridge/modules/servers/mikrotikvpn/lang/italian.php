@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Tra due letture: la sessione è stata vista l\'ultima
 $_LANG['owner_reason_not_ours'] = 'Non nostro: l\'indirizzo non è negli indirizzi IP assegnati di nessun server.';
 $_LANG['owner_reason_before_oldest'] = 'Prima della sessione più vecchia conservata: le sessioni più vecchie vengono eliminate con lo storico del prodotto.';
 $_LANG['owner_reason_none'] = 'Nessun account aveva l\'indirizzo in quel momento.';
+$_LANG['direct_mode_label'] = 'Statistiche del traffico (modalità diretta)';
+$_LANG['direct_url_loopback'] = 'La pagina dei consumi chiama direttamente il server a {url}, un indirizzo di loopback che i browser dei clienti non possono raggiungere. Imposta in browser_graphql_url di config.php l\'indirizzo pubblico del server, oppure rimuovi client_area_mode perché la pagina passi da WHMCS.';
+$_LANG['direct_url_unreachable'] = 'La pagina dei consumi chiama direttamente il server a {url}, che non risponde nemmeno da questo host. Controlla il reverse proxy e browser_graphql_url in config.php, oppure rimuovi client_area_mode perché la pagina passi da WHMCS.';

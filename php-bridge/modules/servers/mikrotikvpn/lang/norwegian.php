@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Mellom to avlesninger: økten ble sist sett kl. {from
 $_LANG['owner_reason_not_ours'] = 'Ikke vår: adressen finnes ikke i noen servers tildelte IP-adresser.';
 $_LANG['owner_reason_before_oldest'] = 'Før den eldste lagrede økten: eldre økter slettes sammen med produktets historikk.';
 $_LANG['owner_reason_none'] = 'Ingen konto hadde adressen på det tidspunktet.';
+$_LANG['direct_mode_label'] = 'Trafikkstatistikk (direkte modus)';
+$_LANG['direct_url_loopback'] = 'Forbrukssiden kaller serveren direkte på {url}, en loopback-adresse som kundenes nettlesere ikke kan nå. Sett browser_graphql_url i config.php til serverens offentlige adresse, eller fjern client_area_mode slik at siden går gjennom WHMCS.';
+$_LANG['direct_url_unreachable'] = 'Forbrukssiden kaller serveren direkte på {url}, som heller ikke svarer fra denne verten. Kontroller den omvendte proxyen og browser_graphql_url i config.php, eller fjern client_area_mode slik at siden går gjennom WHMCS.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Między dwoma odczytami: sesję widziano ostatnio o {
 $_LANG['owner_reason_not_ours'] = 'Nie nasz: adresu nie ma w przypisanych adresach IP żadnego serwera.';
 $_LANG['owner_reason_before_oldest'] = 'Przed najstarszą zachowaną sesją: starsze sesje są usuwane wraz z historią produktu.';
 $_LANG['owner_reason_none'] = 'Żadne konto nie miało tego adresu w tym czasie.';
+$_LANG['direct_mode_label'] = 'Statystyki transferu (tryb bezpośredni)';
+$_LANG['direct_url_loopback'] = 'Strona zużycia łączy się z serwerem bezpośrednio pod adresem {url}, czyli adresem pętli zwrotnej, do którego przeglądarki klientów nie mają dostępu. Ustaw w config.php browser_graphql_url na publiczny adres serwera albo usuń client_area_mode, aby strona działała przez WHMCS.';
+$_LANG['direct_url_unreachable'] = 'Strona zużycia łączy się z serwerem bezpośrednio pod adresem {url}, który nie odpowiada także z tego hosta. Sprawdź odwrotne proxy i browser_graphql_url w config.php albo usuń client_area_mode, aby strona działała przez WHMCS.';

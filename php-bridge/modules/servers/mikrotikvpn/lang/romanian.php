@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Între două citiri: sesiunea a fost văzută ultima 
 $_LANG['owner_reason_not_ours'] = 'Nu este a noastră: adresa nu se află în adresele IP atribuite ale niciunui server.';
 $_LANG['owner_reason_before_oldest'] = 'Înainte de cea mai veche sesiune păstrată: sesiunile mai vechi sunt șterse odată cu istoricul produsului.';
 $_LANG['owner_reason_none'] = 'Niciun cont nu avea adresa în acel moment.';
+$_LANG['direct_mode_label'] = 'Statistici de trafic (mod direct)';
+$_LANG['direct_url_loopback'] = 'Pagina de consum apelează serverul direct la {url}, o adresă de loopback pe care browserele clienților nu o pot accesa. Setați în config.php browser_graphql_url la adresa publică a serverului sau eliminați client_area_mode, ca pagina să treacă prin WHMCS.';
+$_LANG['direct_url_unreachable'] = 'Pagina de consum apelează serverul direct la {url}, care nu răspunde nici de pe această gazdă. Verificați proxy-ul invers și browser_graphql_url din config.php sau eliminați client_area_mode, ca pagina să treacă prin WHMCS.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Entre dos lecturas: la sesión se vio por última vez
 $_LANG['owner_reason_not_ours'] = 'No es nuestra: la dirección no está en las direcciones IP asignadas de ningún servidor.';
 $_LANG['owner_reason_before_oldest'] = 'Antes de la sesión más antigua conservada: las sesiones más antiguas se eliminan con el historial del producto.';
 $_LANG['owner_reason_none'] = 'Ninguna cuenta tenía la dirección en ese momento.';
+$_LANG['direct_mode_label'] = 'Estadísticas de tráfico (modo directo)';
+$_LANG['direct_url_loopback'] = 'La página de consumo llama directamente al servidor en {url}, una dirección de bucle local que los navegadores de los clientes no pueden alcanzar. Ponga la dirección pública del servidor en browser_graphql_url de config.php, o quite client_area_mode para que la página pase por WHMCS.';
+$_LANG['direct_url_unreachable'] = 'La página de consumo llama directamente al servidor en {url}, que tampoco responde desde este equipo. Revise el proxy inverso y browser_graphql_url en config.php, o quite client_area_mode para que la página pase por WHMCS.';

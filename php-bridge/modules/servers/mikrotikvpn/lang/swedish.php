@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'Mellan två avläsningar: sessionen sågs senast {fro
 $_LANG['owner_reason_not_ours'] = 'Inte vår: adressen finns inte bland någon servers tilldelade IP-adresser.';
 $_LANG['owner_reason_before_oldest'] = 'Före den äldsta sparade sessionen: äldre sessioner raderas tillsammans med produktens historik.';
 $_LANG['owner_reason_none'] = 'Inget konto hade adressen vid den tidpunkten.';
+$_LANG['direct_mode_label'] = 'Trafikstatistik (direktläge)';
+$_LANG['direct_url_loopback'] = 'Förbrukningssidan anropar servern direkt på {url}, en loopback-adress som kundernas webbläsare inte kan nå. Ange serverns publika adress i browser_graphql_url i config.php, eller ta bort client_area_mode så att sidan går via WHMCS.';
+$_LANG['direct_url_unreachable'] = 'Förbrukningssidan anropar servern direkt på {url}, som inte heller svarar från den här värden. Kontrollera den omvända proxyn och browser_graphql_url i config.php, eller ta bort client_area_mode så att sidan går via WHMCS.';

@@ -214,3 +214,6 @@ $_LANG['owner_between'] = 'İki okuma arasında: oturum en son {from} zamanında
 $_LANG['owner_reason_not_ours'] = 'Bizim değil: adres hiçbir sunucunun atanmış IP adresleri arasında yok.';
 $_LANG['owner_reason_before_oldest'] = 'Saklanan en eski oturumdan önce: daha eski oturumlar ürünün geçmişiyle birlikte silinir.';
 $_LANG['owner_reason_none'] = 'O anda adres hiçbir hesapta değildi.';
+$_LANG['direct_mode_label'] = 'Trafik istatistikleri (doğrudan mod)';
+$_LANG['direct_url_loopback'] = 'Kullanım sayfası sunucuyu doğrudan {url} adresinden çağırıyor; bu, müşterilerin tarayıcılarının ulaşamadığı bir geri döngü (loopback) adresi. config.php içindeki browser_graphql_url değerini sunucunun herkese açık adresine ayarlayın veya sayfanın WHMCS üzerinden çalışması için client_area_mode ayarını kaldırın.';
+$_LANG['direct_url_unreachable'] = 'Kullanım sayfası sunucuyu doğrudan {url} adresinden çağırıyor ve bu adres bu sunucudan da yanıt vermiyor. Ters vekil sunucuyu ve config.php içindeki browser_graphql_url değerini kontrol edin veya sayfanın WHMCS üzerinden çalışması için client_area_mode ayarını kaldırın.';

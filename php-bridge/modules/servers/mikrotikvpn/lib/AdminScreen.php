@@ -94,6 +94,13 @@ class AdminScreen
         if ($usage) {
             $fields[$lang->t('usage_title')] = ClientScreen::usageMountHtml($serviceId, $usage, $lang, 'admin');
         }
+        // Direct mode: the customers' browsers call browser_graphql_url; say so when they can not.
+        $config = Config::get();
+        $problem = ClientScreen::directUrlProblem($config);
+        if ($problem !== '') {
+            $fields[$lang->t('direct_mode_label')] = $warn . '!</span> '
+                . $e($lang->t($problem, ['url' => (string) $config['browser_graphql_url']]));
+        }
         return $fields;
     }
 

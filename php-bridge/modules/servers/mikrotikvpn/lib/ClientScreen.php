@@ -149,8 +149,10 @@ class ClientScreen
     }
 
     /**
-     * What the client-area usage page (a separate bundle) needs: the browser's GraphQL URL, a
-     * short-lived token for this client's service, and its strings. Null when no token can be had.
+     * What the client-area usage page (a separate bundle) needs: where it sends its operations (the
+     * module's own action on the WHMCS origin in proxy mode, the server's public client listener in
+     * direct mode), a short-lived token for this client's service, and its strings. Null when no
+     * token can be had.
      */
     public static function usageMount(array $params, Lang $lang, string $scriptBase = '')
     {
@@ -170,13 +172,34 @@ class ClientScreen
             }
         }
         $script = is_file(dirname(__DIR__) . '/js/usage.js') ? $scriptBase . 'modules/servers/' . Module::NAME . '/js/usage.js' : '';
+        $proxy = $config['client_area_mode'] === 'proxy';
         return [
-            'graphqlUrl' => (string) $config['browser_graphql_url'],
+            'mode' => $proxy ? 'proxy' : 'direct',
+            'graphqlUrl' => $proxy ? '' : (string) $config['browser_graphql_url'],
+            'proxyUrl' => $proxy ? self::proxyUrl($params) : '',
             'token' => (string) $data['mintClientToken']['token'],
             'expiresAt' => (string) $data['mintClientToken']['expiresAt'],
             'strings' => json_encode($strings, JSON_UNESCAPED_UNICODE | JSON_HEX_TAG | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_HEX_AMP),
             'script' => $script,
         ];
+    }
+
+    /**
+     * The module's usageData action for this service, relative to the page that shows it: the
+     * client area's (clientarea.php) or, on the admin service page, the admin area's command URL.
+     * Both carry WHMCS's CSRF token.
+     */
+    public static function proxyUrl(array $params): string
+    {
+        if (Whmcs::inAdminArea()) {
+            return AdminScreen::commandUrl($params, ClientProxy::ACTION);
+        }
+        $query = ['action' => 'productdetails', 'id' => (int) $params['serviceid'], 'modop' => 'custom', 'a' => ClientProxy::ACTION];
+        $token = Whmcs::csrfToken();
+        if ($token !== '') {
+            $query['token'] = $token;
+        }
+        return 'clientarea.php?' . http_build_query($query, '', '&', PHP_QUERY_RFC3986);
     }
 
     /**
@@ -188,8 +211,11 @@ class ClientScreen
         $e = function ($s) {
             return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
         };
+        $where = $usage['mode'] === 'proxy'
+            ? ' data-proxy-url="' . $e($usage['proxyUrl']) . '"'
+            : ' data-graphql-url="' . $e($usage['graphqlUrl']) . '"';
         $html = '<div id="mvpn-usage" class="mvpn-usage" data-service-id="' . $serviceId . '"'
-            . ' data-graphql-url="' . $e($usage['graphqlUrl']) . '" data-token="' . $e($usage['token']) . '"'
+            . $where . ' data-token="' . $e($usage['token']) . '"'
             . ' data-token-expires="' . $e($usage['expiresAt']) . '" data-language="' . $e($lang->language()) . '"'
             . ' data-dir="' . $e($lang->dirAttr()) . '" data-strings="' . $e($usage['strings']) . '"'
             . ' data-context="' . $e($context) . '"></div>';
@@ -197,6 +223,53 @@ class ClientScreen
             $html .= '<script src="' . $e($usage['script']) . '" defer></script>';
         }
         return $html;
+    }
+
+    /**
+     * In direct mode, what is wrong with the browser's server address: 'direct_url_loopback' when it
+     * names this machine (127.0.0.0/8, ::1, localhost), which no customer's browser reaches;
+     * 'direct_url_unreachable' when it does not answer from here either (a missing reverse proxy,
+     * say). '' in proxy mode or when it answers.
+     */
+    public static function directUrlProblem(array $config): string
+    {
+        if ($config['client_area_mode'] !== 'direct') {
+            return '';
+        }
+        $url = (string) $config['browser_graphql_url'];
+        $host = strtolower(trim((string) parse_url($url, PHP_URL_HOST), '[]'));
+        if ($host === '' || self::isLoopback($host)) {
+            return 'direct_url_loopback';
+        }
+        $ch = curl_init($url);
+        curl_setopt_array($ch, [
+            CURLOPT_POST => true,
+            CURLOPT_POSTFIELDS => '{"query":"{ __typename }"}',
+            CURLOPT_HTTPHEADER => ['Content-Type: application/json'],
+            CURLOPT_RETURNTRANSFER => true,
+            CURLOPT_CONNECTTIMEOUT => 3,
+            CURLOPT_TIMEOUT => 5,
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_NOSIGNAL => true,
+        ]);
+        $answered = curl_exec($ch) !== false && curl_errno($ch) === 0;
+        curl_close($ch);
+        return $answered ? '' : 'direct_url_unreachable';
+    }
+
+    private static function isLoopback(string $host): bool
+    {
+        if ($host === 'localhost' || substr($host, -10) === '.localhost' || $host === '::1') {
+            return true;
+        }
+        if (filter_var($host, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4)) {
+            return strpos($host, '127.') === 0 || $host === '0.0.0.0';
+        }
+        if (filter_var($host, FILTER_VALIDATE_IP, FILTER_FLAG_IPV6)) {
+            $packed = inet_pton($host);
+            return $packed === inet_pton('::1') || $packed === inet_pton('::');
+        }
+        return false;
     }
 
     private static function safeLink(string $url): string

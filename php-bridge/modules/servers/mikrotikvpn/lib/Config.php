@@ -25,11 +25,15 @@ class Config
         $values += [
             'graphql_url' => '',
             'api_key' => '',
+            // 'proxy': the usage page goes through WHMCS (the module's usageData action); 'direct':
+            // the customer's browser calls browser_graphql_url (the server's CLIENT_PORT listener).
+            'client_area_mode' => 'proxy',
             'browser_graphql_url' => '',
             'connect_timeout' => 5,
             'timeout' => 30,
             'no_proxy' => '127.0.0.1,localhost,::1',
         ];
+        $values['client_area_mode'] = $values['client_area_mode'] === 'direct' ? 'direct' : 'proxy';
         if ($values['browser_graphql_url'] === '') {
             $values['browser_graphql_url'] = $values['graphql_url'];
         }

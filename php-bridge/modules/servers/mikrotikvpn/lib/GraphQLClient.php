@@ -45,27 +45,7 @@ class GraphQLClient
         $body = json_encode(['query' => $query, 'variables' => (object) $variables]);
         $request = ['url' => $url, 'query' => self::compact($query), 'variables' => $variables];
 
-        $ch = curl_init($url);
-        curl_setopt_array($ch, [
-            CURLOPT_POST => true,
-            CURLOPT_POSTFIELDS => $body,
-            CURLOPT_RETURNTRANSFER => true,
-            CURLOPT_HTTPHEADER => [
-                'Content-Type: application/json',
-                'Accept: application/json',
-                'Authorization: Bearer ' . $key,
-            ],
-            CURLOPT_CONNECTTIMEOUT => (int) $this->config['connect_timeout'],
-            CURLOPT_TIMEOUT => (int) $this->config['timeout'],
-            CURLOPT_FOLLOWLOCATION => false,
-            CURLOPT_NOSIGNAL => true,
-            CURLOPT_NOPROXY => (string) $this->config['no_proxy'],
-        ]);
-        $raw = curl_exec($ch);
-        $errno = curl_errno($ch);
-        $curlError = curl_error($ch);
-        $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
-        curl_close($ch);
+        [$raw, $errno, $curlError, $status] = $this->post($url, $key, $body);
 
         if ($raw === false || $errno !== 0) {
             $timeout = $errno === CURLE_OPERATION_TIMEDOUT;
@@ -101,6 +81,70 @@ class GraphQLClient
         }
         $this->log($action, $request, $loggedRaw, $logged, $mask);
         return is_array($decoded['data']) ? $decoded['data'] : [];
+    }
+
+    /**
+     * Forwards one operation of the client-area usage page with the customer's own client token
+     * (never the module's API key) and returns the server's answer as it is: its HTTP status and the
+     * decoded body, errors included. Throws only when there is no answer (network, timeout, not JSON).
+     *
+     * @param array<string,mixed> $variables
+     * @return array{status:int,body:array<string,mixed>}
+     */
+    public function forward(string $action, string $operationName, string $query, array $variables, string $clientToken): array
+    {
+        $url = (string) $this->config['graphql_url'];
+        if ($url === '' || $clientToken === '') {
+            throw new BridgeException(BridgeException::CONFIG, $this->lang->t('err_config'));
+        }
+        $mask = [$clientToken, (string) $this->config['api_key']];
+        $body = json_encode(['operationName' => $operationName, 'query' => $query, 'variables' => (object) $variables]);
+        $request = ['url' => $url, 'query' => self::compact($query), 'variables' => $variables];
+        [$raw, $errno, $curlError, $status] = $this->post($url, $clientToken, $body);
+        if ($raw === false || $errno !== 0) {
+            $error = $errno === CURLE_OPERATION_TIMEDOUT
+                ? new BridgeException(BridgeException::TIMEOUT, $this->lang->t('err_timeout', ['seconds' => (int) $this->config['timeout']]))
+                : new BridgeException(BridgeException::NETWORK, $this->lang->t('err_network', ['url' => self::safeUrl($url), 'detail' => $curlError]));
+            $this->log($action, $request, 'curl error ' . $errno . ': ' . $curlError, $error->getMessage(), $mask);
+            throw $error;
+        }
+        $decoded = json_decode((string) $raw, true);
+        $this->log($action, $request, (string) $raw, $decoded, $mask);
+        if (!is_array($decoded) || (!array_key_exists('data', $decoded) && !isset($decoded['errors']))) {
+            throw new BridgeException(BridgeException::HTTP, $this->lang->t('err_http', ['status' => $status]));
+        }
+        return ['status' => $status, 'body' => $decoded];
+    }
+
+    /**
+     * One POST of a JSON body with a Bearer credential; nothing retried, no redirect followed.
+     *
+     * @return array{0:string|false,1:int,2:string,3:int} the body, curl's errno and error, the HTTP status
+     */
+    private function post(string $url, string $bearer, string $body): array
+    {
+        $ch = curl_init($url);
+        curl_setopt_array($ch, [
+            CURLOPT_POST => true,
+            CURLOPT_POSTFIELDS => $body,
+            CURLOPT_RETURNTRANSFER => true,
+            CURLOPT_HTTPHEADER => [
+                'Content-Type: application/json',
+                'Accept: application/json',
+                'Authorization: Bearer ' . $bearer,
+            ],
+            CURLOPT_CONNECTTIMEOUT => (int) $this->config['connect_timeout'],
+            CURLOPT_TIMEOUT => (int) $this->config['timeout'],
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_NOSIGNAL => true,
+            CURLOPT_NOPROXY => (string) $this->config['no_proxy'],
+        ]);
+        $raw = curl_exec($ch);
+        $errno = curl_errno($ch);
+        $curlError = curl_error($ch);
+        $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
+        curl_close($ch);
+        return [$raw, $errno, $curlError, $status];
     }
 
     /** One sentence for a GraphQL error code and the server's own message. */

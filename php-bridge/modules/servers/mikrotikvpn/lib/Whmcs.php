@@ -53,6 +53,25 @@ class Whmcs
         return defined('ADMINAREA');
     }
 
+    /**
+     * The client the visitor is logged in as (WHMCS 8: the current user's active client; before: the
+     * session's uid); 0 when nobody is logged in.
+     */
+    public static function loggedInClientId(): int
+    {
+        if (class_exists('WHMCS\\Authentication\\CurrentUser')) {
+            try {
+                $client = (new \WHMCS\Authentication\CurrentUser())->client();
+                if ($client) {
+                    return (int) $client->id;
+                }
+            } catch (\Throwable $e) {
+                // fall back to the session
+            }
+        }
+        return isset($_SESSION['uid']) ? (int) $_SESSION['uid'] : 0;
+    }
+
     /** WHMCS's CSRF token for links that run a module function (generate_token('plain')); '' outside WHMCS. */
     public static function csrfToken(): string
     {

@@ -18,5 +18,6 @@ require_once __DIR__ . '/SessionExport.php';
 require_once __DIR__ . '/AddressLookup.php';
 require_once __DIR__ . '/AdminScreen.php';
 require_once __DIR__ . '/ClientScreen.php';
+require_once __DIR__ . '/ClientProxy.php';
 require_once __DIR__ . '/Sync.php';
 require_once __DIR__ . '/Hooks.php';

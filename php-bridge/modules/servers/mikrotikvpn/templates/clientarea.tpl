@@ -201,11 +201,12 @@
   {/if}
 
   {* ===== MOUNT POINT: client-area usage page (issue 7). The bundle reads these data attributes:
-     the service id, the GraphQL URL the browser uses, a short-lived client token for this service,
+     the service id, where the page sends its operations (data-proxy-url: the module's usageData
+     action on this WHMCS, the default; data-graphql-url: the server itself, direct mode), a short-lived client token for this service,
      its expiry, the language, the direction and the strings (JSON). ===== *}
   {if $mvpn.usage}
     <div id="mvpn-usage" class="mvpn-usage" data-service-id="{$mvpn.serviceId|escape}"
-         data-graphql-url="{$mvpn.usage.graphqlUrl|escape}" data-token="{$mvpn.usage.token|escape}"
+         {if $mvpn.usage.mode == 'proxy'}data-proxy-url="{$mvpn.usage.proxyUrl|escape}"{else}data-graphql-url="{$mvpn.usage.graphqlUrl|escape}"{/if} data-token="{$mvpn.usage.token|escape}"
          data-token-expires="{$mvpn.usage.expiresAt|escape}" data-language="{$mvpnLanguage|escape}"
          data-dir="{$mvpnDir|escape}" data-strings="{$mvpn.usage.strings|escape}"></div>
     {if $mvpn.usage.script}<script src="{$mvpn.usage.script|escape}" defer></script>{/if}
