@@ -19,10 +19,13 @@ import { explorerRouter } from './http/explorer';
 import { currentRequestLog, requestIdMiddleware } from './context/request-id';
 import { graphqlMetricsPlugin, type Metrics } from './metrics';
 import { metricsHandler } from './metrics/metrics-endpoint';
+import { attachSubscriptions } from './http/subscriptions';
 
 export interface App {
   httpServer: http.Server;
   apollo: ApolloServer<RequestContext>;
+  /** graphql-ws on /graphql: closed first when the server stops. */
+  subscriptions: { close(): Promise<void> };
 }
 
 /** The HTTP side: /health, and /graphql behind CORS, a small body limit and Apollo. */
@@ -124,5 +127,6 @@ export async function createApp(
     },
   );
 
-  return { httpServer, apollo };
+  const subscriptions = attachSubscriptions(httpServer, schema, services, database, log);
+  return { httpServer, apollo, subscriptions };
 }

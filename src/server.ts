@@ -8,6 +8,7 @@ import { createSchema } from './schema';
 import { createApp } from './app';
 import { startCollectionSchedule } from './jobs/collection-schedule';
 import { startReconcileSchedule } from './jobs/reconcile-schedule';
+import { startWebhookSchedule } from './jobs/webhook-schedule';
 import { Metrics } from './metrics';
 
 export interface RunningServer {
@@ -32,13 +33,17 @@ export async function startServer(
   void database.start();
 
   const schema = await createSchema();
-  const { httpServer, apollo } = await createApp(services, database, schema, log, { ...options, metrics });
+  const { httpServer, apollo, subscriptions } = await createApp(services, database, schema, log, {
+    ...options,
+    metrics,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject); // e.g. EADDRINUSE: the port is taken
       httpServer.listen(config.port, config.host, resolve);
     });
   } catch (error) {
+    await subscriptions.close().catch(() => undefined);
     await apollo.stop().catch(() => undefined);
     await services.locks.close();
     await database.stop();
@@ -60,6 +65,11 @@ export async function startServer(
     isReady: () => database.isReady,
   });
 
+  const webhookSchedule = startWebhookSchedule(services, log, {
+    intervalMs: config.webhooks.intervalMs,
+    isReady: () => database.isReady,
+  });
+
   return {
     services,
     database,
@@ -68,6 +78,8 @@ export async function startServer(
     async stop() {
       await schedule.stop(); // lets a running collection commit
       await reconcileSchedule.stop();
+      await webhookSchedule.stop();
+      await subscriptions.close();
       await apollo.stop(); // stops accepting, lets running requests finish
       await services.routerPool.closeAll();
       await services.locks.close();

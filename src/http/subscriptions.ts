@@ -1,0 +1,65 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { GraphQLSchema } from 'graphql';
+import type { AppServices } from '../app-services';
+import type { Database } from '../db/database';
+import type { Logger } from '../common/logger';
+import { authenticate } from '../context/create-context';
+import { createLoaders } from '../loaders/create-loaders';
+import type { GraphQLContext } from '../graphql/context';
+
+/**
+ * GraphQL subscriptions over graphql-ws, on the HTTP server's /graphql path. The caller is
+ * authenticated when the connection opens (connectionParams.authorization, as the HTTP header
+ * would be) by the same code as requests; a refused caller is closed with 4403 before any
+ * subscription starts. Client tokens are checked again before every read of the stream.
+ */
+export function attachSubscriptions(
+  httpServer: http.Server,
+  schema: GraphQLSchema,
+  services: AppServices,
+  database: Database,
+  log: Logger,
+): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const actors = new WeakMap<object, Awaited<ReturnType<typeof authenticate>>>();
+  const server = useServer<Record<string, unknown> | undefined>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        if (!database.isReady) return false;
+        const header = ctx.connectionParams?.authorization;
+        try {
+          actors.set(ctx.extra, await authenticate(services, typeof header === 'string' ? header : ''));
+          return true;
+        } catch {
+          return false; // 4403 Forbidden: no subscription without a valid key or token
+        }
+      },
+      context: (ctx): GraphQLContext => {
+        const auth = actors.get(ctx.extra)!;
+        const requestId = crypto.randomUUID();
+        return {
+          requestId,
+          log: log.child({ requestId }),
+          actor: auth.actor,
+          services,
+          loaders: createLoaders(services, { sharedLiveReads: true }),
+          recheck: auth.recheck,
+        };
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        log.debug({ errors: errors.map((e) => e.message) }, 'subscription error');
+      },
+    },
+    wss,
+  );
+  return {
+    async close() {
+      await server.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
