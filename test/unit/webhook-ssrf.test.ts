@@ -38,7 +38,14 @@ describe('webhook targets: refused addresses (SSRF)', () => {
     });
   }
 
-  const allowed = ['93.184.216.34', '8.8.8.8', '100.128.0.1', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8'];
+  const allowed = [
+    '93.184.216.34',
+    '8.8.8.8',
+    '100.128.0.1',
+    '172.32.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+  ];
   for (const address of allowed) {
     it(`allows the public address ${address}`, () => {
       expect(policy.refusal(address)).to.equal(null);
