@@ -50,7 +50,7 @@ export class KeyRotationService {
     private readonly secrets: SecretBox,
   ) {}
 
-  /** How many stored credentials (router passwords, WireGuard keys) are under each key id. */
+  /** How many stored credentials (router passwords, WireGuard keys, webhook secrets) are under each key id. */
   async usage(): Promise<Map<string, number>> {
     const usage = new Map<string, number>();
     for (const { table, column } of STORED_SECRETS) {
