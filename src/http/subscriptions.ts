@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
+import { ErrorCode } from '../errors/error-code';
 import type { AppServices } from '../app-services';
 import type { Database } from '../db/database';
 import type { Logger } from '../common/logger';
@@ -37,6 +38,15 @@ export function attachSubscriptions(
         } catch {
           return false; // 4403 Forbidden: no subscription without a valid key or token
         }
+      },
+      // The document's size is bounded as for HTTP requests (parsing stops at GRAPHQL_MAX_TOKENS).
+      onSubscribe: (_ctx, _id, payload) => {
+        try {
+          parse(payload.query, { maxTokens: services.config.limits.maxTokens });
+        } catch (error) {
+          return [new GraphQLError((error as Error).message, { extensions: { code: ErrorCode.VALIDATION } })];
+        }
+        return undefined;
       },
       context: (ctx): GraphQLContext => {
         const auth = actors.get(ctx.extra)!;
