@@ -55,6 +55,8 @@ export interface AppConfig {
   };
   /** How often a GraphQL subscription looks for new events (ms). */
   readonly eventsPollMs: number;
+  /** Days published events (and their delivery log) are kept; subscriptions can resume that far back. */
+  readonly eventsRetentionDays: number;
 }
 
 export interface DatabaseConfig {
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retryForSeconds: integer(env, 'WEBHOOK_RETRY_FOR_SECONDS', 86_400, 1, 2_592_000),
     }),
     eventsPollMs: integer(env, 'EVENTS_POLL_MS', 1000, 50, 60_000),
+    eventsRetentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 30, 1, 3650),
   });
 }
 

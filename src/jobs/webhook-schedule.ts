@@ -16,6 +16,7 @@ export function startWebhookSchedule(
   let stopping = false;
   const runOnce = async () => {
     if (!options.isReady()) return;
+    await services.webhookDispatcher.prune(services.config.eventsRetentionDays);
     // A full batch means more are waiting: go on at once (bounded, so stop() is never kept long).
     for (let pass = 0; pass < 20 && !stopping; pass++) {
       const attempted = await services.webhookDispatcher.runOnce();

@@ -8,6 +8,7 @@ import { startStack, type Stack } from '../helpers/stack';
 import { codeOf, gql, startServer, waitForHealthy, type TestServer } from '../helpers/test-server';
 import { createApiKey } from '../helpers/cli';
 import { noteSecret } from '../helpers/suite-traffic';
+import { scrape, valueOf } from '../helpers/prometheus';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 
 /**
@@ -47,6 +48,11 @@ describe('events out: signed webhooks with retries, and GraphQL subscriptions', 
   const attempts = new Map<string, number>();
   const hanging: http.ServerResponse[] = [];
   let expiredToken: string;
+  let allEndpoint: number;
+  let allDelivered: number;
+  const deliveriesMetric = async (outcome: string) =>
+    valueOf(await scrape(stack.server.url), 'mvpn_webhook_deliveries_total', { outcome }) +
+    valueOf(await scrape(second.url), 'mvpn_webhook_deliveries_total', { outcome });
 
   const call = (query: string, variables: Record<string, unknown> = {}, server = stack.server) =>
     gql(server.url, query, variables, stack.admin);
@@ -353,10 +359,16 @@ describe('events out: signed webhooks with retries, and GraphQL subscriptions', 
     expect(log.webhookDeliveries).to.have.length(events.length);
     for (const d of log.webhookDeliveries)
       expect(d).to.include({ status: 'DELIVERED', attempts: 1, responseCode: 204, lastError: null });
+    // Metrics: deliveries by outcome (summed over both processes), and nothing waiting any more.
+    expect(await deliveriesMetric('delivered')).to.be.at.least(events.length);
+    expect(valueOf(await scrape(second.url), 'mvpn_webhook_queue_age_seconds')).to.equal(0);
+    // Disabled: nothing more is sent to it (checked by the last test).
     await ok(
       `mutation($id: Int!) { updateWebhookEndpoint(input: { id: $id, enabled: false }) { enabled } }`,
       { id: endpoint.id },
     );
+    allEndpoint = endpoint.id;
+    allDelivered = accepted('/all').length;
   });
 
   it('a receiver that answers 500, closes the connection, then hangs gets each event once after retries, and never slows a button', async () => {
@@ -433,6 +445,8 @@ describe('events out: signed webhooks with retries, and GraphQL subscriptions', 
       20_000,
     );
     expect(log[0].attempts).to.be.greaterThan(3);
+    expect(await deliveriesMetric('failed')).to.be.at.least(1);
+    expect(await deliveriesMetric('retry')).to.be.at.least(3);
     expect(log[0].lastError).to.equal('answered 500');
     const listed = (await ok(`{ webhookEndpoints { id failing } }`)).webhookEndpoints as {
       id: number;
@@ -526,6 +540,11 @@ describe('events out: signed webhooks with retries, and GraphQL subscriptions', 
     await waitFor('the first event', () => first.events.length === 1);
     const lastSeen = first.events[0].id;
     await c1.dispose();
+    // An event past the retention (EVENTS_RETENTION_DAYS, 30) is pruned by the next process to start.
+    const oldest = (await outbox('0'))[0].id;
+    await stack.db.query('UPDATE mod_mikrotikvpn_outbox SET at = at - INTERVAL 31 DAY WHERE id = ?', [
+      oldest,
+    ]);
     await stack.server.stop(); // SIGTERM: closes subscriptions and stops
     // Meanwhile, on the other process:
     await ok(`mutation($s: Int!) { suspendVpnAccount(serviceId: $s) { status } }`, { s }, second);
@@ -545,5 +564,16 @@ describe('events out: signed webhooks with retries, and GraphQL subscriptions', 
     ]);
     expect(resumed.events.every((e) => BigInt(e.id) > BigInt(lastSeen))).to.equal(true);
     await c2.dispose();
+    await waitFor('the old event pruned', async () => (await outbox('0'))[0].id !== oldest);
+    expect(
+      await stack.db.query('SELECT id FROM mod_mikrotikvpn_webhook_deliveries WHERE event_id = ?', [oldest]),
+    ).to.deep.equal([]);
+    // The endpoint disabled in the second test got nothing since, and has nothing waiting.
+    expect(accepted('/all').length).to.equal(allDelivered);
+    const waiting = await stack.db.query(
+      "SELECT COUNT(*) AS n FROM mod_mikrotikvpn_webhook_deliveries WHERE endpoint_id = ? AND status IN ('PENDING', 'IN_FLIGHT')",
+      [allEndpoint],
+    );
+    expect(Number(waiting[0].n)).to.equal(0);
   });
 });

@@ -63,6 +63,36 @@ export class WebhookDispatcher {
     return this.options.timeoutMs + 2000;
   }
 
+  /**
+   * Deletes events older than the retention (and their finished deliveries), at most once an hour
+   * per process and in chunks; an event with a delivery still to be made is kept until it is made
+   * or given up.
+   */
+  async prune(retentionDays: number): Promise<number> {
+    if (this.lastPrune !== null && performance.now() - this.lastPrune < 3_600_000) return 0;
+    this.lastPrune = performance.now();
+    let deleted = 0;
+    for (;;) {
+      const rows: { id: string }[] = await this.db.query(
+        `SELECT o.id FROM mod_mikrotikvpn_outbox o
+          WHERE o.at < UTC_TIMESTAMP(3) - INTERVAL ${Number(retentionDays)} DAY
+            AND NOT EXISTS (SELECT 1 FROM mod_mikrotikvpn_webhook_deliveries d
+                             WHERE d.event_id = o.id AND d.status IN ('PENDING', 'IN_FLIGHT'))
+          ORDER BY o.id LIMIT 1000`,
+      );
+      if (!rows.length) return deleted;
+      const ids = rows.map((r) => BigInt(r.id)).join(',');
+      await this.db.transaction(async (m) => {
+        await m.query(`DELETE FROM mod_mikrotikvpn_webhook_deliveries WHERE event_id IN (${ids})`);
+        await m.query(`DELETE FROM mod_mikrotikvpn_outbox WHERE id IN (${ids})`);
+      });
+      deleted += rows.length;
+      if (rows.length < 1000) return deleted;
+    }
+  }
+
+  private lastPrune: number | null = null;
+
   /** One pass: claims due deliveries and attempts them at once; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const claimed = await this.claim();
@@ -106,8 +136,16 @@ export class WebhookDispatcher {
     const started = performance.now();
     let code: number | null = null;
     let error: string | null = null;
+    if (Number(d.enabled) !== 1) {
+      // Disabled since it was queued: closed, not retried (and not a failure of the receiver).
+      await this.db.query(
+        `UPDATE mod_mikrotikvpn_webhook_deliveries SET status = 'FAILED', last_error = 'endpoint disabled', lease_owner = NULL
+          WHERE id = ? AND lease_owner = ? AND attempts = ?`,
+        [d.id, this.owner, d.attempts],
+      );
+      return;
+    }
     try {
-      if (Number(d.enabled) !== 1) throw new Error('the endpoint is disabled');
       const checked = await this.policy.check(d.url);
       if (!checked.ok) throw new Error(`refused: ${checked.why}`);
       const body = JSON.stringify({

@@ -106,6 +106,14 @@ export class WebhookService {
         WHERE id = ?`,
       [url, types.join(','), enabled ? 1 : 0, description, enabled ? 1 : 0, id],
     );
+    // Disabled: nothing more is sent. What was waiting is closed (FAILED, "endpoint disabled"), not
+    // kept for later; redeliverWebhook sends one again once the endpoint is enabled.
+    if (!enabled)
+      await this.db.query(
+        `UPDATE mod_mikrotikvpn_webhook_deliveries SET status = 'FAILED', last_error = 'endpoint disabled', lease_owner = NULL
+          WHERE endpoint_id = ? AND status = 'PENDING'`,
+        [id],
+      );
     await this.audit.record(ctx, { action: 'webhook.update', result: 'OK', message: `endpoint ${id}` });
     return this.get(id);
   }
@@ -172,15 +180,21 @@ export class WebhookService {
   async redeliver(ctx: RequestContext, deliveryId: string): Promise<WebhookDeliveryView> {
     if (!/^\d{1,20}$/.test(deliveryId))
       throw new ValidationError('deliveryId must be a delivery id', { field: 'deliveryId' });
+    const [found] = await this.db.query(
+      `SELECT e.enabled FROM mod_mikrotikvpn_webhook_deliveries d JOIN mod_mikrotikvpn_webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = ?`,
+      [deliveryId],
+    );
+    if (!found) throw new NotFoundError('Webhook delivery', deliveryId);
+    if (Number(found.enabled) !== 1)
+      throw new ConflictError(`The endpoint of delivery ${deliveryId} is disabled: enable it first`);
     const result: { affectedRows: number } = await this.db.query(
       `UPDATE mod_mikrotikvpn_webhook_deliveries
           SET status = 'PENDING', next_attempt_at = UTC_TIMESTAMP(3), lease_owner = NULL
         WHERE id = ? AND NOT (status = 'IN_FLIGHT' AND next_attempt_at > UTC_TIMESTAMP(3))`,
       [deliveryId],
     );
-    const [row] = await this.db.query(`${DELIVERY_SELECT} WHERE d.id = ?`, [deliveryId]);
-    if (!row) throw new NotFoundError('Webhook delivery', deliveryId);
     if (!result.affectedRows) throw new ConflictError(`Delivery ${deliveryId} is being attempted right now`);
+    const [row] = await this.db.query(`${DELIVERY_SELECT} WHERE d.id = ?`, [deliveryId]);
     await this.audit.record(ctx, {
       action: 'webhook.redeliver',
       result: 'OK',
