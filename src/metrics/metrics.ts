@@ -79,6 +79,8 @@ export class Metrics {
   });
 
   constructor(db?: DataSource) {
+    // Every outcome from zero, so that rate() and the dashboard see the series before the first delivery.
+    for (const outcome of ['delivered', 'retry', 'failed']) this.webhookDeliveries.inc({ outcome }, 0);
     // Node's own (CPU, memory, event loop lag, GC): mvpn_process_cpu_seconds_total, mvpn_nodejs_...
     collectDefaultMetrics({ register: this.registry, prefix: 'mvpn_' });
     if (!db) return;
