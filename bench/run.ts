@@ -4,14 +4,15 @@ import { fmt, machineInfo, writeResults } from './bench-kit';
 import { baselineScenario, collectScenario, growthScenario, ingestScenario } from './collect.bench';
 import { graphqlScenario } from './graphql.bench';
 import { routerScenario } from './router.bench';
+import { eventsScenario } from './events.bench';
 
 /**
  * `npm run bench [-- <scenario>...] [--flags]`: the performance suite (docs/performance.md).
- * Scenarios: collect, baseline, growth, graphql, ingest, router; none named = all of them.
+ * Scenarios: collect, baseline, growth, graphql, ingest, router, events; none named = all of them.
  * Prints one table per scenario and writes bench-results/<scenario>.json (git-ignored).
  */
 
-const SCENARIOS = ['collect', 'baseline', 'growth', 'graphql', 'ingest', 'router'] as const;
+const SCENARIOS = ['collect', 'baseline', 'growth', 'graphql', 'ingest', 'router', 'events'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -31,6 +32,8 @@ const { values, positionals } = parseArgs({
     'wireguard-share': { type: 'string', default: '0' },
     'connected-share': { type: 'string', default: '0' },
     'server-cpu-prof': { type: 'string' },
+    'events-per-minute': { type: 'string', default: '1000' },
+    'events-seconds': { type: 'string', default: '60' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -41,7 +44,8 @@ if (values.help) {
   [--ingest-accounts 10000] [--gql-seconds 10] [--gql-connections 10] [--gql-rate 200 (requests/s)]
   [--max-concurrent N (ROUTER_MAX_CONCURRENT)] [--server-cpu-prof DIR (CPU profile of the GraphQL server)]
   [--wireguard-share 0.5 (that share of each router's accounts are WireGuard peers)]
-  [--connected-share 0.5 (that share of the accounts have a live PPP session: the session log's work)]`);
+  [--connected-share 0.5 (that share of the accounts have a live PPP session: the session log's work)]
+  [--events-per-minute 1000] [--events-seconds 60 (the events scenario: webhook delivery delay)]`);
   process.exit(0);
 }
 
@@ -180,6 +184,25 @@ async function run(name: Scenario): Promise<unknown> {
         'collection wall time (ms)': { value: fmt(r.wallMs), target: '', met: '' },
       });
       console.log('   phases (ms):', r.phasesMs);
+      return r;
+    }
+    case 'events': {
+      const r = await eventsScenario({ perMinute: num('events-per-minute'), seconds: num('events-seconds') });
+      console.log(
+        `\nevents: ${r.events} traffic.credited events (real topUpTraffic mutations) at ${r.perMinuteOffered}/min over ${r.offeredSeconds} s, two server processes delivering, one receiver`,
+      );
+      console.table({
+        'delivered (of offered)': {
+          value: `${r.delivered} / ${r.events}`,
+          target: 'all',
+          met: yes(r.delivered === r.events),
+        },
+        'delay p50 / p95 (ms)': { value: `${r.p50Ms} / ${r.p95Ms}`, target: '', met: '' },
+        'delay p99 (ms)': { value: r.p99Ms, target: '≤ 2000', met: yes(r.met) },
+        'delay max (ms)': { value: r.maxMs, target: '', met: '' },
+        'duplicate deliveries': { value: r.duplicates, target: '', met: '' },
+      });
+      console.log(`   1,000 events/min delivered with p99 delay ≤ 2 s: ${r.met ? 'met' : 'not met'}`);
       return r;
     }
     case 'router': {

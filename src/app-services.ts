@@ -24,11 +24,18 @@ import { TrafficMeter } from './services/traffic/meter.service';
 import { RouterRemovals } from './services/lifecycle/router-removal';
 import { WhmcsBillingService } from './services/whmcs-billing.service';
 import { TrafficService } from './services/traffic/traffic.service';
+import { EventOutbox } from './services/events/outbox.service';
+import { WebhookTargetPolicy } from './services/events/ssrf';
+import { WebhookService } from './services/events/webhook.service';
+import { WebhookDispatcher } from './services/events/webhook-dispatcher';
 
 /** The server's long-lived services, built once at start and shared by requests, jobs and the CLI. */
 export function createServices(config: AppConfig, db: DataSource, log?: Logger, metrics?: Metrics) {
   const secretBox = new SecretBox(config.encryption);
   const events = new EventService(db);
+  /** Published events (webhooks, subscriptions): written in the transaction of their change. */
+  const outbox = new EventOutbox(db);
+  const webhookPolicy = new WebhookTargetPolicy(config.webhooks.allowedTargets);
   const routerPool = new RouterSessionPool({
     defaultTimeoutMs: config.router.timeoutMs,
     idleTimeoutMs: config.router.idleMs,
@@ -41,9 +48,9 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
   });
   const gateway = new RouterGateway(routerPool);
   const routers = new RouterService(db, secretBox, events);
-  const ledger = new TrafficLedger();
+  const ledger = new TrafficLedger(outbox);
   const locks = new NamedLocks(config.database);
-  const notifications = new NotificationService(db);
+  const notifications = new NotificationService(db, outbox);
   const sessions = new SessionLog(db);
   const meter = new TrafficMeter(db, routers, gateway, notifications, locks, config.timeZone, sessions);
   const removals = new RouterRemovals(db, routers, gateway, meter, sessions);
@@ -59,8 +66,15 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     removals,
     wireguard,
     sessions,
+    outbox,
   );
   return {
+    outbox,
+    webhooks: new WebhookService(db, secretBox, webhookPolicy, events),
+    webhookDispatcher: new WebhookDispatcher(db, secretBox, webhookPolicy, outbox, config.webhooks, {
+      log,
+      onOutcome: metrics && ((outcome) => metrics.webhookDeliveries.inc({ outcome })),
+    }),
     wireguard,
     sessions,
     routerPool,
@@ -89,7 +103,7 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     traffic: new TrafficService(db, ledger, lifecycle, events, new WhmcsBillingService(db), config.timeZone),
     locks,
     meter,
-    collector: new TrafficCollector(db, meter, lifecycle, sessions, {
+    collector: new TrafficCollector(db, meter, lifecycle, sessions, outbox, {
       timeZone: config.timeZone,
       maxConcurrent: config.router.maxConcurrent,
       logError: log && ((err, routerId) => log.error({ err, routerId }, 'collection of a router failed')),

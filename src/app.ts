@@ -19,6 +19,7 @@ import { explorerRouter } from './http/explorer';
 import { currentRequestLog, requestIdMiddleware } from './context/request-id';
 import { graphqlMetricsPlugin, type Metrics } from './metrics';
 import { metricsHandler } from './metrics/metrics-endpoint';
+import { attachSubscriptions } from './http/subscriptions';
 
 export interface App {
   httpServer: http.Server;
@@ -28,6 +29,8 @@ export interface App {
    */
   clientHttpServer: http.Server | null;
   apollo: ApolloServer<RequestContext>;
+  /** graphql-ws on /graphql: closed first when the server stops. */
+  subscriptions: { close(): Promise<void> };
 }
 
 /** The HTTP side: /health, and /graphql behind CORS, a small body limit and Apollo. */
@@ -129,7 +132,8 @@ export async function createApp(
     clientApp.use(bodyErrors);
   }
 
-  return { httpServer, clientHttpServer, apollo };
+  const subscriptions = attachSubscriptions(httpServer, schema, services, database, log);
+  return { httpServer, clientHttpServer, apollo, subscriptions };
 }
 
 /** A malformed JSON body or an oversized one: a typed error, not an HTML page. */

@@ -13,6 +13,14 @@ export function createSchema(): Promise<GraphQLSchema> {
     authMode: 'error',
     validate: { forbidUnknownValues: false },
     scalarsMap,
+    // Subscriptions bring their own streams (the outbox, see event.resolver.ts); type-graphql wants
+    // a PubSub all the same, which nothing uses.
+    pubSub: {
+      publish: () => undefined,
+      subscribe: () => {
+        throw new Error('no topic-based subscriptions');
+      },
+    },
     emitSchemaFile: false,
   });
 }

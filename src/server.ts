@@ -8,6 +8,7 @@ import { createSchema } from './schema';
 import { createApp } from './app';
 import { startCollectionSchedule } from './jobs/collection-schedule';
 import { startReconcileSchedule } from './jobs/reconcile-schedule';
+import { startWebhookSchedule } from './jobs/webhook-schedule';
 import { Metrics } from './metrics';
 
 export interface RunningServer {
@@ -39,10 +40,16 @@ export async function startServer(
   void database.start();
 
   const schema = await createSchema();
-  const { httpServer, clientHttpServer, apollo } = await createApp(services, database, schema, log, {
-    ...options,
-    metrics,
-  });
+  const { httpServer, clientHttpServer, apollo, subscriptions } = await createApp(
+    services,
+    database,
+    schema,
+    log,
+    {
+      ...options,
+      metrics,
+    },
+  );
   try {
     await listen(httpServer, config.port, config.host);
     if (clientHttpServer && config.clientListener) {
@@ -52,6 +59,7 @@ export async function startServer(
       log.info({ clientHost: host, clientPort }, 'client listener (client tokens only)');
     }
   } catch (error) {
+    await subscriptions.close().catch(() => undefined);
     await apollo.stop().catch(() => undefined);
     await services.locks.close();
     await database.stop();
@@ -73,6 +81,11 @@ export async function startServer(
     isReady: () => database.isReady,
   });
 
+  const webhookSchedule = startWebhookSchedule(services, log, {
+    intervalMs: config.webhooks.intervalMs,
+    isReady: () => database.isReady,
+  });
+
   return {
     services,
     database,
@@ -81,6 +94,8 @@ export async function startServer(
     async stop() {
       await schedule.stop(); // lets a running collection commit
       await reconcileSchedule.stop();
+      await webhookSchedule.stop();
+      await subscriptions.close();
       await apollo.stop(); // stops accepting, lets running requests finish
       await services.routerPool.closeAll();
       await services.locks.close();

@@ -191,7 +191,7 @@ async function run(argv: string[]): Promise<number> {
           console.log(`${u.what}\tkey ${u.keyId} is not in the key file: cannot re-encrypt`);
         }
         console.log(
-          `re-encrypted ${report.rotated} of ${report.total} stored credentials (router passwords, WireGuard keys) under key ${report.activeKeyId} in ${report.durationMs} ms` +
+          `re-encrypted ${report.rotated} of ${report.total} stored credentials (router passwords, WireGuard keys, webhook secrets) under key ${report.activeKeyId} in ${report.durationMs} ms` +
             (report.changedMeanwhile ? `; ${report.changedMeanwhile} changed meanwhile` : ''),
         );
         if (report.remaining) {

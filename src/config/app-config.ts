@@ -47,6 +47,23 @@ export interface AppConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** GET /metrics (Prometheus); with a token, scrapers must send it as a Bearer token. */
   readonly metrics: { readonly enabled: boolean; readonly token: string | null };
+  /** Webhook delivery (its own periodic job) and the SSRF exceptions. */
+  readonly webhooks: {
+    /** CIDRs, addresses or host names webhooks may reach although private/loopback (and over http). */
+    readonly allowedTargets: readonly string[];
+    /** Milliseconds between delivery passes of this process; 0 = this process does not deliver. */
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    /** First retry after about this long; doubles per attempt (with jitter) up to the maximum. */
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    /** A delivery is retried this long after its event, then given up and the endpoint marked failing. */
+    readonly retryForSeconds: number;
+  };
+  /** How often a GraphQL subscription looks for new events (ms). */
+  readonly eventsPollMs: number;
+  /** Days published events (and their delivery log) are kept; subscriptions can resume that far back. */
+  readonly eventsRetentionDays: number;
 }
 
 export interface DatabaseConfig {
@@ -112,6 +129,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       enabled: boolean(env, 'METRICS_ENABLED', true),
       token: env.METRICS_TOKEN?.trim() || null,
     }),
+    webhooks: Object.freeze({
+      allowedTargets: webhookTargets(env, 'WEBHOOK_ALLOWED_TARGETS'),
+      intervalMs: integer(env, 'WEBHOOK_INTERVAL_MS', 1000, 0, 3_600_000),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 10, 86_400_000),
+      retryMaxMs: integer(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000, 10, 86_400_000),
+      retryForSeconds: integer(env, 'WEBHOOK_RETRY_FOR_SECONDS', 86_400, 1, 2_592_000),
+    }),
+    eventsPollMs: integer(env, 'EVENTS_POLL_MS', 1000, 50, 60_000),
+    eventsRetentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 30, 1, 3650),
   });
 }
 
@@ -200,6 +227,28 @@ export function loadEncryptionKeys(env: Env = process.env): AppConfig['encryptio
   }
   if (!activeKeyId) throw new ConfigError(setting, 'holds no key');
   return Object.freeze({ activeKeyId, keys });
+}
+
+/** A comma-separated list of CIDRs (10.0.0.0/8, fd00::/8), addresses or host names. */
+function webhookTargets(env: Env, name: string): readonly string[] {
+  const items = (env[name] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    const [address, bits, extra] = item.split('/');
+    const ip = /^[\d.]+$/.test(address) || address.includes(':');
+    const okBits =
+      bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (address.includes(':') ? 128 : 32));
+    const okHost = /^[a-z0-9.-]+$/i.test(address);
+    if (extra !== undefined || !okBits || (!ip && (bits !== undefined || !okHost))) {
+      throw new ConfigError(
+        name,
+        `must list CIDRs, addresses or host names, comma-separated (got "${item}")`,
+      );
+    }
+  }
+  return Object.freeze(items);
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

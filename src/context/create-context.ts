@@ -8,6 +8,7 @@ import { createLoaders } from '../loaders/create-loaders';
 import { CLIENT_TOKEN_PREFIX } from '../auth/client-tokens';
 import type { GraphQLContext } from '../graphql/context';
 import type { RequestLocals } from './request-id';
+import type { Actor } from './request-context';
 import { silentLogger } from '../common/logger';
 
 /**
@@ -39,23 +40,54 @@ export function createContextFactory(
       );
     }
     const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match)
-      throw withStatus(new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"'), 401);
-    if (match[1].startsWith(CLIENT_TOKEN_PREFIX)) {
-      const check = services.clientTokens.verify(match[1]);
-      if (!check.ok) {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (options.clientTokensOnly && bearer && !bearer.startsWith(CLIENT_TOKEN_PREFIX)) {
+      throw withStatus(
+        new ForbiddenError(
+          'This listener accepts client tokens only; API keys are refused here (use the private address)',
+        ),
+        403,
+      );
+    }
+    const { actor } = await authenticate(services, header);
+    return {
+      requestId,
+      log,
+      actor,
+      services,
+      loaders: createLoaders(services, actor.kind === 'client' ? { sharedLiveReads: true } : undefined),
+    };
+  };
+}
+
+/**
+ * Who an `Authorization` value names, the same way for requests and subscriptions: an API key, or a
+ * client token whose signature, expiry, revocation and owner all hold. `recheck` asks the same
+ * questions again (a subscription lives longer than a token may).
+ */
+export async function authenticate(
+  services: AppServices,
+  header: string,
+): Promise<{ actor: Actor; recheck: () => Promise<void> }> {
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match)
+    throw withStatus(new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"'), 401);
+  const secret = match[1];
+  if (secret.startsWith(CLIENT_TOKEN_PREFIX)) {
+    const check = async () => {
+      const verified = services.clientTokens.verify(secret);
+      if (!verified.ok) {
         const error = new UnauthenticatedError(
-          check.reason === 'expired'
+          verified.reason === 'expired'
             ? 'The client token has expired; reload the page'
             : 'The client token is not valid',
         );
         (error.extensions as Record<string, unknown>).reason =
-          check.reason === 'expired' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
+          verified.reason === 'expired' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
         throw withStatus(error, 401);
       }
       // The signature says who the token was minted for; the database says whether that still holds.
-      const standing = await services.clientTokenService.standing(check.claims);
+      const standing = await services.clientTokenService.standing(verified.claims);
       if (standing !== 'ok') {
         const error = new UnauthenticatedError(
           standing === 'revoked'
@@ -66,32 +98,24 @@ export function createContextFactory(
           standing === 'revoked' ? 'TOKEN_REVOKED' : 'TOKEN_OWNER_CHANGED';
         throw withStatus(error, 401);
       }
-      const { clientId, serviceIds } = check.claims;
-      return {
-        requestId,
-        log,
-        actor: { kind: 'client', clientId, serviceIds },
-        services,
-        loaders: createLoaders(services, { sharedLiveReads: true }),
-      };
-    }
-    if (options.clientTokensOnly) {
-      throw withStatus(
-        new ForbiddenError(
-          'This listener accepts client tokens only; API keys are refused here (use the private address)',
-        ),
-        403,
-      );
-    }
-    const key = await services.apiKeys.authenticate(match[1]);
-    if (!key) throw withStatus(new UnauthenticatedError('The API key is unknown or revoked'), 401);
-    return {
-      requestId,
-      log,
-      actor: { kind: 'apiKey', name: key.name, scope: key.scope },
-      services,
-      loaders: createLoaders(services),
+      return verified.claims;
     };
+    const { clientId, serviceIds } = await check();
+    return {
+      actor: { kind: 'client', clientId, serviceIds },
+      recheck: async () => {
+        await check();
+      },
+    };
+  }
+  const key = await services.apiKeys.authenticate(secret);
+  if (!key) throw withStatus(new UnauthenticatedError('The API key is unknown or revoked'), 401);
+  return {
+    actor: { kind: 'apiKey', name: key.name, scope: key.scope },
+    recheck: async () => {
+      if (!(await services.apiKeys.authenticate(secret)))
+        throw new UnauthenticatedError('The API key is unknown or revoked');
+    },
   };
 }
 

@@ -9,4 +9,9 @@ import type { Loaders } from '../loaders/create-loaders';
 export interface GraphQLContext extends RequestContext {
   services: AppServices;
   loaders: Loaders;
+  /**
+   * Subscriptions (long-lived): throws once the caller's credentials no longer hold (a client token
+   * that expired, was revoked or whose service moved to another client). Requests check them once.
+   */
+  recheck?: () => Promise<void>;
 }

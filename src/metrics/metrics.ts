@@ -15,6 +15,8 @@ export const METRIC_NAMES = [
   'mvpn_notifications_pending',
   'mvpn_graphql_requests_total',
   'mvpn_graphql_request_duration_seconds',
+  'mvpn_webhook_deliveries_total',
+  'mvpn_webhook_queue_age_seconds',
 ] as const;
 
 /**
@@ -69,7 +71,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'mvpn_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by this process, by outcome (delivered, retry, failed = gave up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(db?: DataSource) {
+    // Every outcome from zero, so that rate() and the dashboard see the series before the first delivery.
+    for (const outcome of ['delivered', 'retry', 'failed']) this.webhookDeliveries.inc({ outcome }, 0);
     // Node's own (CPU, memory, event loop lag, GC): mvpn_process_cpu_seconds_total, mvpn_nodejs_...
     collectDefaultMetrics({ register: this.registry, prefix: 'mvpn_' });
     if (!db) return;
@@ -102,6 +113,20 @@ export class Metrics {
           'SELECT COUNT(*) AS n FROM mod_mikrotikvpn_notifications WHERE acknowledged_at IS NULL',
         );
         if (rows) this.set(Number(rows[0].n));
+      },
+    });
+    new Gauge({
+      name: 'mvpn_webhook_queue_age_seconds',
+      help: 'Age of the oldest webhook delivery not yet delivered nor given up (0: none waiting)',
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const rows = await queryOrNull<{ age: string | number | null }>(
+          db,
+          `SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), UTC_TIMESTAMP(3)) / 1000000 AS age
+             FROM mod_mikrotikvpn_webhook_deliveries WHERE status IN ('PENDING', 'IN_FLIGHT')`,
+        );
+        if (rows) this.set(Number(rows[0].age ?? 0));
       },
     });
   }

@@ -42,6 +42,13 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
               extensions: { code: ErrorCode.VALIDATION, http: { status: 400 } },
             });
           }
+          // Subscriptions are streams: served over WebSocket (graphql-ws, src/http/subscriptions.ts).
+          if (operation.operation === 'subscription') {
+            throw new GraphQLError(
+              'Subscriptions are served over WebSocket (graphql-ws) at /graphql, not over HTTP',
+              { extensions: { code: ErrorCode.VALIDATION, http: { status: 400 } } },
+            );
+          }
           const depth = depthOf(operation.selectionSet, fragments, 0, new Set());
           if (depth > limits.maxDepth)
             refuse(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`);

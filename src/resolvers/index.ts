@@ -5,6 +5,8 @@ import { ProductResolver } from './product.resolver';
 import { RouterResolver } from './router.resolver';
 import { VpnAccountResolver } from './vpn-account.resolver';
 import { SessionResolver } from './session.resolver';
+import { WebhookResolver } from './webhook.resolver';
+import { EventResolver } from './event.resolver';
 
 export const resolvers = [
   VpnAccountResolver,
@@ -16,4 +18,6 @@ export const resolvers = [
   TrafficTopUpResolver,
   ClientTokenResolver,
   SessionResolver,
+  WebhookResolver,
+  EventResolver,
 ] as const;

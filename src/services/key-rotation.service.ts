@@ -31,10 +31,15 @@ const STORED_SECRETS = [
     column: 'wg_preshared_key',
     name: (id: number) => `account ${id} (WireGuard preshared key)`,
   },
+  {
+    table: 'mod_mikrotikvpn_webhook_endpoints',
+    column: 'secret_encrypted',
+    name: (id: number) => `webhook endpoint ${id} (signing secret)`,
+  },
 ] as const;
 
 /**
- * Re-encrypts every stored router credential and WireGuard client key under the active (last) key, while servers keep running:
+ * Re-encrypts every stored router credential, WireGuard client key and webhook signing secret under the active (last) key, while servers keep running:
  * a running server decrypts by the key id stored with each value, so it reads old and new values
  * alike as long as its key file holds both keys. Each row is written only if it still holds the value
  * that was read (compare-and-set), so a router saved at the same moment is never overwritten.
@@ -45,7 +50,7 @@ export class KeyRotationService {
     private readonly secrets: SecretBox,
   ) {}
 
-  /** How many stored credentials (router passwords, WireGuard keys) are under each key id. */
+  /** How many stored credentials (router passwords, WireGuard keys, webhook secrets) are under each key id. */
   async usage(): Promise<Map<string, number>> {
     const usage = new Map<string, number>();
     for (const { table, column } of STORED_SECRETS) {

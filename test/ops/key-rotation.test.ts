@@ -86,7 +86,7 @@ describe('rotate-key: re-encrypting router credentials online (real CLI + runnin
 
     expect(out.code, out.stdout + out.stderr).to.equal(0);
     const summary =
-      /re-encrypted (\d+) of (\d+) stored credentials \(router passwords, WireGuard keys\) under key k2 in (\d+) ms/.exec(
+      /re-encrypted (\d+) of (\d+) stored credentials \(router passwords, WireGuard keys, webhook secrets\) under key k2 in (\d+) ms/.exec(
         out.stdout,
       );
     expect(summary, out.stdout).not.to.equal(null);

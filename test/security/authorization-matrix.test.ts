@@ -59,6 +59,13 @@ const ROWS: Row[] = [
     doc: (i) => `{ product(id: ${i.productId}) { id name } }`,
   },
   { type: 'Query', field: 'products', access: 'anyKey', doc: () => `{ products { id } }` },
+  { type: 'Query', field: 'webhookEndpoints', access: 'admin', doc: () => `{ webhookEndpoints { id url } }` },
+  {
+    type: 'Query',
+    field: 'webhookDeliveries',
+    access: 'admin',
+    doc: () => `{ webhookDeliveries(endpointId: 1) { id status } }`,
+  },
   {
     type: 'Query',
     field: 'router',
@@ -273,6 +280,37 @@ const ROWS: Row[] = [
   },
   {
     type: 'Mutation',
+    field: 'createWebhookEndpoint',
+    access: 'admin',
+    doc: () =>
+      `mutation { createWebhookEndpoint(input: { url: "https://93.184.216.34/matrix" }) { secret } }`,
+  },
+  {
+    type: 'Mutation',
+    field: 'updateWebhookEndpoint',
+    access: 'admin',
+    doc: () => `mutation { updateWebhookEndpoint(input: { id: 1, enabled: false }) { id } }`,
+  },
+  {
+    type: 'Mutation',
+    field: 'rotateWebhookSecret',
+    access: 'admin',
+    doc: () => `mutation { rotateWebhookSecret(id: 1) { secret } }`,
+  },
+  {
+    type: 'Mutation',
+    field: 'deleteWebhookEndpoint',
+    access: 'admin',
+    doc: () => `mutation { deleteWebhookEndpoint(id: 1) }`,
+  },
+  {
+    type: 'Mutation',
+    field: 'redeliverWebhook',
+    access: 'admin',
+    doc: () => `mutation { redeliverWebhook(deliveryId: "1") { id } }`,
+  },
+  {
+    type: 'Mutation',
     field: 'upsertRouter',
     access: 'admin',
     doc: (i) =>
@@ -302,6 +340,8 @@ describe('security: authorization matrix (every query and mutation × every kind
         (SELECT GROUP_CONCAT(CONCAT(service_id, status, balance_bytes, username) ORDER BY id) FROM mod_mikrotikvpn_accounts) accounts,
         (SELECT COUNT(*) FROM mod_mikrotikvpn_traffic_topups) topups,
         (SELECT COUNT(*) FROM mod_mikrotikvpn_events) events,
+        (SELECT COUNT(*) FROM mod_mikrotikvpn_outbox) outbox,
+        (SELECT GROUP_CONCAT(CONCAT(url, enabled, secret_encrypted)) FROM mod_mikrotikvpn_webhook_endpoints) webhooks,
         (SELECT GROUP_CONCAT(CONCAT(host, username, password_encrypted)) FROM mod_mikrotikvpn_routers) routers`),
     );
 

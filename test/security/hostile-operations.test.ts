@@ -579,11 +579,11 @@ describe('security: hostile GraphQL operations are refused before any resolver r
       code: 'VALIDATION',
     },
     {
-      name: 'a subscription (the API has none)',
-      send: () => op(`subscription { routers { id } }`),
+      name: 'a subscription over HTTP (subscriptions are served over WebSocket only)',
+      send: () => op(`subscription { events { id type } }`),
       status: 400,
       code: 'VALIDATION',
-      message: /no subscription/,
+      message: /WebSocket/,
     },
     {
       name: 'an unknown persisted-query hash',

@@ -45,6 +45,11 @@ const MUTATIONS = [
   'revokeClientToken',
   'testRouterConnection',
   'upsertRouter',
+  'createWebhookEndpoint',
+  'updateWebhookEndpoint',
+  'rotateWebhookSecret',
+  'deleteWebhookEndpoint',
+  'redeliverWebhook',
 ] as const;
 type MutationName = (typeof MUTATIONS)[number];
 
@@ -163,6 +168,27 @@ describe('security: property-based fuzzing of every mutation (server process + s
     '-x',
     'x'.repeat(300),
     'ünïcode',
+  );
+
+  /** Webhook URLs: refused ones, and TEST-NET addresses (accepted, never answering) — never a name to resolve. */
+  const webhookUrl = fc.oneof(
+    fc.constantFrom(
+      'https://203.0.113.7/hook',
+      'https://10.0.0.1/hook',
+      'https://169.254.169.254/latest',
+      'https://[::1]/',
+      'https://[::ffff:127.0.0.1]/',
+      'http://203.0.113.7/hook',
+      'https://user:pw@203.0.113.7/',
+      'ftp://203.0.113.7/',
+      `https://203.0.113.7/${'x'.repeat(2100)}`,
+      '',
+    ),
+    oddString,
+  );
+  const eventTypes = fc.array(
+    fc.oneof(fc.constantFrom('account.created', 'traffic.credited', 'router.recovered'), oddString),
+    { maxLength: 4 },
   );
 
   const call = (
@@ -355,6 +381,33 @@ describe('security: property-based fuzzing of every mutation (server process + s
           i: { ...i, serverId: i.serverId === 0 ? spareServerId : i.serverId },
         }),
       ),
+    createWebhookEndpoint: fc
+      .record({ url: webhookUrl, eventTypes: optional(eventTypes), enabled: optional(fc.boolean()) })
+      .map((i) =>
+        call('createWebhookEndpoint', '$i: CreateWebhookEndpointInput!', 'input: $i', '{ endpoint { id } }', {
+          i,
+        }),
+      ),
+    updateWebhookEndpoint: fc
+      .record({
+        id: fc.oneof(fc.nat({ max: 5 }), someId),
+        url: optional(webhookUrl),
+        eventTypes: optional(eventTypes),
+        enabled: optional(fc.boolean()),
+        description: optional(oddString),
+      })
+      .map((i) =>
+        call('updateWebhookEndpoint', '$i: UpdateWebhookEndpointInput!', 'input: $i', '{ id }', { i }),
+      ),
+    rotateWebhookSecret: fc
+      .oneof(fc.nat({ max: 5 }), someId)
+      .map((id) => call('rotateWebhookSecret', '$id: Int!', 'id: $id', '{ endpoint { id } }', { id })),
+    deleteWebhookEndpoint: fc
+      .oneof(fc.nat({ max: 5 }), someId)
+      .map((id) => call('deleteWebhookEndpoint', '$id: Int!', 'id: $id', '', { id })),
+    redeliverWebhook: idString.map((d) =>
+      call('redeliverWebhook', '$d: ID!', 'deliveryId: $d', '{ id }', { d }),
+    ),
   });
 
   /** Sometimes a variable of the wrong type entirely: GraphQL must refuse it as VALIDATION. */

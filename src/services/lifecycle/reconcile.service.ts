@@ -372,7 +372,7 @@ export class ReconcileService {
       );
     }
     const wasPending = account.status === VpnAccountStatus.PENDING;
-    const wasLimited = account.status === VpnAccountStatus.LIMITED;
+    const from = account.status;
     const status = desiredStatus(account);
     const problem = result.problems.join('; ').slice(0, 500) || null;
     const reason = result.passwordReset
@@ -403,8 +403,7 @@ export class ReconcileService {
       });
       await this.db.transaction(async (manager) => {
         await this.lifecycle.saveRouterSide(manager, account);
-        if (status === VpnAccountStatus.LIMITED && !wasLimited)
-          await this.lifecycle.noticeLimited(manager, ctx, account);
+        await this.lifecycle.announceStatus(manager, ctx, account, from);
       });
     }
     if (wasPending) act(account.serviceId, 'PENDING_FINISHED', `status now ${status}`);

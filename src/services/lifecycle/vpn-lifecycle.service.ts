@@ -45,6 +45,8 @@ import { findLiveAccount, requireLiveAccount } from '../live-account';
 import { loggedAction } from './logged-action';
 import type { WireGuardService } from '../wireguard/wireguard.service';
 import { END_REASON, type DuplicateSession, type SessionLog } from '../sessions/session-log.service';
+import type { EventOutbox } from '../events/outbox.service';
+import { accountRef, statusChangeEvents } from '../events/account-events';
 
 const LOCK_WAIT_SECONDS = 30;
 
@@ -114,6 +116,7 @@ export class VpnLifecycleService {
     private readonly removals: RouterRemovals,
     private readonly wireguard: WireGuardService,
     private readonly sessions: SessionLog,
+    private readonly outbox: EventOutbox,
   ) {}
 
   // ---- create -------------------------------------------------------------------------------------
@@ -198,6 +201,14 @@ export class VpnLifecycleService {
             peerRosId: account.peerRosId,
           },
         );
+        await this.outbox.emit(manager, {
+          type: 'account.created',
+          payload: {
+            ...accountRef(account),
+            status: account.status,
+            balanceBytes: String(account.balanceBytes),
+          },
+        });
         await this.events.record(
           ctx,
           this.event(
@@ -777,6 +788,10 @@ export class VpnLifecycleService {
           terminatedAt: () => 'UTC_TIMESTAMP(3)',
         },
       );
+      await this.outbox.emit(manager, {
+        type: 'account.terminated',
+        payload: { ...accountRef(account), status: account.status },
+      });
       await this.events.record(
         ctx,
         this.event('terminate', account, 'OK', [`address ${account.address} freed`, ...notes].join('; ')),
@@ -840,7 +855,7 @@ export class VpnLifecycleService {
           : status === VpnAccountStatus.LIMITED
             ? 'traffic balance used up'
             : null;
-    const wasLimited = account.status === VpnAccountStatus.LIMITED;
+    const from = account.status;
     account.status = status;
     account.statusReason = reason;
     account.pendingAction = null;
@@ -852,7 +867,7 @@ export class VpnLifecycleService {
       await this.saveRouterSide(manager, account);
       if (result.sessionsEnded)
         await this.sessions.closeForAction(manager, account.id, this.endReason(action, status));
-      if (status === VpnAccountStatus.LIMITED && !wasLimited) await this.noticeLimited(manager, ctx, account);
+      await this.announceStatus(manager, ctx, account, from);
       await this.events.record(
         ctx,
         this.event(
@@ -940,8 +955,27 @@ export class VpnLifecycleService {
     );
   }
 
-  /** The used-up notice, whatever made the account LIMITED (once per cycle: notification.service). */
-  async noticeLimited(manager: EntityManager, ctx: RequestContext, account: VpnAccountEntity): Promise<void> {
+  /**
+   * What a committed status change announces, in its transaction: the used-up notice whatever made
+   * the account LIMITED (once per cycle: notification.service), and the account events.
+   */
+  async announceStatus(
+    manager: EntityManager,
+    ctx: RequestContext,
+    account: VpnAccountEntity,
+    from: VpnAccountStatus,
+  ): Promise<void> {
+    if (account.status === VpnAccountStatus.LIMITED && from !== VpnAccountStatus.LIMITED)
+      await this.noticeLimited(manager, ctx, account);
+    await this.outbox.emitAll(manager, statusChangeEvents(account, from, account.status));
+  }
+
+  /** The used-up notice (once per cycle: notification.service). */
+  private async noticeLimited(
+    manager: EntityManager,
+    ctx: RequestContext,
+    account: VpnAccountEntity,
+  ): Promise<void> {
     await this.notifications.enqueueFor(
       manager,
       ctx,

@@ -15,6 +15,14 @@ import type { CollectionFrequency, CollectionReport, RouterCollection } from './
 import type { SessionLog } from '../sessions/session-log.service';
 import type { VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { MeteredAccount, MeterPhase, TrafficMeter } from './meter.service';
+import type { EventOutbox } from '../events/outbox.service';
+
+/** Failures that mean the router could not be talked to at all (router.unreachable). */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.ROUTER_UNREACHABLE,
+  ErrorCode.ROUTER_TIMEOUT,
+  ErrorCode.ROUTER_TLS_FAILED,
+]);
 
 /** Old samples deleted per statement when pruning. */
 const PRUNE_CHUNK = 5000;
@@ -44,6 +52,7 @@ export class TrafficCollector {
     private readonly meter: TrafficMeter,
     private readonly lifecycle: VpnLifecycleService,
     private readonly sessions: SessionLog,
+    private readonly outbox: EventOutbox,
     private readonly options: {
       timeZone: string;
       maxConcurrent: number;
@@ -181,7 +190,48 @@ export class TrafficCollector {
     } finally {
       result.durationMs = Math.round(performance.now() - started);
     }
+    if (!result.skipped) {
+      await this.publishOutcome(router, result).catch((error) =>
+        (this.options.logError ?? logToStderr)(error, router.id),
+      );
+    }
     return { result, limit, at };
+  }
+
+  /**
+   * collection.failed for every failed collection; router.unreachable when the router could not be
+   * talked to and was reachable before, router.recovered at its next good collection. The change is
+   * the router's `unreachable_since`, set and cleared by conditional updates, so each transition is
+   * announced once, whichever process saw it.
+   */
+  private async publishOutcome(router: RouterEntity, result: RouterCollection): Promise<void> {
+    const ref = { routerId: router.id };
+    await this.db.transaction(async (manager) => {
+      if (result.ok) {
+        const cleared: { affectedRows: number } = await manager.query(
+          'UPDATE mod_mikrotikvpn_routers SET unreachable_since = NULL WHERE id = ? AND unreachable_since IS NOT NULL',
+          [router.id],
+        );
+        if (cleared.affectedRows) await this.outbox.emit(manager, { type: 'router.recovered', payload: ref });
+        return;
+      }
+      const failure = { ...ref, errorCode: result.errorCode ?? ErrorCode.INTERNAL_SERVER_ERROR };
+      if (UNREACHABLE_CODES.has(failure.errorCode)) {
+        const marked: { affectedRows: number } = await manager.query(
+          'UPDATE mod_mikrotikvpn_routers SET unreachable_since = UTC_TIMESTAMP(3) WHERE id = ? AND unreachable_since IS NULL',
+          [router.id],
+        );
+        if (marked.affectedRows)
+          await this.outbox.emit(manager, {
+            type: 'router.unreachable',
+            payload: { ...failure, message: (result.error ?? '').slice(0, 300) },
+          });
+      }
+      await this.outbox.emit(manager, {
+        type: 'collection.failed',
+        payload: { ...failure, message: (result.error ?? '').slice(0, 300) },
+      });
+    });
   }
 
   /**

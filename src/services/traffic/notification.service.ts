@@ -5,12 +5,14 @@ import type { VpnAccountEntity } from '../../entities/own/vpn-account.entity';
 /** What a notice needs of an account. */
 export type NoticeAccount = Pick<
   VpnAccountEntity,
-  'id' | 'serviceId' | 'productId' | 'username' | 'balanceBytes' | 'cycleAllowanceBytes'
+  'id' | 'serviceId' | 'productId' | 'username' | 'balanceBytes' | 'cycleAllowanceBytes' | 'clientId'
 >;
 import type { ProductSettings } from '../../product/product-settings';
 import type { RequestContext } from '../../context/request-context';
 import { bytesToGb, toBytes } from '../../common/units';
 import type { PendingNotice } from './traffic-types';
+import type { EventOutbox } from '../events/outbox.service';
+import type { NewEvent } from '../events/event-types';
 
 interface MergeSource {
   id: number;
@@ -36,7 +38,10 @@ function noticeKey(kind: NotificationKind, accountId: number, cycleCredit: numbe
  * module reports that WHMCS accepted it.
  */
 export class NotificationService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly outbox: EventOutbox,
+  ) {}
 
   async enqueueFor(
     manager: EntityManager,
@@ -78,6 +83,25 @@ export class NotificationService {
         acknowledgedAt: null,
       });
     };
+    // The low-traffic event: raised where the notice is, once per account and cycle like it, but
+    // whether or not the product has an email template.
+    const events: NewEvent[] = [];
+    for (const a of low) {
+      const src = byId.get(a.id);
+      if (!src) continue;
+      events.push({
+        type: 'traffic.threshold_reached',
+        dedupeKey: `threshold:${a.id}:cycle-${src.last_cycle ?? 0}`,
+        payload: {
+          accountId: a.id,
+          serviceId: a.serviceId,
+          clientId: a.clientId,
+          balanceBytes: String(a.balanceBytes),
+          thresholdBytes: (settings.get(a.productId)?.lowTrafficThresholdBytes ?? 0n).toString(),
+        },
+      });
+    }
+    await this.outbox.emitAll(manager, events);
     for (const a of low) add(a, NotificationKind.LOW_TRAFFIC);
     for (const a of limited) add(a, NotificationKind.LIMITED);
     if (rows.length)

@@ -1,7 +1,8 @@
 import { In, type EntityManager } from 'typeorm';
-import { TopUpKind, TrafficTopUpEntity, type TopUpReason } from '../../entities/own/traffic-topup.entity';
+import { TopUpKind, TopUpReason, TrafficTopUpEntity } from '../../entities/own/traffic-topup.entity';
 import { toBytes } from '../../common/units';
 import { ConflictError } from '../../errors/app-errors';
+import type { EventOutbox } from '../events/outbox.service';
 
 export interface CreditInput {
   accountId: number;
@@ -33,6 +34,8 @@ export interface CreditInput {
  * row with the balance before and after, written in the same transaction as the balance update.
  */
 export class TrafficLedger {
+  constructor(private readonly outbox: EventOutbox) {}
+
   /**
    * Credits (or, with negative bytes, debits) an account once per idempotency key. Must run inside a
    * transaction; the account row is locked so that before/after are exact while debits go on.
@@ -47,7 +50,7 @@ export class TrafficLedger {
   ): Promise<{ topUp: TrafficTopUpEntity; created: boolean }> {
     const repo = manager.getRepository(TrafficTopUpEntity);
     const [account] = await manager.query(
-      'SELECT balance_bytes FROM mod_mikrotikvpn_accounts WHERE id = ? FOR UPDATE',
+      'SELECT balance_bytes, service_id, client_id, router_id FROM mod_mikrotikvpn_accounts WHERE id = ? FOR UPDATE',
       [input.accountId],
     );
     // Checked after taking the account lock: a concurrent credit with the same key has committed by now.
@@ -97,6 +100,22 @@ export class TrafficLedger {
       actor: input.actor.slice(0, 128),
     });
     await repo.insert(topUp);
+    // Traffic added (a renewal, an addon, an adjustment) is published with the credit; a NOTE is not,
+    // nor the first cycle's allowance: it is part of account.created (and undone with a failed create).
+    if (input.kind !== TopUpKind.NOTE && input.reason !== TopUpReason.FIRST_CYCLE)
+      await this.outbox.emit(manager, {
+        type: 'traffic.credited',
+        payload: {
+          accountId: input.accountId,
+          serviceId: Number(account.service_id),
+          clientId: Number(account.client_id),
+          routerId: Number(account.router_id),
+          kind: input.kind,
+          bytes: input.bytes.toString(),
+          balanceBytes: after.toString(),
+          topUpId: String(topUp.id),
+        },
+      });
     return { topUp, created: true };
   }
 }
