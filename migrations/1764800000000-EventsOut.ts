@@ -5,7 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * causes it, read by GraphQL subscriptions and fanned out to webhook endpoints in the same
  * transaction), the webhook endpoints (signing secret encrypted with the key ring), one delivery row
  * per event and endpoint (its lease, attempts and last outcome), and the router's reachability, so
- * that `router.unreachable` / `router.recovered` are emitted once per change, by any process.
+ * that `router.unreachable` / `router.recovered` are emitted once per change, by any process, and
+ * the status each account's events last announced.
  */
 export class EventsOut1764800000000 implements MigrationInterface {
   name = 'EventsOut1764800000000';
@@ -62,9 +63,14 @@ export class EventsOut1764800000000 implements MigrationInterface {
     await q.query(
       `ALTER TABLE mod_mikrotikvpn_routers ADD COLUMN unreachable_since DATETIME(3) NULL COMMENT 'set by the first failed collection, cleared by the next good one'`,
     );
+    await q.query(
+      `ALTER TABLE mod_mikrotikvpn_accounts ADD COLUMN announced_status ENUM('PENDING','ACTIVE','SUSPENDED','LIMITED','TERMINATED') NULL
+         COMMENT 'the last status its events announced: a change that waited in PENDING for the router is announced once, from this'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE mod_mikrotikvpn_accounts DROP COLUMN announced_status');
     await q.query('ALTER TABLE mod_mikrotikvpn_routers DROP COLUMN unreachable_since');
     await q.query('DROP TABLE mod_mikrotikvpn_webhook_deliveries');
     await q.query('DROP TABLE mod_mikrotikvpn_webhook_endpoints');

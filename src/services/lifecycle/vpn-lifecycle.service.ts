@@ -201,6 +201,11 @@ export class VpnLifecycleService {
             peerRosId: account.peerRosId,
           },
         );
+        // What account.created announced: later status events start from it.
+        await manager.query('UPDATE mod_mikrotikvpn_accounts SET announced_status = ? WHERE id = ?', [
+          account.status,
+          account.id,
+        ]);
         await this.outbox.emit(manager, {
           type: 'account.created',
           payload: {
@@ -967,7 +972,21 @@ export class VpnLifecycleService {
   ): Promise<void> {
     if (account.status === VpnAccountStatus.LIMITED && from !== VpnAccountStatus.LIMITED)
       await this.noticeLimited(manager, ctx, account);
-    await this.outbox.emitAll(manager, statusChangeEvents(account, from, account.status));
+    // Events compare with the status they last announced, not the one just before: a change that
+    // waited in PENDING for the router is announced once, when it settles, and a LIMITED account
+    // that went PENDING for another action and came back LIMITED announces nothing.
+    if (account.status === VpnAccountStatus.PENDING) return;
+    const [row]: { announced_status: VpnAccountStatus | null }[] = await manager.query(
+      'SELECT announced_status FROM mod_mikrotikvpn_accounts WHERE id = ?',
+      [account.id],
+    );
+    const announced = row?.announced_status ?? from;
+    if (announced === account.status) return;
+    await this.outbox.emitAll(manager, statusChangeEvents(account, announced, account.status));
+    await manager.query('UPDATE mod_mikrotikvpn_accounts SET announced_status = ? WHERE id = ?', [
+      account.status,
+      account.id,
+    ]);
   }
 
   /** The used-up notice (once per cycle: notification.service). */
