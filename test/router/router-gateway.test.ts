@@ -90,6 +90,9 @@ for (const { transport, version } of VARIANTS) {
           remoteAddress: '10.70.0.6',
           comment: 'whmcs:42',
           disabled: false,
+          // Never logged in: RouterOS has no last session to tell of.
+          lastDisconnectReason: null,
+          lastCallerId: null,
         },
       ]);
       expect(await gateway.onItem(target, '/ppp/secret', id, 'remove')).to.equal(true);
