@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { startStack, type Stack } from '../helpers/stack';
 import { createApiKey } from '../helpers/cli';
 import { clientPortOf, codeOf, gql } from '../helpers/test-server';
+import { CREATE_VPN_ACCOUNT, createAccountVariables } from '../helpers/accounts';
 
 const MINT = `mutation($c: Int!, $s: [Int!]!) { mintClientToken(clientId: $c, serviceIds: $s) { token } }`;
 const ACCOUNT = `query($s: Int!) { vpnAccount(serviceId: $s) { serviceId username } }`;
@@ -27,17 +28,8 @@ describe('the client listener (CLIENT_PORT): client tokens only', function () {
     serviceId = await stack.whmcs.service({ userid: clientId, packageid: productId, server: serverId });
     const created = await gql(
       stack.server.url,
-      `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { status } }`,
-      {
-        i: {
-          serviceId,
-          serverId,
-          productId,
-          username: 'ada',
-          password: 'Passw0rd!',
-          billingCycle: 'Monthly',
-        },
-      },
+      CREATE_VPN_ACCOUNT,
+      createAccountVariables({ serviceId, serverId, productId, username: 'ada' }),
       stack.admin,
     );
     expect(created.errors).to.equal(undefined);

@@ -10,6 +10,7 @@ import { createApiKey } from '../helpers/cli';
 import { noteSecret } from '../helpers/suite-traffic';
 import { scrape, valueOf } from '../helpers/prometheus';
 import type { SimulatedRouter } from '../simulator/simulated-router';
+import { CREATE_VPN_ACCOUNT, createAccountVariables } from '../helpers/accounts';
 
 /**
  * Events out, end to end: two server processes on one MariaDB (both deliver webhooks), a simulated
@@ -65,17 +66,8 @@ describe('events out: signed webhooks with retries, and GraphQL subscriptions', 
     stack.whmcs.service({ id: ++next, userid, packageid: product, server: serverId });
   const create = async (serviceId: number, username: string, product = productId, server = stack.server) =>
     ok(
-      `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { address } }`,
-      {
-        i: {
-          serviceId,
-          serverId,
-          productId: product,
-          username,
-          password: 'Passw0rd!',
-          billingCycle: 'Monthly',
-        },
-      },
+      CREATE_VPN_ACCOUNT,
+      createAccountVariables({ serviceId, serverId, productId: product, username }),
       server,
     );
   const createEndpoint = async (path: string, eventTypes?: string[]) => {
@@ -258,16 +250,10 @@ describe('events out: signed webhooks with retries, and GraphQL subscriptions', 
     // A create the router refuses is undone: no account, no event.
     const failed = await newService();
     sim.faults.failOn.push({ path: '/queue/simple/add', kind: 'trap', message: 'failure: simulated' });
-    const r = await call(`mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { address } }`, {
-      i: {
-        serviceId: failed,
-        serverId,
-        productId,
-        username: 'evfail',
-        password: 'Passw0rd!',
-        billingCycle: 'Monthly',
-      },
-    });
+    const r = await call(
+      CREATE_VPN_ACCOUNT,
+      createAccountVariables({ serviceId: failed, serverId, productId, username: 'evfail' }),
+    );
     expect(r.errors).to.not.equal(undefined);
     await ok(`mutation($s: Int!) { suspendVpnAccount(serviceId: $s, reason: "Overdue") { status } }`, {
       s: a1,

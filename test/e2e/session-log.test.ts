@@ -4,6 +4,7 @@ import { startStack, type Stack } from '../helpers/stack';
 import { codeOf, gql, startServer, waitForHealthy } from '../helpers/test-server';
 import { testServerConfig } from '../helpers/test-db';
 import type { SimulatedRouter } from '../simulator/simulated-router';
+import { CREATE_VPN_ACCOUNT, createAccountVariables } from '../helpers/accounts';
 
 /**
  * The session log end to end: the server process on MariaDB, collections of a simulated router
@@ -56,17 +57,8 @@ describe('session log: every connection from the readings we already make, and w
   const newAccount = async (username: string, product = productId, userid = client) => {
     const serviceId = await stack.whmcs.service({ id: ++next, userid, packageid: product, server: serverId });
     const data = await ok(
-      `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { address } }`,
-      {
-        i: {
-          serviceId,
-          serverId,
-          productId: product,
-          username,
-          password: 'Passw0rd!',
-          billingCycle: 'Monthly',
-        },
-      },
+      CREATE_VPN_ACCOUNT,
+      createAccountVariables({ serviceId, serverId, productId: product, username }),
     );
     return { serviceId, username, address: data.createVpnAccount.address as string };
   };

@@ -8,6 +8,7 @@ import { gql } from '../helpers/test-server';
 import { runCli } from '../helpers/cli';
 import { noteSecret } from '../helpers/suite-traffic';
 import { generateKeyLine } from '../../src/auth/secret-box';
+import { CREATE_VPN_ACCOUNT, createAccountVariables } from '../helpers/accounts';
 
 /** Webhook signing secrets are stored secrets like router passwords: rotate-key re-encrypts them. */
 describe('rotate-key re-encrypts webhook signing secrets, and deliveries still verify with the same secret', function () {
@@ -68,17 +69,8 @@ describe('rotate-key re-encrypts webhook signing secrets, and deliveries still v
     });
     const r = await gql(
       stack.server.url,
-      `mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { status } }`,
-      {
-        i: {
-          serviceId,
-          serverId,
-          productId,
-          username: 'whrot',
-          password: 'Passw0rd!',
-          billingCycle: 'Monthly',
-        },
-      },
+      CREATE_VPN_ACCOUNT,
+      createAccountVariables({ serviceId, serverId, productId, username: 'whrot' }),
       stack.admin,
     );
     expect(r.errors).to.equal(undefined);
