@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { WhmcsFixtures } from '../test/helpers/whmcs-fixtures';
 import { gql, startServer, waitForHealthy, type TestServer } from '../test/helpers/test-server';
 import { createApiKey } from '../test/helpers/cli';
-import { median, round } from './bench-kit';
+import { median, processCpuMs, round } from './bench-kit';
 import { startFleet, type Fleet } from './fleet';
 import { SqlCounter } from './sql-counter';
 import type { LoadInput } from './load-client';
@@ -110,6 +110,8 @@ async function startProductServer(
     ENCRYPTION_KEY: fleet.env.ENCRYPTION_KEY,
     COLLECT_INTERVAL_SECONDS: '0',
     NODE_ENV: 'production',
+    // As deployed (deploy/env.example): the tests' debug level adds a log line per request.
+    LOG_LEVEL: 'info',
   });
   await waitForHealthy(server);
   return server;
@@ -175,13 +177,18 @@ export async function graphqlScenario(o: {
       // background task happens to send during one of them.
       const counts: number[] = [];
       let byKind: Record<string, number> = {};
+      let texts: string[] = [];
+      counter.captureTexts = true;
       for (let i = 0; i < 20; i++) {
         counter.reset();
+        counter.texts = [];
         await gql(counted.url, query, vars, token);
         counts.push(counter.statements);
         byKind = { ...counter.byKind };
+        texts = counter.texts.map((t) => t.replace(/\s+/g, ' ').trim().slice(0, 160));
       }
-      return { perRequest: median(counts), max: Math.max(...counts), byKind };
+      counter.captureTexts = false;
+      return { perRequest: median(counts), max: Math.max(...counts), byKind, texts };
     };
     const usageSql = await sqlPer(USAGE, usageVars, client);
     // Whatever the range: a one-day and the longest daily range cost the same statements.
@@ -201,12 +208,25 @@ export async function graphqlScenario(o: {
       body: JSON.stringify({ query: USAGE, variables: usageVars }),
       token: client,
     }); // warm-up
-    const usageLoad = await load({
-      ...common,
-      body: JSON.stringify({ query: USAGE, variables: usageVars }),
-      token: client,
-    });
-    const listLoad = await load({ ...common, rate: 0, body: JSON.stringify({ query: LIST }), token: admin });
+    // With --server-cpu-prof: one profile section per load (0: start and warm-up, 1: usage, 2: list).
+    const section = () => o.cpuProfDir && server.process.kill('SIGUSR2');
+    section();
+    // The server's own CPU time per request (user + system, from /proc): less noisy than latency
+    // on a shared machine, and what a cheaper request path shows first.
+    const cpuPerRequest = async (run: () => Promise<Load>) => {
+      const before = processCpuMs(server.process.pid);
+      const result = await run();
+      const after = processCpuMs(server.process.pid);
+      const cpuMs = before === null || after === null ? null : round((after - before) / result.requests, 3);
+      return { ...result, serverCpuMsPerRequest: cpuMs };
+    };
+    const usageLoad = await cpuPerRequest(() =>
+      load({ ...common, body: JSON.stringify({ query: USAGE, variables: usageVars }), token: client }),
+    );
+    section();
+    const listLoad = await cpuPerRequest(() =>
+      load({ ...common, rate: 0, body: JSON.stringify({ query: LIST }), token: admin }),
+    );
 
     const [[account]] = (await pool.query('SELECT id FROM mod_mikrotikvpn_accounts WHERE service_id = ?', [
       serviceId,
@@ -250,7 +270,7 @@ export async function graphqlScenario(o: {
     );
 
     const row = (
-      l: Load,
+      l: Load & { serverCpuMsPerRequest: number | null },
       sql: number,
       commands: string,
       raw: { p50: number; p99: number; requestsPerSecond: number },
@@ -260,6 +280,7 @@ export async function graphqlScenario(o: {
       'p95 ms': l.p95,
       'p99 ms': l.p99,
       errors: l.non2xx + l.errors,
+      'server CPU ms/req': l.serverCpuMsPerRequest,
       'SQL/req': sql,
       'router cmds/req': commands,
       'same work without GraphQL p50/p99 ms': `${raw.p50}/${raw.p99}`,
@@ -277,6 +298,7 @@ export async function graphqlScenario(o: {
         sqlPerRequestMax: usageSql.max,
         sqlPerRequestOneDay: oneDaySql.perRequest,
         sqlByKind: usageSql.byKind,
+        sqlTexts: usageSql.texts,
         raw: usageRaw,
         targets: { p99Ms: 60, requestsPerSecond: o.rate, sqlPerRequest: 3 },
         met:
@@ -290,6 +312,7 @@ export async function graphqlScenario(o: {
         sqlPerRequest: listSql.perRequest,
         sqlPerRequestMax: listSql.max,
         sqlByKind: listSql.byKind,
+        sqlTexts: listSql.texts,
         routerCommandsPerRouter: listCommands,
         raw: listRaw,
         sqlAndRouterReadsDirect: listDirect,
