@@ -2,6 +2,7 @@ import { In, type DataSource } from 'typeorm';
 import { VpnAccountEntity, VpnAccountStatus } from '../entities/own/vpn-account.entity';
 import { ValidationError } from '../errors/app-errors';
 import { pageRequest, toPage } from '../common/pagination';
+import { entityRows, type EntityRows } from '../db/entity-rows';
 
 /** Which accounts to list (all given fields must match). */
 export interface AccountFilter {
@@ -13,15 +14,20 @@ export interface AccountFilter {
 
 /** Reads and pages VPN accounts. (Lifecycle changes live in the lifecycle service.) */
 export class VpnAccountService {
-  constructor(private readonly db: DataSource) {}
+  /** Every request of a customer's page starts here: its SQL is written once (see entityRows). */
+  private readonly rows: EntityRows<VpnAccountEntity>;
+
+  constructor(private readonly db: DataSource) {
+    this.rows = entityRows(db, VpnAccountEntity);
+  }
 
   /** The live account of a service, or else its most recent terminated one. */
   async findByServiceId(serviceId: number): Promise<VpnAccountEntity | null> {
-    return this.db.getRepository(VpnAccountEntity).findOne({
-      where: { serviceId },
-      // Live first (TERMINATED sorts last in the enum), then the newest.
-      order: { status: 'ASC', id: 'DESC' },
-    });
+    // Live first (TERMINATED sorts last in the enum), then the newest.
+    const [account] = await this.rows.query('WHERE service_id = ? ORDER BY status ASC, id DESC LIMIT 1', [
+      serviceId,
+    ]);
+    return account ?? null;
   }
 
   async findByServiceIds(serviceIds: readonly number[]): Promise<Map<number, VpnAccountEntity>> {
