@@ -4,7 +4,10 @@ import cors from 'cors';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { AppServices } from './app-services';
 import type { Database } from './db/database';
@@ -80,6 +83,9 @@ export async function createApp(
       limitsPlugin(config.limits),
       requestLogPlugin(log),
       ApolloServerPluginLandingPageDisabled(),
+      // No field sets a cache hint, and the plugin wraps every field resolver to collect them (a
+      // tenth of a usage request's CPU): off, and every answer says no-store itself (below).
+      ApolloServerPluginCacheControlDisabled(),
       ...(metrics ? [graphqlMetricsPlugin(metrics)] : []),
     ],
   });
@@ -110,9 +116,15 @@ export async function createApp(
   if (options.routes) app.use(options.routes);
 
   const allowedOrigins = cors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false });
+  // Answers carry balances, usage and tokens: never kept by a browser or a proxy.
+  const noStore: express.RequestHandler = (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  };
   app.use(
     '/graphql',
     allowedOrigins,
+    noStore,
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, { context: createContextFactory(services, database) }),
   );
@@ -124,6 +136,7 @@ export async function createApp(
     clientApp.use(
       '/graphql',
       allowedOrigins,
+      noStore,
       express.json({ limit: '100kb' }),
       expressMiddleware(apollo, {
         context: createContextFactory(services, database, { clientTokensOnly: true }),
