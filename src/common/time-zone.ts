@@ -50,9 +50,14 @@ export function utcOffsetMs(timeZone: string, at: number): number {
 
 /** `day` (YYYY-MM-DD) plus `n` calendar days. */
 export function addDays(day: string, n: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
+  // Arithmetic on the numbers, not a parse of the string: a usage page adds a day per row.
+  const d = new Date(
+    Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)) + n),
+  );
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth() + 1;
+  const dd = d.getUTCDate();
+  return `${y < 1000 ? String(y).padStart(4, '0') : y}-${m < 10 ? '0' : ''}${m}-${dd < 10 ? '0' : ''}${dd}`;
 }
 
 /**
@@ -60,17 +65,19 @@ export function addDays(day: string, n: number): string {
  * exists when a DST change skips midnight). A day is 23, 24 or 25 hours long; never assume 24.
  */
 export function startOfDay(day: string, timeZone: string): Date {
-  const key = `${timeZone}|${day}`;
-  const known = dayStarts.get(key);
+  let starts = dayStarts.get(timeZone);
+  if (!starts) dayStarts.set(timeZone, (starts = new Map()));
+  const known = starts.get(day);
   if (known !== undefined) return new Date(known);
   const at = computeStartOfDay(day, timeZone);
   // A day's start never changes: remembered (a bounded cache, dropped whole when full).
-  if (dayStarts.size >= 20_000) dayStarts.clear();
-  dayStarts.set(key, at);
+  if (starts.size >= 20_000) starts.clear();
+  starts.set(day, at);
   return new Date(at);
 }
 
-const dayStarts = new Map<string, number>();
+/** Per time zone, the first instant of each day asked for. */
+const dayStarts = new Map<string, Map<string, number>>();
 
 function computeStartOfDay(day: string, timeZone: string): number {
   const utcMidnight = Date.parse(`${day}T00:00:00Z`);

@@ -309,81 +309,84 @@ export class TrafficService {
     if (first > last) return [];
     const rangeStart = startOfDay(first, tz);
     const rangeEnd = startOfDay(addDays(last, 1), tz);
-    const [daily, credits] = await Promise.all([
-      this.db.query(
-        `(SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes, balance_at, 0 AS opening
-            FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ?)
-         UNION ALL
-         (SELECT DATE_FORMAT(day, '%Y-%m-%d'), 0, 0, balance_after_bytes, balance_at, 1
-            FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day < ? ORDER BY day DESC LIMIT 1)`,
-        [account.id, first, last, account.id, first],
-      ) as Promise<
-        {
-          day: string;
-          download_bytes: string;
-          upload_bytes: string;
-          balance_after_bytes: string;
-          balance_at: Date | null;
-          opening: number;
-        }[]
-      >,
-      this.db.query(
-        `(SELECT at, bytes, balance_after_bytes, id FROM mod_mikrotikvpn_traffic_topups
-           WHERE account_id = ? AND at >= ? AND at < ?)
-         UNION ALL
-         (SELECT at, 0, balance_after_bytes, id FROM mod_mikrotikvpn_traffic_topups
-           WHERE account_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1)`,
-        [account.id, rangeStart, rangeEnd, account.id, rangeStart],
-      ) as Promise<{ at: Date; bytes: string; balance_after_bytes: string; id: number }[]>,
-    ]);
+    // One statement: the range's daily rows and credits, and the last of each before the range (the
+    // opening balance). `part` tells them apart.
+    const rows = (await this.db.query(
+      `(SELECT ${UsagePart.DAY} AS part, DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes,
+               balance_after_bytes, balance_at AS at, 0 AS id
+          FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ?)
+       UNION ALL
+       (SELECT ${UsagePart.OPENING_DAY}, DATE_FORMAT(day, '%Y-%m-%d'), 0, 0, balance_after_bytes, balance_at, 0
+          FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day < ? ORDER BY day DESC LIMIT 1)
+       UNION ALL
+       (SELECT ${UsagePart.CREDIT}, NULL, bytes, 0, balance_after_bytes, at, id
+          FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ? AND at >= ? AND at < ?)
+       UNION ALL
+       (SELECT ${UsagePart.OPENING_CREDIT}, NULL, 0, 0, balance_after_bytes, at, id
+          FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1)`,
+      [account.id, first, last, account.id, first, account.id, rangeStart, rangeEnd, account.id, rangeStart],
+    )) as {
+      part: number | string;
+      day: string | null;
+      /** A day's download, or a credit's bytes. */
+      download_bytes: string;
+      upload_bytes: string;
+      balance_after_bytes: string;
+      at: Date | null;
+      id: number | string;
+    }[];
     // A balance is known at an instant; a day's end balance is the latest one up to its end.
     // Daily rows written before balance_at existed count as written at the start of their day.
     type Mark = { at: number; order: number; balance: bigint };
-    const marks: Mark[] = [
-      ...daily.map((d) => ({
-        at: d.balance_at ? d.balance_at.getTime() : startOfDay(d.day, tz).getTime(),
-        order: 0,
-        balance: toBytes(d.balance_after_bytes),
-      })),
-      ...credits.map((c) => ({ at: c.at.getTime(), order: c.id, balance: toBytes(c.balance_after_bytes) })),
-    ].sort((a, b) => a.at - b.at || a.order - b.order);
-    const byDay = new Map(daily.filter((d) => !d.opening).map((d) => [d.day, d]));
+    const marks: Mark[] = [];
+    const byDay = new Map<string, { download: string; upload: string }>();
     const creditedByDay = new Map<string, bigint>();
-    for (const c of credits) {
-      if (c.at < rangeStart) continue;
-      const day = dayIn(tz, c.at);
-      creditedByDay.set(day, (creditedByDay.get(day) ?? 0n) + toBytes(c.bytes));
+    let opening = false;
+    let earliest = dayIn(tz, account.createdAt);
+    for (const r of rows) {
+      const part = Number(r.part);
+      const balance = toBytes(r.balance_after_bytes);
+      if (part === UsagePart.DAY || part === UsagePart.OPENING_DAY) {
+        const day = r.day!;
+        marks.push({ at: r.at ? r.at.getTime() : startOfDay(day, tz).getTime(), order: 0, balance });
+        if (part === UsagePart.DAY) byDay.set(day, { download: r.download_bytes, upload: r.upload_bytes });
+        else opening = true;
+        if (day < earliest) earliest = day;
+      } else {
+        const at = r.at!;
+        marks.push({ at: at.getTime(), order: Number(r.id), balance });
+        if (part === UsagePart.CREDIT) {
+          const day = dayIn(tz, at);
+          creditedByDay.set(day, (creditedByDay.get(day) ?? 0n) + toBytes(r.download_bytes));
+          if (day < earliest) earliest = day;
+        } else opening = true;
+      }
     }
+    marks.sort((a, b) => a.at - b.at || a.order - b.order);
     // Days before the account existed are not listed (it had no balance then): the range starts at
     // its creation day, or earlier where it has traffic or credits (history imported, say).
-    let start = first;
-    if (!daily.some((d) => d.opening) && !credits.some((c) => c.at < rangeStart)) {
-      const known = [
-        dayIn(tz, account.createdAt),
-        ...daily.map((d) => d.day),
-        ...credits.map((c) => dayIn(tz, c.at)),
-      ].sort()[0];
-      if (known > start) start = known;
-    }
-    const rows: UsageRow[] = [];
+    const start = !opening && earliest > first ? earliest : first;
+    const result: UsageRow[] = [];
     let balance = 0n;
     let m = 0;
     let dayStart = startOfDay(start, tz);
-    for (let day = start; day <= last; day = addDays(day, 1)) {
-      const next = startOfDay(addDays(day, 1), tz);
+    for (let day = start; day <= last;) {
+      const nextDay = addDays(day, 1);
+      const next = startOfDay(nextDay, tz);
       const end = next.getTime();
       while (m < marks.length && marks[m].at < end) balance = marks[m++].balance;
       const row = byDay.get(day);
-      rows.push({
-        ...amounts(row?.download_bytes ?? '0', row?.upload_bytes ?? '0'),
+      result.push({
+        ...amounts(row?.download ?? '0', row?.upload ?? '0'),
         at: dayStart,
         day,
         balanceAfterBytes: balance,
         creditedBytes: creditedByDay.get(day) ?? 0n,
       });
       dayStart = next;
+      day = nextDay;
     }
-    return rows;
+    return result;
   }
 
   async topUps(account: VpnAccountEntity, first: number | undefined, after: string | null | undefined) {
@@ -404,6 +407,14 @@ export class TrafficService {
   private requireLive(serviceId: number): Promise<VpnAccountEntity> {
     return requireLiveAccount(this.db, serviceId);
   }
+}
+
+/** The parts of the usage statement (see `days`). */
+const enum UsagePart {
+  DAY = 0,
+  OPENING_DAY = 1,
+  CREDIT = 2,
+  OPENING_CREDIT = 3,
 }
 
 function amounts(download: string, upload: string) {
