@@ -1,10 +1,13 @@
 import {
   GraphQLError,
   Kind,
+  TypeInfo,
   visit,
+  visitWithTypeInfo,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -29,7 +32,6 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operationName, request, schema }) {
-          const fragments = fragmentsOf(document);
           const operation = document.definitions.find(
             (d) =>
               d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
@@ -49,24 +51,18 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
               { extensions: { code: ErrorCode.VALIDATION, http: { status: 400 } } },
             );
           }
-          const depth = depthOf(operation.selectionSet, fragments, 0, new Set());
-          if (depth > limits.maxDepth)
-            refuse(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`);
-          const aliases = aliasesOf(operation.selectionSet, fragments, new Set());
-          if (aliases > limits.maxAliases)
-            refuse(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`);
-          const directives = directivesIn(document);
-          if (directives > limits.maxDirectives)
-            refuse(`Query uses ${directives} directives; the limit is ${limits.maxDirectives}`);
-          const items = Math.max(longestListIn(document), longestListOf(request.variables ?? {}));
+          const facts = factsOf(schema, document, operation);
+          if (facts.depth > limits.maxDepth)
+            refuse(`Query is ${facts.depth} levels deep; the limit is ${limits.maxDepth}`);
+          if (facts.aliases > limits.maxAliases)
+            refuse(`Query uses ${facts.aliases} aliases; the limit is ${limits.maxAliases}`);
+          if (facts.directives > limits.maxDirectives)
+            refuse(`Query uses ${facts.directives} directives; the limit is ${limits.maxDirectives}`);
+          const variables = request.variables ?? {};
+          const items = Math.max(facts.longestList, longestListOf(variables));
           if (items > limits.maxListItems)
             refuse(`A list holds ${items} items; the limit is ${limits.maxListItems}`);
-          const complexity = complexityOf(
-            schema,
-            document,
-            operationName ?? undefined,
-            request.variables ?? {},
-          );
+          const complexity = facts.complexity(variables);
           if (complexity > limits.maxComplexity) {
             refuse(
               `Query costs ${complexity}; the limit is ${limits.maxComplexity}. Ask for smaller pages or fewer fields`,
@@ -76,6 +72,95 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
       };
     },
   };
+}
+
+/**
+ * What the limits need to know of one operation of a parsed document. Apollo keeps one parsed
+ * document per distinct query text (its document store), so these are worked out once per text and
+ * operation, not on every request. The cost still follows each request's own variables: it is
+ * remembered per value of the variables that can change it (those used in a directive, or in an
+ * argument of a field whose cost is computed from its arguments, such as a page size), so two
+ * requests share a cost only when it would come out the same.
+ */
+interface OperationFacts {
+  depth: number;
+  aliases: number;
+  directives: number;
+  longestList: number;
+  complexity(variables: Record<string, unknown>): number;
+}
+
+const factsByDocument = new WeakMap<DocumentNode, Map<OperationDefinitionNode, OperationFacts>>();
+
+/** Costs remembered per operation (distinct values of its cost-changing variables); cleared when full. */
+const MAX_COSTS_PER_OPERATION = 256;
+
+function factsOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): OperationFacts {
+  let byOperation = factsByDocument.get(document);
+  if (!byOperation) factsByDocument.set(document, (byOperation = new Map()));
+  const known = byOperation.get(operation);
+  if (known) return known;
+  const fragments = fragmentsOf(document);
+  const inputs = costInputs(schema, document);
+  const costs = new Map<string, number>();
+  const operationName = operation.name?.value;
+  const facts: OperationFacts = {
+    depth: depthOf(operation.selectionSet, fragments, 0, new Set()),
+    aliases: aliasesOf(operation.selectionSet, fragments, new Set()),
+    directives: directivesIn(document),
+    longestList: longestListIn(document),
+    complexity(variables) {
+      // A missing variable (its default applies) and an explicit null are different inputs.
+      const key = JSON.stringify(
+        inputs.map((name) => (variables[name] === undefined ? [] : [variables[name]])),
+      );
+      let cost = costs.get(key);
+      if (cost === undefined) {
+        cost = complexityOf(schema, document, operationName, variables);
+        if (costs.size >= MAX_COSTS_PER_OPERATION) costs.clear();
+        costs.set(key, cost);
+      }
+      return cost;
+    },
+  };
+  byOperation.set(operation, facts);
+  return facts;
+}
+
+/**
+ * The variables that can change a document's cost: those inside a directive's arguments (@include,
+ * @skip) or inside the arguments of a field whose complexity is a function of them.
+ */
+function costInputs(schema: GraphQLSchema, document: DocumentNode): string[] {
+  const names = new Set<string>();
+  const typeInfo = new TypeInfo(schema);
+  let inDirective = 0;
+  let inCostArgument = 0;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Directive: { enter: () => void inDirective++, leave: () => void inDirective-- },
+      Argument: {
+        enter() {
+          if (inDirective) return undefined;
+          if (typeof typeInfo.getFieldDef()?.extensions?.complexity !== 'function') return false;
+          inCostArgument++;
+          return undefined;
+        },
+        leave() {
+          if (!inDirective) inCostArgument--;
+        },
+      },
+      Variable(node) {
+        if (inDirective || inCostArgument) names.add(node.name.value);
+      },
+    }),
+  );
+  return [...names].sort();
 }
 
 function refuse(message: string): never {

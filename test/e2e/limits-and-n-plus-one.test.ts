@@ -33,6 +33,8 @@ describe('query limits and batching (server process + MariaDB)', function () {
       // No background work during the counts.
       COLLECT_INTERVAL_SECONDS: '0',
       RECONCILE_INTERVAL_SECONDS: '0',
+      // The webhook clock's pass is a SELECT every second: it landed inside a count once.
+      WEBHOOK_INTERVAL_MS: '0',
     });
     key = await createApiKey(tdb.url, 'admin', 'admin');
     const db = tdb.dataSource;
@@ -122,6 +124,22 @@ describe('query limits and batching (server process + MariaDB)', function () {
     const q = `query($n: Int) { vpnAccounts(first: $n) { nodes { router { accounts(first: $n) { nodes { username } } } } } }`;
     expect(codeOf(await gql(server.url, q, { n: 100 }, key))).to.equal('QUERY_TOO_COMPLEX');
     expect(codeOf(await gql(server.url, q, { n: 3 }, key))).to.equal(undefined);
+  });
+
+  it("costs the same query text by each request's own variables: page sizes, defaults, null and @include", async () => {
+    // The limits of a query text are worked out once; its cost must still follow the variables.
+    const q = `query($n: Int = 100, $deep: Boolean!, $s: Int!) { a: vpnAccount(serviceId: $s) { username }
+      vpnAccounts(first: $n) { nodes { router @include(if: $deep) { accounts(first: $n) { nodes { username } } } } } }`;
+    const code = async (variables: Record<string, unknown>) =>
+      codeOf(await gql(server.url, q, variables, key));
+    for (let round = 0; round < 2; round++) {
+      expect(await code({ n: 3, deep: true, s: 5000 })).to.equal(undefined);
+      expect(await code({ n: 100, deep: true, s: 5000 })).to.equal('QUERY_TOO_COMPLEX');
+      expect(await code({ deep: true, s: 5001 })).to.equal('QUERY_TOO_COMPLEX'); // the default, 100
+      expect(await code({ n: null, deep: true, s: 5001 })).to.equal(undefined); // null: the default page size
+      expect(await code({ n: 100, deep: false, s: 5002 })).to.equal(undefined); // the costly part skipped
+      expect(await code({ n: 3, deep: true, s: 5003 })).to.equal(undefined);
+    }
   });
 
   it('answers malformed JSON and oversized bodies with a typed error', async () => {
