@@ -19,7 +19,7 @@ import { limitsPlugin } from './plugins/limits.plugin';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import type { Logger } from './common/logger';
 import { explorerRouter } from './http/explorer';
-import { currentRequestLog, requestIdMiddleware } from './context/request-id';
+import { requestIdMiddleware } from './context/request-id';
 import { graphqlMetricsPlugin, type Metrics } from './metrics';
 import { metricsHandler } from './metrics/metrics-endpoint';
 import { attachSubscriptions } from './http/subscriptions';
@@ -69,14 +69,8 @@ export async function createApp(
     persistedQueries: false,
     // Parsing stops at this many tokens: a huge document is refused before validation works on it.
     parseOptions: { maxTokens: config.limits.maxTokens },
-    formatError: createFormatError({
-      includeStack: config.env === 'development',
-      log: (error, formatted) =>
-        (currentRequestLog() ?? log).error(
-          { err: error, path: formatted.path },
-          'unexpected error in a request',
-        ),
-    }),
+    // Unexpected errors are logged with the request's id by requestLogPlugin, not here.
+    formatError: createFormatError({ includeStack: config.env === 'development' }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(clientHttpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: clientHttpServer })] : []),

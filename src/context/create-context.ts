@@ -10,6 +10,7 @@ import type { GraphQLContext } from '../graphql/context';
 import type { RequestLocals } from './request-id';
 import type { Actor } from './request-context';
 import { silentLogger } from '../common/logger';
+import { isUnexpectedError } from '../errors/format-error';
 
 /**
  * Builds the context of one GraphQL request: authenticates the caller and creates fresh loaders.
@@ -49,7 +50,15 @@ export function createContextFactory(
         403,
       );
     }
-    const { actor } = await authenticate(services, header);
+    let actor: Actor;
+    try {
+      ({ actor } = await authenticate(services, header));
+    } catch (error) {
+      // A refusal is the caller's; anything else (the database lost mid-check) is logged here, with
+      // the request's id, since no GraphQL request exists yet to log it.
+      if (isUnexpectedError(error)) log.error({ err: error }, 'unexpected error in a request');
+      throw error;
+    }
     return {
       requestId,
       log,

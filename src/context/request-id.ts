@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../common/logger';
@@ -11,16 +10,6 @@ export interface RequestLocals {
   requestId: string;
   /** The server's logger bound to this request's id: every line it writes carries `requestId`. */
   log: Logger;
-}
-
-const current = new AsyncLocalStorage<RequestLocals>();
-
-/**
- * The logger of the HTTP request being handled, for code that is not handed a context (Apollo's
- * error formatting); undefined outside a request.
- */
-export function currentRequestLog(): Logger | undefined {
-  return current.getStore()?.log;
 }
 
 /**
@@ -48,6 +37,7 @@ export function requestIdMiddleware(log: Logger) {
         'http request',
       );
     });
-    current.run(locals, next);
+    // Handed on in res.locals, not in an AsyncLocalStorage: one would put a hook on every promise.
+    next();
   };
 }

@@ -208,11 +208,33 @@ describe('operations: /metrics, request ids and structured logs (server process 
       });
       const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
       expect(body.errors[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
+      // Balances and tokens are never kept by a browser or proxy, errors included.
+      expect(response.headers.get('cache-control')).to.equal('no-store');
       await new Promise((r) => setTimeout(r, 200));
       const lines = logLines().filter((l) => l.msg === 'unexpected error in a request');
       expect(lines.map((l) => l.requestId)).to.deep.equal(['req-broken-1']);
     } finally {
       await stack.db.query('RENAME TABLE gone_routers TO mod_mikrotikvpn_routers');
+    }
+    // The same while the caller is being authenticated, before any GraphQL request exists.
+    await stack.db.query('RENAME TABLE mod_mikrotikvpn_api_keys TO gone_api_keys');
+    try {
+      const response = await fetch(`${stack.server.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${stack.admin}`,
+          'x-request-id': 'req-broken-2',
+        },
+        body: JSON.stringify({ query: '{ routers { id } }' }),
+      });
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
+      await new Promise((r) => setTimeout(r, 200));
+      const lines = logLines().filter((l) => l.msg === 'unexpected error in a request');
+      expect(lines.map((l) => l.requestId)).to.deep.equal(['req-broken-1', 'req-broken-2']);
+    } finally {
+      await stack.db.query('RENAME TABLE gone_api_keys TO mod_mikrotikvpn_api_keys');
     }
   });
 
