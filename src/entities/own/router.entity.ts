@@ -82,4 +82,8 @@ export class RouterEntity extends TimestampedEntity {
   @Field(() => Date, { nullable: true })
   @Column({ name: 'last_seen_at', type: 'datetime', precision: 3, nullable: true })
   lastSeenAt!: Date | null;
+
+  /** Set by the first failed collection, cleared by the next good one (router.unreachable/recovered). */
+  @Column({ name: 'unreachable_since', type: 'datetime', precision: 3, nullable: true, update: false })
+  unreachableSince!: Date | null;
 }

@@ -206,6 +206,10 @@ export class TrafficCollector {
    */
   private async publishOutcome(router: RouterEntity, result: RouterCollection): Promise<void> {
     const ref = { routerId: router.id };
+    // A good collection of a router that was reachable when this run read it has nothing to clear
+    // (no statement at all). Marked unreachable by another process since then, it is cleared by the
+    // next run, which reads the mark.
+    if (result.ok && !router.unreachableSince) return;
     await this.db.transaction(async (manager) => {
       if (result.ok) {
         const cleared: { affectedRows: number } = await manager.query(
