@@ -30,7 +30,8 @@ async function minimumExchange(port: number, username: string, password: string)
   const print = async (words: string[]) => {
     const client = await RawApiClient.login(port, username, password);
     try {
-      return (await client.command(words)).filter((s) => s[0] === '!re').map(attributesOf);
+      // A generous wait between sentences: at 80 routers one simulator process answers them all.
+      return (await client.command(words, 60_000)).filter((s) => s[0] === '!re').map(attributesOf);
     } finally {
       client.close();
     }
@@ -144,12 +145,18 @@ async function countedCollect(fleet: Fleet) {
     id: number;
   }[];
   counter.reset();
+  counter.captureTexts = true;
+  counter.texts = [];
   await services.collector.collect(ctx, { routerId: oneRouter.id });
+  counter.captureTexts = false;
   const one = counter.statements;
+  // The statements of one router's collection, as sent (the start of each).
+  const oneRouterTexts = counter.texts.map((t) => t.replace(/\s+/g, ' ').trim().slice(0, 120));
   const perRouter = fleet.routers > 1 ? (all.statements - one) / (fleet.routers - 1) : one;
   return {
     sqlStatements: all.statements,
     sqlByKind: all.byKind,
+    sqlOneRouterTexts: oneRouterTexts,
     sqlPerRouter: round(perRouter, 2),
     sqlFixedPerRun: round(one - perRouter, 2),
     coldRun: {

@@ -300,9 +300,12 @@ export async function graphqlScenario(o: {
         sqlByKind: usageSql.byKind,
         sqlTexts: usageSql.texts,
         raw: usageRaw,
-        targets: { p99Ms: 60, requestsPerSecond: o.rate, sqlPerRequest: 3 },
+        targets: { p99Ms: 20, p50RatioToSql: 3, errors: 0, requestsPerSecond: o.rate, sqlPerRequest: 3 },
+        ratioToSql: round(usageLoad.p50 / usageRaw.p50, 2),
         met:
-          usageLoad.p99 <= 60 &&
+          usageLoad.p99 <= 20 &&
+          usageLoad.p50 <= 3 * usageRaw.p50 &&
+          usageLoad.non2xx + usageLoad.errors === 0 &&
           usageLoad.requestsPerSecond >= o.rate * 0.95 &&
           usageSql.perRequest <= 3 &&
           oneDaySql.perRequest <= 3,
@@ -316,6 +319,9 @@ export async function graphqlScenario(o: {
         routerCommandsPerRouter: listCommands,
         raw: listRaw,
         sqlAndRouterReadsDirect: listDirect,
+        ratioToDirect: round(listLoad.p50 / listDirect.p50, 2),
+        targets: { p50RatioToDirect: 1.2, errors: 0 },
+        met: listLoad.p50 <= 1.2 * listDirect.p50 && listLoad.non2xx + listLoad.errors === 0,
       },
       table: {
         [`usage, 30 days daily (client token, ${o.rate} req/s offered)`]: row(

@@ -70,12 +70,15 @@ export class RawApiClient {
     return this.inbox.shift()!;
   }
 
-  /** Sends a command and collects its sentences up to and including `!done` (or `!fatal`). */
-  async command(words: string[]): Promise<string[][]> {
+  /**
+   * Sends a command and collects its sentences up to and including `!done` (or `!fatal`), each
+   * within `timeoutMs` of the one before.
+   */
+  async command(words: string[], timeoutMs?: number): Promise<string[][]> {
     this.send(words);
     const sentences: string[][] = [];
     for (;;) {
-      const sentence = await this.next();
+      const sentence = await this.next(timeoutMs);
       if (sentence === null) return sentences;
       sentences.push(sentence);
       if (sentence[0] === '!done' || sentence[0] === '!fatal') return sentences;
