@@ -21,7 +21,9 @@ describe('routeros-api words: the patched decoding and parsing equal the origina
     }
     return obj;
   };
-  const channel = Object.create(Channel.prototype) as { parsePacket(packet: string[]): Record<string, string> };
+  const channel = Object.create(Channel.prototype) as {
+    parsePacket(packet: string[]): Record<string, string>;
+  };
 
   it('parses attribute words as the original did, whatever their shape', () => {
     const word = fc.oneof(
