@@ -9,7 +9,7 @@ import { startStack, type Stack } from '../helpers/stack';
 import { gql } from '../helpers/test-server';
 import type { SimulatedRouter } from '../simulator/simulated-router';
 import { bytesToGb } from '../../src/common/units';
-import { addDays as addCalendarDays, dayIn, startOfDay } from '../../src/common/time-zone';
+import { addDays as addCalendarDays, dayIn, startOfDay, utcOffsetMs } from '../../src/common/time-zone';
 import {
   OUTPUT_DIR,
   PageServer,
@@ -120,10 +120,18 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
    */
   async function buildHistory(serviceId: number, address: string): Promise<void> {
     const account = await accountId(serviceId);
+    // Moving an instant d days back means d days of WHMCS's calendar: the same local wall time, d
+    // local days earlier. d × 24 hours is not that across a DST change (between 22:00 and 24:00
+    // UTC it moved today's instants onto the next local day of late October). In microseconds.
+    const back = (d: number) => {
+      const now = Date.now();
+      const then = now - d * 86_400_000;
+      return (d * 86_400_000 + utcOffsetMs(TZ, then) - utcOffsetMs(TZ, now)) * 1000;
+    };
     // The account stands for one created 44 days ago (its first credit is moved there below).
     await stack.db.query(
-      'UPDATE mod_mikrotikvpn_accounts SET created_at = created_at - INTERVAL ? DAY WHERE id = ?',
-      [HISTORY_DAYS - 1, account],
+      'UPDATE mod_mikrotikvpn_accounts SET created_at = created_at - INTERVAL ? MICROSECOND WHERE id = ?',
+      [back(HISTORY_DAYS - 1), account],
     );
     const maxId = async (table: string) =>
       Number(
@@ -180,16 +188,16 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
       if (d > 0) {
         const target = addDays(today, -d);
         await stack.db.query(
-          'UPDATE mod_mikrotikvpn_traffic_daily SET day = ?, balance_at = balance_at - INTERVAL ? DAY WHERE account_id = ? AND day >= ?',
-          [target, d, account, today],
+          'UPDATE mod_mikrotikvpn_traffic_daily SET day = ?, balance_at = balance_at - INTERVAL ? MICROSECOND WHERE account_id = ? AND day >= ?',
+          [target, back(d), account, today],
         );
         await stack.db.query(
-          'UPDATE mod_mikrotikvpn_traffic_samples SET at = at - INTERVAL ? DAY WHERE account_id = ? AND id > ?',
-          [d, account, lastSample],
+          'UPDATE mod_mikrotikvpn_traffic_samples SET at = at - INTERVAL ? MICROSECOND WHERE account_id = ? AND id > ?',
+          [back(d), account, lastSample],
         );
         await stack.db.query(
-          'UPDATE mod_mikrotikvpn_traffic_topups SET at = at - INTERVAL ? DAY WHERE account_id = ? AND id > ?',
-          [d, account, lastTopUp],
+          'UPDATE mod_mikrotikvpn_traffic_topups SET at = at - INTERVAL ? MICROSECOND WHERE account_id = ? AND id > ?',
+          [back(d), account, lastTopUp],
         );
       }
       lastSample = await maxId('mod_mikrotikvpn_traffic_samples');
