@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { RouterGateway, RouterSessionPool } from '../src/router';
 import type { CollectPhase } from '../src/services/traffic/collector.service';
 import { RawApiClient, attributesOf } from '../test/simulator/raw-api-client';
@@ -13,6 +16,8 @@ import { jobContext, startFleet, type Fleet } from './fleet';
  */
 
 export interface CollectOptions {
+  /** Write a V8 CPU profile of each timed collection (the collector alone) to this directory. */
+  collectorCpuProfDir?: string;
   routers: number;
   accounts: number;
   latencyMs: number;
@@ -167,6 +172,23 @@ async function countedCollect(fleet: Fleet) {
   };
 }
 
+/** Runs `work` under the in-process profiler when `dir` is set, and writes `dir/<name>.cpuprofile`. */
+async function profiled<T>(dir: string | undefined, name: string, work: () => Promise<T>): Promise<T> {
+  if (!dir) return work();
+  mkdirSync(dir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** Scenario 1: collection at provider scale, ratio to the physical limit measured in every run. */
 export async function collectScenario(o: CollectOptions) {
   const fleet = await startFleet(o);
@@ -174,7 +196,7 @@ export async function collectScenario(o: CollectOptions) {
     await timedCollect(fleet); // warm-up: code compiled, router sessions open (as in a running server)
     const runs = [];
     for (let run = 0; run < o.runs; run++) {
-      const collect = await timedCollect(fleet);
+      const collect = await profiled(o.collectorCpuProfDir, `collect-${run}`, () => timedCollect(fleet));
       const limit = await physicalLimit(fleet);
       runs.push({ ...collect, limit, ratio: collect.wallMs / limit.totalMs });
     }

@@ -32,6 +32,7 @@ const { values, positionals } = parseArgs({
     'wireguard-share': { type: 'string', default: '0' },
     'connected-share': { type: 'string', default: '0' },
     'server-cpu-prof': { type: 'string' },
+    'collector-cpu-prof': { type: 'string' },
     'events-per-minute': { type: 'string', default: '1000' },
     'events-seconds': { type: 'string', default: '60' },
     help: { type: 'boolean', short: 'h' },
@@ -43,6 +44,7 @@ if (values.help) {
   [--latency-ms 50] [--runs 5] [--sample 20 (per-account baseline)] [--sizes 1000,10000,50000,100000,200000]
   [--ingest-accounts 10000] [--gql-seconds 10] [--gql-connections 10] [--gql-rate 300 (requests/s)]
   [--max-concurrent N (ROUTER_MAX_CONCURRENT)] [--server-cpu-prof DIR (CPU profile of the GraphQL server)]
+  [--collector-cpu-prof DIR (CPU profile of each timed collection, the collector alone)]
   [--wireguard-share 0.5 (that share of each router's accounts are WireGuard peers)]
   [--connected-share 0.5 (that share of the accounts have a live PPP session: the session log's work)]
   [--events-per-minute 1000] [--events-seconds 60 (the events scenario: webhook delivery delay)]`);
@@ -65,6 +67,7 @@ const fleet = {
   maxConcurrent: values['max-concurrent'] ? num('max-concurrent') : undefined,
   wireGuardShare: num('wireguard-share'),
   connectedShare: num('connected-share'),
+  collectorCpuProfDir: values['collector-cpu-prof'],
 };
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
