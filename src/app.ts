@@ -48,6 +48,8 @@ export async function createApp(
   const { metrics } = options;
   const app = express();
   app.disable('x-powered-by');
+  // Answers are no-store: an ETag (a hash of every body) would only cost time.
+  app.disable('etag');
   const httpServer = http.createServer(app);
   app.use(requestIdMiddleware(log));
   // A second Express app on its own port: what it serves is decided by the listener, not by a header
@@ -126,6 +128,7 @@ export async function createApp(
 
   if (clientApp) {
     clientApp.disable('x-powered-by');
+    clientApp.disable('etag');
     clientApp.use(requestIdMiddleware(log));
     clientApp.use(
       '/graphql',

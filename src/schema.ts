@@ -4,6 +4,7 @@ import { resolvers } from './resolvers';
 import { authChecker } from './auth/auth-checker';
 import { scalarsMap } from './graphql/scalars';
 import { ErrorCode } from './errors/error-code';
+import { validateArgument } from './graphql/validate-argument';
 
 /** Builds the executable schema (shared by the server, the tests and `schema:emit`). */
 export function createSchema(): Promise<GraphQLSchema> {
@@ -11,7 +12,8 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers: [...resolvers],
     authChecker,
     authMode: 'error',
-    validate: { forbidUnknownValues: false },
+    // class-validator rules of input classes (see validate-argument.ts).
+    validateFn: validateArgument,
     scalarsMap,
     // Subscriptions bring their own streams (the outbox, see event.resolver.ts); type-graphql wants
     // a PubSub all the same, which nothing uses.

@@ -210,6 +210,7 @@ describe('operations: /metrics, request ids and structured logs (server process 
       expect(body.errors[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
       // Balances and tokens are never kept by a browser or proxy, errors included.
       expect(response.headers.get('cache-control')).to.equal('no-store');
+      expect(response.headers.get('etag')).to.equal(null);
       await new Promise((r) => setTimeout(r, 200));
       const lines = logLines().filter((l) => l.msg === 'unexpected error in a request');
       expect(lines.map((l) => l.requestId)).to.deep.equal(['req-broken-1']);
