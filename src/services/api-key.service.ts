@@ -1,14 +1,19 @@
 import type { DataSource } from 'typeorm';
-import { IsNull } from 'typeorm';
 import { ApiKeyEntity, ApiKeyScope } from '../entities/own/api-key.entity';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from '../auth/api-keys';
+import { entityRows, type EntityRows } from '../db/entity-rows';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/app-errors';
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** Creates, lists, revokes and checks API keys. Keys are stored as SHA-256 only. */
 export class ApiKeyService {
-  constructor(private readonly db: DataSource) {}
+  /** Every request with a key starts here (see entityRows). */
+  private readonly rows: EntityRows<ApiKeyEntity>;
+
+  constructor(private readonly db: DataSource) {
+    this.rows = entityRows(db, ApiKeyEntity);
+  }
 
   /** Creates a key and returns it in clear text: the only time it can be seen. */
   async create(name: string, scope: string): Promise<{ key: string; record: ApiKeyEntity }> {
@@ -55,7 +60,9 @@ export class ApiKeyService {
   async authenticate(key: string): Promise<ApiKeyEntity | null> {
     if (!looksLikeApiKey(key)) return null;
     const repo = this.db.getRepository(ApiKeyEntity);
-    const record = await repo.findOneBy({ keyHash: hashApiKey(key), revokedAt: IsNull() });
+    const [record = null] = await this.rows.query('WHERE key_hash = ? AND revoked_at IS NULL LIMIT 1', [
+      hashApiKey(key),
+    ]);
     if (
       record &&
       (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS)

@@ -10,6 +10,7 @@ import type { RequestContext } from '../context/request-context';
 import type { EventService } from './event.service';
 import { parseAddressList } from './address-pool';
 import { MODULE_NAME } from './product.service';
+import { entityRows, type EntityRows } from '../db/entity-rows';
 import type { RouterTarget } from '../router';
 
 /** A router as a WHMCS server record describes it. The password is write-only. */
@@ -39,11 +40,16 @@ export const DEFAULT_API_PORT = 8728;
 
 /** Routers: one per WHMCS server record of this module, with encrypted credentials. */
 export class RouterService {
+  /** The routers of a page of accounts are read on every list request (see entityRows). */
+  private readonly rows: EntityRows<RouterEntity>;
+
   constructor(
     private readonly db: DataSource,
     private readonly secrets: SecretBox,
     private readonly events: EventService,
-  ) {}
+  ) {
+    this.rows = entityRows(db, RouterEntity);
+  }
 
   list(): Promise<RouterEntity[]> {
     return this.db.getRepository(RouterEntity).find({ order: { id: 'ASC' } });
@@ -54,7 +60,9 @@ export class RouterService {
   }
 
   async findByIds(ids: readonly number[]): Promise<Map<number, RouterEntity>> {
-    const rows = ids.length ? await this.db.getRepository(RouterEntity).findBy({ id: In([...ids]) }) : [];
+    const rows = ids.length
+      ? await this.rows.query(`WHERE id IN (${ids.map(() => '?').join(', ')})`, [...ids])
+      : [];
     return new Map(rows.map((r) => [r.id, r]));
   }
 

@@ -44,22 +44,29 @@ export class VpnAccountService {
 
   async page(first: number | undefined, after: string | null | undefined, filter: AccountFilter = {}) {
     const { size, cursorId } = pageRequest(first, after);
-    const afterId = cursorId ?? 0;
-    const qb = this.db
-      .getRepository(VpnAccountEntity)
-      .createQueryBuilder('a')
-      .where('a.id > :afterId', { afterId })
-      .orderBy('a.id', 'ASC')
-      .take(size + 1);
-    if (filter.status?.length) qb.andWhere('a.status IN (:...status)', { status: filter.status });
+    const where = ['id > ?'];
+    const parameters: unknown[] = [cursorId ?? 0];
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+      parameters.push(...filter.status);
+    }
     if (filter.routerId !== undefined) {
       if (!/^\d{1,10}$/.test(filter.routerId)) throw new ValidationError('routerId is not a router id');
-      qb.andWhere('a.router_id = :routerId', { routerId: Number(filter.routerId) });
+      where.push('router_id = ?');
+      parameters.push(Number(filter.routerId));
     }
-    if (filter.productId !== undefined)
-      qb.andWhere('a.product_id = :productId', { productId: filter.productId });
-    if (filter.clientId !== undefined) qb.andWhere('a.client_id = :clientId', { clientId: filter.clientId });
-    const rows = await qb.getMany();
+    if (filter.productId !== undefined) {
+      where.push('product_id = ?');
+      parameters.push(filter.productId);
+    }
+    if (filter.clientId !== undefined) {
+      where.push('client_id = ?');
+      parameters.push(filter.clientId);
+    }
+    const rows = await this.rows.query(
+      `WHERE ${where.join(' AND ')} ORDER BY id ASC LIMIT ${Number(size) + 1}`,
+      parameters,
+    );
     return toPage(rows, size, (a) => a.id);
   }
 

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
-import { VpnAccountEntity } from '../../src/entities/own/vpn-account.entity';
+import { VpnAccountEntity, VpnAccountStatus } from '../../src/entities/own/vpn-account.entity';
 import { VpnAccountService } from '../../src/services/vpn-account.service';
+import { RouterEntity } from '../../src/entities/own/router.entity';
+import { ApiKeyEntity } from '../../src/entities/own/api-key.entity';
+import { ApiKeyService } from '../../src/services/api-key.service';
+import { RouterService } from '../../src/services/router.service';
 
 /**
  * The hot read of an account (every customer request starts with it) goes around TypeORM's query
@@ -54,5 +58,36 @@ describe('account reads without the query builder: the same entity as findOne (M
     expect(String(full.balanceBytes)).to.equal('9007199254740993');
     expect(full.lastCountersAt).to.be.instanceOf(Date);
     expect(full.suspended).to.equal(true);
+  });
+
+  it('a page of accounts, with each filter, is the page the query builder read', async () => {
+    const service = new VpnAccountService(tdb.dataSource);
+    const repo = tdb.dataSource.getRepository(VpnAccountEntity);
+    const all = await repo.find({ order: { id: 'ASC' } });
+    const page = await service.page(2, null);
+    expect(page.nodes).to.deep.equal(all.slice(0, 2));
+    expect(page.pageInfo.hasNextPage).to.equal(true);
+    const next = await service.page(10, page.pageInfo.endCursor);
+    expect(next.nodes).to.deep.equal(all.slice(2));
+    const terminated = await service.page(10, null, { status: [VpnAccountStatus.TERMINATED] });
+    expect(terminated.nodes).to.deep.equal(all.filter((a) => a.status === VpnAccountStatus.TERMINATED));
+    expect((await service.page(10, null, { clientId: 8 })).nodes).to.deep.equal([]);
+    expect(
+      (await service.page(10, null, { productId: 1, routerId: String(all[0].routerId) })).nodes,
+    ).to.deep.equal(all);
+  });
+
+  it('a router and an API key read without the query builder equal what TypeORM reads', async () => {
+    const [router] = await tdb.dataSource.getRepository(RouterEntity).find();
+    const routers = new RouterService(tdb.dataSource, undefined as never, undefined as never);
+    expect((await routers.findByIds([router.id, 999])).get(router.id)).to.deep.equal(router);
+    const keys = new ApiKeyService(tdb.dataSource);
+    const { key } = await keys.create('reader', 'read');
+    const found = await keys.authenticate(key);
+    const expected = await tdb.dataSource.getRepository(ApiKeyEntity).findOneBy({ name: 'reader' });
+    expect(found).to.be.instanceOf(ApiKeyEntity);
+    expect({ ...found, lastUsedAt: null }).to.deep.equal({ ...expected, lastUsedAt: null });
+    await keys.revoke('reader');
+    expect(await keys.authenticate(key)).to.equal(null);
   });
 });
