@@ -55,23 +55,43 @@ function load(input: LoadInput): Promise<Load> {
 }
 
 /** The same statements the server runs for a request, raw through mysql2, at the same concurrency. */
+/**
+ * The same statements the server runs for a request, raw through mysql2 (a pool of `connections`):
+ * at an evenly spaced offered rate when `rate` is given, timed from when each was due (as the load
+ * client times the server), else closed loop on every connection.
+ */
 async function rawSql(
   pool: mysql.Pool,
   statements: (pool: mysql.Pool) => Promise<unknown>,
   connections: number,
   seconds: number,
+  rate = 0,
 ) {
   const times: number[] = [];
-  const until = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < until) {
-        const t = performance.now();
-        await statements(pool);
-        times.push(performance.now() - t);
-      }
-    }),
-  );
+  if (rate > 0) {
+    const period = 1000 / rate;
+    const total = Math.round(rate * seconds);
+    const start = performance.now();
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = start + i * period;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      pending.push(statements(pool).then(() => void times.push(performance.now() - due)));
+    }
+    await Promise.all(pending);
+  } else {
+    const until = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < until) {
+          const t = performance.now();
+          await statements(pool);
+          times.push(performance.now() - t);
+        }
+      }),
+    );
+  }
   times.sort((a, b) => a - b);
   const p = (q: number) => round(times[Math.min(times.length - 1, Math.floor(q * times.length))], 2);
   return { requestsPerSecond: round(times.length / seconds, 1), p50: p(0.5), p95: p(0.95), p99: p(0.99) };
@@ -231,18 +251,39 @@ export async function graphqlScenario(o: {
     const [[account]] = (await pool.query('SELECT id FROM mod_mikrotikvpn_accounts WHERE service_id = ?', [
       serviceId,
     ])) as unknown as [{ id: number }[]];
+    // The statements the server sends for one usage request (sqlTexts in the results), one after
+    // the other as it sends them: the token's standing, the account, the days with their credits.
+    const day = (d: Date) => d.toISOString().slice(0, 10);
     const usageRaw = await rawSql(
       pool,
       async (p) => {
-        await p.query('SELECT * FROM mod_mikrotikvpn_accounts WHERE service_id = ? LIMIT 1', [serviceId]);
         await p.query(
-          `SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes
-             FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day`,
-          [account.id, from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)],
+          `SELECT EXISTS(SELECT 1 FROM mod_mikrotikvpn_client_token_revocations WHERE token_id = ?) AS revoked,
+                  (SELECT COUNT(*) FROM tblhosting WHERE id IN (?) AND userid = ?) AS owned`,
+          ['AAAAAAAAAAAAAAAAAAAAAA', serviceId, 1],
+        );
+        await p.query(
+          'SELECT * FROM mod_mikrotikvpn_accounts WHERE service_id = ? ORDER BY status ASC, id DESC LIMIT 1',
+          [serviceId],
+        );
+        await p.query(
+          `(SELECT 0 AS part, DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes, balance_at AS at, 0 AS id
+              FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ?)
+           UNION ALL
+           (SELECT 1, DATE_FORMAT(day, '%Y-%m-%d'), 0, 0, balance_after_bytes, balance_at, 0
+              FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day < ? ORDER BY day DESC LIMIT 1)
+           UNION ALL
+           (SELECT 2, NULL, bytes, 0, balance_after_bytes, at, id
+              FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ? AND at >= ? AND at < ?)
+           UNION ALL
+           (SELECT 3, NULL, 0, 0, balance_after_bytes, at, id
+              FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1)`,
+          [account.id, day(from), day(to), account.id, day(from), account.id, from, to, account.id, from],
         );
       },
       o.connections,
       Math.min(o.seconds, 5),
+      o.rate,
     );
     const listRaw = await rawSql(
       pool,
