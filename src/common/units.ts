@@ -81,7 +81,7 @@ export const MAX_THRESHOLDS = 10;
  * decimals), an amount remaining in GB (`1 GB`, or a bare number: `10` = 10 GB, as the seed's
  * single setting) or in MB (`500 MB`, 1 MB = 10^6 bytes), by the GB rules of {@link gbToBytes}.
  * An entry of 0 (`0`, `0%`, `0 GB`) is no threshold, so `0` alone means "never". A comma between
- * two digits ("2,5") is refused: it is a decimal mark in some languages. Duplicates count once.
+ * two digits ("2,5") is refused: it is a decimal mark in some languages. Duplicates count once (as first written).
  * Throws a RangeError saying what is wrong; returns the thresholds in the order written.
  */
 export function parseThresholds(text: string): TrafficThreshold[] {
@@ -105,13 +105,15 @@ export function parseThresholds(text: string): TrafficThreshold[] {
         throw new RangeError(`${entry}: over 100 %`);
       if (hundredths === 0) continue;
       const label = `${formatHundredths(hundredths)}%`;
-      out.set(`used:${hundredths}`, { kind: 'used', hundredths, id: `used:${hundredths}`, label });
+      const id = `used:${hundredths}`;
+      if (!out.has(id)) out.set(id, { kind: 'used', hundredths, id, label });
     } else {
       if (sign) throw new RangeError(`${entry}: a negative amount`);
       const bytes = unit === 'gb' ? gbToBytes(number) : mbToBytes(number, entry);
       if (bytes === 0n) continue;
       const label = unit === 'gb' ? `${trimDecimal(number)} GB` : `${trimDecimal(number)} MB`;
-      out.set(`remaining:${bytes}`, { kind: 'remaining', bytes, id: `remaining:${bytes}`, label });
+      const id = `remaining:${bytes}`;
+      if (!out.has(id)) out.set(id, { kind: 'remaining', bytes, id, label });
     }
   }
   if (out.size > MAX_THRESHOLDS) throw new RangeError(`more than ${MAX_THRESHOLDS} thresholds`);
