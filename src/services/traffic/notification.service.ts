@@ -196,7 +196,7 @@ export class NotificationService {
       times: number;
     }[] = await manager.query(
       `SELECT account_id, cycle_topup_id, threshold, reached_at, times FROM mod_mikrotikvpn_threshold_states
-          WHERE (account_id, cycle_topup_id) IN (${below.map(() => '(?, ?)').join(', ')})`,
+          WHERE ${below.map(() => '(account_id = ? AND cycle_topup_id = ?)').join(' OR ')}`,
       below.flatMap((a) => [a.id, Number(sources.get(a.id)?.last_cycle ?? 0)]),
     );
     const known = new Map(states.map((r) => [`${r.account_id}:${r.cycle_topup_id}:${r.threshold}`, r]));
