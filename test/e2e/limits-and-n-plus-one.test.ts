@@ -33,6 +33,7 @@ describe('query limits and batching (server process + MariaDB)', function () {
       // No background work during the counts.
       COLLECT_INTERVAL_SECONDS: '0',
       RECONCILE_INTERVAL_SECONDS: '0',
+      WEBHOOK_INTERVAL_MS: '0',
     });
     key = await createApiKey(tdb.url, 'admin', 'admin');
     const db = tdb.dataSource;
