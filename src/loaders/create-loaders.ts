@@ -12,6 +12,7 @@ import {
 } from '../router';
 import { In } from 'typeorm';
 import { WhmcsServer } from '../entities/whmcs/whmcs-server.entity';
+import type { ThresholdReached } from '../services/traffic/notification.service';
 import type { WireGuardLookups } from '../services/wireguard/wireguard.service';
 import { AppError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
@@ -59,6 +60,10 @@ export function createLoaders(services: AppServices, options: { sharedLiveReads?
     routerById,
     productById,
     /** Sessions of each account ended as duplicates (one session per account). */
+    thresholdsReached: new DataLoader<number, ThresholdReached[]>(async (ids) => {
+      const found = await services.notifications.reachedThisCycle(ids);
+      return ids.map((id) => found.get(id) ?? []);
+    }),
     duplicateSessions: new DataLoader<number, number>(async (ids) => {
       const counts = await services.sessions.duplicatesEnded(ids);
       return ids.map((id) => counts.get(id) ?? 0);

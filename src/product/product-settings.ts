@@ -1,5 +1,5 @@
 import manifest from '../../php-bridge/modules/servers/mikrotikvpn/product-settings.json';
-import { gbToBytes, mbitToBits } from '../common/units';
+import { gbToBytes, mbitToBits, parseThresholds, type TrafficThreshold } from '../common/units';
 import { parseWireGuardClientSettings, type WireGuardClientSettings } from './wireguard-settings';
 
 /** One module setting of a product, as declared in the shared manifest (also read by the PHP bridge). */
@@ -82,7 +82,13 @@ export interface ProductSettings {
   trafficPerCycle: ReadonlyMap<BillingCycle, bigint>;
   historyDays: number;
   lowTrafficTemplate: string;
+  /**
+   * The first "GB remaining" threshold (0n when there is none): what the seed's single setting
+   * meant, kept for the API's `lowTrafficThresholdBytes`.
+   */
   lowTrafficThresholdBytes: bigint;
+  /** The notification thresholds (setting lowTrafficThresholdGb: `10`, or a list like `50%, 80%, 1 GB`). */
+  lowTrafficThresholds: TrafficThreshold[];
   limitedTemplate: string;
   instructionsUrl: string;
   protocols: string[];
@@ -140,6 +146,7 @@ export function readProductSettings(values: readonly (string | null | undefined)
     return Number(v);
   };
   const service = choice('service');
+  const thresholds = convert('lowTrafficThresholdGb', parseThresholds);
   return {
     commentPrefix: raw('commentPrefix'),
     profile: raw('profile'),
@@ -149,7 +156,8 @@ export function readProductSettings(values: readonly (string | null | undefined)
     trafficPerCycle: perCycle,
     historyDays: convert('historyDays', wholeNumber),
     lowTrafficTemplate: raw('lowTrafficTemplate'),
-    lowTrafficThresholdBytes: convert('lowTrafficThresholdGb', gbToBytes),
+    lowTrafficThresholdBytes: thresholds.find((t) => t.kind === 'remaining')?.bytes ?? 0n,
+    lowTrafficThresholds: thresholds,
     limitedTemplate: raw('limitedTemplate'),
     instructionsUrl: raw('instructionsUrl'),
     protocols: raw('protocols')

@@ -7,6 +7,7 @@ import { RouterEntity } from '../entities/own/router.entity';
 import { ProductType, Bandwidth } from '../graphql/types/product.type';
 import {
   AccountTraffic,
+  ThresholdReached,
   VpnAccountConnection,
   VpnConnection,
 } from '../graphql/types/vpn-account-fields.type';
@@ -142,6 +143,14 @@ export class VpnAccountResolver {
   })
   duplicateSessionsEnded(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.duplicateSessions.load(account.id);
+  }
+
+  @FieldResolver(() => [ThresholdReached], {
+    description:
+      "The product's notification thresholds this account reached in its current billing cycle, largest balance first.",
+  })
+  thresholdsReached(@Root() account: VpnAccountEntity, @Ctx() ctx: GraphQLContext) {
+    return ctx.loaders.thresholdsReached.load(account.id);
   }
 
   @FieldResolver(() => AccountTraffic)

@@ -19,6 +19,7 @@ export interface ProductView {
   trafficPerCycle: { cycle: string; bytes: bigint; unlimited: boolean }[];
   historyDays: number;
   lowTrafficThresholdBytes: bigint;
+  lowTrafficThresholds: string[];
   templates: { lowTraffic: string; limited: string };
   instructionsUrl: string;
   protocols: string[];
@@ -68,6 +69,7 @@ export function toProduct(row: WhmcsProduct): ProductView {
     }),
     historyDays: s.historyDays,
     lowTrafficThresholdBytes: s.lowTrafficThresholdBytes,
+    lowTrafficThresholds: s.lowTrafficThresholds.map((t) => t.label),
     templates: { lowTraffic: s.lowTrafficTemplate, limited: s.limitedTemplate },
     instructionsUrl: s.instructionsUrl,
     protocols: s.protocols,

@@ -19,7 +19,16 @@ export class EventPayloadType {
   bytes?: string;
   @Field(() => String, { nullable: true, description: 'The balance after the change, in bytes.' })
   balanceBytes?: string;
-  @Field(() => String, { nullable: true }) thresholdBytes?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'traffic.threshold_reached: the balance below which the threshold counts, in bytes.',
+  })
+  thresholdBytes?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'traffic.threshold_reached: the threshold as the product setting writes it (80%, 1 GB).',
+  })
+  threshold?: string;
   @Field(() => String, { nullable: true, description: 'CYCLE, ADDON or ADJUSTMENT.' }) kind?: string;
   @Field(() => String, { nullable: true }) topUpId?: string;
   @Field(() => String, { nullable: true }) errorCode?: string;

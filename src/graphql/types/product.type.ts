@@ -51,7 +51,15 @@ export class ProductType implements ProductView {
   @Field(() => Bandwidth) bandwidth!: Bandwidth;
   @Field(() => [CycleAllowance]) trafficPerCycle!: CycleAllowance[];
   @Field(() => Int, { description: 'Days detailed samples are kept (0 = all).' }) historyDays!: number;
-  @Field(() => Bytes) lowTrafficThresholdBytes!: bigint;
+  @Field(() => Bytes, {
+    description:
+      'The first "GB remaining" notification threshold (0 = none): the single threshold of older versions.',
+  })
+  lowTrafficThresholdBytes!: bigint;
+  @Field(() => [String], {
+    description: 'The notification thresholds as the setting writes them (80%, 1 GB), in its order.',
+  })
+  lowTrafficThresholds!: string[];
   @Field(() => EmailTemplates) templates!: EmailTemplates;
   @Field() instructionsUrl!: string;
   @Field(() => [String]) protocols!: string[];

@@ -14,6 +14,24 @@ export class AccountTraffic {
   account!: VpnAccountEntity;
 }
 
+@ObjectType({
+  description:
+    "A notification threshold of the account's product reached in the current billing cycle (its email was queued unless the same collection used the balance up).",
+})
+export class ThresholdReached {
+  @Field({ description: 'As the product setting writes it: 80%, 1 GB.' }) threshold!: string;
+  @Field(() => Bytes, {
+    description: 'The balance below which it counts as reached (a percentage: of the cycle allowance).',
+  })
+  balanceBelowBytes!: bigint;
+  @Field(() => Date, { description: 'When it was (last) reached.' }) reachedAt!: Date;
+  @Field(() => Date, { description: 'When it was first reached this cycle.' }) firstReachedAt!: Date;
+  @Field(() => Int, {
+    description: 'How often this cycle: a credit that lifts the balance back above re-arms it.',
+  })
+  times!: number;
+}
+
 @ObjectType()
 export class VpnAccountConnection extends Connection(VpnAccountEntity, 'VpnAccount') {}
 

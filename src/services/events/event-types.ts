@@ -37,6 +37,8 @@ export interface EventPayload {
   bytes?: string;
   balanceBytes?: string;
   thresholdBytes?: string;
+  /** traffic.threshold_reached: the threshold as the product setting writes it (`80%`, `1 GB`). */
+  threshold?: string;
   /** CYCLE, ADDON or ADJUSTMENT (traffic.credited). */
   kind?: string;
   topUpId?: string;

@@ -1131,7 +1131,8 @@ export class VpnLifecycleService {
         `Product ${productId} has malformed module settings: ${settings.invalid
           .map((key) => (settings.invalidReasons[key] ? `${key} (${settings.invalidReasons[key]})` : key))
           .join(', ')}`,
-        { settings: settings.invalid },
+        // The keys, and why (the bridge names them in the admin's language).
+        { settings: settings.invalid, reasons: settings.invalidReasons },
       );
     }
     return settings;

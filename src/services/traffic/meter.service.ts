@@ -440,7 +440,7 @@ export class TrafficMeter {
     settings: Map<number, ProductSettings>,
   ): Promise<MeteredAccount[]> {
     const exhausted: MeteredAccount[] = [];
-    const low: MeteredAccount[] = [];
+    const debited: MeteredAccount[] = [];
     for (const d of deltas) {
       const account = d.account;
       const locked = balances.get(account.id);
@@ -448,16 +448,15 @@ export class TrafficMeter {
       account.balanceBytes = locked.balance.toString();
       account.status = locked.status;
       if (account.unlimited || (d.download === 0n && d.upload === 0n)) continue;
-      const threshold = settings.get(account.productId)?.lowTrafficThresholdBytes ?? 0n;
+      // Thresholds are looked at for every debit (notification.service decides which are new).
+      debited.push(account);
       if (locked.balance <= 0n) {
         if (locked.status === VpnAccountStatus.ACTIVE || locked.status === VpnAccountStatus.PENDING)
           exhausted.push(account);
-      } else if (threshold > 0n && locked.balance < threshold) {
-        low.push(account);
       }
     }
-    if (low.length || exhausted.length)
-      await this.notifications.enqueueFor(manager, ctx, low, exhausted, settings);
+    if (debited.length || exhausted.length)
+      await this.notifications.enqueueFor(manager, ctx, debited, exhausted, settings);
     return exhausted;
   }
 }

@@ -3,6 +3,7 @@ import { TopUpKind, TopUpReason, TrafficTopUpEntity } from '../../entities/own/t
 import { toBytes } from '../../common/units';
 import { ConflictError } from '../../errors/app-errors';
 import type { EventOutbox } from '../events/outbox.service';
+import { rearmThresholds } from './notification.service';
 
 export interface CreditInput {
   accountId: number;
@@ -82,6 +83,7 @@ export class TrafficLedger {
       'UPDATE mod_mikrotikvpn_accounts SET balance_bytes = balance_bytes + ? WHERE id = ?',
       [input.bytes.toString(), input.accountId],
     );
+    if (input.bytes > 0n) await rearmThresholds(manager, input.accountId, after);
     // The database's clock, as for samples: ordering a day's top-ups against its collections
     // (both under this account's lock) must not depend on which process wrote them.
     const [{ now }] = await manager.query('SELECT UTC_TIMESTAMP(3) AS now');

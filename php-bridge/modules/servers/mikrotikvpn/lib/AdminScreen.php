@@ -28,7 +28,7 @@ class AdminScreen
         try {
             $data = $client->call('AdminServicesTabFields',
                 'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS
-                . ' ' . Module::WIREGUARD_FIELDS . ' } }',
+                . ' ' . Module::WIREGUARD_FIELDS . ' ' . Module::THRESHOLD_FIELDS . ' timeZone } }',
                 ['s' => $serviceId]);
         } catch (BridgeException $ex) {
             return [$lang->t('admin_api') => $bad . $e($lang->t('admin_api_failed')) . '</span> ' . $e($ex->getMessage())];
@@ -71,6 +71,10 @@ class AdminScreen
             $fields[$lang->t('connection')] = $bad . $e($lang->t('offline')) . '</span>';
         }
         $fields[$lang->t('traffic')] = self::trafficSummaryHtml($account, $lang);
+        if (!empty($account['thresholdsReached'])) {
+            $fields[$lang->t('thresholds_reached')] = $warn . count($account['thresholdsReached']) . '</span> '
+                . self::thresholdsHtml($account['thresholdsReached'], (string) $account['timeZone']);
+        }
         // The logs, in one operation: the traffic-added history and the newest sessions (two root fields).
         try {
             $data = $client->call('AdminServicesTabFields',
@@ -204,6 +208,27 @@ class AdminScreen
             $html .= '<td>' . $e($value) . '</td>';
         }
         return $html . '</tr></table>';
+    }
+
+    /**
+     * The notification thresholds reached this cycle: each as the product writes it, when (the
+     * account's time zone) and, when a top-up re-armed it, how often.
+     *
+     * @param array<int,array<string,mixed>> $reached
+     */
+    public static function thresholdsHtml(array $reached, string $zone): string
+    {
+        $e = function ($s) {
+            return htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
+        };
+        $parts = [];
+        foreach ($reached as $r) {
+            $times = Format::int($r['times']);
+            $parts[] = '<span class="mvpn-threshold"><bdi dir="ltr">' . $e($r['threshold']) . '</bdi>'
+                . ' (<bdi dir="ltr">' . $e(Format::dateTimeIn((string) $r['reachedAt'], $zone)) . '</bdi>'
+                . ($times > 1 ? ', <bdi dir="ltr">&times;' . $times . '</bdi>' : '') . ')</span>';
+        }
+        return implode(' &middot; ', $parts);
     }
 
     /** @param array<int,array<string,mixed>> $topUps */

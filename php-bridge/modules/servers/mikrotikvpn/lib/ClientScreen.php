@@ -69,6 +69,7 @@ class ClientScreen
             'download' => '',
             'upload' => '',
             'allowance' => '',
+            'thresholds' => '',
             'address' => '',
             'addons' => [],
             'cartUrl' => 'cart.php?a=add',
@@ -86,7 +87,7 @@ class ClientScreen
         try {
             $data = $client->call('ClientArea',
                 'query($s: Int!) { vpnAccount(serviceId: $s) { ' . Module::ACCOUNT_FIELDS . ' ' . Module::CONNECTION_FIELDS
-                . ' ' . Module::WIREGUARD_FIELDS . ' ' . Module::WIREGUARD_CONFIG_FIELDS . ' timeZone }'
+                . ' ' . Module::WIREGUARD_FIELDS . ' ' . Module::WIREGUARD_CONFIG_FIELDS . ' ' . Module::THRESHOLD_FIELDS . ' timeZone }'
                 . ' sessions(serviceId: $s, first: ' . self::RECENT_SESSIONS . ') { nodes { ' . SessionView::FIELDS . ' } } }',
                 ['s' => $serviceId]);
             $account = $data['vpnAccount'];
@@ -121,6 +122,10 @@ class ClientScreen
                 'upload' => $speed($bw['uploadBitsPerSecond']),
                 'allowance' => !empty($t['unlimited']) ? $lang->t('unlimited') : Format::gb($t['cycleAllowanceBytes']) . ' ' . $lang->t('unit_gb'),
                 'wireguard' => isset($account['protocol']) && $account['protocol'] === 'WIREGUARD',
+                // The low traffic thresholds reached this cycle, as the product writes them (80%, 1 GB).
+                'thresholds' => implode(', ', array_map(function ($r) {
+                    return (string) $r['threshold'];
+                }, isset($account['thresholdsReached']) && is_array($account['thresholdsReached']) ? $account['thresholdsReached'] : [])),
             ]);
             if ($vars['wireguard']) {
                 $vars['wg'] = WireGuardView::clientVars($account, $lang);

@@ -75,7 +75,9 @@ class GraphQLClient
         if (!empty($decoded['errors'])) {
             $first = $decoded['errors'][0];
             $code = isset($first['extensions']['code']) ? (string) $first['extensions']['code'] : ErrorCode::INTERNAL_SERVER_ERROR;
-            $error = new BridgeException($code, $this->humanMessage($code, isset($first['message']) ? (string) $first['message'] : ''));
+            $settings = $code === ErrorCode::VALIDATION ? $this->settingsMessage($first) : '';
+            $error = new BridgeException($code, $settings !== '' ? $settings
+                : $this->humanMessage($code, isset($first['message']) ? (string) $first['message'] : ''));
             $this->log($action, $request, $loggedRaw, $logged, $mask);
             throw $error;
         }
@@ -148,6 +150,31 @@ class GraphQLClient
     }
 
     /** One sentence for a GraphQL error code and the server's own message. */
+    /**
+     * A VALIDATION naming product settings (extensions.settings, with the server's reason for each
+     * in extensions.reasons), in the admin's language: each setting by its translated label.
+     * '' when the error names none.
+     *
+     * @param array<string,mixed> $error
+     */
+    private function settingsMessage(array $error): string
+    {
+        $keys = isset($error['extensions']['settings']) && is_array($error['extensions']['settings'])
+            ? array_values(array_filter($error['extensions']['settings'], 'is_string')) : [];
+        if (!$keys) {
+            return '';
+        }
+        $reasons = isset($error['extensions']['reasons']) && is_array($error['extensions']['reasons'])
+            ? $error['extensions']['reasons'] : [];
+        $parts = [];
+        foreach ($keys as $key) {
+            $label = $this->lang->t('setting_' . $key);
+            $reason = isset($reasons[$key]) && is_string($reasons[$key]) ? $reasons[$key] : '';
+            $parts[] = ($label === 'setting_' . $key ? $key : $label) . ($reason !== '' ? ' (' . $reason . ')' : '');
+        }
+        return $this->lang->t('err_settings', ['settings' => implode('; ', $parts)]);
+    }
+
     private function humanMessage(string $code, string $message): string
     {
         switch ($code) {

@@ -16,6 +16,9 @@ class Module
         bandwidth { downloadBitsPerSecond uploadBitsPerSecond }
         traffic { balanceBytes cycleAllowanceBytes unlimited }';
 
+    /** The notification thresholds reached this cycle (admin tab, client area). */
+    const THRESHOLD_FIELDS = 'thresholdsReached { threshold reachedAt times }';
+
     const CONNECTION_FIELDS = 'connection { online service callerId address uptimeSeconds }';
 
     /** WireGuard accounts: the protocol and the peer's state (null for PPP). No key but the public one. */

@@ -15,7 +15,7 @@ class ProductSetup
     const TEMPLATES = [
         'lowTrafficTemplate' => [
             'subject' => 'Your VPN traffic is running low ({$vpn_username})',
-            'message' => "<p>Dear {\$client_name},</p>\n<p>your VPN account <strong>{\$vpn_username}</strong> has less than {\$vpn_threshold_gb} GB of traffic left.</p>\n<p>Product: {\$service_product_name}<br>\nRemaining traffic: {\$vpn_balance_gb} GB<br>\nNext due date: {\$service_next_due_date}</p>\n<p>When the service renews, {\$vpn_cycle_allowance_gb} GB are added to the balance. If you need more before then, you can buy extra traffic in the client area.</p>\n<p>{\$signature}</p>",
+            'message' => "<p>Dear {\$client_name},</p>\n<p>your VPN account <strong>{\$vpn_username}</strong> has reached its low traffic threshold of {\$vpn_threshold}: less than {\$vpn_threshold_gb} GB of traffic left.</p>\n<p>Product: {\$service_product_name}<br>\nRemaining traffic: {\$vpn_balance_gb} GB<br>\nUsed of this cycle's allowance: {\$vpn_used_percent} %<br>\nNext due date: {\$service_next_due_date}</p>\n<p>When the service renews, {\$vpn_cycle_allowance_gb} GB are added to the balance. If you need more before then, you can buy extra traffic in the client area.</p>\n<p>{\$signature}</p>",
         ],
         'limitedTemplate' => [
             'subject' => 'Your VPN traffic is used up ({$vpn_username})',

@@ -135,6 +135,9 @@
           </div>
         </div>
         <p class="small text-muted text-center mb-0">{$mvpnLang.unit_note|escape}</p>
+        {if $mvpn.thresholds}
+          <p class="small text-center mb-0 mvpn-thresholds">{$mvpnLang.thresholds_reached|escape}: <bdi dir="ltr">{$mvpn.thresholds|escape}</bdi></p>
+        {/if}
       </div>
     </div>
   {/if}
