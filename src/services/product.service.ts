@@ -2,6 +2,8 @@ import { In, type DataSource } from 'typeorm';
 import { WhmcsProduct } from '../entities/whmcs/whmcs-product.entity';
 import { BILLING_CYCLES, readProductSettings, type ProductSettings } from '../product/product-settings';
 import { VpnProtocol } from '../entities/own/vpn-account.entity';
+import { DEFAULT_POLICY, type ProductPolicy } from '../product/product-policy';
+import { readPolicies } from './product-policy-store';
 
 /** A WHMCS product's module settings, as screens and the API show them. */
 export interface ProductView {
@@ -24,8 +26,17 @@ export interface ProductView {
   protocols: string[];
   l2tpPsk: string;
   collectionFrequency: string;
+  policy: PolicyView;
   /** Settings whose stored value could not be read (their default is used). */
   invalidSettings: string[];
+}
+
+/** A product's quota policy as screens and the API show it. */
+export interface PolicyView {
+  onExhausted: string;
+  throttle: { downloadBitsPerSecond: number; uploadBitsPerSecond: number };
+  throttledTemplate: string;
+  overageCeilingBytes: bigint | null;
 }
 
 /** The module name WHMCS stores in tblproducts.servertype and tblservers.type. */
@@ -37,19 +48,28 @@ export class ProductService {
 
   async findByIds(ids: readonly number[]): Promise<Map<number, ProductView>> {
     const rows = ids.length ? await this.db.getRepository(WhmcsProduct).findBy({ id: In([...ids]) }) : [];
-    return new Map(rows.map((row) => [row.id, toProduct(row)]));
+    const policies = await readPolicies(
+      this.db,
+      rows.map((r) => r.id),
+    );
+    return new Map(rows.map((row) => [row.id, toProduct(row, policies.get(row.id))]));
   }
 
   async list(): Promise<ProductView[]> {
     const rows = await this.db
       .getRepository(WhmcsProduct)
       .find({ where: { servertype: MODULE_NAME }, order: { id: 'ASC' } });
-    return rows.map(toProduct);
+    const policies = await readPolicies(
+      this.db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((row) => toProduct(row, policies.get(row.id)));
   }
 }
 
-export function toProduct(row: WhmcsProduct): ProductView {
+export function toProduct(row: WhmcsProduct, policy: ProductPolicy = DEFAULT_POLICY): ProductView {
   const s = readProductSettings(row.configOptions());
+  s.policy = policy;
   return {
     id: row.id,
     name: row.name,
@@ -73,6 +93,15 @@ export function toProduct(row: WhmcsProduct): ProductView {
     protocols: s.protocols,
     l2tpPsk: s.l2tpPsk,
     collectionFrequency: s.collectionFrequency,
+    policy: {
+      onExhausted: policy.onExhausted,
+      throttle: {
+        downloadBitsPerSecond: Number(policy.throttleDownloadBps),
+        uploadBitsPerSecond: Number(policy.throttleUploadBps),
+      },
+      throttledTemplate: policy.throttledTemplate,
+      overageCeilingBytes: policy.overageCeilingBytes,
+    },
     invalidSettings: s.invalid,
   };
 }

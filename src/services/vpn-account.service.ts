@@ -62,5 +62,6 @@ export class VpnAccountService {
     VpnAccountStatus.ACTIVE,
     VpnAccountStatus.SUSPENDED,
     VpnAccountStatus.LIMITED,
+    VpnAccountStatus.THROTTLED,
   ];
 }
