@@ -50,9 +50,13 @@ export interface PolicyInput {
   overageCeilingGb?: string | null;
 }
 
+/** Why a policy setting was refused (`extensions.reason`): the WHMCS module words it in the admin's language. */
+export type PolicyRefusal =
+  'not_a_choice' | 'not_a_speed' | 'not_positive' | 'above_product_speed' | 'too_long' | 'not_gb';
+
 /** A refusal naming the setting (its key in `extensions.setting`, its label in the message). */
-function invalid(key: string, why: string): ValidationError {
-  return new ValidationError(`${spec(key).label}: ${why}`, { field: key, setting: key });
+function invalid(key: string, reason: PolicyRefusal, why: string): ValidationError {
+  return new ValidationError(`${spec(key).label}: ${why}`, { field: key, setting: key, reason });
 }
 
 /**
@@ -66,7 +70,7 @@ export function parsePolicy(
 ): ProductPolicy {
   const choice = input.onExhausted.trim().toLowerCase();
   if (!ON_EXHAUSTED.includes(choice as OnExhausted))
-    throw invalid('onExhausted', `must be one of ${ON_EXHAUSTED.join(', ')}`);
+    throw invalid('onExhausted', 'not_a_choice', `must be one of ${ON_EXHAUSTED.join(', ')}`);
   const onExhausted = choice as OnExhausted;
   const speed = (key: string, value: string | null | undefined, productBps: number): bigint => {
     const text = (value ?? '').trim() || spec(key).default;
@@ -74,12 +78,18 @@ export function parsePolicy(
     try {
       bps = mbitToBits(text);
     } catch {
-      throw invalid(key, `"${text}" is not a speed in Mbit/s (digits, a dot and up to 6 decimals)`);
+      throw invalid(
+        key,
+        'not_a_speed',
+        `"${text}" is not a speed in Mbit/s (digits, a dot and up to 6 decimals)`,
+      );
     }
-    if (onExhausted === 'throttle' && bps <= 0) throw invalid(key, 'must be more than 0 Mbit/s');
+    if (onExhausted === 'throttle' && bps <= 0)
+      throw invalid(key, 'not_positive', 'must be more than 0 Mbit/s');
     if (onExhausted === 'throttle' && productBps > 0 && bps > productBps)
       throw invalid(
         key,
+        'above_product_speed',
         `${text} Mbit/s is above the product's speed (${productBps / BITS_PER_MBIT} Mbit/s)`,
       );
     return BigInt(bps);
@@ -95,7 +105,7 @@ export function parsePolicy(
     product.uploadBitsPerSecond,
   );
   const template = (input.throttledTemplate ?? spec('throttledTemplate').default).trim();
-  if (template.length > 255) throw invalid('throttledTemplate', 'at most 255 characters');
+  if (template.length > 255) throw invalid('throttledTemplate', 'too_long', 'at most 255 characters');
   const ceilingText = (input.overageCeilingGb ?? '').trim() || '0';
   let ceiling: bigint;
   try {
@@ -103,6 +113,7 @@ export function parsePolicy(
   } catch {
     throw invalid(
       'overageCeilingGb',
+      'not_gb',
       `"${ceilingText}" is not a number of GB (digits, a dot and up to 9 decimals)`,
     );
   }

@@ -76,6 +76,9 @@ class GraphQLClient
             $first = $decoded['errors'][0];
             $code = isset($first['extensions']['code']) ? (string) $first['extensions']['code'] : ErrorCode::INTERNAL_SERVER_ERROR;
             $error = new BridgeException($code, $this->humanMessage($code, isset($first['message']) ? (string) $first['message'] : ''));
+            if (isset($first['extensions']) && is_array($first['extensions'])) {
+                $error->withExtensions($first['extensions']);
+            }
             $this->log($action, $request, $loggedRaw, $logged, $mask);
             throw $error;
         }
