@@ -287,8 +287,8 @@ export class TrafficCollector {
  * Accounts of the router whose used-up status is not the one their product's policy gives, though
  * this run's debit did not use them up: still ACTIVE (or PENDING) after a crash between an earlier
  * commit and its limiting step, or a debit by hand; or THROTTLED / LIMITED under a policy that has
- * changed since (a product switched from throttle to cut-off, or back, applies at the next
- * collection). From the run's own account query (balances of this batch as read under its lock), so
+ * changed since (a product switched from throttle to cut-off, or back, or to overage billing,
+ * applies at the next collection). From the run's own account query (balances of this batch as read under its lock), so
  * it costs no statement. A LIMITED account with a positive balance is left to its top-up, as before.
  */
 function stillToSettle(
@@ -301,9 +301,12 @@ function stillToSettle(
   return accounts.filter((a) => {
     if (seen.has(a.id) || a.unlimited || a.suspended) return false;
     if (![S.ACTIVE, S.PENDING, S.LIMITED, S.THROTTLED].includes(a.status)) return false;
-    const want = desiredStatus(a, settings.get(a.productId)?.policy ?? DEFAULT_POLICY);
+    const policy = settings.get(a.productId)?.policy ?? DEFAULT_POLICY;
+    const want = desiredStatus(a, policy);
     if (want === a.status) return false;
-    return want === S.LIMITED || want === S.THROTTLED || a.status === S.THROTTLED;
+    if (want === S.LIMITED || want === S.THROTTLED) return true;
+    // Out of a used-up status because the policy changed (a top-up settles its own account).
+    return a.status === S.THROTTLED || (a.status === S.LIMITED && policy.onExhausted !== 'cutoff');
   });
 }
 
