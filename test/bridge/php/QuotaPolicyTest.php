@@ -103,4 +103,39 @@ class QuotaPolicyTest extends BridgeTestCase
         $fields = StandIn::call('AdminServicesTabFields', StandIn::params($service));
         $this->assertStringContainsString('Gedrosselt (Datenvolumen verbraucht)', implode(' ', $fields));
     }
+
+    public function testOverageKeepsGoingAndTheMetricProviderReportsTheMonthsTrafficInGb(): void
+    {
+        $product = $this->product(['trafficMonthlyGb' => '1', 'lowTrafficThresholdGb' => '0'], 'VPN overage');
+        $_POST = ['mvpn_policy' => ['onExhausted' => 'overage', 'overageCeilingGb' => '0']];
+        $this->save($product);
+        $server = $this->server(['name' => 'Overage router', 'assignedips' => "10.84.0.2\r\n10.84.0.3"]);
+        $service = $this->createdService(['packageid' => $product, 'server' => $server]);
+        $username = (string) Capsule::table('tblhosting')->where('id', $service)->value('username');
+        $address = (string) Capsule::table('tblhosting')->where('id', $service)->value('dedicatedip');
+        $this->sim('traffic', ['target' => $address, 'download' => '1234567891', 'upload' => '2']);
+        for ($i = 0; $i < 20 && $this->account($service)['traffic']['balanceBytes'] > 0; $i++) {
+            StandIn::runHook('AfterCronJob', []);
+            usleep(250000);
+        }
+        $account = $this->account($service);
+        $this->assertSame('ACTIVE', $account['status'], 'never limited for the balance');
+        $this->assertSame(1000000000 - 1234567893, $account['traffic']['balanceBytes']);
+
+        $provider = StandIn::call('MetricProvider', StandIn::params($service));
+        $this->assertInstanceOf(\WHMCS\UsageBilling\Contracts\Metrics\ProviderInterface::class, $provider);
+        $metrics = $provider->metrics();
+        $this->assertSame(['traffic'], array_keys($metrics));
+        $this->assertSame('Traffic', $metrics['traffic']->displayName());
+        $this->assertSame(\WHMCS\UsageBilling\Contracts\Metrics\MetricInterface::TYPE_PERIOD_MONTH, $metrics['traffic']->type());
+        $this->assertSame('GB', $metrics['traffic']->units()->suffix());
+        $usage = $provider->usage();
+        $this->assertSame([$username], array_keys($usage), 'the server\'s accounts, by user name');
+        $this->assertSame(1.234567893, $usage[$username]['traffic']->usage()->value(), '1 GB = 10^9 bytes, converted once');
+        $this->assertSame(1.234567893, $provider->tenantUsage($username)['traffic']->usage()->value());
+        $this->assertSame([], $provider->tenantUsage('someone-else'));
+        // UsageUpdate still fills WHMCS's own bandwidth columns.
+        $this->assertSame('success', StandIn::call('UsageUpdate', StandIn::params($service)));
+        $this->assertSame(1234, (int) Capsule::table('tblhosting')->where('id', $service)->value('bwusage'));
+    }
 }
