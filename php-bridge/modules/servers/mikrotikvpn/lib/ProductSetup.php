@@ -106,11 +106,18 @@ class ProductSetup
             }
             if (!$addon && $key === 'limitedTemplate') {
                 // What happens when traffic is used up (the quota policy) sits with its email.
-                $field['Description'] .= PolicyScreen::configBlock($lang, isset($_REQUEST['id']) ? (int) $_REQUEST['id'] : 0);
+                $field['Description'] .= PolicyScreen::configBlock($lang, self::editedProductId());
             }
             $options[$key] = $field;
         }
         return $options;
+    }
+
+    /** The product whose settings page is drawn (configproducts.php?id=N); 0 on any other page. */
+    private static function editedProductId(): int
+    {
+        $script = isset($_SERVER['SCRIPT_NAME']) ? basename((string) $_SERVER['SCRIPT_NAME']) : 'configproducts.php';
+        return $script === 'configproducts.php' && isset($_REQUEST['id']) ? (int) $_REQUEST['id'] : 0;
     }
 
     /** Loader: PPP profiles of the router behind the product's server (or the first server). */
