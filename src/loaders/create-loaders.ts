@@ -1,3 +1,4 @@
+import type { PolicyView } from '../services/product.service';
 import DataLoader from 'dataloader';
 import type { AppServices } from '../app-services';
 import type { RouterEntity } from '../entities/own/router.entity';
@@ -58,6 +59,11 @@ export function createLoaders(services: AppServices, options: { sharedLiveReads?
   return {
     routerById,
     productById,
+    /** Products' quota policies, read only when a query asks for them. */
+    productPolicy: new DataLoader<number, PolicyView>(async (ids) => {
+      const views = await services.products.policies(ids);
+      return ids.map((id) => views.get(id)!);
+    }),
     /** Sessions of each account ended as duplicates (one session per account). */
     duplicateSessions: new DataLoader<number, number>(async (ids) => {
       const counts = await services.sessions.duplicatesEnded(ids);

@@ -1,6 +1,6 @@
-import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ProductPolicyInput } from '../graphql/inputs/product-policy.input';
-import { ProductType } from '../graphql/types/product.type';
+import { ProductPolicyType, ProductType } from '../graphql/types/product.type';
 import type { GraphQLContext } from '../graphql/context';
 import { requireId } from '../common/validate';
 
@@ -16,6 +16,14 @@ export class ProductResolver {
   @Query(() => [ProductType], { description: 'The WHMCS products that use this module.' })
   products(@Ctx() ctx: GraphQLContext) {
     return ctx.services.products.list();
+  }
+
+  @FieldResolver(() => ProductPolicyType, {
+    description:
+      "What happens when an account's traffic is used up (the default, cutoff, for a product without a policy).",
+  })
+  policy(@Root() product: ProductType, @Ctx() ctx: GraphQLContext) {
+    return ctx.loaders.productPolicy.load(product.id);
   }
 
   @Authorized('admin')

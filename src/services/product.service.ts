@@ -26,7 +26,6 @@ export interface ProductView {
   protocols: string[];
   l2tpPsk: string;
   collectionFrequency: string;
-  policy: PolicyView;
   /** Settings whose stored value could not be read (their default is used). */
   invalidSettings: string[];
 }
@@ -48,28 +47,38 @@ export class ProductService {
 
   async findByIds(ids: readonly number[]): Promise<Map<number, ProductView>> {
     const rows = ids.length ? await this.db.getRepository(WhmcsProduct).findBy({ id: In([...ids]) }) : [];
-    const policies = await readPolicies(
-      this.db,
-      rows.map((r) => r.id),
-    );
-    return new Map(rows.map((row) => [row.id, toProduct(row, policies.get(row.id))]));
+    return new Map(rows.map((row) => [row.id, toProduct(row)]));
   }
 
   async list(): Promise<ProductView[]> {
     const rows = await this.db
       .getRepository(WhmcsProduct)
       .find({ where: { servertype: MODULE_NAME }, order: { id: 'ASC' } });
-    const policies = await readPolicies(
-      this.db,
-      rows.map((r) => r.id),
-    );
-    return rows.map((row) => toProduct(row, policies.get(row.id)));
+    return rows.map((row) => toProduct(row));
+  }
+
+  /** Products' quota policies as the API shows them (the default for a product without one). */
+  async policies(ids: readonly number[]): Promise<Map<number, PolicyView>> {
+    const stored = await readPolicies(this.db, ids);
+    return new Map(ids.map((id) => [id, policyView(stored.get(id) ?? DEFAULT_POLICY)]));
   }
 }
 
-export function toProduct(row: WhmcsProduct, policy: ProductPolicy = DEFAULT_POLICY): ProductView {
+export function policyView(policy: ProductPolicy): PolicyView {
+  return {
+    onExhausted: policy.onExhausted,
+    throttle: {
+      downloadBitsPerSecond: Number(policy.throttleDownloadBps),
+      uploadBitsPerSecond: Number(policy.throttleUploadBps),
+    },
+    throttledTemplate: policy.throttledTemplate,
+    overageCeilingBytes: policy.overageCeilingBytes,
+  };
+}
+
+/** A product's module settings (its quota policy is read apart: `policies`, and `Product.policy`). */
+export function toProduct(row: WhmcsProduct): ProductView {
   const s = readProductSettings(row.configOptions());
-  s.policy = policy;
   return {
     id: row.id,
     name: row.name,
@@ -93,15 +102,6 @@ export function toProduct(row: WhmcsProduct, policy: ProductPolicy = DEFAULT_POL
     protocols: s.protocols,
     l2tpPsk: s.l2tpPsk,
     collectionFrequency: s.collectionFrequency,
-    policy: {
-      onExhausted: policy.onExhausted,
-      throttle: {
-        downloadBitsPerSecond: Number(policy.throttleDownloadBps),
-        uploadBitsPerSecond: Number(policy.throttleUploadBps),
-      },
-      throttledTemplate: policy.throttledTemplate,
-      overageCeilingBytes: policy.overageCeilingBytes,
-    },
     invalidSettings: s.invalid,
   };
 }

@@ -83,7 +83,6 @@ export class ProductType implements ProductView {
   @Field({ description: 'L2TP IPsec pre-shared key (admin keys only).' })
   l2tpPsk!: string;
   @Field({ description: 'cron (every collection run) or daily.' }) collectionFrequency!: string;
-  @Field(() => ProductPolicyType) policy!: ProductPolicyType;
   @Field(() => [String], { description: 'Settings whose stored value is malformed (their default is used).' })
   invalidSettings!: string[];
 }
