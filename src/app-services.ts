@@ -8,6 +8,8 @@ import { SecretBox } from './auth/secret-box';
 import { ApiKeyService } from './services/api-key.service';
 import { EventService } from './services/event.service';
 import { ProductService } from './services/product.service';
+import { ProductPolicyService } from './services/product-policy.service';
+import { UsageMetricService } from './services/traffic/usage-metric.service';
 import { RouterService } from './services/router.service';
 import { VpnAccountService } from './services/vpn-account.service';
 import { LiveSessionCache, RouterGateway, RouterSessionPool } from './router';
@@ -95,6 +97,8 @@ export function createServices(config: AppConfig, db: DataSource, log?: Logger, 
     events,
     apiKeys: new ApiKeyService(db),
     products: new ProductService(db),
+    productPolicies: new ProductPolicyService(db),
+    usageMetric: new UsageMetricService(db, config.timeZone),
     routers,
     accounts: new VpnAccountService(db),
     ledger,

@@ -503,9 +503,13 @@ export class UsageView {
   private renderLimited(): void {
     const account = this.account!;
     this.app.dataset.status = account.status;
-    this.limited.hidden = account.status !== 'LIMITED';
+    // Used up: cut off (LIMITED), or online at the throttle speed (THROTTLED); both can buy traffic.
+    const throttled = account.status === 'THROTTLED';
+    this.limited.hidden = account.status !== 'LIMITED' && !throttled;
     if (this.limited.hidden) return;
-    const children: Node[] = [el(this.doc, 'span', {}, this.t('usage_limited'))];
+    const children: Node[] = [
+      el(this.doc, 'span', {}, this.t(throttled ? 'usage_throttled' : 'usage_limited')),
+    ];
     if (this.options.context === 'client') {
       const buy = el(
         this.doc,

@@ -1,3 +1,4 @@
+import type { PolicyView } from '../services/product.service';
 import DataLoader from 'dataloader';
 import type { AppServices } from '../app-services';
 import type { RouterEntity } from '../entities/own/router.entity';
@@ -59,6 +60,11 @@ export function createLoaders(services: AppServices, options: { sharedLiveReads?
   return {
     routerById,
     productById,
+    /** Products' quota policies, read only when a query asks for them. */
+    productPolicy: new DataLoader<number, PolicyView>(async (ids) => {
+      const views = await services.products.policies(ids);
+      return ids.map((id) => views.get(id)!);
+    }),
     /** Sessions of each account ended as duplicates (one session per account). */
     thresholdsReached: new DataLoader<number, ThresholdReached[]>(async (ids) => {
       const found = await services.notifications.reachedThisCycle(ids);

@@ -1,6 +1,7 @@
 import manifest from '../../php-bridge/modules/servers/mikrotikvpn/product-settings.json';
 import { gbToBytes, mbitToBits, parseThresholds, type TrafficThreshold } from '../common/units';
 import { parseWireGuardClientSettings, type WireGuardClientSettings } from './wireguard-settings';
+import { DEFAULT_POLICY, type ProductPolicy } from './product-policy';
 
 /** One module setting of a product, as declared in the shared manifest (also read by the PHP bridge). */
 export interface ProductSettingSpec {
@@ -101,6 +102,11 @@ export interface ProductSettings {
   wgClient: WireGuardClientSettings;
   /** End a second simultaneous session of an account (the older is kept). */
   singleSession: boolean;
+  /**
+   * The quota policy (its own table, not a module setting): {@link DEFAULT_POLICY} as read here;
+   * services that act on it load it with `attachPolicies` (services/product-policy-store.ts).
+   */
+  policy: ProductPolicy;
   /** Settings whose stored value could not be read (the default was used instead). */
   invalid: string[];
   /** Why, for settings whose reason is more than "malformed" (key → reason). */
@@ -174,6 +180,7 @@ export function readProductSettings(values: readonly (string | null | undefined)
         ? convert('wgClient', parseWireGuardClientSettings)
         : parseWireGuardClientSettings(PRODUCT_SETTINGS[settingIndex('wgClient') - 1].default),
     singleSession: ['on', 'yes', '1', 'true'].includes(raw('singleSession').toLowerCase()),
+    policy: DEFAULT_POLICY,
     invalid,
     invalidReasons,
   };

@@ -42,7 +42,8 @@ export class LifecycleResolver {
 
   @Authorized('admin')
   @Mutation(() => VpnAccountEntity, {
-    description: 'Enables the secret again, unless the traffic balance is used up (LIMITED).',
+    description:
+      "Enables the secret again, unless the traffic balance is used up (then LIMITED, or THROTTLED under the product's Slow down policy).",
   })
   unsuspendVpnAccount(@Arg('serviceId', () => Int) serviceId: number, @Ctx() ctx: GraphQLContext) {
     return ctx.services.lifecycle.unsuspend(ctx, serviceId);

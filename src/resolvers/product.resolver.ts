@@ -1,5 +1,6 @@
-import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { ProductType } from '../graphql/types/product.type';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ProductPolicyInput } from '../graphql/inputs/product-policy.input';
+import { ProductPolicyType, ProductType } from '../graphql/types/product.type';
 import type { GraphQLContext } from '../graphql/context';
 import { requireId } from '../common/validate';
 
@@ -15,5 +16,27 @@ export class ProductResolver {
   @Query(() => [ProductType], { description: 'The WHMCS products that use this module.' })
   products(@Ctx() ctx: GraphQLContext) {
     return ctx.services.products.list();
+  }
+
+  @FieldResolver(() => ProductPolicyType, {
+    description:
+      "What happens when an account's traffic is used up (the default, cutoff, for a product without a policy).",
+  })
+  policy(@Root() product: ProductType, @Ctx() ctx: GraphQLContext) {
+    return ctx.loaders.productPolicy.load(product.id);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => ProductType, {
+    description:
+      "Sets a product's quota policy (what happens when traffic is used up). Bad input is VALIDATION with the setting in extensions.setting. Applies to the product's accounts at the next collection.",
+  })
+  async setProductPolicy(
+    @Arg('input', () => ProductPolicyInput) input: ProductPolicyInput,
+    @Ctx() ctx: GraphQLContext,
+  ) {
+    const id = requireId('productId', input.productId);
+    await ctx.services.productPolicies.set(id, input);
+    return (await ctx.services.products.findByIds([id])).get(id);
   }
 }

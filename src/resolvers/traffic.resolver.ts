@@ -7,6 +7,7 @@ import {
   TrafficSampleType,
   TrafficTopUpConnection,
   TrafficTopUpType,
+  TrafficUsagePeriodType,
   UsageGranularity,
 } from '../graphql/types/traffic.type';
 import { AccountTraffic } from '../graphql/types/vpn-account-fields.type';
@@ -15,13 +16,33 @@ import { TopUpTrafficInput } from '../graphql/inputs/top-up.input';
 import { Bytes } from '../graphql/scalars';
 import { pageSizeComplexity } from '../graphql/connection';
 import type { GraphQLContext } from '../graphql/context';
-import { requireIdString } from '../common/validate';
+import { requireId, requireIdString } from '../common/validate';
 import { dayIn } from '../common/time-zone';
 import { ValidationError } from '../errors/app-errors';
 
 /** Credits, collection, notifications and statistics. */
 @Resolver(() => VpnAccountEntity)
 export class TrafficResolver {
+  @Authorized()
+  @Query(() => TrafficUsagePeriodType, {
+    description:
+      "The traffic of a WHMCS server's accounts in a calendar month of WHMCS's time zone, summed from the daily totals: what the module's Usage Billing metric Traffic reports (overage billing).",
+  })
+  trafficUsageForServer(
+    @Arg('serverId', () => Int) serverId: number,
+    @Arg('month', () => String, { nullable: true, description: 'YYYY-MM; default: this month.' })
+    month: string | null | undefined,
+    @Arg('serviceId', () => Int, { nullable: true, description: 'Only this service (tenantUsage).' })
+    serviceId: number | null | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ) {
+    return ctx.services.usageMetric.forServer(
+      requireId('serverId', serverId),
+      month ?? null,
+      serviceId === null || serviceId === undefined ? null : requireId('serviceId', serviceId),
+    );
+  }
+
   @Authorized('admin')
   @Mutation(() => TrafficTopUpType, {
     nullable: true,

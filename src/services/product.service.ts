@@ -2,6 +2,8 @@ import { In, type DataSource } from 'typeorm';
 import { WhmcsProduct } from '../entities/whmcs/whmcs-product.entity';
 import { BILLING_CYCLES, readProductSettings, type ProductSettings } from '../product/product-settings';
 import { VpnProtocol } from '../entities/own/vpn-account.entity';
+import { DEFAULT_POLICY, type ProductPolicy } from '../product/product-policy';
+import { readPolicies } from './product-policy-store';
 
 /** A WHMCS product's module settings, as screens and the API show them. */
 export interface ProductView {
@@ -29,6 +31,14 @@ export interface ProductView {
   invalidSettings: string[];
 }
 
+/** A product's quota policy as screens and the API show it. */
+export interface PolicyView {
+  onExhausted: string;
+  throttle: { downloadBitsPerSecond: number; uploadBitsPerSecond: number };
+  throttledTemplate: string;
+  overageCeilingBytes: bigint | null;
+}
+
 /** The module name WHMCS stores in tblproducts.servertype and tblservers.type. */
 export const MODULE_NAME = 'mikrotikvpn';
 
@@ -45,10 +55,29 @@ export class ProductService {
     const rows = await this.db
       .getRepository(WhmcsProduct)
       .find({ where: { servertype: MODULE_NAME }, order: { id: 'ASC' } });
-    return rows.map(toProduct);
+    return rows.map((row) => toProduct(row));
+  }
+
+  /** Products' quota policies as the API shows them (the default for a product without one). */
+  async policies(ids: readonly number[]): Promise<Map<number, PolicyView>> {
+    const stored = await readPolicies(this.db, ids);
+    return new Map(ids.map((id) => [id, policyView(stored.get(id) ?? DEFAULT_POLICY)]));
   }
 }
 
+export function policyView(policy: ProductPolicy): PolicyView {
+  return {
+    onExhausted: policy.onExhausted,
+    throttle: {
+      downloadBitsPerSecond: Number(policy.throttleDownloadBps),
+      uploadBitsPerSecond: Number(policy.throttleUploadBps),
+    },
+    throttledTemplate: policy.throttledTemplate,
+    overageCeilingBytes: policy.overageCeilingBytes,
+  };
+}
+
+/** A product's module settings (its quota policy is read apart: `policies`, and `Product.policy`). */
 export function toProduct(row: WhmcsProduct): ProductView {
   const s = readProductSettings(row.configOptions());
   return {

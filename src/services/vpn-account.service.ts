@@ -75,5 +75,6 @@ export class VpnAccountService {
     VpnAccountStatus.ACTIVE,
     VpnAccountStatus.SUSPENDED,
     VpnAccountStatus.LIMITED,
+    VpnAccountStatus.THROTTLED,
   ];
 }

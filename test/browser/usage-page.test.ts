@@ -801,6 +801,57 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await page.close();
   });
 
+  it('a slowed-down account (quota policy "slow down"): says the speed is reduced and offers more traffic', async () => {
+    const slowProduct = await stack.whmcs.product({
+      name: 'VPN 10 GB slow after',
+      settings: { trafficMonthlyGb: '10', lowTrafficThresholdGb: '0', downloadMbps: '10', uploadMbps: '10' },
+    });
+    await call(`mutation($i: ProductPolicyInput!) { setProductPolicy(input: $i) { id } }`, {
+      i: {
+        productId: slowProduct,
+        onExhausted: 'throttle',
+        throttleDownloadMbps: '1',
+        throttleUploadMbps: '1',
+      },
+    });
+    const serviceId = await stack.whmcs.service({
+      userid: clientId,
+      packageid: slowProduct,
+      server: serverId,
+      username: 'grace5',
+      domainstatus: 'Active',
+    });
+    await call(`mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { address } }`, {
+      i: {
+        serviceId,
+        serverId,
+        productId: slowProduct,
+        username: 'grace5',
+        password: 'Passw0rd!',
+        billingCycle: 'Monthly',
+      },
+    });
+    // Used up by an admin's adjustment: slowed down at once, without a collection.
+    await call(`mutation($i: TopUpTrafficInput!) { topUpTraffic(input: $i) { id } }`, {
+      i: {
+        serviceId,
+        bytes: String(-11 * GB),
+        idempotencyKey: 'slow-grace5',
+        kind: 'ADJUSTMENT',
+        description: 'test',
+      },
+    });
+    const status = await call(`query($s: Int!) { vpnAccount(serviceId: $s) { status } }`, { s: serviceId });
+    expect(status.vpnAccount.status).to.equal('THROTTLED');
+    const page = await open(clientPage('throttled', serviceId), 'empty'); // no traffic yet
+    const banner = page.locator('.mvpn-usage-limited');
+    expect(await banner.isVisible()).to.equal(true);
+    expect(await banner.locator('span').textContent()).to.equal(en.usage_throttled);
+    expect(await banner.locator('a.mvpn-usage-buy').textContent()).to.equal(en.buy_traffic);
+    expect(await page.locator('.mvpn-throttled').textContent()).to.equal(en.throttled_banner);
+    await page.close();
+  });
+
   it('a new account: no traffic yet, today listed with its first allowance, and that credit in the history', async () => {
     const page = await open(clientPage('fresh', svc.fresh), 'empty');
     expect(await page.locator('.mvpn-usage-empty').textContent()).to.equal(en.usage_no_data);

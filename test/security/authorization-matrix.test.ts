@@ -59,6 +59,12 @@ const ROWS: Row[] = [
     doc: (i) => `{ product(id: ${i.productId}) { id name } }`,
   },
   { type: 'Query', field: 'products', access: 'anyKey', doc: () => `{ products { id } }` },
+  {
+    type: 'Query',
+    field: 'trafficUsageForServer',
+    access: 'anyKey',
+    doc: (i) => `{ trafficUsageForServer(serverId: ${i.serverId}) { from services { serviceId bytes } } }`,
+  },
   { type: 'Query', field: 'webhookEndpoints', access: 'admin', doc: () => `{ webhookEndpoints { id url } }` },
   {
     type: 'Query',
@@ -180,6 +186,14 @@ const ROWS: Row[] = [
     access: 'admin',
     doc: (i) =>
       `mutation { changeVpnPassword(serviceId: ${i.aliceService}, password: "Hijack3d!") { status } }`,
+  },
+  {
+    type: 'Mutation',
+    field: 'setProductPolicy',
+    access: 'admin',
+    // The default policy: whoever gets through changes nothing the other cells depend on.
+    doc: (i) =>
+      `mutation { setProductPolicy(input: { productId: ${i.productId}, onExhausted: "cutoff" }) { id } }`,
   },
   {
     type: 'Mutation',

@@ -50,6 +50,7 @@ const MUTATIONS = [
   'rotateWebhookSecret',
   'deleteWebhookEndpoint',
   'redeliverWebhook',
+  'setProductPolicy',
 ] as const;
 type MutationName = (typeof MUTATIONS)[number];
 
@@ -254,6 +255,22 @@ describe('security: property-based fuzzing of every mutation (server process + s
       .record({ s: pickService, p: pickProduct })
       .map((v) =>
         call('changeVpnPackage', '$s: Int!, $p: Int!', 'serviceId: $s, productId: $p', '{ status }', v),
+      ),
+    setProductPolicy: fc
+      .record({
+        productId: pickProduct,
+        onExhausted: fc.oneof(fc.constantFrom('cutoff', 'throttle', 'overage', 'THROTTLE'), oddString),
+        throttleDownloadMbps: optional(
+          fc.oneof(fc.constantFrom('0', '1', '0.5', '1e3', '-1', '999999'), oddString),
+        ),
+        throttleUploadMbps: optional(fc.oneof(fc.constantFrom('0', '2', '0,5'), oddString)),
+        throttledTemplate: optional(oddString),
+        overageCeilingGb: optional(fc.oneof(fc.constantFrom('0', '3', '100000001', '-2'), oddString)),
+      })
+      .map((i) =>
+        call('setProductPolicy', '$i: ProductPolicyInput!', 'input: $i', '{ id policy { onExhausted } }', {
+          i,
+        }),
       ),
     changeVpnPassword: fc
       .record({ s: pickService, p: password })
@@ -472,7 +489,8 @@ describe('security: property-based fuzzing of every mutation (server process + s
       if (a.status === 'PENDING') continue; // a router step is still to be done, and the account says so
       const secret = secrets.get(a.username);
       if (!secret) problems.push(`service ${a.service_id} is ${a.status} but has no secret on the router`);
-      else if (secret.disabled !== (a.status !== 'ACTIVE'))
+      // A THROTTLED account (quota policy "slow down") stays online, slowed down by its queue.
+      else if (secret.disabled !== (a.status !== 'ACTIVE' && a.status !== 'THROTTLED'))
         problems.push(
           `service ${a.service_id} is ${a.status} but its secret is ${secret.disabled ? 'disabled' : 'enabled'}`,
         );

@@ -3,6 +3,7 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 export enum NotificationKind {
   LOW_TRAFFIC = 'LOW_TRAFFIC',
   LIMITED = 'LIMITED',
+  THROTTLED = 'THROTTLED',
 }
 
 /** An email to send through WHMCS (outbox): kept until the bridge acknowledges it was accepted. */

@@ -7,6 +7,7 @@ export enum VpnAccountStatus {
   ACTIVE = 'ACTIVE',
   SUSPENDED = 'SUSPENDED',
   LIMITED = 'LIMITED',
+  THROTTLED = 'THROTTLED',
   TERMINATED = 'TERMINATED',
 }
 export enum VpnProtocol {
@@ -22,7 +23,7 @@ registerEnumType(VpnProtocol, {
 registerEnumType(VpnAccountStatus, {
   name: 'VpnAccountStatus',
   description:
-    'LIMITED = disabled because its traffic balance is used up; SUSPENDED = suspended by WHMCS or an admin; PENDING = a router step is still to be done (see statusReason).',
+    'LIMITED = disabled because its traffic balance is used up; THROTTLED = online at the product\'s throttle speed because its traffic balance is used up (quota policy "throttle"); SUSPENDED = suspended by WHMCS or an admin; PENDING = a router step is still to be done (see statusReason).',
 });
 
 /** A VPN account: one per WHMCS service (tblhosting.id) while it lives; terminated rows stay for history. */
@@ -62,7 +63,10 @@ export class VpnAccountEntity extends TimestampedEntity {
   @Column({ type: 'enum', enum: VpnAccountStatus, default: VpnAccountStatus.PENDING })
   status!: VpnAccountStatus;
 
-  @Field(() => String, { nullable: true, description: 'Why the account is PENDING, SUSPENDED or LIMITED.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the account is PENDING, SUSPENDED, LIMITED or THROTTLED.',
+  })
   @Column({ name: 'status_reason', type: 'varchar', length: 255, nullable: true })
   statusReason!: string | null;
 

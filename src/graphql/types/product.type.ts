@@ -29,6 +29,30 @@ export class EmailTemplates {
   @Field({ description: 'Sent when the balance is used up and the account is limited.' }) limited!: string;
 }
 
+@ObjectType({
+  description:
+    "What happens when an account's traffic is used up (the product's quota policy; the server's own table, set with setProductPolicy). A change applies to the product's accounts at the next collection.",
+})
+export class ProductPolicyType {
+  @Field({
+    description:
+      'cutoff = disabled until traffic is added (LIMITED; the default); throttle = online at the throttle speed (THROTTLED); overage = keeps going, WHMCS bills the traffic beyond the allowance (Usage Billing metric Traffic).',
+  })
+  onExhausted!: string;
+  @Field(() => Bandwidth, {
+    description: "throttle: the queue's max-limit while used up (customer perspective).",
+  })
+  throttle!: Bandwidth;
+  @Field({ description: "throttle: the WHMCS email template sent when an account is throttled ('' = none)." })
+  throttledTemplate!: string;
+  @Field(() => Bytes, {
+    nullable: true,
+    description:
+      'overage: traffic in a billing cycle at which the account is cut off anyway (null = no ceiling).',
+  })
+  overageCeilingBytes!: bigint | null;
+}
+
 /** A WHMCS product (tblproducts) read through the product-settings manifest. */
 @ObjectType('Product')
 export class ProductType implements ProductView {

@@ -121,3 +121,26 @@ export class NotificationType implements PendingNotice {
   @Field(() => Int) attempts!: number;
   @Field(() => String, { nullable: true }) lastError!: string | null;
 }
+
+@ObjectType('ServiceTrafficUsage', {
+  description: "One service's traffic in a period: the sum of its daily totals, exact to the byte.",
+})
+export class ServiceTrafficUsageType {
+  @Field(() => Int, { description: 'tblhosting.id' }) serviceId!: number;
+  @Field({ description: "The account's user name (WHMCS's tenant for Usage Billing)." }) username!: string;
+  @Field(() => Bytes) downloadBytes!: bigint;
+  @Field(() => Bytes) uploadBytes!: bigint;
+  @Field(() => Bytes, { description: 'downloadBytes + uploadBytes: what the Traffic metric bills.' })
+  bytes!: bigint;
+}
+
+@ObjectType('TrafficUsagePeriod', {
+  description:
+    "A calendar month of a WHMCS server's accounts in WHMCS's time zone (Usage Billing's metric Traffic, PERIOD_MONTH).",
+})
+export class TrafficUsagePeriodType {
+  @Field({ description: 'First day of the period (YYYY-MM-DD, WHMCS time zone).' }) from!: string;
+  @Field({ description: 'Last day of the period.' }) to!: string;
+  @Field() timeZone!: string;
+  @Field(() => [ServiceTrafficUsageType]) services!: ServiceTrafficUsageType[];
+}

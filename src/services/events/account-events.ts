@@ -25,14 +25,21 @@ export function statusChangeEvents(
   const events: NewEvent[] = [];
   const S = VpnAccountStatus;
   if (to === S.SUSPENDED && from !== S.SUSPENDED) events.push({ type: 'account.suspended', payload: base });
-  if (from === S.SUSPENDED && (to === S.ACTIVE || to === S.LIMITED))
+  if (from === S.SUSPENDED && (to === S.ACTIVE || to === S.LIMITED || to === S.THROTTLED))
     events.push({ type: 'account.unsuspended', payload: base });
   if (to === S.LIMITED && from !== S.LIMITED)
     events.push({
       type: 'account.limited',
       payload: { ...base, balanceBytes: String(account.balanceBytes) },
     });
-  if (from === S.LIMITED && to === S.ACTIVE)
+  // Slowed down instead of cut off (quota policy "throttle"); also a cut-off account whose product
+  // switched to throttling.
+  if (to === S.THROTTLED && from !== S.THROTTLED)
+    events.push({
+      type: 'account.throttled',
+      payload: { ...base, balanceBytes: String(account.balanceBytes) },
+    });
+  if ((from === S.LIMITED || from === S.THROTTLED) && to === S.ACTIVE)
     events.push({
       type: 'account.restored',
       payload: { ...base, balanceBytes: String(account.balanceBytes) },

@@ -10,7 +10,7 @@ export const EVENT_TYPES = [
   'account.terminated',
   'account.limited',
   'account.restored',
-  /** Reserved for the throttle policy (slowing instead of cutting off); not emitted yet. */
+  /** Used up and slowed down to the throttle speed instead of cut off (quota policy "throttle"). */
   'account.throttled',
   'traffic.threshold_reached',
   'traffic.credited',

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { VpnAccountStatus, VpnProtocol, type VpnAccountEntity } from '../../entities/own/vpn-account.entity';
 import { toBytes } from '../../common/units';
 import type { ProductSettings } from '../../product/product-settings';
+import { DEFAULT_POLICY, type ProductPolicy } from '../../product/product-policy';
 import type { PppSecretSpec, PppService, SimpleQueueSpec } from '../../router';
 import type { DesiredAccount } from './router-plan';
 
@@ -10,18 +11,59 @@ import type { DesiredAccount } from './router-plan';
  * mutation and reconcile apply this same picture, so they can never disagree.
  */
 
-/** The status the account should have: suspension wins over limiting; unlimited accounts are never limited. */
-export function desiredStatus(account: VpnAccountEntity): VpnAccountStatus {
+/** What the status rules read of an account. */
+export type StatusInputs = Pick<
+  VpnAccountEntity,
+  'status' | 'suspended' | 'unlimited' | 'balanceBytes' | 'cycleUsedBytes'
+>;
+
+/**
+ * The status the account should have, under its product's quota policy: suspension wins over
+ * everything; unlimited accounts are never limited; a used-up balance cuts off (LIMITED), slows
+ * down (THROTTLED) or, with overage billing, changes nothing until the cycle's traffic reaches the
+ * ceiling, if the product has one.
+ */
+export function desiredStatus(
+  account: StatusInputs,
+  policy: ProductPolicy = DEFAULT_POLICY,
+): VpnAccountStatus {
   if (account.status === VpnAccountStatus.TERMINATED) return VpnAccountStatus.TERMINATED;
   if (account.suspended) return VpnAccountStatus.SUSPENDED;
-  if (!account.unlimited && toBytes(account.balanceBytes) <= 0n) return VpnAccountStatus.LIMITED;
-  return VpnAccountStatus.ACTIVE;
+  if (account.unlimited) return VpnAccountStatus.ACTIVE;
+  if (policy.onExhausted === 'overage') {
+    const ceiling = policy.overageCeilingBytes;
+    return ceiling !== null && toBytes(account.cycleUsedBytes) >= ceiling
+      ? VpnAccountStatus.LIMITED
+      : VpnAccountStatus.ACTIVE;
+  }
+  if (toBytes(account.balanceBytes) > 0n) return VpnAccountStatus.ACTIVE;
+  return policy.onExhausted === 'throttle' ? VpnAccountStatus.THROTTLED : VpnAccountStatus.LIMITED;
 }
 
-/** A secret is disabled while its account is suspended or limited. */
-export function shouldBeDisabled(account: VpnAccountEntity): boolean {
-  const status = desiredStatus(account);
+/** The status reason of a used-up account (LIMITED or THROTTLED). */
+export function usedUpReason(status: VpnAccountStatus): string {
+  return status === VpnAccountStatus.THROTTLED
+    ? 'traffic balance used up: slowed down to the throttle speed'
+    : 'traffic balance used up';
+}
+
+/** A secret is disabled while its account is suspended or limited (a throttled one stays online). */
+export function shouldBeDisabled(account: StatusInputs, policy: ProductPolicy = DEFAULT_POLICY): boolean {
+  const status = desiredStatus(account, policy);
   return status === VpnAccountStatus.SUSPENDED || status === VpnAccountStatus.LIMITED;
+}
+
+/** The queue's max-limit: the product's speed, or the throttle speed while THROTTLED (customer perspective). */
+export function desiredMaxLimit(
+  account: StatusInputs,
+  settings: ProductSettings,
+): { downloadBps: bigint; uploadBps: bigint } {
+  if (desiredStatus(account, settings.policy) === VpnAccountStatus.THROTTLED)
+    return { downloadBps: settings.policy.throttleDownloadBps, uploadBps: settings.policy.throttleUploadBps };
+  return {
+    downloadBps: BigInt(settings.downloadBitsPerSecond),
+    uploadBps: BigInt(settings.uploadBitsPerSecond),
+  };
 }
 
 /** The comment that traces a secret and a queue back to the WHMCS service. */
@@ -44,7 +86,7 @@ export function secretSpec(
     profile: settings.profile,
     remoteAddress: account.address,
     comment: ownerComment(settings, account.serviceId),
-    disabled: shouldBeDisabled(account),
+    disabled: shouldBeDisabled(account, settings.policy),
   };
 }
 
@@ -52,7 +94,7 @@ export function queueSpec(account: VpnAccountEntity, settings: ProductSettings):
   return {
     name: queueName(account.serviceId),
     address: account.address,
-    maxLimit: { downloadBps: settings.downloadBitsPerSecond, uploadBps: settings.uploadBitsPerSecond },
+    maxLimit: desiredMaxLimit(account, settings),
     comment: ownerComment(settings, account.serviceId),
   };
 }
@@ -93,7 +135,7 @@ export function desiredAccount(
     peerPublicKey: account.wgPublicKey,
     username: account.username,
     address: account.address,
-    disabled: shouldBeDisabled(account),
+    disabled: shouldBeDisabled(account, settings.policy),
     profile: settings.profile,
     service: settings.service as PppService,
     comment: ownerComment(settings, account.serviceId),
@@ -101,10 +143,7 @@ export function desiredAccount(
     secretRosId: account.secretRosId,
     queueRosId: account.queueRosId,
     queueName: queueName(account.serviceId),
-    maxLimit: {
-      downloadBps: BigInt(settings.downloadBitsPerSecond),
-      uploadBps: BigInt(settings.uploadBitsPerSecond),
-    },
+    maxLimit: desiredMaxLimit(account, settings),
   };
 }
 

@@ -22,7 +22,8 @@ import type { RouterService } from '../router.service';
 import type { EventService } from '../event.service';
 import { MODULE_NAME } from '../product.service';
 import { LockBusyError, type NamedLocks } from '../../db/named-lock';
-import { desiredAccount, desiredStatus, ownPrefixes, queueName } from './desired-state';
+import { desiredAccount, desiredStatus, ownPrefixes, queueName, usedUpReason } from './desired-state';
+import { attachPolicies } from '../product-policy-store';
 import { addressInTarget } from './queue-order';
 import { planAccount, type ObservedAccount, type RouterStep } from './router-plan';
 import { applyPlan } from './router-apply';
@@ -111,7 +112,10 @@ export class ReconcileService {
       .getRepository(RouterEntity)
       .find(routerId === undefined ? { order: { id: 'ASC' } } : { where: { id: routerId } });
     const products = await this.db.getRepository(WhmcsProduct).findBy({ servertype: MODULE_NAME });
-    const settingsById = new Map(products.map((p) => [p.id, readProductSettings(p.configOptions())]));
+    const settingsById = await attachPolicies(
+      this.db,
+      new Map(products.map((p) => [p.id, readProductSettings(p.configOptions())])),
+    );
     const prefixes = [...new Set([...settingsById.values()].map((s) => s.commentPrefix).filter(Boolean))];
     const report: ReconcileReport = { routersChecked: 0, accountsChecked: 0, repaired: 0, actions: [] };
 
@@ -354,7 +358,7 @@ export class ReconcileService {
       await this.sessions.closeForAction(
         this.db,
         account.id,
-        this.lifecycle.endReason('reconcile', desiredStatus(account)),
+        this.lifecycle.endReason('reconcile', desiredStatus(account, settings.policy)),
       );
     for (const problem of result.problems) act(account.serviceId, 'APPLY_FAILED', problem, false);
 
@@ -373,14 +377,14 @@ export class ReconcileService {
     }
     const wasPending = account.status === VpnAccountStatus.PENDING;
     const from = account.status;
-    const status = desiredStatus(account);
+    const status = desiredStatus(account, settings.policy);
     const problem = result.problems.join('; ').slice(0, 500) || null;
     const reason = result.passwordReset
       ? 'secret was re-created: set the password again (WHMCS: Change Password)'
       : status === VpnAccountStatus.SUSPENDED
         ? account.statusReason
-        : status === VpnAccountStatus.LIMITED
-          ? 'traffic balance used up'
+        : status === VpnAccountStatus.LIMITED || status === VpnAccountStatus.THROTTLED
+          ? usedUpReason(status)
           : wasPending
             ? null
             : account.statusReason;

@@ -37,7 +37,12 @@ import {
   desiredStatus,
   ownPrefixes,
   queueName,
+  shouldBeDisabled,
+  usedUpReason,
 } from './desired-state';
+import { attachPolicies, readPolicies } from '../product-policy-store';
+import { DEFAULT_POLICY, type ProductPolicy } from '../../product/product-policy';
+import { NotificationKind } from '../../entities/own/notification.entity';
 import { planAccount, type ObservedAccount } from './router-plan';
 import { applyPlan, type ApplyResult } from './router-apply';
 import type { RouterRemovals } from './router-removal';
@@ -188,7 +193,7 @@ export class VpnLifecycleService {
       );
       await this.provision(ctx, account, { router, target, settings }, input.password);
       await this.db.transaction(async (manager) => {
-        account.status = desiredStatus(account);
+        account.status = desiredStatus(account, settings.policy);
         account.statusReason = null;
         await manager.update(
           VpnAccountEntity,
@@ -610,7 +615,8 @@ export class VpnLifecycleService {
           // No session to end: disabling and enabling the peer drops its endpoint, so the client
           // handshakes again. A peer that must stay off is left off.
           const peer = await this.gateway.findWireGuardPeer(target, account.wgPublicKey, account.peerRosId);
-          const off = desiredStatus(account) !== VpnAccountStatus.ACTIVE || !peer || peer.disabled;
+          const off =
+            shouldBeDisabled(account, await this.policyOf(account.productId)) || !peer || peer.disabled;
           if (peer && !off) {
             await this.gateway.onItem(target, '/interface/wireguard/peers', peer.id, 'disable');
             await this.gateway.onItem(target, '/interface/wireguard/peers', peer.id, 'enable');
@@ -713,9 +719,14 @@ export class VpnLifecycleService {
         await this.finishTermination(ctx, account);
         return account;
       }
-      if (account.status !== VpnAccountStatus.PENDING && desiredStatus(account) === account.status)
-        return account;
-      const action = desiredStatus(account) === VpnAccountStatus.LIMITED ? 'limit' : 'restore';
+      const want = desiredStatus(account, await this.policyOf(account.productId));
+      if (account.status !== VpnAccountStatus.PENDING && want === account.status) return account;
+      const action =
+        want === VpnAccountStatus.LIMITED
+          ? 'limit'
+          : want === VpnAccountStatus.THROTTLED
+            ? 'throttle'
+            : 'restore';
       await this.applyOrPend(ctx, account, action);
       return account;
     });
@@ -840,8 +851,10 @@ export class VpnLifecycleService {
     options: ApplyOptions = {},
   ): Promise<void> {
     let result: ApplyResult;
+    let where: Placement;
     try {
-      result = await this.applyToRouter(account, await this.placement(account), options);
+      where = await this.placement(account);
+      result = await this.applyToRouter(account, where, options);
     } catch (error) {
       await this.markPending(
         ctx,
@@ -851,14 +864,14 @@ export class VpnLifecycleService {
       );
       throw error;
     }
-    const status = desiredStatus(account);
+    const status = desiredStatus(account, where.settings.policy);
     const reason =
       result.passwordReset && !options.password
         ? 'secret was re-created: set the password again (WHMCS: Change Password)'
         : status === VpnAccountStatus.SUSPENDED
           ? account.statusReason
-          : status === VpnAccountStatus.LIMITED
-            ? 'traffic balance used up'
+          : status === VpnAccountStatus.LIMITED || status === VpnAccountStatus.THROTTLED
+            ? usedUpReason(status)
             : null;
     const from = account.status;
     account.status = status;
@@ -970,8 +983,9 @@ export class VpnLifecycleService {
     account: VpnAccountEntity,
     from: VpnAccountStatus,
   ): Promise<void> {
-    if (account.status === VpnAccountStatus.LIMITED && from !== VpnAccountStatus.LIMITED)
-      await this.noticeLimited(manager, ctx, account);
+    const usedUp =
+      account.status === VpnAccountStatus.LIMITED || account.status === VpnAccountStatus.THROTTLED;
+    if (usedUp && from !== account.status) await this.noticeLimited(manager, ctx, account);
     // Events compare with the status they last announced, not the one just before: a change that
     // waited in PENDING for the router is announced once, when it settles, and a LIMITED account
     // that went PENDING for another action and came back LIMITED announces nothing.
@@ -989,17 +1003,19 @@ export class VpnLifecycleService {
     ]);
   }
 
-  /** The used-up notice (once per cycle: notification.service). */
+  /** The used-up notice, LIMITED or THROTTLED by the account's status (once per cycle: notification.service). */
   private async noticeLimited(
     manager: EntityManager,
     ctx: RequestContext,
     account: VpnAccountEntity,
   ): Promise<void> {
+    const kind =
+      account.status === VpnAccountStatus.THROTTLED ? NotificationKind.THROTTLED : NotificationKind.LIMITED;
     await this.notifications.enqueueFor(
       manager,
       ctx,
       [],
-      [account],
+      [{ ...account, notice: kind }],
       await this.settingsMap(account.productId),
     );
   }
@@ -1106,8 +1122,13 @@ export class VpnLifecycleService {
   private async settingsMap(productId: number): Promise<Map<number, ProductSettings>> {
     const product = await this.db.getRepository(WhmcsProduct).findOneBy({ id: productId });
     return product && product.servertype === MODULE_NAME
-      ? new Map([[productId, readProductSettings(product.configOptions())]])
+      ? attachPolicies(this.db, new Map([[productId, readProductSettings(product.configOptions())]]))
       : new Map();
+  }
+
+  /** A product's quota policy (the default when it has none stored). */
+  private async policyOf(productId: number): Promise<ProductPolicy> {
+    return (await readPolicies(this.db, [productId])).get(productId) ?? DEFAULT_POLICY;
   }
 
   /** A product's settings, refusing products that are not ours, never configured, or malformed. */
@@ -1126,6 +1147,7 @@ export class VpnLifecycleService {
       );
     }
     const settings = readProductSettings(values);
+    settings.policy = await this.policyOf(productId);
     if (settings.invalid.length) {
       throw new ValidationError(
         `Product ${productId} has malformed module settings: ${settings.invalid

@@ -9,7 +9,9 @@ import { LockBusyError } from '../../db/named-lock';
 import { dayIn, startOfDay, addDays } from '../../common/time-zone';
 import { isDatabaseUnavailable } from '../../db/database-errors';
 import { ErrorCode } from '../../errors/error-code';
-import { toBytes } from '../../common/units';
+import { DEFAULT_POLICY } from '../../product/product-policy';
+import { desiredStatus } from '../lifecycle/desired-state';
+import { attachPolicies } from '../product-policy-store';
 import { MODULE_NAME } from '../product.service';
 import type { CollectionFrequency, CollectionReport, RouterCollection } from './traffic-types';
 import type { SessionLog } from '../sessions/session-log.service';
@@ -79,7 +81,10 @@ export class TrafficCollector {
       .getRepository(RouterEntity)
       .find(options.routerId === undefined ? { order: { id: 'ASC' } } : { where: { id: options.routerId } });
     const products = await this.db.getRepository(WhmcsProduct).findBy({ servertype: MODULE_NAME });
-    const settings = new Map(products.map((p) => [p.id, readProductSettings(p.configOptions())]));
+    const settings = await attachPolicies(
+      this.db,
+      new Map(products.map((p) => [p.id, readProductSettings(p.configOptions())])),
+    );
 
     const results: RouterCollection[] = [];
     const toLimit: number[] = [];
@@ -162,7 +167,9 @@ export class TrafficCollector {
         result.downloadBytes += d.download;
         result.uploadBytes += d.upload;
       }
-      limit = [...reading.exhausted, ...stillToLimit(reading.all, reading.exhausted)].map((a) => a.serviceId);
+      limit = [...reading.exhausted, ...stillToSettle(reading.all, reading.exhausted, settings)].map(
+        (a) => a.serviceId,
+      );
       // One session per account (a product setting): a second one is ended in this collection.
       if (reading.duplicates.length)
         await this.lifecycle
@@ -281,21 +288,30 @@ export class TrafficCollector {
 }
 
 /**
- * Accounts of the router whose balance is used up but which are still ACTIVE (or PENDING) though
- * this run's debit did not use them up: a crash between an earlier commit and its limiting step, or
- * a debit by hand. From the run's own account query (balances of this batch as read under its
- * lock), so it costs no statement.
+ * Accounts of the router whose used-up status is not the one their product's policy gives, though
+ * this run's debit did not use them up: still ACTIVE (or PENDING) after a crash between an earlier
+ * commit and its limiting step, or a debit by hand; or THROTTLED / LIMITED under a policy that has
+ * changed since (a product switched from throttle to cut-off, or back, or to overage billing,
+ * applies at the next collection). From the run's own account query (balances of this batch as read under its lock), so
+ * it costs no statement. A LIMITED account with a positive balance is left to its top-up, as before.
  */
-function stillToLimit(accounts: MeteredAccount[], already: MeteredAccount[]): MeteredAccount[] {
+function stillToSettle(
+  accounts: MeteredAccount[],
+  already: MeteredAccount[],
+  settings: Map<number, ProductSettings>,
+): MeteredAccount[] {
   const seen = new Set(already.map((a) => a.id));
-  return accounts.filter(
-    (a) =>
-      !seen.has(a.id) &&
-      !a.unlimited &&
-      !a.suspended &&
-      (a.status === VpnAccountStatus.ACTIVE || a.status === VpnAccountStatus.PENDING) &&
-      toBytes(a.balanceBytes) <= 0n,
-  );
+  const S = VpnAccountStatus;
+  return accounts.filter((a) => {
+    if (seen.has(a.id) || a.unlimited || a.suspended) return false;
+    if (![S.ACTIVE, S.PENDING, S.LIMITED, S.THROTTLED].includes(a.status)) return false;
+    const policy = settings.get(a.productId)?.policy ?? DEFAULT_POLICY;
+    const want = desiredStatus(a, policy);
+    if (want === a.status) return false;
+    if (want === S.LIMITED || want === S.THROTTLED) return true;
+    // Out of a used-up status because the policy changed (a top-up settles its own account).
+    return a.status === S.THROTTLED || (a.status === S.LIMITED && policy.onExhausted !== 'cutoff');
+  });
 }
 
 function logToStderr(error: unknown, routerId: number) {

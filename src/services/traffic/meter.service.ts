@@ -10,6 +10,7 @@ import type { NamedLocks } from '../../db/named-lock';
 import { dayIn } from '../../common/time-zone';
 import { retryTransaction } from '../../db/retry';
 import { toBytes } from '../../common/units';
+import { DEFAULT_POLICY } from '../../product/product-policy';
 import type { RouterService } from '../router.service';
 import { queueName } from '../lifecycle/desired-state';
 import { counterDelta, type PreviousReading } from './counter-delta';
@@ -17,6 +18,13 @@ import { estimatedBootTime, routerRestarted, type UptimeReading } from './router
 import type { NoticeAccount, NotificationService } from './notification.service';
 import type { DuplicateSession, SessionLog } from '../sessions/session-log.service';
 import type { ActiveSession } from '../../router';
+
+/** An account's row as locked by a reading: its balance and cycle traffic after the debit. */
+interface LockedBalance {
+  balance: bigint;
+  cycleUsed: bigint;
+  status: VpnAccountStatus;
+}
 
 /** Rows per INSERT: large enough to be one statement for a big router, small enough for max_allowed_packet. */
 const INSERT_CHUNK = 5000;
@@ -33,6 +41,8 @@ export interface MeteredAccount extends NoticeAccount {
   status: VpnAccountStatus;
   suspended: boolean;
   unlimited: boolean;
+  /** Traffic of the current cycle (overage's ceiling), as read. */
+  cycleUsedBytes: string;
   previous: PreviousReading;
   /**
    * Whose counters these are. `account`: the account's own queue (its last counters move on).
@@ -61,7 +71,10 @@ export interface MeterReading {
   /** Accounts (and removals) whose queue was not on the router. */
   missingQueues: number[];
   deltas: MeteredDelta[];
-  /** Accounts this reading used up (balance ≤ 0 while ACTIVE or PENDING), to be limited. */
+  /**
+   * Accounts this reading used up while ACTIVE or PENDING (balance ≤ 0; with overage billing, the
+   * cycle's traffic at the ceiling), to be limited or throttled as their product's policy says.
+   */
   exhausted: MeteredAccount[];
   /** Every account in scope, with balances as read: the caller finds accounts still to limit. */
   all: MeteredAccount[];
@@ -273,6 +286,7 @@ export class TrafficMeter {
       suspended: number;
       unlimited: number;
       balance_bytes: string;
+      cycle_used_bytes: string;
       cycle_allowance_bytes: string;
       last_download_counter: string;
       last_upload_counter: string;
@@ -281,7 +295,7 @@ export class TrafficMeter {
     }[] = await this.db.query(
       `SELECT UTC_TIMESTAMP(3) AS db_now, r.boot_epoch, r.last_uptime_seconds, r.last_read_at, r.last_read_window_ms,
               a.id, a.service_id, a.client_id, a.protocol, a.product_id, a.username, a.status, a.suspended, a.unlimited, a.balance_bytes,
-              a.cycle_allowance_bytes, a.last_download_counter, a.last_upload_counter, a.counter_queue_id,
+              a.cycle_used_bytes, a.cycle_allowance_bytes, a.last_download_counter, a.last_upload_counter, a.counter_queue_id,
               a.counter_boot_epoch
          FROM mod_mikrotikvpn_routers r
          LEFT JOIN mod_mikrotikvpn_accounts a ON ${join}
@@ -316,6 +330,7 @@ export class TrafficMeter {
           suspended: !!r.suspended,
           unlimited: !!r.unlimited,
           balanceBytes: r.balance_bytes,
+          cycleUsedBytes: r.cycle_used_bytes,
           cycleAllowanceBytes: r.cycle_allowance_bytes,
           previous: {
             download: toBytes(r.last_download_counter),
@@ -340,19 +355,29 @@ export class TrafficMeter {
     at: Date,
     epoch: number,
   ): Promise<{
-    balances: Map<number, { balance: bigint; status: VpnAccountStatus }>;
+    balances: Map<number, LockedBalance>;
     batchId: bigint | null;
   }> {
-    const balances = new Map<number, { balance: bigint; status: VpnAccountStatus }>();
+    const balances = new Map<number, LockedBalance>();
     if (!deltas.length) return { balances, batchId: null };
     // Rows and values below are written into the SQL directly: every one is a number, a bigint or
     // a driver-escaped string. Formatting ~25,000 placeholders per router of 2,500 accounts cost
-    // the collector more CPU than the router's reply.
-    const locked: { id: number; balance_bytes: string; status: VpnAccountStatus }[] = await manager.query(
-      `SELECT id, balance_bytes, status FROM mod_mikrotikvpn_accounts WHERE id IN (${deltas.map((d) => Number(d.account.id)).join(',')}) FOR UPDATE`,
+    // the collector more CPU than the router's reply. The rows are locked through the primary key
+    // only: a plan that scans would lock (and wait for) other routers' accounts.
+    const locked: {
+      id: number;
+      balance_bytes: string;
+      cycle_used_bytes: string;
+      status: VpnAccountStatus;
+    }[] = await manager.query(
+      `SELECT id, balance_bytes, cycle_used_bytes, status FROM mod_mikrotikvpn_accounts FORCE INDEX (PRIMARY) WHERE id IN (${deltas.map((d) => Number(d.account.id)).join(',')}) FOR UPDATE`,
     );
     for (const row of locked)
-      balances.set(row.id, { balance: toBytes(row.balance_bytes), status: row.status });
+      balances.set(row.id, {
+        balance: toBytes(row.balance_bytes),
+        cycleUsed: toBytes(row.cycle_used_bytes),
+        status: row.status,
+      });
     const batchId = BigInt(Date.now()) * 1_000_000n + BigInt(crypto.randomInt(1_000_000));
     // DATETIME(3) in UTC, as the driver writes a Date with the connection's time zone 'Z'.
     const atSql = escape(at.toISOString().slice(0, 23).replace('T', ' '));
@@ -365,7 +390,10 @@ export class TrafficMeter {
           : d.account.unlimited
             ? locked.balance
             : locked.balance - d.download - d.upload;
-        if (locked) locked.balance = after;
+        if (locked) {
+          locked.balance = after;
+          locked.cycleUsed += d.download + d.upload;
+        }
         return `(${Number(d.account.id)}, ${batchId}, ${atSql}, ${d.download}, ${d.upload}, ${after}, ${d.counters.downloadBytes}, ${d.counters.uploadBytes}, ${escape(d.counters.id)})`;
       });
       await manager.query(
@@ -436,7 +464,7 @@ export class TrafficMeter {
     manager: EntityManager,
     ctx: RequestContext,
     deltas: MeteredDelta[],
-    balances: Map<number, { balance: bigint; status: VpnAccountStatus }>,
+    balances: Map<number, LockedBalance>,
     settings: Map<number, ProductSettings>,
   ): Promise<MeteredAccount[]> {
     const exhausted: MeteredAccount[] = [];
@@ -446,11 +474,18 @@ export class TrafficMeter {
       const locked = balances.get(account.id);
       if (!locked) continue;
       account.balanceBytes = locked.balance.toString();
+      account.cycleUsedBytes = locked.cycleUsed.toString();
       account.status = locked.status;
       if (account.unlimited || (d.download === 0n && d.upload === 0n)) continue;
       // Thresholds are looked at for every debit (notification.service decides which are new).
       debited.push(account);
-      if (locked.balance <= 0n) {
+      // Overage billing never limits for the balance, only at the cycle's ceiling (if any).
+      const policy = settings.get(account.productId)?.policy ?? DEFAULT_POLICY;
+      const usedUp =
+        policy.onExhausted === 'overage'
+          ? policy.overageCeilingBytes !== null && locked.cycleUsed >= policy.overageCeilingBytes
+          : locked.balance <= 0n;
+      if (usedUp) {
         if (locked.status === VpnAccountStatus.ACTIVE || locked.status === VpnAccountStatus.PENDING)
           exhausted.push(account);
       }

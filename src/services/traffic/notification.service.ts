@@ -2,11 +2,14 @@ import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { NotificationEntity, NotificationKind } from '../../entities/own/notification.entity';
 import type { VpnAccountEntity } from '../../entities/own/vpn-account.entity';
 
-/** What a notice needs of an account. */
+/**
+ * What a notice needs of an account. `notice`: which used-up notice (LIMITED or THROTTLED); without
+ * it, the one the product's quota policy gives.
+ */
 export type NoticeAccount = Pick<
   VpnAccountEntity,
   'id' | 'serviceId' | 'productId' | 'username' | 'balanceBytes' | 'cycleAllowanceBytes' | 'clientId'
->;
+> & { notice?: NotificationKind };
 import type { ProductSettings } from '../../product/product-settings';
 import type { RequestContext } from '../../context/request-context';
 import {
@@ -88,7 +91,13 @@ interface MergeSource {
  * count as one long cycle), whatever made the balance fall and however many processes noticed it.
  */
 function noticeKey(kind: NotificationKind, accountId: number, cycleCredit: number | null): string {
-  return `${kind === NotificationKind.LOW_TRAFFIC ? 'low' : 'limited'}:${accountId}:cycle-${cycleCredit ?? 0}`;
+  const prefix =
+    kind === NotificationKind.LOW_TRAFFIC
+      ? 'low'
+      : kind === NotificationKind.THROTTLED
+        ? 'throttled'
+        : 'limited';
+  return `${prefix}:${accountId}:cycle-${cycleCredit ?? 0}`;
 }
 
 /**
@@ -139,7 +148,12 @@ export class NotificationService {
       const s = settings.get(account.productId);
       const src = byId.get(account.id);
       if (!s || !src) return;
-      const template = kind === NotificationKind.LOW_TRAFFIC ? s.lowTrafficTemplate : s.limitedTemplate;
+      const template =
+        kind === NotificationKind.LOW_TRAFFIC
+          ? s.lowTrafficTemplate
+          : kind === NotificationKind.THROTTLED
+            ? s.policy.throttledTemplate
+            : s.limitedTemplate;
       if (!template) return;
       rows.push({
         accountId: account.id,
@@ -172,7 +186,10 @@ export class NotificationService {
     }));
     await this.outbox.emitAll(manager, events);
     for (const c of crossings) add(c.account, NotificationKind.LOW_TRAFFIC, c);
-    for (const a of limited) add(a, NotificationKind.LIMITED);
+    for (const a of limited) {
+      const policy = settings.get(a.productId)?.policy.onExhausted;
+      add(a, a.notice ?? (policy === 'throttle' ? NotificationKind.THROTTLED : NotificationKind.LIMITED));
+    }
     if (rows.length)
       await manager.createQueryBuilder().insert().into(NotificationEntity).values(rows).orIgnore().execute();
   }

@@ -6,4 +6,5 @@ require_once __DIR__ . '/Capsule.php';
 require_once __DIR__ . '/functions.php';
 require_once __DIR__ . '/Terminus.php';
 require_once __DIR__ . '/StandIn.php';
+require_once __DIR__ . '/UsageBilling.php';
 \WhmcsStandIn\StandIn::boot();

@@ -22,6 +22,7 @@ use WHMCS\Module\Server\MikrotikVpn\Lifecycle;
 use WHMCS\Module\Server\MikrotikVpn\ProductSetup;
 use WHMCS\Module\Server\MikrotikVpn\ServerRecord;
 use WHMCS\Module\Server\MikrotikVpn\Sync;
+use WHMCS\Module\Server\MikrotikVpn\TrafficMetrics;
 
 function mikrotikvpn_MetaData()
 {
@@ -175,6 +176,16 @@ function mikrotikvpn_AddressOwner(array $params)
 function mikrotikvpn_UsageUpdate(array $params)
 {
     return Sync::usageUpdate($params);
+}
+
+/**
+ * Usage Billing (WHMCS 7.9+): the "Traffic" metric (GB per month) for overage billing. The provider
+ * class is loaded here, not with the others, because it implements an interface older WHMCS lacks.
+ */
+function mikrotikvpn_MetricProvider(array $params)
+{
+    require_once __DIR__ . '/lib/TrafficMetrics.php';
+    return new TrafficMetrics($params);
 }
 
 function mikrotikvpn_ListAccounts(array $params)

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'لم يكن العنوان لدى أي حساب �
 $_LANG['direct_mode_label'] = 'إحصاءات حركة البيانات (الوضع المباشر)';
 $_LANG['direct_url_loopback'] = 'تتصل صفحة الاستهلاك بالخادم مباشرة على {url}، وهو عنوان استرجاع محلي لا تصل إليه متصفحات العملاء. اضبط browser_graphql_url في config.php على العنوان العام للخادم، أو احذف client_area_mode لتمر الصفحة عبر WHMCS.';
 $_LANG['direct_url_unreachable'] = 'تتصل صفحة الاستهلاك بالخادم مباشرة على {url}، ولا يستجيب حتى من هذا المضيف. تحقق من الوكيل العكسي ومن browser_graphql_url في config.php، أو احذف client_area_mode لتمر الصفحة عبر WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'مُبطّأ (نفدت حركة البيانات)';
+$_LANG['throttled_banner'] = 'نفد رصيد حركة البيانات: يبقى الحساب متصلًا بسرعة منخفضة. اشترِ المزيد من حركة البيانات لاستعادة السرعة الكاملة.';
+$_LANG['usage_throttled'] = 'نفد رصيد حركة البيانات لديك، لذلك أصبح الاتصال أبطأ. اشترِ حركة بيانات إضافية لاستعادة السرعة الكاملة.';
+$_LANG['policy_title'] = 'عند نفاد حركة البيانات';
+$_LANG['policy_cutoff'] = 'قطع الاتصال';
+$_LANG['policy_throttle'] = 'إبطاء السرعة';
+$_LANG['policy_overage'] = 'الاستمرار وفوترة التجاوز';
+$_LANG['policy_unavailable'] = 'تعذّرت قراءة قاعدة الحصة من الخادم: {error}';
+$_LANG['setting_onExhausted'] = 'عند نفاد حركة البيانات';
+$_LANG['setting_onExhausted_help'] = 'قطع الاتصال = يُعطَّل الحساب حتى تُضاف حركة بيانات. إبطاء السرعة = يبقى متصلًا بالسرعة المنخفضة أدناه. الاستمرار = يفوتر WHMCS حركة البيانات التي تتجاوز الباقة (Usage Billing، المقياس Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'سرعة التنزيل المنخفضة (ميغابت/ث)';
+$_LANG['setting_throttleUploadMbps'] = 'سرعة الرفع المنخفضة (ميغابت/ث)';
+$_LANG['setting_throttledTemplate'] = 'قالب بريد الإبطاء';
+$_LANG['setting_overageCeilingGb'] = 'سقف التجاوز (غيغابايت)';
+$_LANG['setting_overageCeilingGb_help'] = 'الاستمرار: حركة البيانات في دورة فوترة يُقطع عندها الحساب على أي حال. 0 = بلا سقف.';
+$_LANG['err_policy_not_saved'] = 'لم تُحفظ قاعدة الحصة. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'اختر إحدى القيم المعروضة.';
+$_LANG['err_policy_not_a_speed'] = 'ليست سرعة بالميغابت/ث (أرقام ونقطة، مثل 0.5).';
+$_LANG['err_policy_not_positive'] = 'يجب أن تكون أكثر من 0 ميغابت/ث.';
+$_LANG['err_policy_above_product_speed'] = 'لا يجوز أن تتجاوز سرعة المنتج.';
+$_LANG['err_policy_too_long'] = 'طويل جدًا (255 حرفًا على الأكثر).';
+$_LANG['err_policy_not_gb'] = 'ليس عددًا من الغيغابايت (أرقام ونقطة، مثل 2.5).';

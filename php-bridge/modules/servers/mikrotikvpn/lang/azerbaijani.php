@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Həmin vaxt ünvan heç bir hesabda deyildi.';
 $_LANG['direct_mode_label'] = 'Trafik statistikası (birbaşa rejim)';
 $_LANG['direct_url_loopback'] = 'İstifadə səhifəsi serverə birbaşa {url} ünvanında müraciət edir; bu, müştərilərin brauzerlərinin çata bilmədiyi geri dönmə (loopback) ünvanıdır. config.php faylında browser_graphql_url dəyərini serverin ictimai ünvanına təyin edin və ya səhifənin WHMCS üzərindən işləməsi üçün client_area_mode ayarını silin.';
 $_LANG['direct_url_unreachable'] = 'İstifadə səhifəsi serverə birbaşa {url} ünvanında müraciət edir və bu ünvan bu hostdan da cavab vermir. Əks proksini və config.php faylında browser_graphql_url dəyərini yoxlayın və ya səhifənin WHMCS üzərindən işləməsi üçün client_area_mode ayarını silin.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Yavaşladılıb (trafik tükənib)';
+$_LANG['throttled_banner'] = 'Trafik balansı tükənib: hesab aşağı sürətlə onlayn qalır. Tam sürəti qaytarmaq üçün trafik alın.';
+$_LANG['usage_throttled'] = 'Trafik balansınız tükənib, buna görə bağlantı yavaşladılıb. Tam sürət üçün əlavə trafik alın.';
+$_LANG['policy_title'] = 'Trafik tükəndikdə';
+$_LANG['policy_cutoff'] = 'Kəs';
+$_LANG['policy_throttle'] = 'Yavaşlat';
+$_LANG['policy_overage'] = 'Davam et, artıq istifadəni hesabla';
+$_LANG['policy_unavailable'] = 'Kvota qaydası serverdən oxunmadı: {error}';
+$_LANG['setting_onExhausted'] = 'Trafik tükəndikdə';
+$_LANG['setting_onExhausted_help'] = 'Kəs = trafik əlavə olunana qədər hesab söndürülür. Yavaşlat = aşağıdakı azaldılmış sürətlə onlayn qalır. Davam et = WHMCS paketdən artıq trafiki hesablayır (Usage Billing, Traffic metrikası).';
+$_LANG['setting_throttleDownloadMbps'] = 'Azaldılmış endirmə sürəti (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Azaldılmış yükləmə sürəti (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Yavaşlatma e-poçt şablonu';
+$_LANG['setting_overageCeilingGb'] = 'Artıq istifadə həddi (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Davam et: hesabın yenə də kəsildiyi hesab dövründəki trafik. 0 = hədd yoxdur.';
+$_LANG['err_policy_not_saved'] = 'Kvota qaydası saxlanmadı. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'təklif olunan dəyərlərdən birini seçin.';
+$_LANG['err_policy_not_a_speed'] = 'Mbit/s ilə sürət deyil (rəqəmlər və nöqtə, məs. 0.5).';
+$_LANG['err_policy_not_positive'] = '0 Mbit/s-dən çox olmalıdır.';
+$_LANG['err_policy_above_product_speed'] = 'məhsulun sürətindən yüksək ola bilməz.';
+$_LANG['err_policy_too_long'] = 'çox uzundur (ən çox 255 simvol).';
+$_LANG['err_policy_not_gb'] = 'GB miqdarı deyil (rəqəmlər və nöqtə, məs. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Cap compte tenia l\'adreça en aquell moment.';
 $_LANG['direct_mode_label'] = 'Estadístiques de trànsit (mode directe)';
 $_LANG['direct_url_loopback'] = 'La pàgina de consum crida directament el servidor a {url}, una adreça de bucle local que els navegadors dels clients no poden assolir. Poseu l\'adreça pública del servidor a browser_graphql_url de config.php, o traieu client_area_mode perquè la pàgina passi per WHMCS.';
 $_LANG['direct_url_unreachable'] = 'La pàgina de consum crida directament el servidor a {url}, que tampoc no respon des d\'aquest equip. Reviseu el servidor intermediari invers i browser_graphql_url a config.php, o traieu client_area_mode perquè la pàgina passi per WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Alentit (trànsit esgotat)';
+$_LANG['throttled_banner'] = 'S\'ha esgotat el saldo de trànsit: el compte continua connectat a velocitat reduïda. Compreu trànsit per recuperar la velocitat completa.';
+$_LANG['usage_throttled'] = 'El vostre saldo de trànsit s\'ha esgotat i per això la connexió va més lenta. Compreu trànsit addicional per recuperar la velocitat completa.';
+$_LANG['policy_title'] = 'Quan s\'esgota el trànsit';
+$_LANG['policy_cutoff'] = 'Tallar';
+$_LANG['policy_throttle'] = 'Alentir';
+$_LANG['policy_overage'] = 'Continuar i facturar l\'excés';
+$_LANG['policy_unavailable'] = 'No s\'ha pogut llegir la regla de quota del servidor: {error}';
+$_LANG['setting_onExhausted'] = 'Quan s\'esgota el trànsit';
+$_LANG['setting_onExhausted_help'] = 'Tallar = el compte es desactiva fins que s\'afegeix trànsit. Alentir = continua connectat a la velocitat reduïda de sota. Continuar = WHMCS factura el trànsit per sobre de l\'assignació (Usage Billing, mètrica Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Velocitat reduïda de baixada (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Velocitat reduïda de pujada (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Plantilla de correu d\'alentiment';
+$_LANG['setting_overageCeilingGb'] = 'Límit de l\'excés (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Continuar: trànsit d\'un cicle de facturació a partir del qual el compte es talla igualment. 0 = sense límit.';
+$_LANG['err_policy_not_saved'] = 'La regla de quota no s\'ha desat. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'trieu un dels valors oferts.';
+$_LANG['err_policy_not_a_speed'] = 'no és una velocitat en Mbit/s (xifres i un punt, p. ex. 0.5).';
+$_LANG['err_policy_not_positive'] = 'ha de ser més de 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'no pot superar la velocitat del producte.';
+$_LANG['err_policy_too_long'] = 'massa llarg (com a màxim 255 caràcters).';
+$_LANG['err_policy_not_gb'] = 'no és una quantitat de GB (xifres i un punt, p. ex. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = '那一时刻没有任何账户持有此地址。'
 $_LANG['direct_mode_label'] = '流量统计（直连模式）';
 $_LANG['direct_url_loopback'] = '用量页面直接调用位于 {url} 的服务器，这是一个回环地址，客户的浏览器无法访问。请将 config.php 中的 browser_graphql_url 设置为服务器的公网地址，或删除 client_area_mode，让页面经由 WHMCS 访问。';
 $_LANG['direct_url_unreachable'] = '用量页面直接调用位于 {url} 的服务器，但从本机也无法访问该地址。请检查反向代理和 config.php 中的 browser_graphql_url，或删除 client_area_mode，让页面经由 WHMCS 访问。';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = '已限速（流量已用完）';
+$_LANG['throttled_banner'] = '流量余额已用完：账户以降低的速度保持在线。购买更多流量即可恢复全速。';
+$_LANG['usage_throttled'] = '您的流量余额已用完，因此连接已限速。购买额外流量即可恢复全速。';
+$_LANG['policy_title'] = '流量用完时';
+$_LANG['policy_cutoff'] = '断开';
+$_LANG['policy_throttle'] = '限速';
+$_LANG['policy_overage'] = '继续使用，按超额计费';
+$_LANG['policy_unavailable'] = '无法从服务器读取配额规则：{error}';
+$_LANG['setting_onExhausted'] = '流量用完时';
+$_LANG['setting_onExhausted_help'] = '断开 = 在添加流量之前停用账户。限速 = 以下方的限速速度保持在线。继续使用 = WHMCS 对超出套餐的流量计费（Usage Billing，指标 Traffic）。';
+$_LANG['setting_throttleDownloadMbps'] = '限速下载速度 (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = '限速上传速度 (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = '限速通知邮件模板';
+$_LANG['setting_overageCeilingGb'] = '超额上限 (GB)';
+$_LANG['setting_overageCeilingGb_help'] = '继续使用：一个计费周期内达到此流量时仍会断开账户。0 = 无上限。';
+$_LANG['err_policy_not_saved'] = '配额规则未保存。{setting}：{reason}';
+$_LANG['err_policy_not_a_choice'] = '请选择提供的值之一。';
+$_LANG['err_policy_not_a_speed'] = '不是以 Mbit/s 表示的速度（数字和小数点，例如 0.5）。';
+$_LANG['err_policy_not_positive'] = '必须大于 0 Mbit/s。';
+$_LANG['err_policy_above_product_speed'] = '不得高于产品的速度。';
+$_LANG['err_policy_too_long'] = '太长（最多 255 个字符）。';
+$_LANG['err_policy_not_gb'] = '不是 GB 数量（数字和小数点，例如 2.5）。';

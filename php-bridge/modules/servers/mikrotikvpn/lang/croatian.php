@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Nijedan račun nije imao adresu u to vrijeme.';
 $_LANG['direct_mode_label'] = 'Statistika prometa (izravni način)';
 $_LANG['direct_url_loopback'] = 'Stranica potrošnje poziva poslužitelj izravno na {url}, adresi povratne petlje do koje preglednici korisnika ne mogu doći. Postavite browser_graphql_url u config.php na javnu adresu poslužitelja ili uklonite client_area_mode kako bi stranica išla preko WHMCS-a.';
 $_LANG['direct_url_unreachable'] = 'Stranica potrošnje poziva poslužitelj izravno na {url}, koji ne odgovara ni s ovog računala. Provjerite obrnuti proxy i browser_graphql_url u config.php ili uklonite client_area_mode kako bi stranica išla preko WHMCS-a.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Usporeno (promet potrošen)';
+$_LANG['throttled_banner'] = 'Saldo prometa je potrošeno: račun ostaje spojen smanjenom brzinom. Kupite još prometa za punu brzinu.';
+$_LANG['usage_throttled'] = 'Vaše saldo prometa je potrošeno pa je veza usporena. Kupite dodatni promet za punu brzinu.';
+$_LANG['policy_title'] = 'Kad se promet potroši';
+$_LANG['policy_cutoff'] = 'Isključi';
+$_LANG['policy_throttle'] = 'Uspori';
+$_LANG['policy_overage'] = 'Nastavi, naplati prekoračenje';
+$_LANG['policy_unavailable'] = 'Pravilo kvote nije se moglo pročitati sa poslužitelja: {error}';
+$_LANG['setting_onExhausted'] = 'Kad se promet potroši';
+$_LANG['setting_onExhausted_help'] = 'Isključi = račun je onemogućen dok se ne doda promet. Uspori = ostaje spojen smanjenom brzinom ispod. Nastavi = WHMCS naplaćuje promet iznad paketa (Usage Billing, metrika Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Smanjena brzina preuzimanja (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Smanjena brzina slanja (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Predložak e-pošte o usporavanju';
+$_LANG['setting_overageCeilingGb'] = 'Gornja granica prekoračenja (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Nastavi: promet u obračunskom razdoblju nakon kojeg se račun ipak isključuje. 0 = bez granice.';
+$_LANG['err_policy_not_saved'] = 'Pravilo kvote nije spremljeno. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'odaberite jednu od ponuđenih vrijednosti.';
+$_LANG['err_policy_not_a_speed'] = 'nije brzina u Mbit/s (znamenke i točka, npr. 0.5).';
+$_LANG['err_policy_not_positive'] = 'mora biti veća od 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'ne smije biti veća od brzine proizvoda.';
+$_LANG['err_policy_too_long'] = 'predugo (najviše 255 znakova).';
+$_LANG['err_policy_not_gb'] = 'nije broj GB (znamenke i točka, npr. 2.5).';

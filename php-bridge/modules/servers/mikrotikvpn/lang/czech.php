@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Žádný účet neměl adresu v tu dobu.';
 $_LANG['direct_mode_label'] = 'Statistika přenosu dat (přímý režim)';
 $_LANG['direct_url_loopback'] = 'Stránka spotřeby volá server přímo na adrese {url}, což je adresa zpětné smyčky, na kterou prohlížeče zákazníků nedosáhnou. Nastavte v config.php browser_graphql_url na veřejnou adresu serveru, nebo odstraňte client_area_mode, aby stránka šla přes WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Stránka spotřeby volá server přímo na adrese {url}, který neodpovídá ani z tohoto hostitele. Zkontrolujte reverzní proxy a browser_graphql_url v config.php, nebo odstraňte client_area_mode, aby stránka šla přes WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Zpomaleno (data vyčerpána)';
+$_LANG['throttled_banner'] = 'Datový zůstatek je vyčerpán: účet zůstává připojen se sníženou rychlostí. Dokupte data, abyste znovu získali plnou rychlost.';
+$_LANG['usage_throttled'] = 'Váš datový zůstatek je vyčerpán, proto je připojení zpomaleno. Dokupte data pro plnou rychlost.';
+$_LANG['policy_title'] = 'Když se data vyčerpají';
+$_LANG['policy_cutoff'] = 'Odpojit';
+$_LANG['policy_throttle'] = 'Zpomalit';
+$_LANG['policy_overage'] = 'Pokračovat, účtovat překročení';
+$_LANG['policy_unavailable'] = 'Pravidlo limitu se nepodařilo načíst ze serveru: {error}';
+$_LANG['setting_onExhausted'] = 'Když se data vyčerpají';
+$_LANG['setting_onExhausted_help'] = 'Odpojit = účet je vypnut, dokud se nepřidají data. Zpomalit = zůstane připojen se sníženou rychlostí níže. Pokračovat = WHMCS účtuje provoz nad rámec balíčku (Usage Billing, metrika Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Snížená rychlost stahování (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Snížená rychlost odesílání (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Šablona e-mailu o zpomalení';
+$_LANG['setting_overageCeilingGb'] = 'Strop překročení (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Pokračovat: provoz v zúčtovacím období, při kterém se účet přesto odpojí. 0 = bez stropu.';
+$_LANG['err_policy_not_saved'] = 'Pravidlo limitu nebylo uloženo. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'zvolte jednu z nabízených hodnot.';
+$_LANG['err_policy_not_a_speed'] = 'není rychlost v Mbit/s (číslice a tečka, např. 0.5).';
+$_LANG['err_policy_not_positive'] = 'musí být více než 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'nesmí být vyšší než rychlost produktu.';
+$_LANG['err_policy_too_long'] = 'příliš dlouhé (nejvýše 255 znaků).';
+$_LANG['err_policy_not_gb'] = 'není počet GB (číslice a tečka, např. 2.5).';

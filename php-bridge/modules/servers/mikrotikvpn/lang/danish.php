@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Ingen konto havde adressen på det tidspunkt.';
 $_LANG['direct_mode_label'] = 'Trafikstatistik (direkte tilstand)';
 $_LANG['direct_url_loopback'] = 'Forbrugssiden kalder serveren direkte på {url}, en loopback-adresse, som kundernes browsere ikke kan nå. Sæt browser_graphql_url i config.php til serverens offentlige adresse, eller fjern client_area_mode, så siden går gennem WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Forbrugssiden kalder serveren direkte på {url}, som heller ikke svarer fra denne vært. Kontroller reverse proxyen og browser_graphql_url i config.php, eller fjern client_area_mode, så siden går gennem WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Neddroslet (trafik brugt op)';
+$_LANG['throttled_banner'] = 'Trafiksaldoen er brugt op: kontoen forbliver online med nedsat hastighed. Køb mere trafik for at få den fulde hastighed tilbage.';
+$_LANG['usage_throttled'] = 'Din trafiksaldo er brugt op, så forbindelsen er neddroslet. Køb ekstra trafik for at få den fulde hastighed tilbage.';
+$_LANG['policy_title'] = 'Når trafikken er brugt op';
+$_LANG['policy_cutoff'] = 'Afbryd';
+$_LANG['policy_throttle'] = 'Nedsæt hastigheden';
+$_LANG['policy_overage'] = 'Fortsæt, fakturér overforbruget';
+$_LANG['policy_unavailable'] = 'Kvotereglen kunne ikke læses fra serveren: {error}';
+$_LANG['setting_onExhausted'] = 'Når trafikken er brugt op';
+$_LANG['setting_onExhausted_help'] = 'Afbryd = kontoen deaktiveres, indtil der tilføjes trafik. Nedsæt = den forbliver online med den nedsatte hastighed nedenfor. Fortsæt = WHMCS fakturerer trafikken ud over kvoten (Usage Billing, metrik Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Nedsat downloadhastighed (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Nedsat uploadhastighed (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'E-mailskabelon ved nedsat hastighed';
+$_LANG['setting_overageCeilingGb'] = 'Loft for overforbrug (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Fortsæt: trafik i en faktureringsperiode, hvor kontoen alligevel afbrydes. 0 = intet loft.';
+$_LANG['err_policy_not_saved'] = 'Kvotereglen blev ikke gemt. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'vælg en af de tilbudte værdier.';
+$_LANG['err_policy_not_a_speed'] = 'ikke en hastighed i Mbit/s (cifre og et punktum, f.eks. 0.5).';
+$_LANG['err_policy_not_positive'] = 'skal være mere end 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'må ikke være højere end produktets hastighed.';
+$_LANG['err_policy_too_long'] = 'for lang (højst 255 tegn).';
+$_LANG['err_policy_not_gb'] = 'ikke et antal GB (cifre og et punktum, f.eks. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Geen enkel account had het adres op dat moment.';
 $_LANG['direct_mode_label'] = 'Verkeersstatistieken (directe modus)';
 $_LANG['direct_url_loopback'] = 'De verbruikspagina roept de server rechtstreeks aan op {url}, een loopback-adres dat de browsers van klanten niet kunnen bereiken. Zet browser_graphql_url in config.php op het openbare adres van de server, of verwijder client_area_mode zodat de pagina via WHMCS loopt.';
 $_LANG['direct_url_unreachable'] = 'De verbruikspagina roept de server rechtstreeks aan op {url}, die ook vanaf deze host niet antwoordt. Controleer de reverse proxy en browser_graphql_url in config.php, of verwijder client_area_mode zodat de pagina via WHMCS loopt.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Vertraagd (dataverkeer op)';
+$_LANG['throttled_banner'] = 'Het databudget is op: het account blijft online met een lagere snelheid. Koop extra dataverkeer om de volle snelheid terug te krijgen.';
+$_LANG['usage_throttled'] = 'Uw databudget is op, daarom is de verbinding vertraagd. Koop extra dataverkeer voor de volle snelheid.';
+$_LANG['policy_title'] = 'Als het dataverkeer op is';
+$_LANG['policy_cutoff'] = 'Afsluiten';
+$_LANG['policy_throttle'] = 'Vertragen';
+$_LANG['policy_overage'] = 'Doorgaan, meerverbruik factureren';
+$_LANG['policy_unavailable'] = 'De quotaregel kon niet van de server worden gelezen: {error}';
+$_LANG['setting_onExhausted'] = 'Als het dataverkeer op is';
+$_LANG['setting_onExhausted_help'] = 'Afsluiten = het account is uitgeschakeld tot er dataverkeer bijkomt. Vertragen = het blijft online met de lagere snelheid hieronder. Doorgaan = WHMCS factureert het verkeer boven de bundel (Usage Billing, metriek Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Vertraagde downloadsnelheid (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Vertraagde uploadsnelheid (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'E-mailsjabloon bij vertraging';
+$_LANG['setting_overageCeilingGb'] = 'Plafond meerverbruik (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Doorgaan: verkeer in een factuurperiode waarbij het account toch wordt afgesloten. 0 = geen plafond.';
+$_LANG['err_policy_not_saved'] = 'De quotaregel is niet opgeslagen. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'kies een van de aangeboden waarden.';
+$_LANG['err_policy_not_a_speed'] = 'geen snelheid in Mbit/s (cijfers en een punt, bijv. 0.5).';
+$_LANG['err_policy_not_positive'] = 'moet meer dan 0 Mbit/s zijn.';
+$_LANG['err_policy_above_product_speed'] = 'mag niet hoger zijn dan de snelheid van het product.';
+$_LANG['err_policy_too_long'] = 'te lang (hoogstens 255 tekens).';
+$_LANG['err_policy_not_gb'] = 'geen aantal GB (cijfers en een punt, bijv. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'No account had the address at that time.';
 $_LANG['direct_mode_label'] = 'Traffic statistics (direct mode)';
 $_LANG['direct_url_loopback'] = 'The traffic statistics page calls the server directly at {url}, a loopback address that customers\' browsers cannot reach. Set browser_graphql_url in config.php to the server\'s public address, or remove client_area_mode so that the page goes through WHMCS.';
 $_LANG['direct_url_unreachable'] = 'The traffic statistics page calls the server directly at {url}, which does not answer from this host either. Check the reverse proxy and browser_graphql_url in config.php, or remove client_area_mode so that the page goes through WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Slowed down (traffic used up)';
+$_LANG['throttled_banner'] = 'The traffic balance is used up: the account stays online at a reduced speed. Buy more traffic to get the full speed back.';
+$_LANG['usage_throttled'] = 'Your traffic balance is used up, so the connection is slowed down. Buy additional traffic to get the full speed back.';
+$_LANG['policy_title'] = 'When traffic is used up';
+$_LANG['policy_cutoff'] = 'Cut off';
+$_LANG['policy_throttle'] = 'Slow down';
+$_LANG['policy_overage'] = 'Keep going, bill the overage';
+$_LANG['policy_unavailable'] = 'The quota policy could not be read from the server: {error}';
+$_LANG['setting_onExhausted'] = 'When traffic is used up';
+$_LANG['setting_onExhausted_help'] = 'Cut off = the account is disabled until traffic is added. Slow down = it stays online at the throttle speed below. Keep going = WHMCS bills the traffic beyond the allowance (Usage Billing, metric Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Throttle download speed (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Throttle upload speed (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Traffic slowed down email template';
+$_LANG['setting_overageCeilingGb'] = 'Overage ceiling (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Keep going: traffic in a billing cycle at which the account is cut off anyway. 0 = no ceiling.';
+$_LANG['err_policy_not_saved'] = 'The quota policy was not saved. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'choose one of the offered values.';
+$_LANG['err_policy_not_a_speed'] = 'not a speed in Mbit/s (digits and a dot, e.g. 0.5).';
+$_LANG['err_policy_not_positive'] = 'must be more than 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'must not be above the product\'s speed.';
+$_LANG['err_policy_too_long'] = 'too long (at most 255 characters).';
+$_LANG['err_policy_not_gb'] = 'not a number of GB (digits and a dot, e.g. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Ühelgi kontol polnud seda aadressi sel ajal.';
 $_LANG['direct_mode_label'] = 'Andmeliikluse statistika (otserežiim)';
 $_LANG['direct_url_loopback'] = 'Kasutuse leht pöördub serveri poole otse aadressil {url}, mis on tagasisilmuse aadress ja klientide brauserid sinna ei ulatu. Määrake config.php failis browser_graphql_url serveri avalikuks aadressiks või eemaldage client_area_mode, et leht käiks läbi WHMCS-i.';
 $_LANG['direct_url_unreachable'] = 'Kasutuse leht pöördub serveri poole otse aadressil {url}, mis ei vasta ka sellest hostist. Kontrollige pöördpuhverserverit ja config.php failis browser_graphql_url väärtust või eemaldage client_area_mode, et leht käiks läbi WHMCS-i.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Aeglustatud (andmemaht otsas)';
+$_LANG['throttled_banner'] = 'Andmemahu jääk on otsas: konto jääb ühendatuks vähendatud kiirusega. Ostke lisamahtu, et saada tagasi täiskiirus.';
+$_LANG['usage_throttled'] = 'Teie andmemahu jääk on otsas, seetõttu on ühendus aeglustatud. Ostke lisamahtu, et saada tagasi täiskiirus.';
+$_LANG['policy_title'] = 'Kui andmemaht saab otsa';
+$_LANG['policy_cutoff'] = 'Katkesta';
+$_LANG['policy_throttle'] = 'Aeglusta';
+$_LANG['policy_overage'] = 'Jätka, arvelda ületus';
+$_LANG['policy_unavailable'] = 'Mahureeglit ei õnnestunud serverist lugeda: {error}';
+$_LANG['setting_onExhausted'] = 'Kui andmemaht saab otsa';
+$_LANG['setting_onExhausted_help'] = 'Katkesta = konto on välja lülitatud, kuni lisatakse andmemahtu. Aeglusta = see jääb ühendatuks allolevaga vähendatud kiirusega. Jätka = WHMCS arveldab paketti ületava liikluse (Usage Billing, mõõdik Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Vähendatud allalaadimiskiirus (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Vähendatud üleslaadimiskiirus (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Aeglustamise e-kirja mall';
+$_LANG['setting_overageCeilingGb'] = 'Ületuse ülempiir (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Jätka: arveldusperioodi liiklus, mille juures konto siiski katkestatakse. 0 = ülempiirita.';
+$_LANG['err_policy_not_saved'] = 'Mahureeglit ei salvestatud. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'valige üks pakutud väärtustest.';
+$_LANG['err_policy_not_a_speed'] = 'pole kiirus Mbit/s-des (numbrid ja punkt, nt 0.5).';
+$_LANG['err_policy_not_positive'] = 'peab olema üle 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'ei tohi ületada toote kiirust.';
+$_LANG['err_policy_too_long'] = 'liiga pikk (kuni 255 märki).';
+$_LANG['err_policy_not_gb'] = 'pole GB arv (numbrid ja punkt, nt 2.5).';

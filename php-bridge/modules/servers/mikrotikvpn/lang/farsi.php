@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'در آن زمان هیچ حسابی این آد�
 $_LANG['direct_mode_label'] = 'آمار ترافیک (حالت مستقیم)';
 $_LANG['direct_url_loopback'] = 'صفحه مصرف مستقیماً سرور را در {url} فراخوانی می‌کند؛ این یک نشانی بازگشتی (loopback) است که مرورگر مشتریان به آن دسترسی ندارد. در config.php مقدار browser_graphql_url را روی نشانی عمومی سرور بگذارید، یا client_area_mode را حذف کنید تا صفحه از طریق WHMCS کار کند.';
 $_LANG['direct_url_unreachable'] = 'صفحه مصرف مستقیماً سرور را در {url} فراخوانی می‌کند که حتی از همین میزبان هم پاسخ نمی‌دهد. پراکسی معکوس و مقدار browser_graphql_url در config.php را بررسی کنید، یا client_area_mode را حذف کنید تا صفحه از طریق WHMCS کار کند.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'کند شده (ترافیک تمام شده)';
+$_LANG['throttled_banner'] = 'موجودی ترافیک تمام شده است: حساب با سرعت کمتر متصل می‌ماند. برای بازگشت سرعت کامل، ترافیک بیشتری بخرید.';
+$_LANG['usage_throttled'] = 'موجودی ترافیک شما تمام شده و به همین دلیل اتصال کند شده است. برای سرعت کامل ترافیک اضافه بخرید.';
+$_LANG['policy_title'] = 'وقتی ترافیک تمام می‌شود';
+$_LANG['policy_cutoff'] = 'قطع';
+$_LANG['policy_throttle'] = 'کاهش سرعت';
+$_LANG['policy_overage'] = 'ادامه و صدور صورت‌حساب مازاد';
+$_LANG['policy_unavailable'] = 'قاعده سهمیه از سرور خوانده نشد: {error}';
+$_LANG['setting_onExhausted'] = 'وقتی ترافیک تمام می‌شود';
+$_LANG['setting_onExhausted_help'] = 'قطع = حساب تا افزودن ترافیک غیرفعال است. کاهش سرعت = با سرعت کمتر زیر متصل می‌ماند. ادامه = WHMCS ترافیک بیش از بسته را صورت‌حساب می‌کند (Usage Billing، معیار Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'سرعت دانلود کاهش‌یافته (مگابیت/ثانیه)';
+$_LANG['setting_throttleUploadMbps'] = 'سرعت آپلود کاهش‌یافته (مگابیت/ثانیه)';
+$_LANG['setting_throttledTemplate'] = 'قالب ایمیل کاهش سرعت';
+$_LANG['setting_overageCeilingGb'] = 'سقف مازاد (گیگابایت)';
+$_LANG['setting_overageCeilingGb_help'] = 'ادامه: ترافیک یک دوره صورت‌حساب که در آن حساب به هر حال قطع می‌شود. 0 = بدون سقف.';
+$_LANG['err_policy_not_saved'] = 'قاعده سهمیه ذخیره نشد. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'یکی از مقادیر پیشنهادی را انتخاب کنید.';
+$_LANG['err_policy_not_a_speed'] = 'سرعت به مگابیت/ثانیه نیست (رقم و نقطه، مثلاً 0.5).';
+$_LANG['err_policy_not_positive'] = 'باید بیشتر از 0 مگابیت/ثانیه باشد.';
+$_LANG['err_policy_above_product_speed'] = 'نباید از سرعت محصول بیشتر باشد.';
+$_LANG['err_policy_too_long'] = 'خیلی طولانی (حداکثر 255 نویسه).';
+$_LANG['err_policy_not_gb'] = 'مقدار گیگابایت نیست (رقم و نقطه، مثلاً 2.5).';

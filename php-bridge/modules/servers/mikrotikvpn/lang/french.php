@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Aucun compte n\'avait l\'adresse à ce moment-là
 $_LANG['direct_mode_label'] = 'Statistiques de trafic (mode direct)';
 $_LANG['direct_url_loopback'] = 'La page de consommation appelle directement le serveur à {url}, une adresse de bouclage que les navigateurs des clients ne peuvent pas atteindre. Indiquez l\'adresse publique du serveur dans browser_graphql_url de config.php, ou retirez client_area_mode pour que la page passe par WHMCS.';
 $_LANG['direct_url_unreachable'] = 'La page de consommation appelle directement le serveur à {url}, qui ne répond pas non plus depuis cet hôte. Vérifiez le proxy inverse et browser_graphql_url dans config.php, ou retirez client_area_mode pour que la page passe par WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Ralenti (trafic épuisé)';
+$_LANG['throttled_banner'] = 'Le solde de trafic est épuisé : le compte reste connecté à vitesse réduite. Achetez du trafic pour retrouver la pleine vitesse.';
+$_LANG['usage_throttled'] = 'Votre solde de trafic est épuisé, la connexion est donc ralentie. Achetez du trafic supplémentaire pour retrouver la pleine vitesse.';
+$_LANG['policy_title'] = 'Quand le trafic est épuisé';
+$_LANG['policy_cutoff'] = 'Couper';
+$_LANG['policy_throttle'] = 'Ralentir';
+$_LANG['policy_overage'] = 'Continuer, facturer le dépassement';
+$_LANG['policy_unavailable'] = 'La règle de quota n\'a pas pu être lue sur le serveur : {error}';
+$_LANG['setting_onExhausted'] = 'Quand le trafic est épuisé';
+$_LANG['setting_onExhausted_help'] = 'Couper = le compte est désactivé jusqu\'à l\'ajout de trafic. Ralentir = il reste connecté à la vitesse réduite ci-dessous. Continuer = WHMCS facture le trafic au-delà du forfait (Usage Billing, métrique Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Vitesse réduite en réception (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Vitesse réduite en envoi (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Modèle d\'e-mail de ralentissement';
+$_LANG['setting_overageCeilingGb'] = 'Plafond de dépassement (Go)';
+$_LANG['setting_overageCeilingGb_help'] = 'Continuer : trafic d\'un cycle de facturation au-delà duquel le compte est tout de même coupé. 0 = pas de plafond.';
+$_LANG['err_policy_not_saved'] = 'La règle de quota n\'a pas été enregistrée. {setting} : {reason}';
+$_LANG['err_policy_not_a_choice'] = 'choisissez l\'une des valeurs proposées.';
+$_LANG['err_policy_not_a_speed'] = 'ce n\'est pas une vitesse en Mbit/s (chiffres et un point, p. ex. 0.5).';
+$_LANG['err_policy_not_positive'] = 'doit être supérieure à 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'ne doit pas dépasser la vitesse du produit.';
+$_LANG['err_policy_too_long'] = 'trop long (255 caractères au plus).';
+$_LANG['err_policy_not_gb'] = 'ce n\'est pas un nombre de Go (chiffres et un point, p. ex. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Kein Konto hatte die Adresse zu diesem Zeitpunkt.
 $_LANG['direct_mode_label'] = 'Datenverkehrsstatistik (Direktmodus)';
 $_LANG['direct_url_loopback'] = 'Die Nutzungsseite ruft den Server direkt unter {url} auf, einer Loopback-Adresse, die die Browser der Kunden nicht erreichen. Setzen Sie browser_graphql_url in config.php auf die öffentliche Adresse des Servers oder entfernen Sie client_area_mode, damit die Seite über WHMCS läuft.';
 $_LANG['direct_url_unreachable'] = 'Die Nutzungsseite ruft den Server direkt unter {url} auf, der auch von diesem Host aus nicht antwortet. Prüfen Sie den Reverse-Proxy und browser_graphql_url in config.php oder entfernen Sie client_area_mode, damit die Seite über WHMCS läuft.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Gedrosselt (Datenvolumen verbraucht)';
+$_LANG['throttled_banner'] = 'Das Datenvolumen ist verbraucht: Das Konto bleibt mit verringerter Geschwindigkeit online. Kaufen Sie zusätzliches Datenvolumen, um wieder die volle Geschwindigkeit zu erhalten.';
+$_LANG['usage_throttled'] = 'Ihr Datenvolumen ist verbraucht, daher ist die Verbindung gedrosselt. Kaufen Sie zusätzliches Datenvolumen für die volle Geschwindigkeit.';
+$_LANG['policy_title'] = 'Wenn das Datenvolumen verbraucht ist';
+$_LANG['policy_cutoff'] = 'Sperren';
+$_LANG['policy_throttle'] = 'Drosseln';
+$_LANG['policy_overage'] = 'Weiterlaufen lassen, Mehrverbrauch abrechnen';
+$_LANG['policy_unavailable'] = 'Die Kontingentregel konnte nicht vom Server gelesen werden: {error}';
+$_LANG['setting_onExhausted'] = 'Wenn das Datenvolumen verbraucht ist';
+$_LANG['setting_onExhausted_help'] = 'Sperren = das Konto ist gesperrt, bis Datenvolumen hinzukommt. Drosseln = es bleibt mit der Drosselgeschwindigkeit unten online. Weiterlaufen = WHMCS berechnet den Verbrauch über dem Kontingent (Usage Billing, Metrik Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Gedrosselter Download (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Gedrosselter Upload (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'E-Mail-Vorlage bei Drosselung';
+$_LANG['setting_overageCeilingGb'] = 'Obergrenze für Mehrverbrauch (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Weiterlaufen: Verbrauch in einem Abrechnungszeitraum, ab dem das Konto trotzdem gesperrt wird. 0 = keine Obergrenze.';
+$_LANG['err_policy_not_saved'] = 'Die Kontingentregel wurde nicht gespeichert. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'wählen Sie einen der angebotenen Werte.';
+$_LANG['err_policy_not_a_speed'] = 'keine Geschwindigkeit in Mbit/s (Ziffern und ein Punkt, z. B. 0.5).';
+$_LANG['err_policy_not_positive'] = 'muss mehr als 0 Mbit/s sein.';
+$_LANG['err_policy_above_product_speed'] = 'darf nicht über der Geschwindigkeit des Produkts liegen.';
+$_LANG['err_policy_too_long'] = 'zu lang (höchstens 255 Zeichen).';
+$_LANG['err_policy_not_gb'] = 'keine Anzahl GB (Ziffern und ein Punkt, z. B. 2.5).';

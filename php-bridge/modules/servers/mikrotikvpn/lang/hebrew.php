@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'לאף חשבון לא הייתה הכתובת ב
 $_LANG['direct_mode_label'] = 'סטטיסטיקת תעבורה (מצב ישיר)';
 $_LANG['direct_url_loopback'] = 'דף הצריכה פונה לשרת ישירות בכתובת {url}, כתובת לולאה חוזרת (loopback) שהדפדפנים של הלקוחות אינם יכולים להגיע אליה. הגדירו ב-config.php את browser_graphql_url לכתובת הציבורית של השרת, או הסירו את client_area_mode כדי שהדף יעבור דרך WHMCS.';
 $_LANG['direct_url_unreachable'] = 'דף הצריכה פונה לשרת ישירות בכתובת {url}, שאינה עונה גם מהמארח הזה. בדקו את ה-reverse proxy ואת browser_graphql_url ב-config.php, או הסירו את client_area_mode כדי שהדף יעבור דרך WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'מואט (התעבורה נוצלה)';
+$_LANG['throttled_banner'] = 'יתרת התעבורה נוצלה: החשבון נשאר מחובר במהירות מופחתת. רכשו תעבורה נוספת כדי לקבל שוב מהירות מלאה.';
+$_LANG['usage_throttled'] = 'יתרת התעבורה שלכם נוצלה, ולכן החיבור הואט. רכשו תעבורה נוספת כדי לקבל שוב מהירות מלאה.';
+$_LANG['policy_title'] = 'כשהתעבורה נוצלה';
+$_LANG['policy_cutoff'] = 'ניתוק';
+$_LANG['policy_throttle'] = 'האטה';
+$_LANG['policy_overage'] = 'המשך וחיוב על החריגה';
+$_LANG['policy_unavailable'] = 'לא ניתן היה לקרוא את כלל המכסה מהשרת: {error}';
+$_LANG['setting_onExhausted'] = 'כשהתעבורה נוצלה';
+$_LANG['setting_onExhausted_help'] = 'ניתוק = החשבון מושבת עד שתתווסף תעבורה. האטה = הוא נשאר מחובר במהירות המופחתת שלמטה. המשך = WHMCS מחייב על התעבורה שמעבר לחבילה (Usage Billing, מדד Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'מהירות הורדה מופחתת (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'מהירות העלאה מופחתת (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'תבנית דוא"ל להאטה';
+$_LANG['setting_overageCeilingGb'] = 'תקרת חריגה (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'המשך: תעבורה במחזור חיוב שבה החשבון מנותק בכל זאת. 0 = ללא תקרה.';
+$_LANG['err_policy_not_saved'] = 'כלל המכסה לא נשמר. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'בחרו אחד מהערכים המוצעים.';
+$_LANG['err_policy_not_a_speed'] = 'אינו מהירות ב-Mbit/s (ספרות ונקודה, למשל 0.5).';
+$_LANG['err_policy_not_positive'] = 'חייבת להיות יותר מ-0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'אסור שתעלה על מהירות המוצר.';
+$_LANG['err_policy_too_long'] = 'ארוך מדי (255 תווים לכל היותר).';
+$_LANG['err_policy_not_gb'] = 'אינו מספר GB (ספרות ונקודה, למשל 2.5).';

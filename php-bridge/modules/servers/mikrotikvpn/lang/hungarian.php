@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Abban az időpontban egyik fióknál sem volt a c
 $_LANG['direct_mode_label'] = 'Forgalmi statisztika (közvetlen mód)';
 $_LANG['direct_url_loopback'] = 'A forgalmi oldal közvetlenül a(z) {url} címen hívja a szervert, ez pedig visszacsatolási (loopback) cím, amelyet az ügyfelek böngészői nem érnek el. Állítsa a config.php browser_graphql_url beállítását a szerver nyilvános címére, vagy törölje a client_area_mode beállítást, hogy az oldal a WHMCS-en keresztül működjön.';
 $_LANG['direct_url_unreachable'] = 'A forgalmi oldal közvetlenül a(z) {url} címen hívja a szervert, amely erről a gépről sem válaszol. Ellenőrizze a fordított proxyt és a config.php browser_graphql_url beállítását, vagy törölje a client_area_mode beállítást, hogy az oldal a WHMCS-en keresztül működjön.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Lelassítva (a forgalom elfogyott)';
+$_LANG['throttled_banner'] = 'A forgalmi egyenleg elfogyott: a fiók csökkentett sebességgel online marad. Vásároljon forgalmat a teljes sebességhez.';
+$_LANG['usage_throttled'] = 'A forgalmi egyenlege elfogyott, ezért a kapcsolat lelassult. Vásároljon további forgalmat a teljes sebességhez.';
+$_LANG['policy_title'] = 'Ha a forgalom elfogy';
+$_LANG['policy_cutoff'] = 'Letiltás';
+$_LANG['policy_throttle'] = 'Lassítás';
+$_LANG['policy_overage'] = 'Folytatás, a túllépés számlázása';
+$_LANG['policy_unavailable'] = 'A kvótaszabályt nem sikerült beolvasni a szerverről: {error}';
+$_LANG['setting_onExhausted'] = 'Ha a forgalom elfogy';
+$_LANG['setting_onExhausted_help'] = 'Letiltás = a fiók le van tiltva, amíg forgalom nem kerül rá. Lassítás = az alábbi csökkentett sebességgel online marad. Folytatás = a WHMCS kiszámlázza a kereten felüli forgalmat (Usage Billing, Traffic mérőszám).';
+$_LANG['setting_throttleDownloadMbps'] = 'Csökkentett letöltési sebesség (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Csökkentett feltöltési sebesség (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'E-mail sablon lassításkor';
+$_LANG['setting_overageCeilingGb'] = 'Túllépési plafon (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Folytatás: egy számlázási időszak forgalma, amelynél a fiókot mégis letiltjuk. 0 = nincs plafon.';
+$_LANG['err_policy_not_saved'] = 'A kvótaszabály nem lett mentve. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'válasszon a felkínált értékek közül.';
+$_LANG['err_policy_not_a_speed'] = 'nem Mbit/s-ban megadott sebesség (számjegyek és pont, pl. 0.5).';
+$_LANG['err_policy_not_positive'] = 'nagyobbnak kell lennie 0 Mbit/s-nál.';
+$_LANG['err_policy_above_product_speed'] = 'nem lehet nagyobb a termék sebességénél.';
+$_LANG['err_policy_too_long'] = 'túl hosszú (legfeljebb 255 karakter).';
+$_LANG['err_policy_not_gb'] = 'nem GB-mennyiség (számjegyek és pont, pl. 2.5).';

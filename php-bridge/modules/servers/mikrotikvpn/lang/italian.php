@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Nessun account aveva l\'indirizzo in quel momento
 $_LANG['direct_mode_label'] = 'Statistiche del traffico (modalità diretta)';
 $_LANG['direct_url_loopback'] = 'La pagina dei consumi chiama direttamente il server a {url}, un indirizzo di loopback che i browser dei clienti non possono raggiungere. Imposta in browser_graphql_url di config.php l\'indirizzo pubblico del server, oppure rimuovi client_area_mode perché la pagina passi da WHMCS.';
 $_LANG['direct_url_unreachable'] = 'La pagina dei consumi chiama direttamente il server a {url}, che non risponde nemmeno da questo host. Controlla il reverse proxy e browser_graphql_url in config.php, oppure rimuovi client_area_mode perché la pagina passi da WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Rallentato (traffico esaurito)';
+$_LANG['throttled_banner'] = 'Il saldo di traffico è esaurito: l\'account resta online a velocità ridotta. Acquista altro traffico per tornare alla velocità piena.';
+$_LANG['usage_throttled'] = 'Il tuo saldo di traffico è esaurito, quindi la connessione è rallentata. Acquista traffico aggiuntivo per tornare alla velocità piena.';
+$_LANG['policy_title'] = 'Quando il traffico è esaurito';
+$_LANG['policy_cutoff'] = 'Bloccare';
+$_LANG['policy_throttle'] = 'Rallentare';
+$_LANG['policy_overage'] = 'Continuare, fatturare l\'eccedenza';
+$_LANG['policy_unavailable'] = 'Impossibile leggere la regola di quota dal server: {error}';
+$_LANG['setting_onExhausted'] = 'Quando il traffico è esaurito';
+$_LANG['setting_onExhausted_help'] = 'Bloccare = l\'account è disattivato finché non si aggiunge traffico. Rallentare = resta online alla velocità ridotta qui sotto. Continuare = WHMCS fattura il traffico oltre la quota (Usage Billing, metrica Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Velocità ridotta in download (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Velocità ridotta in upload (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Modello e-mail di rallentamento';
+$_LANG['setting_overageCeilingGb'] = 'Tetto dell\'eccedenza (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Continuare: traffico di un ciclo di fatturazione oltre il quale l\'account viene comunque bloccato. 0 = nessun tetto.';
+$_LANG['err_policy_not_saved'] = 'La regola di quota non è stata salvata. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'scegli uno dei valori proposti.';
+$_LANG['err_policy_not_a_speed'] = 'non è una velocità in Mbit/s (cifre e un punto, ad es. 0.5).';
+$_LANG['err_policy_not_positive'] = 'deve essere maggiore di 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'non può superare la velocità del prodotto.';
+$_LANG['err_policy_too_long'] = 'troppo lungo (al massimo 255 caratteri).';
+$_LANG['err_policy_not_gb'] = 'non è un numero di GB (cifre e un punto, ad es. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Ниту една сметка ја немаше 
 $_LANG['direct_mode_label'] = 'Статистика на сообраќај (директен режим)';
 $_LANG['direct_url_loopback'] = 'Страницата за потрошувачка го повикува серверот директно на {url}, адреса на повратна јамка до која прелистувачите на клиентите не можат да стигнат. Поставете ја browser_graphql_url во config.php на јавната адреса на серверот или отстранете го client_area_mode за страницата да оди преку WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Страницата за потрошувачка го повикува серверот директно на {url}, кој не одговара ни од овој хост. Проверете го обратниот прокси и browser_graphql_url во config.php или отстранете го client_area_mode за страницата да оди преку WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Забавено (сообраќајот е потрошен)';
+$_LANG['throttled_banner'] = 'Салдото на сообраќај е потрошено: сметката останува поврзана со намалена брзина. Купете сообраќај за да ја вратите полната брзина.';
+$_LANG['usage_throttled'] = 'Вашето салдо на сообраќај е потрошено, затоа врската е забавена. Купете дополнителен сообраќај за полна брзина.';
+$_LANG['policy_title'] = 'Кога сообраќајот ќе се потроши';
+$_LANG['policy_cutoff'] = 'Исклучи';
+$_LANG['policy_throttle'] = 'Забави';
+$_LANG['policy_overage'] = 'Продолжи, наплати го пречекорувањето';
+$_LANG['policy_unavailable'] = 'Правилото за квота не можеше да се прочита од серверот: {error}';
+$_LANG['setting_onExhausted'] = 'Кога сообраќајот ќе се потроши';
+$_LANG['setting_onExhausted_help'] = 'Исклучи = сметката е оневозможена додека не се додаде сообраќај. Забави = останува поврзана со намалената брзина подолу. Продолжи = WHMCS го наплаќа сообраќајот над пакетот (Usage Billing, метрика Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Намалена брзина на преземање (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Намалена брзина на испраќање (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Образец за е-пошта при забавување';
+$_LANG['setting_overageCeilingGb'] = 'Горна граница на пречекорување (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Продолжи: сообраќај во пресметковен период по кој сметката сепак се исклучува. 0 = без граница.';
+$_LANG['err_policy_not_saved'] = 'Правилото за квота не е зачувано. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'изберете една од понудените вредности.';
+$_LANG['err_policy_not_a_speed'] = 'не е брзина во Mbit/s (цифри и точка, на пр. 0.5).';
+$_LANG['err_policy_not_positive'] = 'мора да биде поголема од 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'не смее да биде поголема од брзината на производот.';
+$_LANG['err_policy_too_long'] = 'предолго (најмногу 255 знаци).';
+$_LANG['err_policy_not_gb'] = 'не е број на GB (цифри и точка, на пр. 2.5).';

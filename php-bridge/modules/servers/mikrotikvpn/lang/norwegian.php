@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Ingen konto hadde adressen på det tidspunktet.';
 $_LANG['direct_mode_label'] = 'Trafikkstatistikk (direkte modus)';
 $_LANG['direct_url_loopback'] = 'Forbrukssiden kaller serveren direkte på {url}, en loopback-adresse som kundenes nettlesere ikke kan nå. Sett browser_graphql_url i config.php til serverens offentlige adresse, eller fjern client_area_mode slik at siden går gjennom WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Forbrukssiden kaller serveren direkte på {url}, som heller ikke svarer fra denne verten. Kontroller den omvendte proxyen og browser_graphql_url i config.php, eller fjern client_area_mode slik at siden går gjennom WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Strupet (trafikken er brukt opp)';
+$_LANG['throttled_banner'] = 'Trafikksaldoen er brukt opp: kontoen forblir tilkoblet med redusert hastighet. Kjøp mer trafikk for å få full hastighet tilbake.';
+$_LANG['usage_throttled'] = 'Trafikksaldoen din er brukt opp, så forbindelsen er strupet. Kjøp ekstra trafikk for å få full hastighet tilbake.';
+$_LANG['policy_title'] = 'Når trafikken er brukt opp';
+$_LANG['policy_cutoff'] = 'Steng';
+$_LANG['policy_throttle'] = 'Strup hastigheten';
+$_LANG['policy_overage'] = 'Fortsett, fakturer overforbruket';
+$_LANG['policy_unavailable'] = 'Kvoteregelen kunne ikke leses fra serveren: {error}';
+$_LANG['setting_onExhausted'] = 'Når trafikken er brukt opp';
+$_LANG['setting_onExhausted_help'] = 'Steng = kontoen deaktiveres til det legges til trafikk. Strup = den forblir tilkoblet med den reduserte hastigheten nedenfor. Fortsett = WHMCS fakturerer trafikken utover kvoten (Usage Billing, metrikk Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Strupet nedlastingshastighet (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Strupet opplastingshastighet (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'E-postmal ved struping';
+$_LANG['setting_overageCeilingGb'] = 'Tak for overforbruk (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Fortsett: trafikk i en faktureringsperiode der kontoen likevel stenges. 0 = intet tak.';
+$_LANG['err_policy_not_saved'] = 'Kvoteregelen ble ikke lagret. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'velg en av de tilbudte verdiene.';
+$_LANG['err_policy_not_a_speed'] = 'ikke en hastighet i Mbit/s (sifre og et punktum, f.eks. 0.5).';
+$_LANG['err_policy_not_positive'] = 'må være mer enn 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'kan ikke være høyere enn produktets hastighet.';
+$_LANG['err_policy_too_long'] = 'for lang (høyst 255 tegn).';
+$_LANG['err_policy_not_gb'] = 'ikke et antall GB (sifre og et punktum, f.eks. 2.5).';

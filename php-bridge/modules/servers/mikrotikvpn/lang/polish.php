@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Żadne konto nie miało tego adresu w tym czasie.
 $_LANG['direct_mode_label'] = 'Statystyki transferu (tryb bezpośredni)';
 $_LANG['direct_url_loopback'] = 'Strona zużycia łączy się z serwerem bezpośrednio pod adresem {url}, czyli adresem pętli zwrotnej, do którego przeglądarki klientów nie mają dostępu. Ustaw w config.php browser_graphql_url na publiczny adres serwera albo usuń client_area_mode, aby strona działała przez WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Strona zużycia łączy się z serwerem bezpośrednio pod adresem {url}, który nie odpowiada także z tego hosta. Sprawdź odwrotne proxy i browser_graphql_url w config.php albo usuń client_area_mode, aby strona działała przez WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Spowolnione (transfer wyczerpany)';
+$_LANG['throttled_banner'] = 'Saldo transferu zostało wyczerpane: konto pozostaje połączone z obniżoną prędkością. Dokup transfer, aby odzyskać pełną prędkość.';
+$_LANG['usage_throttled'] = 'Saldo transferu zostało wyczerpane, dlatego połączenie jest spowolnione. Dokup transfer, aby odzyskać pełną prędkość.';
+$_LANG['policy_title'] = 'Gdy transfer się wyczerpie';
+$_LANG['policy_cutoff'] = 'Odłącz';
+$_LANG['policy_throttle'] = 'Spowolnij';
+$_LANG['policy_overage'] = 'Działaj dalej, rozlicz nadwyżkę';
+$_LANG['policy_unavailable'] = 'Nie udało się odczytać reguły limitu z serwera: {error}';
+$_LANG['setting_onExhausted'] = 'Gdy transfer się wyczerpie';
+$_LANG['setting_onExhausted_help'] = 'Odłącz = konto jest wyłączone do czasu dodania transferu. Spowolnij = pozostaje połączone z obniżoną prędkością poniżej. Działaj dalej = WHMCS rozlicza transfer ponad pakiet (Usage Billing, metryka Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Obniżona prędkość pobierania (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Obniżona prędkość wysyłania (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Szablon e-maila o spowolnieniu';
+$_LANG['setting_overageCeilingGb'] = 'Pułap nadwyżki (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Działaj dalej: transfer w okresie rozliczeniowym, po którym konto i tak zostaje odłączone. 0 = bez pułapu.';
+$_LANG['err_policy_not_saved'] = 'Reguła limitu nie została zapisana. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'wybierz jedną z oferowanych wartości.';
+$_LANG['err_policy_not_a_speed'] = 'to nie jest prędkość w Mbit/s (cyfry i kropka, np. 0.5).';
+$_LANG['err_policy_not_positive'] = 'musi być większa niż 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'nie może przekraczać prędkości produktu.';
+$_LANG['err_policy_too_long'] = 'za długie (najwyżej 255 znaków).';
+$_LANG['err_policy_not_gb'] = 'to nie jest liczba GB (cyfry i kropka, np. 2.5).';

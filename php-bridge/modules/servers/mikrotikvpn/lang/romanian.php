@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Niciun cont nu avea adresa în acel moment.';
 $_LANG['direct_mode_label'] = 'Statistici de trafic (mod direct)';
 $_LANG['direct_url_loopback'] = 'Pagina de consum apelează serverul direct la {url}, o adresă de loopback pe care browserele clienților nu o pot accesa. Setați în config.php browser_graphql_url la adresa publică a serverului sau eliminați client_area_mode, ca pagina să treacă prin WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Pagina de consum apelează serverul direct la {url}, care nu răspunde nici de pe această gazdă. Verificați proxy-ul invers și browser_graphql_url din config.php sau eliminați client_area_mode, ca pagina să treacă prin WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Încetinit (trafic epuizat)';
+$_LANG['throttled_banner'] = 'Soldul de trafic s-a epuizat: contul rămâne conectat la viteză redusă. Cumpărați trafic pentru a reveni la viteza completă.';
+$_LANG['usage_throttled'] = 'Soldul dvs. de trafic s-a epuizat, de aceea conexiunea este încetinită. Cumpărați trafic suplimentar pentru viteza completă.';
+$_LANG['policy_title'] = 'Când traficul se epuizează';
+$_LANG['policy_cutoff'] = 'Deconectare';
+$_LANG['policy_throttle'] = 'Încetinire';
+$_LANG['policy_overage'] = 'Continuă, facturează depășirea';
+$_LANG['policy_unavailable'] = 'Regula de cotă nu a putut fi citită de pe server: {error}';
+$_LANG['setting_onExhausted'] = 'Când traficul se epuizează';
+$_LANG['setting_onExhausted_help'] = 'Deconectare = contul este dezactivat până se adaugă trafic. Încetinire = rămâne conectat la viteza redusă de mai jos. Continuă = WHMCS facturează traficul peste alocare (Usage Billing, metrica Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Viteză redusă de descărcare (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Viteză redusă de încărcare (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Șablon de e-mail la încetinire';
+$_LANG['setting_overageCeilingGb'] = 'Plafon de depășire (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Continuă: traficul dintr-un ciclu de facturare la care contul este totuși deconectat. 0 = fără plafon.';
+$_LANG['err_policy_not_saved'] = 'Regula de cotă nu a fost salvată. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'alegeți una dintre valorile oferite.';
+$_LANG['err_policy_not_a_speed'] = 'nu este o viteză în Mbit/s (cifre și un punct, de ex. 0.5).';
+$_LANG['err_policy_not_positive'] = 'trebuie să fie mai mare de 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'nu poate depăși viteza produsului.';
+$_LANG['err_policy_too_long'] = 'prea lung (cel mult 255 de caractere).';
+$_LANG['err_policy_not_gb'] = 'nu este un număr de GB (cifre și un punct, de ex. 2.5).';

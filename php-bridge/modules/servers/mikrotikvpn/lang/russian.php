@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'В это время адрес не был ни 
 $_LANG['direct_mode_label'] = 'Статистика трафика (прямой режим)';
 $_LANG['direct_url_loopback'] = 'Страница расхода обращается к серверу напрямую по адресу {url} — это адрес обратной петли, недоступный браузерам клиентов. Укажите в config.php в browser_graphql_url публичный адрес сервера или удалите client_area_mode, чтобы страница работала через WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Страница расхода обращается к серверу напрямую по адресу {url}, который не отвечает даже с этого хоста. Проверьте обратный прокси и browser_graphql_url в config.php или удалите client_area_mode, чтобы страница работала через WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Замедлено (трафик исчерпан)';
+$_LANG['throttled_banner'] = 'Баланс трафика исчерпан: аккаунт остаётся в сети на пониженной скорости. Купите трафик, чтобы вернуть полную скорость.';
+$_LANG['usage_throttled'] = 'Ваш баланс трафика исчерпан, поэтому соединение замедлено. Купите дополнительный трафик, чтобы вернуть полную скорость.';
+$_LANG['policy_title'] = 'Когда трафик исчерпан';
+$_LANG['policy_cutoff'] = 'Отключить';
+$_LANG['policy_throttle'] = 'Замедлить';
+$_LANG['policy_overage'] = 'Продолжать, выставлять счёт за перерасход';
+$_LANG['policy_unavailable'] = 'Не удалось прочитать правило квоты с сервера: {error}';
+$_LANG['setting_onExhausted'] = 'Когда трафик исчерпан';
+$_LANG['setting_onExhausted_help'] = 'Отключить = аккаунт отключён, пока не добавлен трафик. Замедлить = остаётся в сети на пониженной скорости ниже. Продолжать = WHMCS выставляет счёт за трафик сверх пакета (Usage Billing, метрика Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Пониженная скорость загрузки (Мбит/с)';
+$_LANG['setting_throttleUploadMbps'] = 'Пониженная скорость отдачи (Мбит/с)';
+$_LANG['setting_throttledTemplate'] = 'Шаблон письма о замедлении';
+$_LANG['setting_overageCeilingGb'] = 'Предел перерасхода (ГБ)';
+$_LANG['setting_overageCeilingGb_help'] = 'Продолжать: трафик за расчётный период, при котором аккаунт всё равно отключается. 0 = без предела.';
+$_LANG['err_policy_not_saved'] = 'Правило квоты не сохранено. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'выберите одно из предложенных значений.';
+$_LANG['err_policy_not_a_speed'] = 'это не скорость в Мбит/с (цифры и точка, например 0.5).';
+$_LANG['err_policy_not_positive'] = 'должна быть больше 0 Мбит/с.';
+$_LANG['err_policy_above_product_speed'] = 'не может превышать скорость продукта.';
+$_LANG['err_policy_too_long'] = 'слишком длинно (не более 255 символов).';
+$_LANG['err_policy_not_gb'] = 'это не количество ГБ (цифры и точка, например 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Ninguna cuenta tenía la dirección en ese moment
 $_LANG['direct_mode_label'] = 'Estadísticas de tráfico (modo directo)';
 $_LANG['direct_url_loopback'] = 'La página de consumo llama directamente al servidor en {url}, una dirección de bucle local que los navegadores de los clientes no pueden alcanzar. Ponga la dirección pública del servidor en browser_graphql_url de config.php, o quite client_area_mode para que la página pase por WHMCS.';
 $_LANG['direct_url_unreachable'] = 'La página de consumo llama directamente al servidor en {url}, que tampoco responde desde este equipo. Revise el proxy inverso y browser_graphql_url en config.php, o quite client_area_mode para que la página pase por WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Ralentizada (tráfico agotado)';
+$_LANG['throttled_banner'] = 'El saldo de tráfico se ha agotado: la cuenta sigue conectada a velocidad reducida. Compre más tráfico para recuperar la velocidad completa.';
+$_LANG['usage_throttled'] = 'Su saldo de tráfico se ha agotado, por eso la conexión va más lenta. Compre tráfico adicional para recuperar la velocidad completa.';
+$_LANG['policy_title'] = 'Cuando se agota el tráfico';
+$_LANG['policy_cutoff'] = 'Cortar';
+$_LANG['policy_throttle'] = 'Ralentizar';
+$_LANG['policy_overage'] = 'Seguir y facturar el exceso';
+$_LANG['policy_unavailable'] = 'No se pudo leer la regla de cuota del servidor: {error}';
+$_LANG['setting_onExhausted'] = 'Cuando se agota el tráfico';
+$_LANG['setting_onExhausted_help'] = 'Cortar = la cuenta se desactiva hasta que se añada tráfico. Ralentizar = sigue conectada a la velocidad reducida de abajo. Seguir = WHMCS factura el tráfico por encima de la asignación (Usage Billing, métrica Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Velocidad reducida de descarga (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Velocidad reducida de subida (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Plantilla de correo de ralentización';
+$_LANG['setting_overageCeilingGb'] = 'Límite del exceso (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Seguir: tráfico de un ciclo de facturación a partir del cual la cuenta se corta de todos modos. 0 = sin límite.';
+$_LANG['err_policy_not_saved'] = 'La regla de cuota no se guardó. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'elija uno de los valores ofrecidos.';
+$_LANG['err_policy_not_a_speed'] = 'no es una velocidad en Mbit/s (cifras y un punto, p. ej. 0.5).';
+$_LANG['err_policy_not_positive'] = 'debe ser mayor que 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'no puede superar la velocidad del producto.';
+$_LANG['err_policy_too_long'] = 'demasiado largo (255 caracteres como máximo).';
+$_LANG['err_policy_not_gb'] = 'no es una cantidad de GB (cifras y un punto, p. ej. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'Inget konto hade adressen vid den tidpunkten.';
 $_LANG['direct_mode_label'] = 'Trafikstatistik (direktläge)';
 $_LANG['direct_url_loopback'] = 'Förbrukningssidan anropar servern direkt på {url}, en loopback-adress som kundernas webbläsare inte kan nå. Ange serverns publika adress i browser_graphql_url i config.php, eller ta bort client_area_mode så att sidan går via WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Förbrukningssidan anropar servern direkt på {url}, som inte heller svarar från den här värden. Kontrollera den omvända proxyn och browser_graphql_url i config.php, eller ta bort client_area_mode så att sidan går via WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Strypt (trafiken är slut)';
+$_LANG['throttled_banner'] = 'Trafiksaldot är slut: kontot förblir uppkopplat med lägre hastighet. Köp mer trafik för att få tillbaka full hastighet.';
+$_LANG['usage_throttled'] = 'Ditt trafiksaldo är slut, därför är anslutningen strypt. Köp extra trafik för att få tillbaka full hastighet.';
+$_LANG['policy_title'] = 'När trafiken är slut';
+$_LANG['policy_cutoff'] = 'Stäng av';
+$_LANG['policy_throttle'] = 'Sänk hastigheten';
+$_LANG['policy_overage'] = 'Fortsätt, fakturera överförbrukningen';
+$_LANG['policy_unavailable'] = 'Kvotregeln kunde inte läsas från servern: {error}';
+$_LANG['setting_onExhausted'] = 'När trafiken är slut';
+$_LANG['setting_onExhausted_help'] = 'Stäng av = kontot inaktiveras tills trafik läggs till. Sänk = det förblir uppkopplat med den lägre hastigheten nedan. Fortsätt = WHMCS fakturerar trafiken utöver kvoten (Usage Billing, mått Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Strypt nedladdningshastighet (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Strypt uppladdningshastighet (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'E-postmall vid strypning';
+$_LANG['setting_overageCeilingGb'] = 'Tak för överförbrukning (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Fortsätt: trafik under en faktureringsperiod då kontot ändå stängs av. 0 = inget tak.';
+$_LANG['err_policy_not_saved'] = 'Kvotregeln sparades inte. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'välj ett av de erbjudna värdena.';
+$_LANG['err_policy_not_a_speed'] = 'ingen hastighet i Mbit/s (siffror och en punkt, t.ex. 0.5).';
+$_LANG['err_policy_not_positive'] = 'måste vara mer än 0 Mbit/s.';
+$_LANG['err_policy_above_product_speed'] = 'får inte vara högre än produktens hastighet.';
+$_LANG['err_policy_too_long'] = 'för lång (högst 255 tecken).';
+$_LANG['err_policy_not_gb'] = 'inget antal GB (siffror och en punkt, t.ex. 2.5).';

@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'O anda adres hiçbir hesapta değildi.';
 $_LANG['direct_mode_label'] = 'Trafik istatistikleri (doğrudan mod)';
 $_LANG['direct_url_loopback'] = 'Kullanım sayfası sunucuyu doğrudan {url} adresinden çağırıyor; bu, müşterilerin tarayıcılarının ulaşamadığı bir geri döngü (loopback) adresi. config.php içindeki browser_graphql_url değerini sunucunun herkese açık adresine ayarlayın veya sayfanın WHMCS üzerinden çalışması için client_area_mode ayarını kaldırın.';
 $_LANG['direct_url_unreachable'] = 'Kullanım sayfası sunucuyu doğrudan {url} adresinden çağırıyor ve bu adres bu sunucudan da yanıt vermiyor. Ters vekil sunucuyu ve config.php içindeki browser_graphql_url değerini kontrol edin veya sayfanın WHMCS üzerinden çalışması için client_area_mode ayarını kaldırın.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Yavaşlatıldı (trafik bitti)';
+$_LANG['throttled_banner'] = 'Trafik bakiyesi bitti: hesap düşük hızla çevrimiçi kalıyor. Tam hıza dönmek için trafik satın alın.';
+$_LANG['usage_throttled'] = 'Trafik bakiyeniz bitti, bu yüzden bağlantı yavaşlatıldı. Tam hıza dönmek için ek trafik satın alın.';
+$_LANG['policy_title'] = 'Trafik bittiğinde';
+$_LANG['policy_cutoff'] = 'Kes';
+$_LANG['policy_throttle'] = 'Yavaşlat';
+$_LANG['policy_overage'] = 'Devam et, aşımı faturala';
+$_LANG['policy_unavailable'] = 'Kota kuralı sunucudan okunamadı: {error}';
+$_LANG['setting_onExhausted'] = 'Trafik bittiğinde';
+$_LANG['setting_onExhausted_help'] = 'Kes = trafik eklenene kadar hesap devre dışıdır. Yavaşlat = aşağıdaki düşük hızla çevrimiçi kalır. Devam et = WHMCS paketin üzerindeki trafiği faturalar (Usage Billing, Traffic ölçütü).';
+$_LANG['setting_throttleDownloadMbps'] = 'Düşük indirme hızı (Mbit/s)';
+$_LANG['setting_throttleUploadMbps'] = 'Düşük yükleme hızı (Mbit/s)';
+$_LANG['setting_throttledTemplate'] = 'Yavaşlatma e-posta şablonu';
+$_LANG['setting_overageCeilingGb'] = 'Aşım tavanı (GB)';
+$_LANG['setting_overageCeilingGb_help'] = 'Devam et: hesabın yine de kesildiği bir fatura dönemindeki trafik. 0 = tavan yok.';
+$_LANG['err_policy_not_saved'] = 'Kota kuralı kaydedilmedi. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'sunulan değerlerden birini seçin.';
+$_LANG['err_policy_not_a_speed'] = 'Mbit/s cinsinden bir hız değil (rakamlar ve nokta, ör. 0.5).';
+$_LANG['err_policy_not_positive'] = '0 Mbit/s\'den fazla olmalıdır.';
+$_LANG['err_policy_above_product_speed'] = 'ürünün hızından yüksek olamaz.';
+$_LANG['err_policy_too_long'] = 'çok uzun (en fazla 255 karakter).';
+$_LANG['err_policy_not_gb'] = 'bir GB miktarı değil (rakamlar ve nokta, ör. 2.5).';

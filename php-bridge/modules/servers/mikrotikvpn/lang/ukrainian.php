@@ -220,3 +220,27 @@ $_LANG['owner_reason_none'] = 'У цей час адреса не належал
 $_LANG['direct_mode_label'] = 'Статистика трафіку (прямий режим)';
 $_LANG['direct_url_loopback'] = 'Сторінка витрат звертається до сервера напряму за адресою {url} — це адреса зворотної петлі, недоступна браузерам клієнтів. Вкажіть у config.php у browser_graphql_url публічну адресу сервера або видаліть client_area_mode, щоб сторінка працювала через WHMCS.';
 $_LANG['direct_url_unreachable'] = 'Сторінка витрат звертається до сервера напряму за адресою {url}, яка не відповідає навіть із цього хоста. Перевірте зворотний проксі та browser_graphql_url у config.php або видаліть client_area_mode, щоб сторінка працювала через WHMCS.';
+
+// Quota policies: slowed down (THROTTLED) and the product's policy settings.
+$_LANG['status_THROTTLED'] = 'Сповільнено (трафік вичерпано)';
+$_LANG['throttled_banner'] = 'Баланс трафіку вичерпано: обліковий запис залишається в мережі на зниженій швидкості. Придбайте трафік, щоб повернути повну швидкість.';
+$_LANG['usage_throttled'] = 'Ваш баланс трафіку вичерпано, тому з\'єднання сповільнено. Придбайте додатковий трафік, щоб повернути повну швидкість.';
+$_LANG['policy_title'] = 'Коли трафік вичерпано';
+$_LANG['policy_cutoff'] = 'Вимкнути';
+$_LANG['policy_throttle'] = 'Сповільнити';
+$_LANG['policy_overage'] = 'Продовжувати, виставляти рахунок за перевитрату';
+$_LANG['policy_unavailable'] = 'Не вдалося прочитати правило квоти із сервера: {error}';
+$_LANG['setting_onExhausted'] = 'Коли трафік вичерпано';
+$_LANG['setting_onExhausted_help'] = 'Вимкнути = обліковий запис вимкнено, доки не додано трафік. Сповільнити = залишається в мережі на зниженій швидкості нижче. Продовжувати = WHMCS виставляє рахунок за трафік понад пакет (Usage Billing, метрика Traffic).';
+$_LANG['setting_throttleDownloadMbps'] = 'Знижена швидкість завантаження (Мбіт/с)';
+$_LANG['setting_throttleUploadMbps'] = 'Знижена швидкість віддачі (Мбіт/с)';
+$_LANG['setting_throttledTemplate'] = 'Шаблон листа про сповільнення';
+$_LANG['setting_overageCeilingGb'] = 'Межа перевитрати (ГБ)';
+$_LANG['setting_overageCeilingGb_help'] = 'Продовжувати: трафік за розрахунковий період, за якого обліковий запис усе одно вимикається. 0 = без межі.';
+$_LANG['err_policy_not_saved'] = 'Правило квоти не збережено. {setting}: {reason}';
+$_LANG['err_policy_not_a_choice'] = 'виберіть одне із запропонованих значень.';
+$_LANG['err_policy_not_a_speed'] = 'це не швидкість у Мбіт/с (цифри й крапка, наприклад 0.5).';
+$_LANG['err_policy_not_positive'] = 'має бути більшою за 0 Мбіт/с.';
+$_LANG['err_policy_above_product_speed'] = 'не може перевищувати швидкість продукту.';
+$_LANG['err_policy_too_long'] = 'задовго (щонайбільше 255 символів).';
+$_LANG['err_policy_not_gb'] = 'це не кількість ГБ (цифри й крапка, наприклад 2.5).';

@@ -40,7 +40,7 @@ class AdminScreen
             return $fields;
         }
         $status = (string) $account['status'];
-        $badge = $status === 'ACTIVE' ? $ok : ($status === 'PENDING' ? $warn : $bad);
+        $badge = $status === 'ACTIVE' ? $ok : ($status === 'PENDING' || $status === 'THROTTLED' ? $warn : $bad);
         $protocol = isset($account['protocol']) && $account['protocol'] === 'WIREGUARD' ? 'WireGuard' : 'PPP';
         $fields[$lang->t('admin_vpn_user')] = '<code>' . $e($account['username']) . '</code> ' . $badge
             . $e($lang->t('status_' . $status)) . '</span>'

@@ -25,8 +25,24 @@ class BridgeException extends \RuntimeException
         $this->errorCode = $errorCode;
     }
 
+    /** @var array<string,mixed> the server's `extensions` (e.g. `setting` and `reason` of a VALIDATION) */
+    private $extensions = [];
+
     public function getErrorCode(): string
     {
         return $this->errorCode;
+    }
+
+    /** @param array<string,mixed> $extensions */
+    public function withExtensions(array $extensions): self
+    {
+        $this->extensions = $extensions;
+        return $this;
+    }
+
+    /** @return array<string,mixed> */
+    public function getExtensions(): array
+    {
+        return $this->extensions;
     }
 }

@@ -78,6 +78,9 @@ class GraphQLClient
             $settings = $code === ErrorCode::VALIDATION ? $this->settingsMessage($first) : '';
             $error = new BridgeException($code, $settings !== '' ? $settings
                 : $this->humanMessage($code, isset($first['message']) ? (string) $first['message'] : ''));
+            if (isset($first['extensions']) && is_array($first['extensions'])) {
+                $error->withExtensions($first['extensions']);
+            }
             $this->log($action, $request, $loggedRaw, $logged, $mask);
             throw $error;
         }
@@ -149,7 +152,6 @@ class GraphQLClient
         return [$raw, $errno, $curlError, $status];
     }
 
-    /** One sentence for a GraphQL error code and the server's own message. */
     /**
      * A VALIDATION naming product settings (extensions.settings, with the server's reason for each
      * in extensions.reasons), in the admin's language: each setting by its translated label.
@@ -175,6 +177,7 @@ class GraphQLClient
         return $this->lang->t('err_settings', ['settings' => implode('; ', $parts)]);
     }
 
+    /** One sentence for a GraphQL error code and the server's own message. */
     private function humanMessage(string $code, string $message): string
     {
         switch ($code) {

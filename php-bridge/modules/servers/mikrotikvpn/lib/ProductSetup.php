@@ -21,6 +21,11 @@ class ProductSetup
             'subject' => 'Your VPN traffic is used up ({$vpn_username})',
             'message' => "<p>Dear {\$client_name},</p>\n<p>the traffic balance of your VPN account <strong>{\$vpn_username}</strong> is used up, so the account cannot connect for now.</p>\n<p>Product: {\$service_product_name}<br>\nRemaining traffic: {\$vpn_balance_gb} GB<br>\nNext due date: {\$service_next_due_date}</p>\n<p>The account works again as soon as traffic is added: buy extra traffic in the client area, or wait for the renewal, which adds {\$vpn_cycle_allowance_gb} GB.</p>\n<p>{\$signature}</p>",
         ],
+        // A quota policy setting (the server's table), not a module setting: see PolicyScreen.
+        'throttledTemplate' => [
+            'subject' => 'Your VPN traffic is used up: the speed is reduced ({$vpn_username})',
+            'message' => "<p>Dear {\$client_name},</p>\n<p>the traffic balance of your VPN account <strong>{\$vpn_username}</strong> is used up. The account stays online, at a reduced speed.</p>\n<p>Product: {\$service_product_name}<br>\nRemaining traffic: {\$vpn_balance_gb} GB<br>\nNext due date: {\$service_next_due_date}</p>\n<p>The full speed is back as soon as traffic is added: buy extra traffic in the client area, or wait for the renewal, which adds {\$vpn_cycle_allowance_gb} GB.</p>\n<p>{\$signature}</p>",
+        ],
     ];
 
     public static function metaData(): array
@@ -99,9 +104,20 @@ class ProductSetup
             if (!empty($spec['simpleMode'])) {
                 $field['SimpleMode'] = true;
             }
+            if (!$addon && $key === 'limitedTemplate') {
+                // What happens when traffic is used up (the quota policy) sits with its email.
+                $field['Description'] .= PolicyScreen::configBlock($lang, self::editedProductId());
+            }
             $options[$key] = $field;
         }
         return $options;
+    }
+
+    /** The product whose settings page is drawn (configproducts.php?id=N); 0 on any other page. */
+    private static function editedProductId(): int
+    {
+        $script = isset($_SERVER['SCRIPT_NAME']) ? basename((string) $_SERVER['SCRIPT_NAME']) : 'configproducts.php';
+        return $script === 'configproducts.php' && isset($_REQUEST['id']) ? (int) $_REQUEST['id'] : 0;
     }
 
     /** Loader: PPP profiles of the router behind the product's server (or the first server). */
@@ -182,7 +198,9 @@ class ProductSetup
     {
         $created = 0;
         foreach (self::TEMPLATES as $key => $template) {
-            $name = Settings::all()[Settings::index($key) - 1]['default'];
+            $name = $key === 'throttledTemplate'
+                ? Settings::policySpec($key)['default']
+                : Settings::all()[Settings::index($key) - 1]['default'];
             if (Whmcs::ensureEmailTemplate((string) $name, $template['subject'], $template['message'])) {
                 $created++;
             }

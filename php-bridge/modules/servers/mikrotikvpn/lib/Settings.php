@@ -23,6 +23,26 @@ class Settings
         return self::section('addonSettings');
     }
 
+    /**
+     * @return array<int,array<string,mixed>> the quota policy's settings: not module settings (WHMCS's
+     * slots are nearly all taken) but the server's own table, edited below the module settings
+     */
+    public static function policyAll(): array
+    {
+        return self::section('policySettings');
+    }
+
+    /** The manifest entry of a quota policy setting. */
+    public static function policySpec(string $key): array
+    {
+        foreach (self::policyAll() as $spec) {
+            if ($spec['key'] === $key) {
+                return $spec;
+            }
+        }
+        throw new \RuntimeException('unknown policy setting ' . $key);
+    }
+
     /** @return array<int,array<string,mixed>> */
     private static function section(string $name): array
     {

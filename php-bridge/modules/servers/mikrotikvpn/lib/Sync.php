@@ -94,7 +94,7 @@ class Sync
             case 'TERMINATED':
                 return 'Terminated';
             default:
-                return 'Active'; // LIMITED is an active service whose traffic is used up
+                return 'Active'; // LIMITED and THROTTLED are active services whose traffic is used up
         }
     }
 }

@@ -10,6 +10,7 @@ require_once __DIR__ . '/Whmcs.php';
 require_once __DIR__ . '/GraphQLClient.php';
 require_once __DIR__ . '/Module.php';
 require_once __DIR__ . '/ProductSetup.php';
+require_once __DIR__ . '/PolicyScreen.php';
 require_once __DIR__ . '/ServerRecord.php';
 require_once __DIR__ . '/Lifecycle.php';
 require_once __DIR__ . '/WireGuardView.php';

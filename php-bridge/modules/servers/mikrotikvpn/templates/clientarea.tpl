@@ -13,6 +13,8 @@
   {/if}
   {if $mvpn.limited}
     <div class="alert alert-danger mvpn-limited" role="alert">{$mvpnLang.limited_banner|escape}</div>
+  {elseif $mvpn.throttled}
+    <div class="alert alert-warning mvpn-throttled" role="alert">{$mvpnLang.throttled_banner|escape}</div>
   {elseif $mvpn.suspended}
     <div class="alert alert-warning mvpn-suspended" role="alert">{$mvpnLang.suspended_banner|escape}</div>
   {/if}
