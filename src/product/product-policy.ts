@@ -1,7 +1,7 @@
 import manifest from '../../php-bridge/modules/servers/mikrotikvpn/product-settings.json';
 import { BITS_PER_MBIT, gbToBytes, mbitToBits } from '../common/units';
 import { ValidationError } from '../errors/app-errors';
-import type { ProductSettingSpec } from './product-settings';
+import type { ProductSettingSpec } from './setting-spec';
 
 /**
  * A product's quota policy: what happens when an account's traffic is used up. Stored in a table of

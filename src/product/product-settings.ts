@@ -2,19 +2,9 @@ import manifest from '../../php-bridge/modules/servers/mikrotikvpn/product-setti
 import { gbToBytes, mbitToBits, parseThresholds, type TrafficThreshold } from '../common/units';
 import { parseWireGuardClientSettings, type WireGuardClientSettings } from './wireguard-settings';
 import { DEFAULT_POLICY, type ProductPolicy } from './product-policy';
+import type { ProductSettingSpec } from './setting-spec';
 
-/** One module setting of a product, as declared in the shared manifest (also read by the PHP bridge). */
-export interface ProductSettingSpec {
-  key: string;
-  label: string;
-  type: 'text' | 'password' | 'dropdown' | 'yesno' | 'textarea';
-  default: string;
-  help: string;
-  unit?: string;
-  cycle?: string;
-  options?: string[];
-  loader?: string;
-}
+export type { ProductSettingSpec } from './setting-spec';
 
 export const PRODUCT_SETTINGS: readonly ProductSettingSpec[] = manifest.settings as ProductSettingSpec[];
 
