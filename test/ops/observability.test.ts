@@ -194,49 +194,40 @@ describe('operations: /metrics, request ids and structured logs (server process 
   });
 
   it('logs an unexpected failure with the id of the request that met it', async () => {
-    // A table that vanished under the server: a failure no caller can cause or fix.
-    await stack.db.query('RENAME TABLE mod_mikrotikvpn_routers TO gone_routers');
-    try {
-      const response = await fetch(`${stack.server.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${stack.admin}`,
-          'x-request-id': 'req-broken-1',
-        },
-        body: JSON.stringify({ query: '{ routers { id } }' }),
-      });
-      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
-      expect(body.errors[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
-      // Balances and tokens are never kept by a browser or proxy, errors included.
-      expect(response.headers.get('cache-control')).to.equal('no-store');
-      expect(response.headers.get('etag')).to.equal(null);
-      await new Promise((r) => setTimeout(r, 200));
-      const lines = logLines().filter((l) => l.msg === 'unexpected error in a request');
-      expect(lines.map((l) => l.requestId)).to.deep.equal(['req-broken-1']);
-    } finally {
-      await stack.db.query('RENAME TABLE gone_routers TO mod_mikrotikvpn_routers');
-    }
+    // A table that vanished under the server: a failure no caller can cause or fix. Asked with the
+    // table gone, the request is answered INTERNAL_SERVER_ERROR and its id logged.
+    const withTableGone = async (table: string, requestId: string) => {
+      await stack.db.query(`RENAME TABLE ${table} TO gone_table`);
+      try {
+        const response = await fetch(`${stack.server.url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${stack.admin}`,
+            'x-request-id': requestId,
+          },
+          body: JSON.stringify({ query: '{ routers { id } }' }),
+        });
+        const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+        expect(body.errors[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
+        await new Promise((r) => setTimeout(r, 200));
+        return response;
+      } finally {
+        await stack.db.query(`RENAME TABLE gone_table TO ${table}`);
+      }
+    };
+    const unexpected = () =>
+      logLines()
+        .filter((l) => l.msg === 'unexpected error in a request')
+        .map((l) => l.requestId);
+    const response = await withTableGone('mod_mikrotikvpn_routers', 'req-broken-1');
+    // Balances and tokens are never kept by a browser or proxy, errors included.
+    expect(response.headers.get('cache-control')).to.equal('no-store');
+    expect(response.headers.get('etag')).to.equal(null);
+    expect(unexpected()).to.deep.equal(['req-broken-1']);
     // The same while the caller is being authenticated, before any GraphQL request exists.
-    await stack.db.query('RENAME TABLE mod_mikrotikvpn_api_keys TO gone_api_keys');
-    try {
-      const response = await fetch(`${stack.server.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${stack.admin}`,
-          'x-request-id': 'req-broken-2',
-        },
-        body: JSON.stringify({ query: '{ routers { id } }' }),
-      });
-      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
-      expect(body.errors[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
-      await new Promise((r) => setTimeout(r, 200));
-      const lines = logLines().filter((l) => l.msg === 'unexpected error in a request');
-      expect(lines.map((l) => l.requestId)).to.deep.equal(['req-broken-1', 'req-broken-2']);
-    } finally {
-      await stack.db.query('RENAME TABLE gone_api_keys TO mod_mikrotikvpn_api_keys');
-    }
+    await withTableGone('mod_mikrotikvpn_api_keys', 'req-broken-2');
+    expect(unexpected()).to.deep.equal(['req-broken-1', 'req-broken-2']);
   });
 
   it('counts refused requests, and answers the health probe without logging it at info level', async () => {
