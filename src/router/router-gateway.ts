@@ -86,6 +86,11 @@ export interface QueueCounters {
   target: string;
   downloadBytes: bigint;
   uploadBytes: bigint;
+  /**
+   * The queue's max-limit, customer perspective (a throttled account's speed is checked with it);
+   * null when the row had none the reading understood (the counters are still read).
+   */
+  maxLimit: { downloadBps: bigint; uploadBps: bigint } | null;
 }
 
 export interface SimpleQueue extends QueueCounters {
@@ -115,7 +120,7 @@ export interface SystemResource {
 }
 
 const ACTIVE_PROPS = '.id,name,service,caller-id,address,uptime';
-const QUEUE_COUNTER_PROPS = '.id,name,target,bytes';
+const QUEUE_COUNTER_PROPS = '.id,name,target,bytes,max-limit';
 const QUEUE_PROPS = '.id,name,target,parent,max-limit,bytes,comment,disabled,dynamic';
 const SECRET_PROPS =
   '.id,name,service,profile,remote-address,comment,disabled,last-disconnect-reason,last-caller-id';
@@ -163,12 +168,16 @@ export function toQueueCounters(row: RosRow, routerId: string): QueueCounters {
     );
   }
   const bytes = queuePairToCustomer(row.bytes);
+  const limit = /^\d+\/\d+$/.test((row['max-limit'] ?? '').trim())
+    ? queuePairToCustomer(row['max-limit'])
+    : null;
   return {
     id: row['.id'],
     name: row.name,
     target: row.target ?? '',
     downloadBytes: bytes.download,
     uploadBytes: bytes.upload,
+    maxLimit: limit && { downloadBps: limit.download, uploadBps: limit.upload },
   };
 }
 

@@ -228,9 +228,29 @@ describe('quota policy "slow down" (throttle) end to end, on the simulated route
     expect((await account(a.serviceId)).status).to.equal('THROTTLED');
     expect(sim.state.findSecret('slow4')!.disabled).to.equal(false);
     expect(maxLimit(a.serviceId)).to.deep.equal(throttleSpeed);
-    // A new throttle speed of an account that stays throttled: reconcile writes it on the queue.
+    // A new throttle speed of an account that stays throttled: the next collection writes it on
+    // the queue, without reporting the account as newly limited or announcing it again.
     await ok(SET_POLICY, { i: { ...throttle, throttleDownloadMbps: '2' } });
-    await ok(`mutation { reconcile { repaired } }`);
+    expect(maxLimit(a.serviceId), 'nothing before the collection').to.deep.equal(throttleSpeed);
+    const again = await collect();
+    expect(again.limited).to.not.include(a.serviceId);
     expect(maxLimit(a.serviceId)).to.deep.equal({ download: 2n * MBIT, upload: 500_000n });
+    expect((await account(a.serviceId)).status).to.equal('THROTTLED');
+    // An admin who raises the throttled queue's limit on the router: set back at the next collection.
+    sim.state.findQueue(`vpn-${a.serviceId}`)!.maxLimit = [10n * MBIT, 10n * MBIT];
+    await collect();
+    expect(maxLimit(a.serviceId)).to.deep.equal({ download: 2n * MBIT, upload: 500_000n });
+    const events = await stack.db.query(
+      "SELECT type FROM mod_mikrotikvpn_outbox WHERE service_id = ? AND type LIKE 'account.%' ORDER BY id",
+      [a.serviceId],
+    );
+    expect(
+      events.map((e: { type: string }) => e.type).filter((t: string) => t === 'account.throttled'),
+    ).to.have.length(2);
+    // An account at the right speed is left alone: no router change in a plain collection.
+    const sets = () => sim.commandsFor('/queue/simple/set').length;
+    const setsBefore = sets();
+    await collect();
+    expect(sets()).to.equal(setsBefore);
   });
 });

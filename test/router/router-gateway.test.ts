@@ -174,15 +174,18 @@ for (const { transport, version } of VARIANTS) {
       expect(sim.state.findActive('vpn00001')).to.equal(undefined);
     });
 
-    it('reads queue counters as bigint in the customer perspective', async () => {
+    it('reads queue counters and max-limit as bigint in the customer perspective', async () => {
       sim.pushTraffic('vpn00002', 2n ** 60n, 12345);
+      const queue = sim.state.findQueue('vpn00002')!;
+      queue.maxLimit = [10_000_000n, 50_000_000n]; // RouterOS order: upload/download
       const counters = await gateway.readQueueCounters(target);
       expect(counters.find((row) => row.name === 'vpn00002')).to.deep.equal({
-        id: sim.state.findQueue('vpn00002')!.id,
+        id: queue.id,
         name: 'vpn00002',
         target: '10.64.0.2/32',
         downloadBytes: 2n ** 60n,
         uploadBytes: 12345n,
+        maxLimit: { downloadBps: 50_000_000n, uploadBps: 10_000_000n },
       });
     });
 

@@ -708,9 +708,14 @@ export class VpnLifecycleService {
   /**
    * Brings an account's router side in line with its balance and suspension after a debit or a
    * credit: limits it when the balance is used up, restores it when traffic was added. No-op when
-   * nothing changes.
+   * nothing changes, unless `reapply`: a THROTTLED account that stays throttled gets its router
+   * side again (the queue at the throttle speed, after the speed changed).
    */
-  async settle(ctx: RequestContext, serviceId: number): Promise<VpnAccountEntity | null> {
+  async settle(
+    ctx: RequestContext,
+    serviceId: number,
+    options: { reapply?: boolean } = {},
+  ): Promise<VpnAccountEntity | null> {
     return this.lockService(serviceId, async () => {
       const account = await this.findLive(serviceId);
       if (!account) return null;
@@ -720,7 +725,8 @@ export class VpnLifecycleService {
         return account;
       }
       const want = desiredStatus(account, await this.policyOf(account.productId));
-      if (account.status !== VpnAccountStatus.PENDING && want === account.status) return account;
+      const again = options.reapply === true && want === VpnAccountStatus.THROTTLED;
+      if (account.status !== VpnAccountStatus.PENDING && want === account.status && !again) return account;
       const action =
         want === VpnAccountStatus.LIMITED
           ? 'limit'

@@ -88,14 +88,21 @@ export class TrafficCollector {
 
     const results: RouterCollection[] = [];
     const toLimit: number[] = [];
+    const toReapply: number[] = [];
     let dbNow: Date | null = null;
     let next = 0;
     const worker = async () => {
       while (next < routers.length) {
         const router = routers[next++];
-        const { result, limit, at } = await this.collectRouter(ctx, router, settings, options.frequency);
+        const { result, limit, throttleDrift, at } = await this.collectRouter(
+          ctx,
+          router,
+          settings,
+          options.frequency,
+        );
         dbNow ??= at;
         toLimit.push(...limit);
+        toReapply.push(...throttleDrift);
         results.push(result);
         this.options.onRouterDone?.(result);
         options.onRouterDone?.(result);
@@ -113,6 +120,10 @@ export class TrafficCollector {
         // The account is PENDING with the reason; the next run or reconcile limits it.
       }
     }
+    // Throttled accounts whose queue is not at the throttle speed (changed in the policy since,
+    // or on the router) get it again now; not limited, so not reported as such.
+    for (const serviceId of toReapply)
+      await this.lifecycle.settle(ctx, serviceId, { reapply: true }).catch(() => undefined);
     if (dbNow) await this.pruneSamples(settings, dbNow);
     results.sort((a, b) => Number(a.routerId) - Number(b.routerId));
     return {
@@ -132,7 +143,7 @@ export class TrafficCollector {
     router: RouterEntity,
     settings: Map<number, ProductSettings>,
     frequency: CollectionFrequency | undefined,
-  ): Promise<{ result: RouterCollection; limit: number[]; at: Date | null }> {
+  ): Promise<{ result: RouterCollection; limit: number[]; throttleDrift: number[]; at: Date | null }> {
     const started = performance.now();
     const result: RouterCollection = {
       routerId: String(router.id),
@@ -149,6 +160,7 @@ export class TrafficCollector {
       durationMs: 0,
     };
     let limit: number[] = [];
+    let throttleDrift: number[] = [];
     let at: Date | null = null;
     try {
       const reading = await this.meter.read(ctx, router, settings, {
@@ -170,6 +182,9 @@ export class TrafficCollector {
       limit = [...reading.exhausted, ...stillToSettle(reading.all, reading.exhausted, settings)].map(
         (a) => a.serviceId,
       );
+      throttleDrift = reading.throttleDrift
+        .filter((a) => !limit.includes(a.serviceId))
+        .map((a) => a.serviceId);
       // One session per account (a product setting): a second one is ended in this collection.
       if (reading.duplicates.length)
         await this.lifecycle
@@ -202,7 +217,7 @@ export class TrafficCollector {
         (this.options.logError ?? logToStderr)(error, router.id),
       );
     }
-    return { result, limit, at };
+    return { result, limit, throttleDrift, at };
   }
 
   /**

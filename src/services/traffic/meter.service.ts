@@ -78,6 +78,11 @@ export interface MeterReading {
   exhausted: MeteredAccount[];
   /** Every account in scope, with balances as read: the caller finds accounts still to limit. */
   all: MeteredAccount[];
+  /**
+   * THROTTLED accounts whose queue's max-limit is not their product's throttle speed (the speed
+   * was changed in the policy, or on the router): set again at this collection.
+   */
+  throttleDrift: MeteredAccount[];
   /** The database clock at the reading. */
   at: Date;
   /** Second sessions of accounts (whole-router readings only): the newer ones. */
@@ -185,6 +190,7 @@ export class TrafficMeter {
         : state.accounts.filter((a) => !scope.skipProduct?.(a.productId));
       const byName = new Map(counters.map((c) => [c.name, c]));
       const deltas: MeteredDelta[] = [];
+      const throttleDrift: MeteredAccount[] = [];
       const missingQueues: number[] = [];
       let read = 0;
       for (const account of accounts) {
@@ -194,6 +200,15 @@ export class TrafficMeter {
           continue;
         }
         read++;
+        if (account.status === VpnAccountStatus.THROTTLED && account.counters.kind === 'account') {
+          const policy = settings.get(account.productId)?.policy;
+          if (
+            policy?.onExhausted === 'throttle' &&
+            (current.maxLimit?.downloadBps !== policy.throttleDownloadBps ||
+              current.maxLimit?.uploadBps !== policy.throttleUploadBps)
+          )
+            throttleDrift.push(account);
+        }
         const p = account.previous;
         const d = counterDelta(
           p,
@@ -254,7 +269,17 @@ export class TrafficMeter {
         }),
       );
       phase('write');
-      return { restarted, accounts: read, missingQueues, deltas, exhausted, all: accounts, at, duplicates };
+      return {
+        restarted,
+        accounts: read,
+        missingQueues,
+        deltas,
+        exhausted,
+        all: accounts,
+        throttleDrift,
+        at,
+        duplicates,
+      };
     });
   }
 
