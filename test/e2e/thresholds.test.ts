@@ -200,6 +200,20 @@ describe('notification thresholds: several per product, each notice once per cyc
     sim.pushTraffic(a.address, 1, 0);
     await ok(COLLECT);
     expect(await thresholdsOf(a.serviceId)).to.deep.equal(['50%', '50%']);
+    // The ended cycle's threshold rows are gone with it: only this cycle's are kept.
+    const states = await stack.db.query(
+      `SELECT s.cycle_topup_id FROM mod_mikrotikvpn_threshold_states s
+         JOIN mod_mikrotikvpn_accounts a ON a.id = s.account_id WHERE a.service_id = ?`,
+      [a.serviceId],
+    );
+    const [{ last }] = await stack.db.query(
+      `SELECT MAX(t.id) AS last FROM mod_mikrotikvpn_traffic_topups t
+         JOIN mod_mikrotikvpn_accounts a ON a.id = t.account_id WHERE a.service_id = ? AND t.kind = 'CYCLE'`,
+      [a.serviceId],
+    );
+    expect(states.map((r: { cycle_topup_id: number }) => Number(r.cycle_topup_id))).to.deep.equal([
+      Number(last),
+    ]);
   });
 
   it('the used-up collection sends the used-up notice, not the thresholds it crossed (recorded as reached)', async () => {

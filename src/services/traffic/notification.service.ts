@@ -52,6 +52,21 @@ export async function rearmThresholds(
   );
 }
 
+/**
+ * A new cycle credit names a new cycle: the threshold rows of the ones before are of no more use
+ * (thresholds are once per cycle, and the cycle is named by its credit). Under the account's lock.
+ */
+export async function forgetEndedCycles(
+  manager: EntityManager,
+  accountId: number,
+  cycleTopUpId: number,
+): Promise<void> {
+  await manager.query(
+    'DELETE FROM mod_mikrotikvpn_threshold_states WHERE account_id = ? AND cycle_topup_id < ?',
+    [accountId, cycleTopUpId],
+  );
+}
+
 /** A threshold reached by a debit: one notice and one event. */
 interface Crossing {
   account: NoticeAccount;

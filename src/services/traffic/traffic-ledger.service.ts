@@ -3,7 +3,7 @@ import { TopUpKind, TopUpReason, TrafficTopUpEntity } from '../../entities/own/t
 import { toBytes } from '../../common/units';
 import { ConflictError } from '../../errors/app-errors';
 import type { EventOutbox } from '../events/outbox.service';
-import { rearmThresholds } from './notification.service';
+import { forgetEndedCycles, rearmThresholds } from './notification.service';
 
 export interface CreditInput {
   accountId: number;
@@ -119,6 +119,7 @@ export class TrafficLedger {
       actor: input.actor.slice(0, 128),
     });
     await repo.insert(topUp);
+    if (input.kind === TopUpKind.CYCLE) await forgetEndedCycles(manager, input.accountId, topUp.id);
     // Traffic added (a renewal, an addon, an adjustment) is published with the credit; a NOTE is not,
     // nor the first cycle's allowance: it is part of account.created (and undone with a failed create).
     // Nor ROLLOVER lines: they move traffic between the parts of a balance at a renewal, whose
