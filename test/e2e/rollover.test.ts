@@ -305,6 +305,46 @@ describe('rollover: unused cycle traffic carried over, capped, used first, expir
     }
   });
 
+  it('collections on two processes during the renewals: every byte debited once, each line once', async () => {
+    const productId = await product('VPN 10 GB, carry 4 GB', { rollover: 'carry', rolloverMaxGb: '4' });
+    const second: TestServer = await startServer(stack.env);
+    try {
+      await waitForHealthy(second);
+      const a = await newAccount('ro6', productId);
+      const months = ['2027-01-07', '2027-02-07', '2027-03-07', '2027-04-07'];
+      for (const [i, due] of months.entries()) {
+        await stack.db.query('UPDATE tblhosting SET nextduedate = ? WHERE id = ?', [due, a.serviceId]);
+        sim.pushTraffic(a.address, (2 + i) * GB + 12_345, 678);
+        // Traffic collected while WHMCS renews, on both processes: the debit and the renewal
+        // take the account's lock one after the other, in either order.
+        await Promise.all([
+          ok(COLLECT, {}, second),
+          ok(RENEW, { s: a.serviceId }),
+          ok(COLLECT),
+          ok(RENEW, { s: a.serviceId }, second),
+        ]);
+      }
+      await ok(COLLECT);
+      const s = await state(a.serviceId);
+      const reasons = s.lines.map((l) => l.reason);
+      expect(reasons.filter((r) => r === 'RENEWAL')).to.have.length(months.length);
+      expect(reasons.filter((r) => r === 'CYCLE_UNUSED')).to.have.length(months.length);
+      expect(reasons.filter((r) => r === 'CARRIED_OVER')).to.have.length(months.length);
+      for (const l of s.lines.filter((x) => x.reason === 'CARRIED_OVER'))
+        expect(l.bytes).to.be.at.most(4 * GB);
+      expect(s.carried).to.be.at.most(4 * GB);
+      // Within each renewal the lines chain on one another: no debit slipped in between.
+      for (let i = 1; i < s.lines.length; i++) {
+        if (s.lines[i].kind === 'ROLLOVER' || s.lines[i].reason === 'RENEWAL')
+          if (s.lines[i - 1].kind === 'ROLLOVER')
+            expect(s.lines[i].balanceBeforeBytes).to.equal(s.lines[i - 1].balanceAfterBytes);
+      }
+      await ledgerHolds(a.serviceId);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('refuses a negative cap, a cycle count out of range and an unknown choice, naming the setting', async () => {
     const productId = await product('VPN 10 GB, bad rollover', null);
     const refused = async (input: Record<string, string>) => {
