@@ -61,6 +61,17 @@ export function addDays(day: string, n: number): string {
 }
 
 /**
+ * `day` (YYYY-MM-DD) plus `n` calendar months, the day of the month kept or, where the month is
+ * shorter, its last day (2026-01-31 + 1 month = 2026-02-28).
+ */
+export function addMonths(day: string, n: number): string {
+  const y = Number(day.slice(0, 4));
+  const m = Number(day.slice(5, 7)) - 1 + n;
+  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(y, m, Math.min(Number(day.slice(8, 10)), last))).toISOString().slice(0, 10);
+}
+
+/**
  * The instant a calendar day starts in a time zone (its local midnight, or the first instant that
  * exists when a DST change skips midnight). A day is 23, 24 or 25 hours long; never assume 24.
  */

@@ -16,6 +16,8 @@ import { WhmcsServer } from '../entities/whmcs/whmcs-server.entity';
 import type { ThresholdReached } from '../services/traffic/notification.service';
 import type { WireGuardLookups } from '../services/wireguard/wireguard.service';
 import { AppError } from '../errors/app-errors';
+import type { VpnAccountEntity } from '../entities/own/vpn-account.entity';
+import { carriedOver } from '../services/traffic/rollover.service';
 import { ErrorCode } from '../errors/error-code';
 
 /**
@@ -70,6 +72,14 @@ export function createLoaders(services: AppServices, options: { sharedLiveReads?
       const found = await services.notifications.reachedThisCycle(ids);
       return ids.map((id) => found.get(id) ?? []);
     }),
+    /** Carried-over traffic of accounts and when it expires (one statement for those that have some). */
+    carriedOver: new DataLoader<VpnAccountEntity, { bytes: bigint; expiresAt: Date | null }, number>(
+      async (accounts) => {
+        const found = await carriedOver(services.db, accounts);
+        return accounts.map((a) => found.get(a.id)!);
+      },
+      { cacheKeyFn: (a) => a.id },
+    ),
     duplicateSessions: new DataLoader<number, number>(async (ids) => {
       const counts = await services.sessions.duplicatesEnded(ids);
       return ids.map((id) => counts.get(id) ?? 0);

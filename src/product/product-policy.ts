@@ -10,6 +10,11 @@ import type { ProductSettingSpec } from './setting-spec';
  * A product without a row has {@link DEFAULT_POLICY}: today's cut-off.
  */
 export type OnExhausted = 'cutoff' | 'throttle' | 'overage';
+/** What a renewal does with the unused allowance of the cycle that ended: keep it (today's), or carry it over, capped. */
+export type Rollover = 'keep' | 'carry';
+
+/** The longest a carry-over can last, in billing cycles. */
+export const MAX_ROLLOVER_CYCLES = 36;
 
 export interface ProductPolicy {
   onExhausted: OnExhausted;
@@ -20,6 +25,12 @@ export interface ProductPolicy {
   throttledTemplate: string;
   /** overage: cycle traffic at which the account is cut off anyway; null = no ceiling. */
   overageCeilingBytes: bigint | null;
+  /** keep: unused allowance stays in the balance for good; carry: carried over, capped, the rest expires. */
+  rollover: Rollover;
+  /** carry: the most carried-over traffic an account holds at once; null = no cap (0 = nothing carried). */
+  rolloverMaxBytes: bigint | null;
+  /** carry: renewals a carry-over lasts (1 = the next cycle only). */
+  rolloverCycles: number;
 }
 
 export const POLICY_SETTINGS: readonly ProductSettingSpec[] = manifest.policySettings as ProductSettingSpec[];
@@ -31,6 +42,7 @@ function spec(key: string): ProductSettingSpec {
 }
 
 export const ON_EXHAUSTED: readonly OnExhausted[] = spec('onExhausted').options as OnExhausted[];
+export const ROLLOVERS: readonly Rollover[] = spec('rollover').options as Rollover[];
 
 /** Today's behaviour: cut off when used up. */
 export const DEFAULT_POLICY: ProductPolicy = Object.freeze({
@@ -39,6 +51,9 @@ export const DEFAULT_POLICY: ProductPolicy = Object.freeze({
   throttleUploadBps: 0n,
   throttledTemplate: spec('throttledTemplate').default,
   overageCeilingBytes: null,
+  rollover: 'keep',
+  rolloverMaxBytes: null,
+  rolloverCycles: Number(spec('rolloverCycles').default),
 });
 
 /** What an admin sets (the mutation's input): texts as typed, in the manifest's units. */
@@ -48,11 +63,21 @@ export interface PolicyInput {
   throttleUploadMbps?: string | null;
   throttledTemplate?: string | null;
   overageCeilingGb?: string | null;
+  rollover?: string | null;
+  rolloverMaxGb?: string | null;
+  rolloverCycles?: string | null;
 }
 
 /** Why a policy setting was refused (`extensions.reason`): the WHMCS module words it in the admin's language. */
 export type PolicyRefusal =
-  'not_a_choice' | 'not_a_speed' | 'not_positive' | 'above_product_speed' | 'too_long' | 'not_gb';
+  | 'not_a_choice'
+  | 'not_a_speed'
+  | 'not_positive'
+  | 'above_product_speed'
+  | 'too_long'
+  | 'not_gb'
+  | 'negative'
+  | 'not_cycles';
 
 /** A refusal naming the setting (its key in `extensions.setting`, its label in the message). */
 function invalid(key: string, reason: PolicyRefusal, why: string): ValidationError {
@@ -106,22 +131,38 @@ export function parsePolicy(
   );
   const template = (input.throttledTemplate ?? spec('throttledTemplate').default).trim();
   if (template.length > 255) throw invalid('throttledTemplate', 'too_long', 'at most 255 characters');
-  const ceilingText = (input.overageCeilingGb ?? '').trim() || '0';
-  let ceiling: bigint;
-  try {
-    ceiling = gbToBytes(ceilingText);
-  } catch {
+  const ceiling = gb('overageCeilingGb', (input.overageCeilingGb ?? '').trim() || '0');
+  const rolloverText = (input.rollover ?? '').trim().toLowerCase() || spec('rollover').default;
+  if (!ROLLOVERS.includes(rolloverText as Rollover))
+    throw invalid('rollover', 'not_a_choice', `must be one of ${ROLLOVERS.join(', ')}`);
+  const capText = (input.rolloverMaxGb ?? '').trim();
+  const rolloverMaxBytes = capText === '' ? null : gb('rolloverMaxGb', capText);
+  const cyclesText = (input.rolloverCycles ?? '').trim() || spec('rolloverCycles').default;
+  const cycles = /^\d{1,3}$/.test(cyclesText) ? Number(cyclesText) : NaN;
+  if (/^-\d+$/.test(cyclesText) || !(cycles >= 1 && cycles <= MAX_ROLLOVER_CYCLES))
     throw invalid(
-      'overageCeilingGb',
-      'not_gb',
-      `"${ceilingText}" is not a number of GB (digits, a dot and up to 9 decimals)`,
+      'rolloverCycles',
+      /^-/.test(cyclesText) ? 'negative' : 'not_cycles',
+      `"${cyclesText}" is not a whole number of cycles from 1 to ${MAX_ROLLOVER_CYCLES}`,
     );
-  }
   return {
     onExhausted,
     throttleDownloadBps,
     throttleUploadBps,
     throttledTemplate: template,
     overageCeilingBytes: ceiling > 0n ? ceiling : null,
+    rollover: rolloverText as Rollover,
+    rolloverMaxBytes,
+    rolloverCycles: cycles,
   };
+}
+
+/** A GB amount of a policy setting: negative amounts and other text are refused, naming the setting. */
+function gb(key: string, text: string): bigint {
+  if (/^\s*-/.test(text)) throw invalid(key, 'negative', `"${text}" is negative: it must be 0 GB or more`);
+  try {
+    return gbToBytes(text);
+  } catch {
+    throw invalid(key, 'not_gb', `"${text}" is not a number of GB (digits, a dot and up to 9 decimals)`);
+  }
 }

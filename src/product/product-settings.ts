@@ -55,6 +55,18 @@ export const BILLING_CYCLES: readonly BillingCycle[] = [
   'Triennially',
 ];
 
+/** The months a billing cycle lasts (null: it does not renew). */
+export const CYCLE_MONTHS: Readonly<Record<BillingCycle, number | null>> = {
+  'Free Account': null,
+  'One Time': null,
+  Monthly: 1,
+  Quarterly: 3,
+  'Semi-Annually': 6,
+  Annually: 12,
+  Biennially: 24,
+  Triennially: 36,
+};
+
 /** The setting index (1-based, as in `configoptionN`) of a manifest key. */
 export function settingIndex(key: string): number {
   const index = PRODUCT_SETTINGS.findIndex((s) => s.key === key);

@@ -18,6 +18,7 @@ import { pageSizeComplexity } from '../graphql/connection';
 import type { GraphQLContext } from '../graphql/context';
 import { requireId, requireIdString } from '../common/validate';
 import { dayIn } from '../common/time-zone';
+import { carriedOverBytes } from '../services/traffic/rollover.service';
 import { ValidationError } from '../errors/app-errors';
 
 /** Credits, collection, notifications and statistics. */
@@ -180,5 +181,23 @@ export class AccountTrafficResolver {
   })
   usedThisCycleBytes(@Root() traffic: AccountTraffic, @Ctx() ctx: GraphQLContext) {
     return ctx.services.traffic.usedThisCycle(traffic.account);
+  }
+
+  @FieldResolver(() => Bytes, {
+    description:
+      'The part of the balance that is carried-over traffic (a product that carries unused traffic over): used first, it expires when its cycles run out. 0 when none.',
+  })
+  carriedOverBytes(@Root() traffic: AccountTraffic): bigint {
+    return carriedOverBytes(traffic.account);
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description:
+      'When the soonest-expiring carried-over traffic still left expires: the start of the due date (WHMCS time zone) whose renewal ends its last cycle; it expires at that renewal. Null when none is left.',
+  })
+  async carriedOverExpiresAt(@Root() traffic: AccountTraffic, @Ctx() ctx: GraphQLContext) {
+    if (carriedOverBytes(traffic.account) <= 0n) return null;
+    return (await ctx.loaders.carriedOver.load(traffic.account)).expiresAt;
   }
 }

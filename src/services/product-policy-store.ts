@@ -11,6 +11,9 @@ interface PolicyRow {
   throttle_upload_bps: string;
   throttled_template: string;
   overage_ceiling_bytes: string | null;
+  rollover: string;
+  rollover_max_bytes: string | null;
+  rollover_cycles: number;
 }
 
 function fromRow(row: PolicyRow): ProductPolicy {
@@ -22,6 +25,9 @@ function fromRow(row: PolicyRow): ProductPolicy {
     throttleUploadBps: toBytes(row.throttle_upload_bps),
     throttledTemplate: row.throttled_template,
     overageCeilingBytes: row.overage_ceiling_bytes === null ? null : toBytes(row.overage_ceiling_bytes),
+    rollover: row.rollover === 'carry' ? 'carry' : 'keep',
+    rolloverMaxBytes: row.rollover_max_bytes === null ? null : toBytes(row.rollover_max_bytes),
+    rolloverCycles: Math.max(1, Number(row.rollover_cycles) || 1),
   };
 }
 
@@ -33,7 +39,8 @@ export async function readPolicies(
   const ids = [...new Set(productIds)].filter((id) => Number.isInteger(id));
   if (!ids.length) return new Map();
   const rows: PolicyRow[] = await db.query(
-    `SELECT product_id, on_exhausted, throttle_download_bps, throttle_upload_bps, throttled_template, overage_ceiling_bytes
+    `SELECT product_id, on_exhausted, throttle_download_bps, throttle_upload_bps, throttled_template, overage_ceiling_bytes,
+            rollover, rollover_max_bytes, rollover_cycles
        FROM mod_mikrotikvpn_product_policies WHERE product_id IN (${ids.map(() => '?').join(',')})`,
     ids,
   );

@@ -29,11 +29,14 @@ export class ProductPolicyService {
     const policy = parsePolicy(input, readProductSettings(product.configOptions()));
     await this.db.query(
       `INSERT INTO mod_mikrotikvpn_product_policies
-         (product_id, on_exhausted, throttle_download_bps, throttle_upload_bps, throttled_template, overage_ceiling_bytes, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))
+         (product_id, on_exhausted, throttle_download_bps, throttle_upload_bps, throttled_template, overage_ceiling_bytes,
+          rollover, rollover_max_bytes, rollover_cycles, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))
        ON DUPLICATE KEY UPDATE on_exhausted = VALUES(on_exhausted), throttle_download_bps = VALUES(throttle_download_bps),
          throttle_upload_bps = VALUES(throttle_upload_bps), throttled_template = VALUES(throttled_template),
-         overage_ceiling_bytes = VALUES(overage_ceiling_bytes), updated_at = VALUES(updated_at)`,
+         overage_ceiling_bytes = VALUES(overage_ceiling_bytes),
+         rollover = VALUES(rollover), rollover_max_bytes = VALUES(rollover_max_bytes), rollover_cycles = VALUES(rollover_cycles),
+         updated_at = VALUES(updated_at)`,
       [
         productId,
         policy.onExhausted,
@@ -41,6 +44,9 @@ export class ProductPolicyService {
         policy.throttleUploadBps.toString(),
         policy.throttledTemplate,
         policy.overageCeilingBytes === null ? null : policy.overageCeilingBytes.toString(),
+        policy.rollover,
+        policy.rolloverMaxBytes === null ? null : policy.rolloverMaxBytes.toString(),
+        policy.rolloverCycles,
       ],
     );
     return policy;

@@ -37,6 +37,9 @@ export interface PolicyView {
   throttle: { downloadBitsPerSecond: number; uploadBitsPerSecond: number };
   throttledTemplate: string;
   overageCeilingBytes: bigint | null;
+  rollover: string;
+  rolloverMaxBytes: bigint | null;
+  rolloverCycles: number;
 }
 
 /** The module name WHMCS stores in tblproducts.servertype and tblservers.type. */
@@ -74,6 +77,9 @@ export function policyView(policy: ProductPolicy): PolicyView {
     },
     throttledTemplate: policy.throttledTemplate,
     overageCeilingBytes: policy.overageCeilingBytes,
+    rollover: policy.rollover,
+    rolloverMaxBytes: policy.rolloverMaxBytes,
+    rolloverCycles: policy.rolloverCycles,
   };
 }
 

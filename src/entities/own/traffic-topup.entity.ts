@@ -6,6 +6,8 @@ export enum TopUpKind {
   ADJUSTMENT = 'ADJUSTMENT',
   /** A 0-byte line of the history (e.g. the account moved to another server). */
   NOTE = 'NOTE',
+  /** Unused allowance leaving at a renewal, the part of it carried over, carried traffic expiring. */
+  ROLLOVER = 'ROLLOVER',
 }
 
 /**
@@ -20,6 +22,12 @@ export enum TopUpReason {
   ADDON = 'ADDON',
   ADJUSTMENT = 'ADJUSTMENT',
   MOVED = 'MOVED',
+  /** ROLLOVER, negative: the unused allowance of the cycle that ended leaves the balance. */
+  CYCLE_UNUSED = 'CYCLE_UNUSED',
+  /** ROLLOVER, positive: the part of it carried into the new cycle. */
+  CARRIED_OVER = 'CARRIED_OVER',
+  /** ROLLOVER, negative: carried-over traffic whose cycles ran out. */
+  CARRY_EXPIRED = 'CARRY_EXPIRED',
 }
 
 /** One credit (or admin adjustment) to an account's traffic balance: the ledger behind "traffic added history". */
@@ -40,4 +48,6 @@ export class TrafficTopUpEntity {
   @Column({ type: 'varchar', length: 32, nullable: true }) cycle!: string | null;
   /** Null on rows written before reasons existed (their description is an English sentence). */
   @Column({ type: 'varchar', length: 32, nullable: true }) reason!: TopUpReason | null;
+  /** ROLLOVER lines: the cycle the traffic came from, `YYYY-MM-DD/YYYY-MM-DD` (WHMCS time zone). */
+  @Column({ type: 'varchar', length: 21, nullable: true }) period!: string | null;
 }

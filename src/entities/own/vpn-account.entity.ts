@@ -96,6 +96,21 @@ export class VpnAccountEntity extends TimestampedEntity {
   @Column({ name: 'cycle_used_bytes', type: 'bigint', unsigned: true, default: 0 })
   cycleUsedBytes!: string;
 
+  /**
+   * Rollover (see the migration Rollover1765000000000): the part of the balance that never expires
+   * (bought traffic; what a `keep` renewal left), used last. Kept by credits and renewals only.
+   */
+  @Column({ name: 'kept_bytes', type: 'bigint', default: 0 })
+  keptBytes!: string;
+
+  /** The allowance credited in the current cycle (its renewal, a package change). */
+  @Column({ name: 'cycle_credited_bytes', type: 'bigint', default: 0 })
+  cycleCreditedBytes!: string;
+
+  /** Carried-over traffic the current cycle started with: used first. */
+  @Column({ name: 'carried_bytes', type: 'bigint', default: 0 })
+  carriedBytes!: string;
+
   /** The key of the renewal that started the current cycle (e.g. `due:2026-12-01`). */
   @Column({ name: 'cycle_key', type: 'varchar', length: 120, nullable: true })
   cycleKey!: string | null;

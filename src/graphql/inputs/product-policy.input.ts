@@ -23,4 +23,17 @@ export class ProductPolicyInput {
       'overage: GB of a billing cycle at which the account is cut off anyway ("0" or empty = none).',
   })
   overageCeilingGb?: string | null;
+  @Field(() => String, { nullable: true, description: 'keep (the default) or carry.' })
+  rollover?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'carry: GB of carried-over traffic an account holds at most (empty = no cap; "0" = nothing is carried).',
+  })
+  rolloverMaxGb?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'carry: further billing cycles carried-over traffic lasts, 1-36 (default 1).',
+  })
+  rolloverCycles?: string | null;
 }

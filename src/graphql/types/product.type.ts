@@ -51,6 +51,19 @@ export class ProductPolicyType {
       'overage: traffic in a billing cycle at which the account is cut off anyway (null = no ceiling).',
   })
   overageCeilingBytes!: bigint | null;
+  @Field({
+    description:
+      'What a renewal does with the unused allowance of the cycle that ended: keep = it stays in the balance and never expires (the default); carry = it is carried over up to rolloverMaxBytes, lasts rolloverCycles further cycles and is used first; the rest expires.',
+  })
+  rollover!: string;
+  @Field(() => Bytes, {
+    nullable: true,
+    description:
+      'carry: the most carried-over traffic an account holds at once (null = no cap; 0 = nothing is carried).',
+  })
+  rolloverMaxBytes!: bigint | null;
+  @Field(() => Int, { description: 'carry: the further billing cycles carried-over traffic lasts.' })
+  rolloverCycles!: number;
 }
 
 /** A WHMCS product (tblproducts) read through the product-settings manifest. */

@@ -25,7 +25,8 @@ registerEnumType(CollectionFrequency, {
 });
 registerEnumType(TopUpKind, {
   name: 'TopUpKind',
-  description: 'CYCLE, ADDON and ADJUSTMENT change the balance; NOTE is a 0-byte line (e.g. a move).',
+  description:
+    'CYCLE, ADDON and ADJUSTMENT change the balance; NOTE is a 0-byte line (e.g. a move); ROLLOVER lines are written at a renewal of a product that carries unused traffic over (reasons CYCLE_UNUSED, CARRIED_OVER, CARRY_EXPIRED, with `period`).',
 });
 registerEnumType(TopUpReason, {
   name: 'TopUpReason',
@@ -63,6 +64,12 @@ export class TrafficTopUpType implements TopUpView {
   reason!: TopUpReason | null;
   @Field(() => String, { nullable: true, description: 'The billing cycle credited (CYCLE lines).' })
   cycle!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'ROLLOVER lines: the billing cycle the traffic came from, `YYYY-MM-DD/YYYY-MM-DD` (its first day and the day it ended, WHMCS time zone).',
+  })
+  period!: string | null;
   @Field(() => Bytes) bytes!: bigint;
   @Field(() => Bytes) balanceBeforeBytes!: bigint;
   @Field(() => Bytes) balanceAfterBytes!: bigint;

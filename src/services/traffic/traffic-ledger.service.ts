@@ -26,6 +26,8 @@ export interface CreditInput {
   invoiceId?: number | null;
   /** The billing cycle credited (CYCLE). */
   cycle?: string | null;
+  /** ROLLOVER lines: the cycle the traffic came from (YYYY-MM-DD/YYYY-MM-DD). */
+  period?: string | null;
   description?: string;
   actor: string;
 }
@@ -79,9 +81,23 @@ export class TrafficLedger {
     }
     const before = toBytes(account.balance_bytes);
     const after = before + input.bytes;
+    // The parts of the balance (rollover.ts): an allowance credited counts for this cycle; bought
+    // traffic never expires (kept is first brought down to the balance it had: what was used of
+    // it is gone). ROLLOVER lines are the renewal's, which writes those columns itself.
+    const credited = input.kind === TopUpKind.CYCLE && input.bytes > 0n ? input.bytes : 0n;
+    const bought =
+      (input.kind === TopUpKind.ADDON || input.kind === TopUpKind.ADJUSTMENT) && input.bytes > 0n
+        ? input.bytes
+        : 0n;
     await manager.query(
-      'UPDATE mod_mikrotikvpn_accounts SET balance_bytes = balance_bytes + ? WHERE id = ?',
-      [input.bytes.toString(), input.accountId],
+      bought > 0n
+        ? `UPDATE mod_mikrotikvpn_accounts SET balance_bytes = balance_bytes + ?,
+             kept_bytes = LEAST(kept_bytes, GREATEST(?, 0)) + ? WHERE id = ?`
+        : `UPDATE mod_mikrotikvpn_accounts SET balance_bytes = balance_bytes + ?,
+             cycle_credited_bytes = cycle_credited_bytes + ? WHERE id = ?`,
+      bought > 0n
+        ? [input.bytes.toString(), before.toString(), bought.toString(), input.accountId]
+        : [input.bytes.toString(), credited.toString(), input.accountId],
     );
     if (input.bytes > 0n) await rearmThresholds(manager, input.accountId, after);
     // The database's clock, as for samples: ordering a day's top-ups against its collections
@@ -93,6 +109,7 @@ export class TrafficLedger {
       kind: input.kind,
       reason: input.reason,
       cycle: input.cycle ?? null,
+      period: input.period ?? null,
       bytes: input.bytes.toString(),
       balanceBeforeBytes: before.toString(),
       balanceAfterBytes: after.toString(),
@@ -104,7 +121,13 @@ export class TrafficLedger {
     await repo.insert(topUp);
     // Traffic added (a renewal, an addon, an adjustment) is published with the credit; a NOTE is not,
     // nor the first cycle's allowance: it is part of account.created (and undone with a failed create).
-    if (input.kind !== TopUpKind.NOTE && input.reason !== TopUpReason.FIRST_CYCLE)
+    // Nor ROLLOVER lines: they move traffic between the parts of a balance at a renewal, whose
+    // credit is published with the balance they leave.
+    if (
+      input.kind !== TopUpKind.NOTE &&
+      input.kind !== TopUpKind.ROLLOVER &&
+      input.reason !== TopUpReason.FIRST_CYCLE
+    )
       await this.outbox.emit(manager, {
         type: 'traffic.credited',
         payload: {

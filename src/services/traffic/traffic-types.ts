@@ -35,6 +35,8 @@ export interface TopUpView {
   kind: TopUpKind;
   reason: TopUpReason | null;
   cycle: string | null;
+  /** ROLLOVER lines: the cycle the traffic came from (YYYY-MM-DD/YYYY-MM-DD). */
+  period: string | null;
   bytes: bigint;
   balanceBeforeBytes: bigint;
   balanceAfterBytes: bigint;

@@ -9,6 +9,7 @@ import { MAX_BYTES, toBytes } from '../../common/units';
 import { addDays, dayIn, startOfDay } from '../../common/time-zone';
 import { retryTransaction } from '../../db/retry';
 import type { TrafficLedger } from './traffic-ledger.service';
+import { rollOver } from './rollover.service';
 import { currentCycle, type VpnLifecycleService } from '../lifecycle/vpn-lifecycle.service';
 import type { EventService } from '../event.service';
 import type { WhmcsBillingService } from '../whmcs-billing.service';
@@ -76,6 +77,15 @@ export class TrafficService {
         });
         if (done) return { topUp: done, created: false };
         if (row.cycle_key === key) return { topUp: null, created: false }; // an unlimited cycle, already started
+        // The cycle that ended: its unused allowance is kept, or carried over and the rest expires.
+        await rollOver(manager, this.ledger, this.timeZone, {
+          accountId: account.id,
+          cycleKey: key,
+          billingCycle: cycle,
+          nextDueDate: due,
+          policy: settings.policy,
+          actor: actorName(ctx.actor),
+        });
         account.billingCycle = cycle;
         account.cycleAllowanceBytes = allowance.toString();
         account.unlimited = allowance === 0n;
@@ -435,6 +445,7 @@ function toTopUp(row: TrafficTopUpEntity): TopUpView {
     kind: row.kind,
     reason: row.reason,
     cycle: row.cycle,
+    period: row.period,
     bytes: toBytes(row.bytes),
     balanceBeforeBytes: toBytes(row.balanceBeforeBytes),
     balanceAfterBytes: toBytes(row.balanceAfterBytes),
