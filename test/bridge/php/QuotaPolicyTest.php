@@ -150,6 +150,7 @@ class QuotaPolicyTest extends BridgeTestCase
         $this->assertNotNull($account['traffic']['carriedOverExpiresAt']);
         $until = (new \DateTimeImmutable($account['traffic']['carriedOverExpiresAt']))
             ->setTimezone(new \DateTimeZone($account['timeZone']))->format('Y-m-d');
+        $this->assertSame('2027-02-01', $until, 'the due date whose renewal ends its second cycle');
         $_SESSION = ['Language' => 'english'];
         $html = StandIn::renderClientArea(StandIn::call('ClientArea', StandIn::params($service)));
         $this->assertStringContainsString('mvpn-balance">14.00 GB<', $html);
