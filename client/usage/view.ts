@@ -621,7 +621,8 @@ export class UsageView {
 
   /**
    * What a history line is, in the customer's language: the server words its own lines by reason
-   * (and cycle, or for rollover lines the cycle the traffic came from); lines from before reasons existed, addons and adjustments by their kind.
+   * (and cycle, or for rollover lines the cycle the traffic came from); lines from before reasons
+   * existed, addons and adjustments by their kind.
    */
   private topUpLabel(t: TopUp): string {
     if (t.reason === 'MOVED') return this.t('topup_MOVED');
