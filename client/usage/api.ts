@@ -30,6 +30,8 @@ export interface TopUp {
   reason: string | null;
   /** The billing cycle credited (cycle lines), as WHMCS names it ("Monthly"). */
   cycle: string | null;
+  /** Rollover lines: the cycle the traffic came from, "YYYY-MM-DD/YYYY-MM-DD" (first day, day it ended). */
+  period: string | null;
   bytes: bigint;
   balanceBeforeBytes: bigint;
   balanceAfterBytes: bigint;
@@ -164,6 +166,7 @@ export class UsageApi {
           kind: n.kind,
           reason: n.reason ?? null,
           cycle: n.cycle ?? null,
+          period: n.period ?? null,
           bytes: this.toBytes(n.bytes),
           balanceBeforeBytes: this.toBytes(n.balanceBeforeBytes),
           balanceAfterBytes: this.toBytes(n.balanceAfterBytes),

@@ -14,6 +14,7 @@ import {
   gbDecimal,
   isDay,
   localeFor,
+  ltrText,
   shownSumDecimal,
   startOfDay,
   toBytes,
@@ -609,13 +610,31 @@ export class UsageView {
   }
 
   /**
+   * A rollover line's cycle ("2026-11-01/2026-12-01": its first day and the day it ended) as two days
+   * in the customer's locale, kept left to right inside right-to-left text. '' when it is not that.
+   */
+  private period(period: string): string {
+    const [from, to, ...rest] = period.split('/');
+    if (rest.length || !from || !to || !isDay(from) || !isDay(to)) return '';
+    return ltrText(`${this.format.day(from)} \u2013 ${this.format.day(to)}`);
+  }
+
+  /**
    * What a history line is, in the customer's language: the server words its own lines by reason
-   * (and cycle); lines from before reasons existed, addons and adjustments by their kind.
+   * (and cycle, or for rollover lines the cycle the traffic came from); lines from before reasons
+   * existed, addons and adjustments by their kind.
    */
   private topUpLabel(t: TopUp): string {
     if (t.reason === 'MOVED') return this.t('topup_MOVED');
     if ((t.reason === 'FIRST_CYCLE' || t.reason === 'RENEWAL' || t.reason === 'PACKAGE_CHANGE') && t.cycle) {
       return this.t(`topup_${t.reason}`).split('{cycle}').join(this.cycleName(t.cycle));
+    }
+    const period = t.period ? this.period(t.period) : '';
+    if (
+      (t.reason === 'CYCLE_UNUSED' || t.reason === 'CARRIED_OVER' || t.reason === 'CARRY_EXPIRED') &&
+      period
+    ) {
+      return this.t(`topup_${t.reason}`).split('{period}').join(period);
     }
     return this.kindLabel(t.kind);
   }

@@ -986,6 +986,129 @@ describe('usage page: chart, daily table, traffic-added history and CSV in a rea
     await page.close();
   });
 
+  it('words the rollover lines of renewals under "carry" with the cycle they came from, in English and Arabic', async () => {
+    // A product that carries at most 4 GB of a cycle's unused traffic over, for one cycle.
+    const carryProduct = await stack.whmcs.product({
+      name: 'VPN 10 GB carry-over',
+      settings: { trafficMonthlyGb: '10', lowTrafficThresholdGb: '0', protocols: 'l2tp,sstp' },
+    });
+    await call(`mutation($i: ProductPolicyInput!) { setProductPolicy(input: $i) { id } }`, {
+      i: {
+        productId: carryProduct,
+        onExhausted: 'cutoff',
+        rollover: 'carry',
+        rolloverMaxGb: '4',
+        rolloverCycles: '1',
+      },
+    });
+    const serviceId = await stack.whmcs.service({
+      userid: clientId,
+      packageid: carryProduct,
+      server: serverId,
+      username: 'ada',
+      domainstatus: 'Active',
+      nextduedate: addDays(today, 30),
+    });
+    await call(`mutation($i: CreateVpnAccountInput!) { createVpnAccount(input: $i) { address } }`, {
+      i: {
+        serviceId,
+        serverId,
+        productId: carryProduct,
+        username: 'ada',
+        password: 'Passw0rd!',
+        billingCycle: 'Monthly',
+      },
+    });
+    // The first cycle began 60 days ago (its allowance is moved there), so that its two days differ:
+    // 60 days of WHMCS's calendar, the same local wall time (not 60 × 24 hours across a DST change).
+    const now = Date.now();
+    const then = now - 60 * 86_400_000;
+    await stack.db.query(
+      `UPDATE mod_mikrotikvpn_traffic_topups SET at = at - INTERVAL ? MICROSECOND
+        WHERE account_id = ? AND reason = 'FIRST_CYCLE'`,
+      [(60 * 86_400_000 + utcOffsetMs(TZ, then) - utcOffsetMs(TZ, now)) * 1000, await accountId(serviceId)],
+    );
+    // Two renewals with nothing used: the first carries 4 of the 10 unused GB over; at the second
+    // those 4 GB expire, the new cycle's 10 GB are unused again and 4 GB of them are carried over.
+    for (const due of [addDays(today, 60), addDays(today, 90)]) {
+      await stack.db.query('UPDATE tblhosting SET nextduedate = ? WHERE id = ?', [due, serviceId]);
+      await call(`mutation($s: Int!) { renewVpnAccount(serviceId: $s) { id } }`, { s: serviceId });
+    }
+    const lines: { id: string; reason: string; period: string | null; bytes: string | number }[] = (
+      await call(
+        `query($s: Int!) { vpnAccount(serviceId: $s) { topUps(first: 20) { nodes { id reason period bytes } } } }`,
+        { s: serviceId },
+      )
+    ).vpnAccount.topUps.nodes;
+    expect(lines.map((t) => [t.reason, String(t.bytes)])).to.deep.equal([
+      ['RENEWAL', String(10 * GB)],
+      ['CARRIED_OVER', String(4 * GB)],
+      ['CYCLE_UNUSED', String(-10 * GB)],
+      ['CARRY_EXPIRED', String(-4 * GB)],
+      ['RENEWAL', String(10 * GB)],
+      ['CARRIED_OVER', String(4 * GB)],
+      ['CYCLE_UNUSED', String(-10 * GB)],
+      ['FIRST_CYCLE', String(10 * GB)],
+    ]);
+    // The cycle each line came from: the first one (60 days ago to today) at the first renewal and
+    // for its expired carry-over, the second one (today only) at the second renewal.
+    const first = `${addDays(today, -60)}/${today}`;
+    const second = `${today}/${today}`;
+    expect(lines.map((t) => t.period)).to.deep.equal([null, second, second, first, null, first, first, null]);
+
+    for (const [language, locale, strings] of [
+      ['english', 'en', en],
+      ['arabic', 'ar', ar],
+    ] as const) {
+      // No traffic yet (the state says so): the history is listed all the same.
+      const page = await open(clientPage(`rollover-${language}`, serviceId, language), 'empty');
+      // The two days of the cycle as the page writes days: the locale's medium date, left to right.
+      const days = (period: string) =>
+        page.evaluate(
+          ([loc, list]: [string, string[]]) =>
+            list.map((d) =>
+              new Intl.DateTimeFormat(loc, { dateStyle: 'medium', timeZone: 'UTC' }).format(
+                new Date(`${d}T12:00:00Z`),
+              ),
+            ),
+          [locale, period.split('/')] as [string, string[]],
+        );
+      const expected: string[] = [];
+      for (const t of lines) {
+        if (t.period) {
+          const [from, to] = await days(t.period);
+          expected.push(strings[`topup_${t.reason}`].replace('{period}', `\u2066${from} \u2013 ${to}\u2069`));
+        } else {
+          expected.push(strings[`topup_${t.reason}`].replace('{cycle}', strings.cycle_name_monthly));
+        }
+      }
+      const history = await tableRows(page, '.mvpn-usage-history');
+      expect(history.map((r: any) => r.id)).to.deep.equal(lines.map((t) => t.id));
+      expect(history.map((r) => r.cells[4])).to.deep.equal(expected);
+      if (language === 'english') {
+        expect(history[2].cells[4]).to.match(
+          /^Unused traffic of the cycle \u2066\w{3} \d{1,2}, \d{4} \u2013 \w{3} \d{1,2}, \d{4}\u2069$/,
+        );
+        const [ten, four] = await intlGb(page, locale, ['10.00', '4.00']);
+        expect(history.slice(0, 4).map((r) => r.cells[1])).to.deep.equal([
+          `+${ten}`,
+          `+${four}`,
+          `${MINUS}${ten}`,
+          `${MINUS}${four}`,
+        ]);
+        // The chart's marks name the kind.
+        const marks = await page.$$eval('.mvpn-usage-marks li', (lis: any[]) =>
+          lis.map((li) => li.textContent),
+        );
+        expect(
+          marks.some((m: string) => m.endsWith(`(${en.kind_ROLLOVER})`)),
+          marks.join(' | '),
+        ).to.equal(true);
+      }
+      await page.close();
+    }
+  });
+
   it("the admin service page shows the same component with the customer's numbers", async () => {
     const url = pages.page('/admin/clientsservices.php', async () =>
       wrapPage(await renderWithPhp('admin', svc.history, 'english', phpEnv)),

@@ -50,4 +50,26 @@ class FormatTest extends TestCase
             $this->assertNull(Format::localToUtcIso($bad, 'Europe/Berlin'), $bad);
         }
     }
+
+    public function testTheCarriedOverLineIsShownOnlyWhenSomeOfTheBalanceIsCarriedOver(): void
+    {
+        $en = new \WHMCS\Module\Server\MikrotikVpn\Lang('english');
+        // Expires at the start of 1 January in WHMCS's zone: 23:00 UTC the day before, in Berlin.
+        $traffic = ['balanceBytes' => '13000000000', 'carriedOverBytes' => '3000000000', 'carriedOverExpiresAt' => '2026-12-31T23:00:00.000Z'];
+        $this->assertSame("3.00 GB of it carried over, usable until \u{2066}2027-01-01\u{2069}", Format::carriedOver($traffic, 'Europe/Berlin', $en));
+        $this->assertSame("3.00 GB of it carried over, usable until \u{2066}2026-12-31\u{2069}", Format::carriedOver($traffic, 'UTC', $en));
+        $fr = \WHMCS\Module\Server\MikrotikVpn\Lang::load('french');
+        $this->assertSame(strtr($fr['carried_over'], ['{amount}' => '3.00 Go', '{date}' => "\u{2066}2027-01-01\u{2069}"]),
+            Format::carriedOver($traffic, 'Europe/Berlin', new \WHMCS\Module\Server\MikrotikVpn\Lang('french')));
+        $this->assertSame('', Format::carriedOver(['carriedOverBytes' => '0', 'carriedOverExpiresAt' => null], 'UTC', $en));
+        $this->assertSame('', Format::carriedOver(['carriedOverBytes' => 0, 'carriedOverExpiresAt' => null], 'UTC', $en));
+        $this->assertSame('', Format::carriedOver(['balanceBytes' => '5'], 'UTC', $en), 'a server without the field');
+    }
+
+    public function testAPeriodIsItsTwoDaysKeptLeftToRight(): void
+    {
+        $this->assertSame("\u{2066}2026-11-01 \u{2013} 2026-12-01\u{2069}", Format::period('2026-11-01/2026-12-01'));
+        $this->assertSame('', Format::period(''));
+        $this->assertSame('', Format::period('2026-11-01'));
+    }
 }

@@ -12,7 +12,7 @@ class HistoryTest extends TestCase
     {
         return array_merge([
             'id' => '1', 'at' => '2026-03-31T22:30:00.000Z', 'day' => '2026-04-01', 'kind' => 'CYCLE',
-            'reason' => null, 'cycle' => null, 'bytes' => '10000000000', 'balanceBeforeBytes' => '0',
+            'reason' => null, 'cycle' => null, 'period' => null, 'bytes' => '10000000000', 'balanceBeforeBytes' => '0',
             'balanceAfterBytes' => '10000000000', 'invoiceId' => null, 'description' => '',
         ], $fields);
     }
@@ -122,5 +122,62 @@ class HistoryTest extends TestCase
             AdminScreen::topUpLabel($this->line(['reason' => 'FIRST_CYCLE', 'cycle' => 'Fortnightly']), new Lang('english')));
         $this->assertSame('Billing cycle traffic', AdminScreen::topUpLabel($this->line(['reason' => 'RENEWAL']), new Lang('english')),
             'without a cycle, the kind');
+    }
+
+    /** A renewal under "carry", as the server writes it: what expired, what was unused, what was carried, the renewal. */
+    private function rolloverLines(): array
+    {
+        return [
+            $this->line(['reason' => 'RENEWAL', 'cycle' => 'Monthly', 'day' => '2026-12-01',
+                'bytes' => '10000000000', 'balanceBeforeBytes' => '3000000000', 'balanceAfterBytes' => '13000000000']),
+            $this->line(['kind' => 'ROLLOVER', 'reason' => 'CARRIED_OVER', 'period' => '2026-11-01/2026-12-01', 'day' => '2026-12-01',
+                'bytes' => '3000000000', 'balanceBeforeBytes' => '0', 'balanceAfterBytes' => '3000000000']),
+            $this->line(['kind' => 'ROLLOVER', 'reason' => 'CYCLE_UNUSED', 'period' => '2026-11-01/2026-12-01', 'day' => '2026-12-01',
+                'bytes' => '-4000000000', 'balanceBeforeBytes' => '4000000000', 'balanceAfterBytes' => '0']),
+            $this->line(['kind' => 'ROLLOVER', 'reason' => 'CARRY_EXPIRED', 'period' => '2026-10-01/2026-11-01', 'day' => '2026-12-01',
+                'bytes' => '-1500000000', 'balanceBeforeBytes' => '5500000000', 'balanceAfterBytes' => '4000000000']),
+        ];
+    }
+
+    public function testRolloverLinesNameTheCycleTheTrafficCameFrom(): void
+    {
+        $period = function ($from, $to) {
+            return "\u{2066}" . $from . " \u{2013} " . $to . "\u{2069}";
+        };
+        $rows = $this->rows(AdminScreen::historyHtml($this->rolloverLines(), new Lang('english')));
+        $this->assertSame([
+            'Renewal traffic allowance (Monthly)',
+            'Carried over from ' . $period('2026-11-01', '2026-12-01'),
+            'Unused traffic of the cycle ' . $period('2026-11-01', '2026-12-01'),
+            'Expired carried-over traffic (from ' . $period('2026-10-01', '2026-11-01') . ')',
+        ], array_column($rows, 4));
+        $this->assertSame(['+10.00 GB', '+3.00 GB', "\u{2212}4.00 GB", "\u{2212}1.50 GB"], array_column($rows, 1));
+        // Seen as text, the isolates are invisible: the two days and an en dash.
+        $this->assertSame('Carried over from 2026-11-01 – 2026-12-01', str_replace(["\u{2066}", "\u{2069}"], '', $rows[1][4]));
+
+        $de = Lang::load('german');
+        $rows = $this->rows(AdminScreen::historyHtml($this->rolloverLines(), new Lang('german')));
+        $this->assertSame([
+            strtr($de['topup_RENEWAL'], ['{cycle}' => $de['cycle_name_monthly']]),
+            'Übertragen aus ' . $period('2026-11-01', '2026-12-01'),
+            'Ungenutztes Datenvolumen des Zeitraums ' . $period('2026-11-01', '2026-12-01'),
+            'Verfallenes übertragenes Datenvolumen (aus ' . $period('2026-10-01', '2026-11-01') . ')',
+        ], array_column($rows, 4));
+
+        $ar = Lang::load('arabic');
+        $rows = $this->rows(AdminScreen::historyHtml($this->rolloverLines(), new Lang('arabic')));
+        $this->assertSame(strtr($ar['topup_CARRY_EXPIRED'], ['{period}' => $period('2026-10-01', '2026-11-01')]), $rows[3][4],
+            'right to left, the days stay in their order');
+    }
+
+    public function testARolloverLineWithoutAPeriodGoesByItsKind(): void
+    {
+        $this->assertSame('Carry-over', AdminScreen::topUpLabel($this->line(['kind' => 'ROLLOVER', 'reason' => 'CARRIED_OVER']), new Lang('english')));
+        $this->assertSame('Carry-over', AdminScreen::topUpLabel(
+            $this->line(['kind' => 'ROLLOVER', 'reason' => 'CYCLE_UNUSED', 'period' => 'not a period']), new Lang('english')));
+        $this->assertSame('Übertrag', AdminScreen::topUpLabel($this->line(['kind' => 'ROLLOVER', 'reason' => 'CARRY_EXPIRED']), new Lang('german')));
+        // A period on another reason changes nothing.
+        $this->assertSame('Renewal traffic allowance (Monthly)', AdminScreen::topUpLabel(
+            $this->line(['reason' => 'RENEWAL', 'cycle' => 'Monthly', 'period' => '2026-11-01/2026-12-01']), new Lang('english')));
     }
 }

@@ -21,6 +21,7 @@ $_LANG['suspended_banner'] = 'Оваа VPN сметка е суспендира�
 $_LANG['unavailable'] = 'Податоците за VPN моментално не може да се прикажат. Обидете се повторно за неколку минути.';
 $_LANG['traffic'] = 'Сообраќај';
 $_LANG['traffic_balance'] = 'Салдо на сообраќај';
+$_LANG['carried_over'] = 'од тоа {amount} пренесено, може да се користи до {date}';
 $_LANG['bandwidth_download'] = 'Брзина на преземање';
 $_LANG['bandwidth_upload'] = 'Брзина на прикачување';
 $_LANG['cycle_allowance'] = 'Сообраќај по период на наплата';
@@ -49,10 +50,14 @@ $_LANG['kind_CYCLE'] = 'Сообраќај за периодот на напла
 $_LANG['kind_ADDON'] = 'Дополнителен сообраќај';
 $_LANG['kind_ADJUSTMENT'] = 'Корекција';
 $_LANG['kind_NOTE'] = 'Забелешка';
+$_LANG['kind_ROLLOVER'] = 'Пренос';
 $_LANG['topup_FIRST_CYCLE'] = 'Прва квота на сообраќај ({cycle})';
 $_LANG['topup_RENEWAL'] = 'Квота на сообраќај при обновување ({cycle})';
 $_LANG['topup_PACKAGE_CHANGE'] = 'Квота на сообраќај на новиот пакет ({cycle})';
 $_LANG['topup_MOVED'] = 'Преместено на друг сервер';
+$_LANG['topup_CYCLE_UNUSED'] = 'Неискористен сообраќај од периодот {period}';
+$_LANG['topup_CARRIED_OVER'] = 'Пренесено од {period}';
+$_LANG['topup_CARRY_EXPIRED'] = 'Истечен пренесен сообраќај (од {period})';
 $_LANG['cycle_name_onetime'] = 'Еднократно';
 $_LANG['cycle_name_monthly'] = 'Месечно';
 $_LANG['cycle_name_quarterly'] = 'Квартално';
@@ -229,6 +234,8 @@ $_LANG['policy_title'] = 'Кога сообраќајот ќе се потрош
 $_LANG['policy_cutoff'] = 'Исклучи';
 $_LANG['policy_throttle'] = 'Забави';
 $_LANG['policy_overage'] = 'Продолжи, наплати го пречекорувањето';
+$_LANG['policy_keep'] = 'Задржи го во салдото';
+$_LANG['policy_carry'] = 'Пренеси го, со граница';
 $_LANG['policy_unavailable'] = 'Правилото за квота не можеше да се прочита од серверот: {error}';
 $_LANG['setting_onExhausted'] = 'Кога сообраќајот ќе се потроши';
 $_LANG['setting_onExhausted_help'] = 'Исклучи = сметката е оневозможена додека не се додаде сообраќај. Забави = останува поврзана со намалената брзина подолу. Продолжи = WHMCS го наплаќа сообраќајот над пакетот (Usage Billing, метрика Traffic).';
@@ -237,6 +244,12 @@ $_LANG['setting_throttleUploadMbps'] = 'Намалена брзина на ис�
 $_LANG['setting_throttledTemplate'] = 'Образец за е-пошта при забавување';
 $_LANG['setting_overageCeilingGb'] = 'Горна граница на пречекорување (GB)';
 $_LANG['setting_overageCeilingGb_help'] = 'Продолжи: сообраќај во пресметковен период по кој сметката сепак се исклучува. 0 = без граница.';
+$_LANG['setting_rollover'] = 'Неискористен сообраќај од периодот при обновување';
+$_LANG['setting_rollover_help'] = 'Задржи го во салдото = останува и никогаш не истекува (како купениот сообраќај). Пренеси го, со граница = се пренесува во следните периоди до границите подолу и се троши прв; она што не се пренесува истекува при обновувањето.';
+$_LANG['setting_rolloverMaxGb'] = 'Граница на пренос (GB)';
+$_LANG['setting_rolloverMaxGb_help'] = 'Пренеси го: најмногу пренесен сообраќај што сметката го има одеднаш. Празно = без граница; 0 = ништо не се пренесува (неискористениот сообраќај истекува при обновувањето).';
+$_LANG['setting_rolloverCycles'] = 'Пренесениот сообраќај трае (периоди)';
+$_LANG['setting_rolloverCycles_help'] = 'Пренеси го: колку следни пресметковни периоди може да се користи пренесениот сообраќај пред да истече (1 = само следниот период; најмногу 36).';
 $_LANG['err_policy_not_saved'] = 'Правилото за квота не е зачувано. {setting}: {reason}';
 $_LANG['err_policy_not_a_choice'] = 'изберете една од понудените вредности.';
 $_LANG['err_policy_not_a_speed'] = 'не е брзина во Mbit/s (цифри и точка, на пр. 0.5).';
@@ -244,3 +257,5 @@ $_LANG['err_policy_not_positive'] = 'мора да биде поголема о�
 $_LANG['err_policy_above_product_speed'] = 'не смее да биде поголема од брзината на производот.';
 $_LANG['err_policy_too_long'] = 'предолго (најмногу 255 знаци).';
 $_LANG['err_policy_not_gb'] = 'не е број на GB (цифри и точка, на пр. 2.5).';
+$_LANG['err_policy_negative'] = 'не смее да биде негативна.';
+$_LANG['err_policy_not_cycles'] = 'цел број периоди од 1 до 36.';

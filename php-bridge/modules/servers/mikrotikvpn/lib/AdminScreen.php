@@ -78,7 +78,7 @@ class AdminScreen
         // The logs, in one operation: the traffic-added history and the newest sessions (two root fields).
         try {
             $data = $client->call('AdminServicesTabFields',
-                'query($s: Int!) { vpnAccount(serviceId: $s) { timeZone duplicateSessionsEnded topUps(first: 20) { nodes { id at day kind reason cycle bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } }'
+                'query($s: Int!) { vpnAccount(serviceId: $s) { timeZone duplicateSessionsEnded topUps(first: 20) { nodes { id at day kind reason cycle period bytes balanceBeforeBytes balanceAfterBytes invoiceId description } pageInfo { hasNextPage endCursor } } }'
                 . ' sessions(serviceId: $s, first: ' . self::ADMIN_SESSIONS . ') { nodes { ' . SessionView::FIELDS . ' } pageInfo { hasNextPage } } }',
                 ['s' => $serviceId]);
             $fields[$lang->t('history_title')] = self::historyHtml($data['vpnAccount']['topUps']['nodes'], $lang);
@@ -207,7 +207,12 @@ class AdminScreen
         foreach ($cells as $value) {
             $html .= '<td>' . $e($value) . '</td>';
         }
-        return $html . '</tr></table>';
+        $html .= '</tr></table>';
+        $carried = Format::carriedOver($t, isset($account['timeZone']) ? (string) $account['timeZone'] : '', $lang);
+        if ($carried !== '') {
+            $html .= '<div class="mvpn-carried-over small">' . $e($carried) . '</div>';
+        }
+        return $html;
     }
 
     /**
@@ -263,7 +268,7 @@ class AdminScreen
 
     /**
      * What a history line is, in the reader's language: the server words its own lines by reason
-     * (and billing cycle) and leaves their description empty; addons, adjustments and lines from
+     * (and billing cycle, or for rollover lines the cycle the traffic came from) and leaves their description empty; addons, adjustments and lines from
      * before reasons existed go by their kind.
      *
      * @param array<string,mixed> $t a TrafficTopUp
@@ -277,6 +282,11 @@ class AdminScreen
         }
         if (in_array($reason, ['FIRST_CYCLE', 'RENEWAL', 'PACKAGE_CHANGE'], true) && $cycle !== '') {
             return $lang->t('topup_' . $reason, ['cycle' => self::cycleName($cycle, $lang)]);
+        }
+        // Rollover lines name the cycle the traffic came from: its first day and the day it ended.
+        $period = isset($t['period']) ? Format::period((string) $t['period']) : '';
+        if (in_array($reason, ['CYCLE_UNUSED', 'CARRIED_OVER', 'CARRY_EXPIRED'], true) && $period !== '') {
+            return $lang->t('topup_' . $reason, ['period' => $period]);
         }
         return $lang->t('kind_' . (string) $t['kind']);
     }

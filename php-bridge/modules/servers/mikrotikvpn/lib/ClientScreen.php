@@ -67,6 +67,8 @@ class ClientScreen
             'connUptime' => '',
             'balance' => '',
             'balanceNegative' => false,
+            // The part of the balance that is carried-over traffic, and until when ('' when none).
+            'carriedOver' => '',
             'download' => '',
             'upload' => '',
             'allowance' => '',
@@ -120,6 +122,7 @@ class ClientScreen
                 'connUptime' => $conn && !empty($conn['online']) ? Format::uptime($conn['uptimeSeconds']) : '',
                 'balance' => Format::gb($t['balanceBytes']) . ' ' . $lang->t('unit_gb'),
                 'balanceNegative' => Format::int($t['balanceBytes']) <= 0 && empty($t['unlimited']),
+                'carriedOver' => Format::carriedOver($t, isset($account['timeZone']) ? (string) $account['timeZone'] : '', $lang),
                 'download' => $speed($bw['downloadBitsPerSecond']),
                 'upload' => $speed($bw['uploadBitsPerSecond']),
                 'allowance' => !empty($t['unlimited']) ? $lang->t('unlimited') : Format::gb($t['cycleAllowanceBytes']) . ' ' . $lang->t('unit_gb'),

@@ -202,4 +202,38 @@ class Format
         $t = strtotime($iso);
         return $t === false ? $iso : date('Y-m-d', $t);
     }
+
+    /**
+     * A cycle as the server names it ("2026-11-01/2026-12-01": its first day and the day it ended, in
+     * WHMCS's time zone) as two days the way the screens show days, kept left to right inside
+     * right-to-left text: "2026-11-01 – 2026-12-01". '' when it is not such a pair.
+     */
+    public static function period(string $period): string
+    {
+        if (!preg_match('#^(\d{4}-\d\d-\d\d)/(\d{4}-\d\d-\d\d)$#', trim($period), $m)) {
+            return '';
+        }
+        return "\u{2066}" . $m[1] . " \u{2013} " . $m[2] . "\u{2069}";
+    }
+
+    /**
+     * The balance's carried-over part, for the line next to it: "3.00 GB of it carried over, usable
+     * until 2026-12-01" (the day the soonest-expiring carried-over traffic expires, in the account's
+     * time zone). '' when none of the balance is carried over.
+     *
+     * @param array<string,mixed> $traffic an AccountTraffic (carriedOverBytes, carriedOverExpiresAt)
+     */
+    public static function carriedOver(array $traffic, string $zone, Lang $lang): string
+    {
+        $bytes = isset($traffic['carriedOverBytes']) ? $traffic['carriedOverBytes'] : 0;
+        if (!preg_match('/^\d+$/', (string) $bytes) || ltrim((string) $bytes, '0') === '') {
+            return '';
+        }
+        $expires = isset($traffic['carriedOverExpiresAt']) ? (string) $traffic['carriedOverExpiresAt'] : '';
+        $date = $expires === '' ? '' : substr(self::dateTimeIn($expires, $zone), 0, 10);
+        return $lang->t('carried_over', [
+            'amount' => self::gb($bytes) . ' ' . $lang->t('unit_gb'),
+            'date' => "\u{2066}" . $date . "\u{2069}",
+        ]);
+    }
 }

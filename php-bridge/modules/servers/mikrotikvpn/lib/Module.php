@@ -14,7 +14,7 @@ class Module
         router { id name host }
         product { id name profile service }
         bandwidth { downloadBitsPerSecond uploadBitsPerSecond }
-        traffic { balanceBytes cycleAllowanceBytes unlimited }';
+        traffic { balanceBytes cycleAllowanceBytes unlimited carriedOverBytes carriedOverExpiresAt }';
 
     /** The notification thresholds reached this cycle (admin tab, client area). */
     const THRESHOLD_FIELDS = 'thresholdsReached { threshold reachedAt times }';

@@ -18,7 +18,7 @@ class PolicyScreen
     /** Where a refusal waits for the next drawing of the product's tab. */
     const SESSION_KEY = 'mvpn_policy_error';
 
-    const POLICY_FIELDS = 'policy { onExhausted throttle { downloadBitsPerSecond uploadBitsPerSecond } throttledTemplate overageCeilingBytes }';
+    const POLICY_FIELDS = 'policy { onExhausted throttle { downloadBitsPerSecond uploadBitsPerSecond } throttledTemplate overageCeilingBytes rollover rolloverMaxBytes rolloverCycles }';
 
     /** The inputs, filled with the product's stored policy (the defaults when the server cannot say). */
     public static function configBlock(Lang $lang, int $productId): string
@@ -110,6 +110,9 @@ class PolicyScreen
             'throttleUploadMbps' => $text('throttleUploadMbps'),
             'throttledTemplate' => $text('throttledTemplate'),
             'overageCeilingGb' => $text('overageCeilingGb'),
+            'rollover' => $text('rollover'),
+            'rolloverMaxGb' => $text('rolloverMaxGb'),
+            'rolloverCycles' => $text('rolloverCycles'),
         ];
         $lang = Lang::forAdmin();
         try {
@@ -158,7 +161,8 @@ class PolicyScreen
     }
 
     /**
-     * The stored policy as the inputs show it: speeds in Mbit/s, the ceiling in GB, exactly.
+     * The stored policy as the inputs show it: speeds in Mbit/s, the ceiling and the carry-over cap in GB,
+     * exactly (no cap: empty), the carry-over's cycles as a whole number.
      *
      * @param array<string,mixed> $policy
      * @return array<string,string>
@@ -174,9 +178,25 @@ class PolicyScreen
             $values['throttleUploadMbps'] = (string) Format::mbps($throttle['uploadBitsPerSecond']);
         }
         if (isset($policy['overageCeilingBytes']) && $policy['overageCeilingBytes'] !== null) {
-            $gb = Format::gb($policy['overageCeilingBytes'], 9);
-            $values['overageCeilingGb'] = strpos($gb, '.') === false ? $gb : rtrim(rtrim($gb, '0'), '.');
+            $values['overageCeilingGb'] = self::exactGb($policy['overageCeilingBytes']);
+        }
+        if (isset($policy['rollover'])) {
+            $values['rollover'] = (string) $policy['rollover'];
+        }
+        if (array_key_exists('rolloverMaxBytes', $policy)) {
+            // No cap is an empty input (0 is a cap: nothing is carried).
+            $values['rolloverMaxGb'] = $policy['rolloverMaxBytes'] === null ? '' : self::exactGb($policy['rolloverMaxBytes']);
+        }
+        if (isset($policy['rolloverCycles'])) {
+            $values['rolloverCycles'] = (string) $policy['rolloverCycles'];
         }
         return $values;
+    }
+
+    /** Bytes as the GB an admin would type: exact to the byte, without trailing zeros ("12.5", "0"). */
+    private static function exactGb($bytes): string
+    {
+        $gb = Format::gb($bytes, 9);
+        return strpos($gb, '.') === false ? $gb : rtrim(rtrim($gb, '0'), '.');
     }
 }

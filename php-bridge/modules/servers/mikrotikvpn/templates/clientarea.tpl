@@ -122,6 +122,7 @@
           <div class="col-xs-6 col-6 col-sm-3">
             <div class="small text-muted">{$mvpnLang.traffic_balance|escape}</div>
             <div class="h4 mvpn-balance{if $mvpn.balanceNegative} text-danger{/if}">{$mvpn.balance|escape}</div>
+            {if $mvpn.carriedOver}<div class="small text-muted mvpn-carried-over">{$mvpn.carriedOver|escape}</div>{/if}
           </div>
           <div class="col-xs-6 col-6 col-sm-3">
             <div class="small text-muted">{$mvpnLang.bandwidth_download|escape}</div>
