@@ -2,7 +2,6 @@ import http from 'node:http';
 import express from 'express';
 import cors from 'cors';
 import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -14,11 +13,11 @@ import type { Database } from './db/database';
 import type { RequestContext } from './context/request-context';
 import { createContextFactory } from './context/create-context';
 import { createFormatError } from './errors/format-error';
-import { ErrorCode } from './errors/error-code';
 import { limitsPlugin } from './plugins/limits.plugin';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import type { Logger } from './common/logger';
 import { explorerRouter } from './http/explorer';
+import { graphqlEndpoint, isGraphQLPath } from './http/graphql-endpoint';
 import { requestIdMiddleware } from './context/request-id';
 import { graphqlMetricsPlugin, type Metrics } from './metrics';
 import { metricsHandler } from './metrics/metrics-endpoint';
@@ -50,12 +49,23 @@ export async function createApp(
   app.disable('x-powered-by');
   // Answers are no-store: an ETag (a hash of every body) would only cost time.
   app.disable('etag');
-  const httpServer = http.createServer(app);
+  // /graphql is served on Node's own request and response (src/http/graphql-endpoint.ts); the set
+  // below only once Apollo has started.
+  let graphql: http.RequestListener = notStarted;
+  let clientGraphql: http.RequestListener = notStarted;
+  const httpServer = http.createServer((req, res) =>
+    isGraphQLPath(req.url) ? graphql(req, res) : app(req, res),
+  );
   app.use(requestIdMiddleware(log));
-  // A second Express app on its own port: what it serves is decided by the listener, not by a header
-  // a proxy could forget to set or a caller could forge.
+  // A second listener on its own port: what it serves is decided by the listener, not by a header
+  // a proxy could forget to set or a caller could forge. Only /graphql; Express answers the rest
+  // with 404.
   const clientApp = config.clientListener ? express() : null;
-  const clientHttpServer = clientApp ? http.createServer(clientApp) : null;
+  const clientHttpServer = clientApp
+    ? http.createServer((req, res) =>
+        isGraphQLPath(req.url) ? clientGraphql(req, res) : clientApp(req, res),
+      )
+    : null;
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -112,55 +122,29 @@ export async function createApp(
   if (options.routes) app.use(options.routes);
 
   const allowedOrigins = cors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false });
-  // Answers carry balances, usage and tokens: never kept by a browser or a proxy.
-  const noStore: express.RequestHandler = (_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  };
-  app.use(
-    '/graphql',
-    allowedOrigins,
-    noStore,
-    express.json({ limit: '100kb' }),
-    expressMiddleware(apollo, { context: createContextFactory(services, database) }),
-  );
-  app.use(bodyErrors);
+  graphql = graphqlEndpoint(apollo, {
+    log,
+    cors: allowedOrigins,
+    context: createContextFactory(services, database),
+  });
 
   if (clientApp) {
     clientApp.disable('x-powered-by');
     clientApp.disable('etag');
     clientApp.use(requestIdMiddleware(log));
-    clientApp.use(
-      '/graphql',
-      allowedOrigins,
-      noStore,
-      express.json({ limit: '100kb' }),
-      expressMiddleware(apollo, {
-        context: createContextFactory(services, database, { clientTokensOnly: true }),
-      }),
-    );
-    clientApp.use(bodyErrors);
+    clientGraphql = graphqlEndpoint(apollo, {
+      log,
+      cors: allowedOrigins,
+      context: createContextFactory(services, database, { clientTokensOnly: true }),
+    });
   }
 
   const subscriptions = attachSubscriptions(httpServer, schema, services, database, log);
   return { httpServer, clientHttpServer, apollo, subscriptions };
 }
 
-/** A malformed JSON body or an oversized one: a typed error, not an HTML page. */
-function bodyErrors(
-  error: Error & { status?: number; type?: string },
-  _req: express.Request,
-  res: express.Response,
-  next: express.NextFunction,
-): void {
-  if (!error.status) return next(error);
-  const tooLarge = error.type === 'entity.too.large';
-  res.status(error.status).json({
-    errors: [
-      {
-        message: tooLarge ? 'Request body too large (limit 100 kB)' : 'Request body is not valid JSON',
-        extensions: { code: ErrorCode.VALIDATION },
-      },
-    ],
-  });
+/** Before Apollo has started (the listeners are not listening yet): nothing to serve. */
+function notStarted(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.statusCode = 503;
+  res.end();
 }

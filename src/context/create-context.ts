@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { AppError, ForbiddenError, UnauthenticatedError } from '../errors/app-errors';
 import { ErrorCode } from '../errors/error-code';
 import type { AppServices } from '../app-services';
@@ -22,11 +22,16 @@ export function createContextFactory(
   database: Database,
   options: { clientTokensOnly?: boolean } = {},
 ) {
-  return async ({ req, res }: { req: Request; res: Response }): Promise<GraphQLContext> => {
-    // Set by requestIdMiddleware; the fallback only serves a server built without it.
-    const locals = res.locals as Partial<RequestLocals>;
-    const requestId = locals.requestId ?? crypto.randomUUID();
-    const log = locals.log ?? silentLogger;
+  return async ({
+    req,
+    locals,
+  }: {
+    req: IncomingMessage;
+    locals?: RequestLocals;
+  }): Promise<GraphQLContext> => {
+    // Given by the endpoint (beginRequest); the fallback only serves a server built without it.
+    const requestId = locals?.requestId ?? crypto.randomUUID();
+    const log = locals?.log ?? silentLogger;
     // Nothing is served before the database is ready: not while it is down, nor while migrations run
     // (a request would meet tables in the middle of a change).
     if (!database.isReady) {
