@@ -44,7 +44,7 @@ export interface DoctorOptions {
 export async function doctor(options: DoctorOptions, print = console.log): Promise<number> {
   const findings = new Findings(print);
   const dbConfig = loadDatabaseConfig();
-  const where = `${dbConfig.host}:${dbConfig.port}/${dbConfig.database}`;
+  const where = `${dbConfig.socketPath ?? `${dbConfig.host}:${dbConfig.port}`}/${dbConfig.database}`;
   const db = new DataSource(dataSourceOptions(dbConfig));
   try {
     await db.initialize();

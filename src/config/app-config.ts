@@ -69,6 +69,11 @@ export interface AppConfig {
 export interface DatabaseConfig {
   readonly host: string;
   readonly port: number;
+  /**
+   * A local MariaDB's Unix socket (DATABASE_URL `?socket=`, or DB_SOCKET): used instead of host and
+   * port. A round trip over it costs the client about a third less CPU than over TCP.
+   */
+  readonly socketPath?: string;
   readonly user: string;
   readonly password: string;
   readonly database: string;
@@ -152,7 +157,11 @@ function clientListener(env: Env): AppConfig['clientListener'] {
   return Object.freeze({ host: env.CLIENT_HOST?.trim() || env.HOST?.trim() || '127.0.0.1', port });
 }
 
-/** Database settings: DATABASE_URL (mysql://user:pass@host:port/db) or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME. */
+/**
+ * Database settings: DATABASE_URL (mysql://user:pass@host:port/db, or
+ * mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock for a local MariaDB's Unix socket)
+ * or DB_HOST, DB_PORT, DB_SOCKET, DB_USER, DB_PASSWORD, DB_NAME.
+ */
 export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   const url = env.DATABASE_URL?.trim();
   if (url) {
@@ -172,9 +181,16 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
     if (!database)
       throw new ConfigError('DATABASE_URL', 'names no database (add /<database> after the host)');
     const port = parsed.port ? Number(parsed.port) : 3306;
+    for (const name of parsed.searchParams.keys())
+      if (name !== 'socket')
+        throw new ConfigError(
+          'DATABASE_URL',
+          `has an unknown parameter "${name}" (the only one is ?socket=<path>)`,
+        );
     return Object.freeze({
       host: parsed.hostname,
       port,
+      socketPath: socketPath('DATABASE_URL', parsed.searchParams.get('socket')),
       user: decodeURIComponent(parsed.username) || 'root',
       password: decodeURIComponent(parsed.password),
       database,
@@ -185,10 +201,23 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   return Object.freeze({
     host: env.DB_HOST?.trim() || '127.0.0.1',
     port: integer(env, 'DB_PORT', 3306, 1, 65535),
+    socketPath: socketPath('DB_SOCKET', env.DB_SOCKET),
     user: env.DB_USER?.trim() || 'root',
     password: env.DB_PASSWORD ?? '',
     database,
   });
+}
+
+/** A Unix socket's path: absolute, or the setting is refused (a relative one depends on the cwd). */
+function socketPath(setting: string, value: string | null | undefined): string | undefined {
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  if (!trimmed.startsWith('/'))
+    throw new ConfigError(
+      setting,
+      `names a socket by a relative path ("${trimmed}"); give its absolute path`,
+    );
+  return trimmed;
 }
 
 /**

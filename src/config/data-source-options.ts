@@ -14,6 +14,7 @@ export function dataSourceOptions(
     connectorPackage: 'mysql2',
     host: db.host,
     port: db.port,
+    ...(db.socketPath ? { socketPath: db.socketPath } : {}),
     username: db.user,
     password: db.password,
     database: db.database,

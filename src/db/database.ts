@@ -38,7 +38,10 @@ export class Database {
         }
         this.migrated = true;
         this.log.info(
-          { host: this.config.database.host, database: this.config.database.database },
+          {
+            host: this.config.database.socketPath ?? this.config.database.host,
+            database: this.config.database.database,
+          },
           'database ready',
         );
         return;

@@ -32,6 +32,7 @@ export class NamedLocks {
     this.pool ??= mysql.createPool({
       host: this.db.host,
       port: this.db.port,
+      ...(this.db.socketPath ? { socketPath: this.db.socketPath } : {}),
       user: this.db.user,
       password: this.db.password,
       database: this.db.database,
