@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { WhmcsFixtures } from '../test/helpers/whmcs-fixtures';
@@ -165,6 +167,8 @@ export async function graphqlScenario(o: {
   connections: number;
   rate: number;
   cpuProfDir?: string;
+  /** A local MariaDB's Unix socket: the server and the SQL it is compared with both use it. */
+  dbSocket?: string;
 }) {
   const fleet = await startFleet({
     routers: ROUTERS,
@@ -175,12 +179,17 @@ export async function graphqlScenario(o: {
   });
   const servers: TestServer[] = [];
   const counter = await SqlCounter.start({ host: fleet.tdb.config.host, port: fleet.tdb.config.port });
-  const pool = mysql.createPool({ ...fleet.tdb.config, connectionLimit: o.connections });
+  const pool = mysql.createPool({
+    ...fleet.tdb.config,
+    ...(o.dbSocket ? { socketPath: o.dbSocket } : {}),
+    connectionLimit: o.connections,
+  });
+  const serverUrl = o.dbSocket ? `${fleet.tdb.url}?socket=${encodeURIComponent(o.dbSocket)}` : fleet.tdb.url;
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
   try {
     const serviceId = await setup(fleet);
     const admin = await createApiKey(fleet.tdb.url, 'bench', 'admin');
-    const server = await startProductServer(fleet, fleet.tdb.url, o.cpuProfDir);
+    const server = await startProductServer(fleet, serverUrl, o.cpuProfDir);
     servers.push(server);
     const minted = await gql(
       server.url,
@@ -280,20 +289,18 @@ export async function graphqlScenario(o: {
     // The statements the server sends for one usage request (sqlTexts in the results), one after
     // the other as it sends them: the token's standing, the account, the days with their credits.
     const day = (d: Date) => d.toISOString().slice(0, 10);
-    const usageRaw = await rawSql(
-      pool,
-      async (p) => {
-        await p.query(
-          `SELECT EXISTS(SELECT 1 FROM mod_mikrotikvpn_client_token_revocations WHERE token_id = ?) AS revoked,
+    const usageStatements = async (p: mysql.Pool) => {
+      await p.query(
+        `SELECT EXISTS(SELECT 1 FROM mod_mikrotikvpn_client_token_revocations WHERE token_id = ?) AS revoked,
                   (SELECT COUNT(*) FROM tblhosting WHERE id IN (?) AND userid = ?) AS owned`,
-          ['AAAAAAAAAAAAAAAAAAAAAA', serviceId, 1],
-        );
-        await p.query(
-          'SELECT * FROM mod_mikrotikvpn_accounts WHERE service_id = ? ORDER BY status ASC, id DESC LIMIT 1',
-          [serviceId],
-        );
-        await p.query(
-          `(SELECT 0 AS part, DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes, balance_at AS at, 0 AS id
+        ['AAAAAAAAAAAAAAAAAAAAAA', serviceId, 1],
+      );
+      await p.query(
+        'SELECT * FROM mod_mikrotikvpn_accounts WHERE service_id = ? ORDER BY status ASC, id DESC LIMIT 1',
+        [serviceId],
+      );
+      const [rows] = await p.query(
+        `(SELECT 0 AS part, DATE_FORMAT(day, '%Y-%m-%d') AS day, download_bytes, upload_bytes, balance_after_bytes, balance_at AS at, 0 AS id
               FROM mod_mikrotikvpn_traffic_daily WHERE account_id = ? AND day >= ? AND day <= ?)
            UNION ALL
            (SELECT 1, DATE_FORMAT(day, '%Y-%m-%d'), 0, 0, balance_after_bytes, balance_at, 0
@@ -304,13 +311,43 @@ export async function graphqlScenario(o: {
            UNION ALL
            (SELECT 3, NULL, 0, 0, balance_after_bytes, at, id
               FROM mod_mikrotikvpn_traffic_topups WHERE account_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1)`,
-          [account.id, day(from), day(to), account.id, day(from), account.id, from, to, account.id, from],
+        [account.id, day(from), day(to), account.id, day(from), account.id, from, to, account.id, from],
+      );
+      return rows;
+    };
+    const usageRaw = await rawSql(pool, usageStatements, o.connections, Math.min(o.seconds, 5), o.rate);
+    // The floor of an HTTP request: the same three statements behind a bare Node HTTP server (in
+    // this process) answering their rows as JSON, offered the same way by the same load generator.
+    // What the GraphQL path costs above it is ours; the hop itself is not.
+    const bare = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        usageStatements(pool).then(
+          (rows) => {
+            const text = JSON.stringify({ data: rows });
+            res.writeHead(200, {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(text),
+            });
+            res.end(text);
+          },
+          () => {
+            res.statusCode = 500;
+            res.end();
+          },
         );
-      },
-      o.connections,
-      Math.min(o.seconds, 5),
-      o.rate,
-    );
+      });
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+    const usageBare = await load({
+      ...common,
+      url: bareUrl,
+      body: '{}',
+      token: client,
+      seconds: Math.min(o.seconds, 5),
+    });
+    bare.close();
     const listRaw = await rawSql(
       pool,
       async (p) => {
@@ -341,6 +378,7 @@ export async function graphqlScenario(o: {
       sql: number,
       commands: string,
       raw: { p50: number; p99: number; requestsPerSecond: number },
+      bareHttp?: Load,
     ) => ({
       'req/s': l.requestsPerSecond,
       'p50 ms': l.p50,
@@ -352,11 +390,13 @@ export async function graphqlScenario(o: {
       'router cmds/req': commands,
       'same work without GraphQL p50/p99 ms': `${raw.p50}/${raw.p99}`,
       'GraphQL / without, p50': round(l.p50 / raw.p50, 1),
+      'same SQL behind bare HTTP p50/p99 ms': bareHttp ? `${bareHttp.p50}/${bareHttp.p99}` : '',
     });
     return {
       seconds: o.seconds,
       connections: o.connections,
       rate: o.rate,
+      databaseTransport: o.dbSocket ? `unix socket ${o.dbSocket}` : 'tcp',
       routerLatencyMs: 5,
       accounts: ROUTERS * ACCOUNTS_PER_ROUTER,
       databaseSettled: settled,
@@ -368,6 +408,8 @@ export async function graphqlScenario(o: {
         sqlByKind: usageSql.byKind,
         sqlTexts: usageSql.texts,
         raw: usageRaw,
+        bareHttp: usageBare,
+        ratioToBareHttp: round(usageLoad.p50 / usageBare.p50, 2),
         targets: { p99Ms: 20, p50RatioToSql: 3, errors: 0, requestsPerSecond: o.rate, sqlPerRequest: 3 },
         ratioToSql: round(usageLoad.p50 / usageRaw.p50, 2),
         met:
@@ -397,6 +439,7 @@ export async function graphqlScenario(o: {
           usageSql.perRequest,
           '0',
           usageRaw,
+          usageBare,
         ),
         'account list, 100 with live status (admin key, closed loop)': row(
           listLoad,

@@ -32,6 +32,7 @@ const { values, positionals } = parseArgs({
     'wireguard-share': { type: 'string', default: '0' },
     'connected-share': { type: 'string', default: '0' },
     'server-cpu-prof': { type: 'string' },
+    'db-socket': { type: 'string' },
     'collector-cpu-prof': { type: 'string' },
     'events-per-minute': { type: 'string', default: '1000' },
     'events-seconds': { type: 'string', default: '60' },
@@ -44,6 +45,7 @@ if (values.help) {
   [--latency-ms 50] [--runs 5] [--sample 20 (per-account baseline)] [--sizes 1000,10000,50000,100000,200000]
   [--ingest-accounts 10000] [--gql-seconds 10] [--gql-connections 10] [--gql-rate 300 (requests/s)]
   [--max-concurrent N (ROUTER_MAX_CONCURRENT)] [--server-cpu-prof DIR (CPU profile of the GraphQL server)]
+  [--db-socket PATH (graphql: the server and its SQL comparison reach MariaDB over this Unix socket)]
   [--collector-cpu-prof DIR (CPU profile of each timed collection, the collector alone)]
   [--wireguard-share 0.5 (that share of each router's accounts are WireGuard peers)]
   [--connected-share 0.5 (that share of the accounts have a live PPP session: the session log's work)]
@@ -163,15 +165,20 @@ async function run(name: Scenario): Promise<unknown> {
         connections: num('gql-connections'),
         rate: num('gql-rate'),
         cpuProfDir: values['server-cpu-prof'],
+        dbSocket: values['db-socket'],
       });
       console.log(
-        `\n4. GraphQL under load (autocannon in its own process, ${r.connections} connections, ${r.rate} requests/s offered, ${r.seconds} s)`,
+        `\n4. GraphQL under load (autocannon in its own process, ${r.connections} connections, ${r.rate} requests/s offered, ${r.seconds} s, database over ${r.databaseTransport})`,
       );
       console.table(r.table);
       console.table({
         [`usage: p99 ≤ 20 ms at ${r.rate} req/s, p50 ≤ 3× the SQL alone, no errors`]: {
           value: `p99 ${r.usage.load.p99} ms, p50 ${r.usage.ratioToSql}× (${r.usage.load.requestsPerSecond} req/s)`,
           met: yes(r.usage.met),
+        },
+        'usage, for reference: p50 over the same SQL behind a bare HTTP server': {
+          value: `${r.usage.ratioToBareHttp}× (${r.usage.load.p50} / ${r.usage.bareHttp.p50} ms)`,
+          met: '',
         },
         'account list: p50 ≤ 1.2× the same SQL and router reads alone': {
           value: `${r.list.ratioToDirect}×`,
