@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
 
 const DEMO = path.join(__dirname, '..', '..', 'src', 'demo', 'main.js');
 
@@ -39,21 +40,20 @@ export async function startDemo(
       () => reject(new Error(`demo not ready:\n${output.join('\n')}`)),
       options.timeoutMs ?? 120_000,
     );
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        output.push(line);
-        explorerUrl ||= /^\s*Explorer:\s+(\S+)/.exec(line)?.[1] ?? '';
-        apiKey ||= /^\s*API key:\s+(\S+)/.exec(line)?.[1] ?? '';
-        // By default the banner's last line: everything has been printed.
-        if (until.test(line) && (options.until || (explorerUrl && apiKey))) {
-          clearTimeout(timer);
-          resolve({ explorerUrl, apiKey });
-        }
+    // Whole lines, each stream on its own: a pipe may cut a line between two chunks.
+    const onLine = (line: string) => {
+      if (!line) return;
+      output.push(line);
+      explorerUrl ||= /^\s*Explorer:\s+(\S+)/.exec(line)?.[1] ?? '';
+      apiKey ||= /^\s*API key:\s+(\S+)/.exec(line)?.[1] ?? '';
+      // By default the banner's last line: everything has been printed.
+      if (until.test(line) && (options.until || (explorerUrl && apiKey))) {
+        clearTimeout(timer);
+        resolve({ explorerUrl, apiKey });
       }
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
+    readline.createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onLine);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`demo exited with ${code} before it was ready:\n${output.join('\n')}`));

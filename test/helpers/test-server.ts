@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import { generateKeyLine } from '../../src/auth/secret-box';
 import { noteSecret, noteSecretsIn, noteWireGuardKeysIn, suiteTraffic } from './suite-traffic';
 import { makeTempDir } from './temp-dirs';
@@ -41,22 +42,22 @@ export async function startServer(env: Record<string, string>, timeoutMs = 20_00
       () => reject(new Error(`server did not start:\n${output.join('\n')}`)),
       timeoutMs,
     );
-    const onLine = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        output.push(line);
-        try {
-          const entry = JSON.parse(line) as { msg?: string; port?: number };
-          if (entry.msg === 'listening' && entry.port) {
-            clearTimeout(timer);
-            resolve(entry.port);
-          }
-        } catch {
-          // not a JSON log line
+    // Whole lines, each stream on its own: a pipe may cut a long log line between two chunks.
+    const onLine = (line: string) => {
+      if (!line) return;
+      output.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'listening' && entry.port) {
+          clearTimeout(timer);
+          resolve(entry.port);
         }
+      } catch {
+        // not a JSON log line
       }
     };
-    child.stdout.on('data', onLine);
-    child.stderr.on('data', onLine);
+    readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
+    readline.createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onLine);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${output.join('\n')}`));
@@ -139,6 +140,30 @@ export async function stepClock(server: TestServer, file: string, offsetMs: numb
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('the server did not take the clock step');
+}
+
+/**
+ * Waits (up to timeoutMs) until the server has written a JSON log line that matches. The line is
+ * written before the answer is sent, but the two travel on different pipes: the answer can arrive
+ * first. Returns whether it came, so that the caller's assertion says what was missing.
+ */
+export async function waitForLogLine(
+  server: TestServer,
+  matches: (entry: Record<string, unknown>) => boolean,
+  timeoutMs = 2_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let seen = 0; ;) {
+    for (; seen < server.output.length; seen++) {
+      try {
+        if (matches(JSON.parse(server.output[seen]) as Record<string, unknown>)) return true;
+      } catch {
+        // not a JSON log line
+      }
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** The port of the server's CLIENT_PORT listener (client tokens only), from its start-up log. */
