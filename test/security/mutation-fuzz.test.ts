@@ -447,12 +447,18 @@ describe('security: property-based fuzzing of every mutation (server process + s
     answered.set(code, (answered.get(code) ?? 0) + 1);
     if (r.status >= 500) return `HTTP ${r.status}: ${JSON.stringify(r.errors)}`;
     for (const e of r.errors ?? []) {
-      if (!TYPED.has(String(e.extensions?.code))) return `untyped error ${JSON.stringify(e)}`;
+      if (!TYPED.has(String(e.extensions?.code)))
+        return `untyped error ${JSON.stringify(e)}\nthe server logged:\n${loggedErrors().join('\n')}`;
     }
     if (!r.errors && r.data?.[c.mutation] === undefined) return 'neither data nor an error';
     const secret = secretOf(c);
     if (secret && secret.length >= 10 && JSON.stringify(r).includes(secret)) return 'the password came back';
     return null;
+  }
+
+  /** The server's error lines (an unexpected error is logged with its cause, masked for the caller). */
+  function loggedErrors(): string[] {
+    return stack.server.output.filter((l) => l.includes('"level":50')).slice(-3);
   }
 
   /** The password a call carries, if any. */

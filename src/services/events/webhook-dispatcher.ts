@@ -2,10 +2,11 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { Webhook } from 'standardwebhooks';
 import type { SecretBox } from '../../auth/secret-box';
 import type { Logger } from '../../common/logger';
+import { retryTransaction } from '../../db/retry';
 import type { EventOutbox } from './outbox.service';
 import type { WebhookTargetPolicy } from './ssrf';
 
@@ -44,6 +45,11 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  * delivery is in flight across every server process. A process killed mid-delivery leaves the lease
  * to expire; the next pass of any process sends it again with the same webhook-id. Results are
  * written only by the lease's holder (owner and attempt number must still match).
+ *
+ * Its transactions run at READ COMMITTED. At InnoDB's default REPEATABLE READ the claim's range scan
+ * takes gap locks over the due deliveries, exactly where a suspend, a top-up or a termination is
+ * inserting its own in the same moment: InnoDB then rolled one of the two back as a deadlock victim,
+ * and the change's caller (WHMCS) got an internal error after the router had already been changed.
  */
 export class WebhookDispatcher {
   /** Who holds a lease: this process. */
@@ -82,7 +88,7 @@ export class WebhookDispatcher {
       );
       if (!rows.length) return deleted;
       const ids = rows.map((r) => BigInt(r.id)).join(',');
-      await this.db.transaction(async (m) => {
+      await this.transaction(async (m) => {
         await m.query(`DELETE FROM mod_mikrotikvpn_webhook_deliveries WHERE event_id IN (${ids})`);
         await m.query(`DELETE FROM mod_mikrotikvpn_outbox WHERE id IN (${ids})`);
       });
@@ -93,6 +99,11 @@ export class WebhookDispatcher {
 
   private lastPrune: number | null = null;
 
+  /** A transaction of the dispatcher's: no gap locks (see above), and run again if InnoDB still picks it as a victim. */
+  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return retryTransaction(() => this.db.transaction('READ COMMITTED', work));
+  }
+
   /** One pass: claims due deliveries and attempts them at once; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const claimed = await this.claim();
@@ -102,7 +113,7 @@ export class WebhookDispatcher {
 
   private async claim(): Promise<Claimed[]> {
     const batch = this.options.batch ?? 50;
-    const ids = await this.db.transaction(async (m) => {
+    const ids = await this.transaction(async (m) => {
       const rows: { id: string }[] = await m.query(
         `SELECT id FROM mod_mikrotikvpn_webhook_deliveries
           WHERE status IN ('PENDING', 'IN_FLIGHT') AND next_attempt_at <= UTC_TIMESTAMP(3)
@@ -208,7 +219,7 @@ export class WebhookDispatcher {
       this.hooks.onOutcome?.('retry');
       return;
     }
-    await this.db.transaction(async (m) => {
+    await this.transaction(async (m) => {
       const done: { affectedRows: number } = await m.query(
         `UPDATE mod_mikrotikvpn_webhook_deliveries
             SET status = 'FAILED', response_code = ?, duration_ms = ?, last_error = ?, lease_owner = NULL ${fence}`,

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { SecretBox } from '../../auth/secret-box';
+import { retryTransaction } from '../../db/retry';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors/app-errors';
 import { actorName, type RequestContext } from '../../context/request-context';
 import type { EventService } from '../event.service';
@@ -139,10 +140,16 @@ export class WebhookService {
 
   async delete(ctx: RequestContext, id: number): Promise<boolean> {
     await this.get(id);
-    await this.db.transaction(async (m) => {
-      await m.query('DELETE FROM mod_mikrotikvpn_webhook_deliveries WHERE endpoint_id = ?', [id]);
-      await m.query('DELETE FROM mod_mikrotikvpn_webhook_endpoints WHERE id = ?', [id]);
-    });
+    // The endpoint first, at READ COMMITTED. A change publishing an event reads the endpoints with
+    // shared locks (the fan-out in EventOutbox.emit): this waits for those that already read this
+    // one, and those that come later wait for it and then find it gone. No delivery is left behind
+    // for a deleted endpoint, and no gap lock on the deliveries makes a deadlock with a publisher.
+    await retryTransaction(() =>
+      this.db.transaction('READ COMMITTED', async (m) => {
+        await m.query('DELETE FROM mod_mikrotikvpn_webhook_endpoints WHERE id = ?', [id]);
+        await m.query('DELETE FROM mod_mikrotikvpn_webhook_deliveries WHERE endpoint_id = ?', [id]);
+      }),
+    );
     await this.audit.record(ctx, { action: 'webhook.delete', result: 'OK', message: `endpoint ${id}` });
     return true;
   }
