@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import { retryTransaction } from '../../db/retry';
 import { VpnAccountEntity, VpnAccountStatus, VpnProtocol } from '../../entities/own/vpn-account.entity';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
@@ -192,7 +193,7 @@ export class VpnLifecycleService {
         settings,
       );
       await this.provision(ctx, account, { router, target, settings }, input.password);
-      await this.db.transaction(async (manager) => {
+      await this.write(account, async (manager) => {
         account.status = desiredStatus(account, settings.policy);
         account.statusReason = null;
         await manager.update(
@@ -267,7 +268,7 @@ export class VpnLifecycleService {
     settings: ProductSettings,
   ): Promise<VpnAccountEntity> {
     try {
-      return await this.db.transaction(async (manager) => {
+      return await this.write(null, async (manager) => {
         const address = await this.freeAddress(manager, router);
         const account = manager.getRepository(VpnAccountEntity).create({
           serviceId: input.serviceId,
@@ -398,7 +399,7 @@ export class VpnLifecycleService {
         if (peer && peer.comment === comment)
           await this.gateway.onItem(target, '/interface/wireguard/peers', peer.id, 'remove');
       }
-      await this.db.transaction(async (manager) => {
+      await this.write(account, async (manager) => {
         // Nothing was created: the account and its first credit go together.
         await manager.delete(TrafficTopUpEntity, { accountId: account.id });
         await manager.delete(VpnAccountEntity, { id: account.id });
@@ -464,7 +465,7 @@ export class VpnLifecycleService {
       }
     }
     const previousAddress = account.address;
-    await this.db.transaction(async (manager) => {
+    await this.write(account, async (manager) => {
       const address = await this.freeAddress(manager, to.router);
       if (left && from) await this.removals.leave(manager, from.id, account, left);
       // Moving back onto a router that still holds this service's old objects: they are its own again.
@@ -666,7 +667,7 @@ export class VpnLifecycleService {
         }
         const keys =
           protocol === VpnProtocol.WIREGUARD && !account.wgPublicKey ? this.wireguard.newKeys() : {};
-        await this.db.transaction(async (manager) => {
+        await this.write(account, async (manager) => {
           Object.assign(account, keys, { protocol });
           await manager.update(VpnAccountEntity, { id: account.id }, { ...keys, protocol });
           account.productId = productId;
@@ -795,7 +796,7 @@ export class VpnLifecycleService {
       );
       throw error;
     }
-    await this.db.transaction(async (manager) => {
+    await this.write(account, async (manager) => {
       account.status = VpnAccountStatus.TERMINATED;
       account.statusReason = null;
       account.pendingAction = null;
@@ -887,7 +888,7 @@ export class VpnLifecycleService {
     account.secretRosId = result.secretRosId;
     account.queueRosId = result.queueRosId;
     account.peerRosId = result.peerRosId;
-    await this.db.transaction(async (manager) => {
+    await this.write(account, async (manager) => {
       await this.saveRouterSide(manager, account);
       if (result.sessionsEnded)
         await this.sessions.closeForAction(manager, account.id, this.endReason(action, status));
@@ -1099,7 +1100,7 @@ export class VpnLifecycleService {
     // Only a termination must be remembered: every other action converges to desiredStatus().
     account.pendingAction = action === 'terminate' ? PENDING_TERMINATE : null;
     try {
-      await this.db.transaction(async (manager) => {
+      await this.write(account, async (manager) => {
         await this.saveRouterSide(manager, account);
         await this.events.record(ctx, this.event(action, account, 'FAILED', reason), manager);
       });
@@ -1194,6 +1195,25 @@ export class VpnLifecycleService {
       );
     }
     return account;
+  }
+
+  /**
+   * A transaction of the lifecycle's, run again when InnoDB rolls it back as a deadlock victim. Two
+   * calls on one router at once can meet in the accounts' unique indexes and their foreign key to
+   * the router (a termination freeing an address while a creation takes one): the loser was
+   * answered with an internal error after its router change was done. The work is database-only;
+   * `account`'s in-memory state is put back before another attempt, as the database's was.
+   */
+  private write<T>(
+    account: VpnAccountEntity | null,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const before = account ? { ...account } : null;
+    let attempts = 0;
+    return retryTransaction(() => {
+      if (attempts++ > 0 && account && before) Object.assign(account, before);
+      return this.db.transaction(work);
+    });
   }
 
   private lockService<T>(serviceId: number, work: () => Promise<T>): Promise<T> {
