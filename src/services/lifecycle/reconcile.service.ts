@@ -1,4 +1,5 @@
 import { Not, type DataSource } from 'typeorm';
+import { retryTransaction } from '../../db/retry';
 import { VpnAccountEntity, VpnAccountStatus } from '../../entities/own/vpn-account.entity';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
@@ -405,10 +406,13 @@ export class ReconcileService {
         queueRosId: result.queueRosId,
         peerRosId: result.peerRosId,
       });
-      await this.db.transaction(async (manager) => {
-        await this.lifecycle.saveRouterSide(manager, account);
-        await this.lifecycle.announceStatus(manager, ctx, account, from);
-      });
+      // Database-only, after the router work: run again if InnoDB picks it as a deadlock victim.
+      await retryTransaction(() =>
+        this.db.transaction(async (manager) => {
+          await this.lifecycle.saveRouterSide(manager, account);
+          await this.lifecycle.announceStatus(manager, ctx, account, from);
+        }),
+      );
     }
     if (wasPending) act(account.serviceId, 'PENDING_FINISHED', `status now ${status}`);
   }

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { retryTransaction } from '../../db/retry';
 import { RouterEntity } from '../../entities/own/router.entity';
 import { VpnAccountStatus } from '../../entities/own/vpn-account.entity';
 import { WhmcsProduct } from '../../entities/whmcs/whmcs-product.entity';
@@ -232,32 +233,35 @@ export class TrafficCollector {
     // (no statement at all). Marked unreachable by another process since then, it is cleared by the
     // next run, which reads the mark.
     if (result.ok && !router.unreachableSince) return;
-    await this.db.transaction(async (manager) => {
-      if (result.ok) {
-        const cleared: { affectedRows: number } = await manager.query(
-          'UPDATE mod_mikrotikvpn_routers SET unreachable_since = NULL WHERE id = ? AND unreachable_since IS NOT NULL',
-          [router.id],
-        );
-        if (cleared.affectedRows) await this.outbox.emit(manager, { type: 'router.recovered', payload: ref });
-        return;
-      }
-      const failure = { ...ref, errorCode: result.errorCode ?? ErrorCode.INTERNAL_SERVER_ERROR };
-      if (UNREACHABLE_CODES.has(failure.errorCode)) {
-        const marked: { affectedRows: number } = await manager.query(
-          'UPDATE mod_mikrotikvpn_routers SET unreachable_since = UTC_TIMESTAMP(3) WHERE id = ? AND unreachable_since IS NULL',
-          [router.id],
-        );
-        if (marked.affectedRows)
-          await this.outbox.emit(manager, {
-            type: 'router.unreachable',
-            payload: { ...failure, message: (result.error ?? '').slice(0, 300) },
-          });
-      }
-      await this.outbox.emit(manager, {
-        type: 'collection.failed',
-        payload: { ...failure, message: (result.error ?? '').slice(0, 300) },
-      });
-    });
+    await retryTransaction(() =>
+      this.db.transaction(async (manager) => {
+        if (result.ok) {
+          const cleared: { affectedRows: number } = await manager.query(
+            'UPDATE mod_mikrotikvpn_routers SET unreachable_since = NULL WHERE id = ? AND unreachable_since IS NOT NULL',
+            [router.id],
+          );
+          if (cleared.affectedRows)
+            await this.outbox.emit(manager, { type: 'router.recovered', payload: ref });
+          return;
+        }
+        const failure = { ...ref, errorCode: result.errorCode ?? ErrorCode.INTERNAL_SERVER_ERROR };
+        if (UNREACHABLE_CODES.has(failure.errorCode)) {
+          const marked: { affectedRows: number } = await manager.query(
+            'UPDATE mod_mikrotikvpn_routers SET unreachable_since = UTC_TIMESTAMP(3) WHERE id = ? AND unreachable_since IS NULL',
+            [router.id],
+          );
+          if (marked.affectedRows)
+            await this.outbox.emit(manager, {
+              type: 'router.unreachable',
+              payload: { ...failure, message: (result.error ?? '').slice(0, 300) },
+            });
+        }
+        await this.outbox.emit(manager, {
+          type: 'collection.failed',
+          payload: { ...failure, message: (result.error ?? '').slice(0, 300) },
+        });
+      }),
+    );
   }
 
   /**
