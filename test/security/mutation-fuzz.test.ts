@@ -5,6 +5,7 @@ import { gql, startServer, waitForHealthy } from '../helpers/test-server';
 import { ErrorCode } from '../../src/errors/error-code';
 import { createSchema } from '../../src/schema';
 import type { SimulatedRouter } from '../simulator/simulated-router';
+import { queueName } from '../../src/services/lifecycle/desired-state';
 
 /**
  * Property-based fuzzing of every mutation's input through the real server process: random sequences
@@ -542,12 +543,12 @@ describe('security: property-based fuzzing of every mutation (server process + s
   });
 
   /**
-   * Well-formed lifecycle and billing calls on two services, so that calls sent at once meet on the
-   * same account (the odd values are the first property's job).
+   * Well-formed lifecycle and billing calls on the given services and products, so that calls sent
+   * at once meet on the same account (the odd values are the first property's job).
    */
-  const plausibleCall = (): fc.Arbitrary<Call> => {
-    const s = fc.nat({ max: 1 }).map((i) => services[i]);
-    const p = fc.nat({ max: 1 }).map((i) => products[i]);
+  const plausibleCall = (ours: number[], limited: number[]): fc.Arbitrary<Call> => {
+    const s = fc.nat({ max: ours.length - 1 }).map((i) => ours[i]);
+    const p = fc.nat({ max: limited.length - 1 }).map((i) => limited[i]);
     const onService = (mutation: MutationName) =>
       s.map((v) => call(mutation, '$s: Int!', 'serviceId: $s', '{ status }', { s: v }));
     return fc.oneof(
@@ -598,30 +599,59 @@ describe('security: property-based fuzzing of every mutation (server process + s
     // not one process's event loop, are what keep concurrent calls apart.
     const second = await startServer(stack.env);
     await waitForHealthy(second);
+    // Services of their own, on products with an allowance only: every byte pushed is debited, so
+    // the ledger invariant holds exactly (an unlimited product meters without debiting).
+    const limited = [products[0], await stack.whmcs.product({ settings: { trafficMonthlyGb: '5' } })];
+    const ours: number[] = [];
+    for (const productId of limited)
+      ours.push(await stack.whmcs.service({ userid: clientId, packageid: productId, server: serverId }));
+    const statuses = new Map<string, number>();
     try {
       await fc.assert(
-        fc.asyncProperty(fc.array(plausibleCall(), { minLength: 2, maxLength: 6 }), async (sequence) => {
-          const problems = await Promise.all(
-            sequence.map((c, i) => send(c, i % 2 ? second.url : stack.server.url)),
-          );
-          const failed = problems.flatMap((problem, i) =>
-            problem ? [`${sequence[i].mutation} ${JSON.stringify(sequence[i].variables)}: ${problem}`] : [],
-          );
-          if (failed.length)
-            throw new Error(
-              `${failed.join('\n')}\nthe second server logged:\n${second.output
-                .filter((l) => l.includes('"level":50'))
-                .slice(-3)
-                .join('\n')}`,
+        fc.asyncProperty(
+          fc.array(plausibleCall(ours, limited), { minLength: 2, maxLength: 6 }),
+          // Traffic the customers use meanwhile (GB, on each service's queue): enough, now and then,
+          // to use up the 10 GB product, so that limiting races the other calls too.
+          fc.array(fc.record({ s: fc.nat({ max: 1 }), gb: fc.constantFrom(0.2, 4) }), { maxLength: 3 }),
+          async (sequence, traffic) => {
+            const used = (async () => {
+              for (const t of traffic) {
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                sim.pushTraffic(queueName(ours[t.s]), Math.round(t.gb * 0.8e9), Math.round(t.gb * 0.2e9));
+              }
+            })();
+            const problems = await Promise.all(
+              sequence.map((c, i) => send(c, i % 2 ? second.url : stack.server.url)),
             );
-          const broken = await invariants();
-          if (broken.length)
-            throw new Error(
-              `after ${sequence.map((c) => `${c.mutation} ${JSON.stringify(c.variables)}`).join(' ‖ ')}:\n${broken.join('\n')}`,
+            await used;
+            const failed = problems.flatMap((problem, i) =>
+              problem ? [`${sequence[i].mutation} ${JSON.stringify(sequence[i].variables)}: ${problem}`] : [],
             );
-        }),
+            if (failed.length)
+              throw new Error(
+                `${failed.join('\n')}\nthe second server logged:\n${second.output
+                  .filter((l) => l.includes('"level":50'))
+                  .slice(-3)
+                  .join('\n')}`,
+              );
+            for (const row of await stack.db.query(
+              `SELECT status FROM mod_mikrotikvpn_accounts WHERE service_id IN (${ours.join(',')}) AND status <> 'TERMINATED'`,
+            ))
+              statuses.set(row.status, (statuses.get(row.status) ?? 0) + 1);
+            const broken = await invariants();
+            if (broken.length)
+              throw new Error(
+                `after ${sequence.map((c) => `${c.mutation} ${JSON.stringify(c.variables)}`).join(' ‖ ')}:\n${broken.join('\n')}`,
+              );
+          },
+        ),
         { numRuns: RUNS, seed: SEED, endOnFailure: true },
       );
+      console.log(
+        `      live account statuses after the sequences: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      );
+      // The traffic must have used an allowance up now and then, or limiting never raced anything.
+      if (RUNS >= 200) expect(statuses.get('LIMITED') ?? 0).to.be.greaterThan(0);
     } finally {
       await second.stop();
     }
