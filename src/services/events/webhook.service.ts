@@ -144,11 +144,13 @@ export class WebhookService {
     // shared locks (the fan-out in EventOutbox.emit): this waits for those that already read this
     // one, and those that come later wait for it and then find it gone. No delivery is left behind
     // for a deleted endpoint, and no gap lock on the deliveries makes a deadlock with a publisher.
-    await retryTransaction(() =>
-      this.db.transaction('READ COMMITTED', async (m) => {
-        await m.query('DELETE FROM mod_mikrotikvpn_webhook_endpoints WHERE id = ?', [id]);
-        await m.query('DELETE FROM mod_mikrotikvpn_webhook_deliveries WHERE endpoint_id = ?', [id]);
-      }),
+    await retryTransaction(
+      () =>
+        this.db.transaction('READ COMMITTED', async (m) => {
+          await m.query('DELETE FROM mod_mikrotikvpn_webhook_endpoints WHERE id = ?', [id]);
+          await m.query('DELETE FROM mod_mikrotikvpn_webhook_deliveries WHERE endpoint_id = ?', [id]);
+        }),
+      { lockWaitTimeouts: false },
     );
     await this.audit.record(ctx, { action: 'webhook.delete', result: 'OK', message: `endpoint ${id}` });
     return true;

@@ -407,11 +407,13 @@ export class ReconcileService {
         peerRosId: result.peerRosId,
       });
       // Database-only, after the router work: run again if InnoDB picks it as a deadlock victim.
-      await retryTransaction(() =>
-        this.db.transaction(async (manager) => {
-          await this.lifecycle.saveRouterSide(manager, account);
-          await this.lifecycle.announceStatus(manager, ctx, account, from);
-        }),
+      await retryTransaction(
+        () =>
+          this.db.transaction(async (manager) => {
+            await this.lifecycle.saveRouterSide(manager, account);
+            await this.lifecycle.announceStatus(manager, ctx, account, from);
+          }),
+        { lockWaitTimeouts: false },
       );
     }
     if (wasPending) act(account.serviceId, 'PENDING_FINISHED', `status now ${status}`);

@@ -1202,7 +1202,8 @@ export class VpnLifecycleService {
    * calls on one router at once can meet in the accounts' unique indexes and their foreign key to
    * the router (a termination freeing an address while a creation takes one): the loser was
    * answered with an internal error after its router change was done. The work is database-only;
-   * `account`'s in-memory state is put back before another attempt, as the database's was.
+   * `account`'s in-memory state is put back before another attempt, as the database's was. A lock
+   * wait that ran out is not retried: WHMCS is waiting for the answer.
    */
   private write<T>(
     account: VpnAccountEntity | null,
@@ -1210,10 +1211,13 @@ export class VpnLifecycleService {
   ): Promise<T> {
     const before = account ? { ...account } : null;
     let attempts = 0;
-    return retryTransaction(() => {
-      if (attempts++ > 0 && account && before) Object.assign(account, before);
-      return this.db.transaction(work);
-    });
+    return retryTransaction(
+      () => {
+        if (attempts++ > 0 && account && before) Object.assign(account, before);
+        return this.db.transaction(work);
+      },
+      { lockWaitTimeouts: false },
+    );
   }
 
   private lockService<T>(serviceId: number, work: () => Promise<T>): Promise<T> {
